@@ -1,0 +1,143 @@
+/**
+ * The command kit's types: what a file in `commands/` declares and what its handler receives.
+ * `commands/` imports only from here, `src/bot/kit.ts` and `src/dingtalk/types.ts`.
+ */
+import type { Logger } from 'pino';
+import type { z } from 'zod';
+import type { GroupApi } from '../dingtalk/types.ts';
+import type { ChatRecord, RegistryStore } from '../store/types.ts';
+
+export type Locale = 'en' | 'zh-CN';
+
+/** Built-in roles, weakest first. A policy file may add more roles that grant commands by name. */
+export type Role = 'everyone' | 'lead' | 'admin';
+
+/** One robot message after normalization (the bot's own mention removed). */
+export interface IncomingMessage {
+  msgId: string;
+  /** `headers.messageId` of the frame that carried it */
+  frameMessageId: string;
+  robotCode: string;
+  /** Text with the bot mention stripped and trimmed */
+  text: string;
+  senderUserId: string;
+  senderNick: string;
+  /** DingTalk's own isAdmin flag (org admin), informational only: never grants a role */
+  senderIsOrgAdmin: boolean;
+  conversationType: 'direct' | 'group';
+  /** openConversationId (`cid…`) */
+  conversationId: string;
+  conversationTitle: string | undefined;
+  /** Picked mentions in order, the bot's own entry left out. */
+  mentions: { dingtalkId: string; userId: string | undefined }[];
+  sessionWebhook: string;
+  sessionWebhookExpiresAt: number;
+  createdAt: number;
+}
+
+/** A resolved `<chat>` argument. */
+export interface ChatRef {
+  chatId: string;
+  openConversationId: string | undefined;
+  /** The registry's row when the chat is known to it. */
+  record: ChatRecord | undefined;
+  /** How the user named it, for messages: `here`, `#Design`, `chat…` */
+  label: string;
+}
+
+/** What a handler answers. Rendered as DingTalk markdown. */
+export interface Reply {
+  /** Markdown body. */
+  text: string;
+  /** Shown in the chat list; defaults to the command name. */
+  title?: string;
+  /** A tappable button (actionCard) or link, e.g. the join link or the confirm link. */
+  link?: { title: string; url: string };
+}
+
+export type MessageCatalogue = Record<string, string>;
+
+/** Translates a key with `{name}` placeholders. Unknown keys fall back to English, then the key. */
+export type Translate = (key: string, params?: Record<string, string | number>) => string;
+
+export type ParamKind =
+  /** a `<chat>`: chat…, cid…, here, #name, #"name"; may be left out in a group when optional */
+  | 'chat'
+  /** one user: a mention, a typed userId (with or without @), or `me` */
+  | 'user'
+  /** one or more users, takes the rest of the positional words */
+  | 'users'
+  /** free text: the rest of the words joined by one space, or one quoted string */
+  | 'text'
+  /** one bare word (e.g. add|remove) */
+  | 'word'
+  /** a whole number */
+  | 'int';
+
+export interface ParamSpec {
+  name: string;
+  kind: ParamKind;
+  optional?: boolean;
+}
+
+export interface OptionSpec {
+  /** on|off -> boolean; enum -> one of values; user -> a resolved userId; text -> string */
+  kind: 'onoff' | 'enum' | 'user' | 'text';
+  values?: readonly string[];
+}
+
+/**
+ * A command, declared once in `commands/<name>.ts`.
+ * The kit binds the words of a message to `params` and `options`, resolves chats and users,
+ * then validates the resulting object with `args`.
+ */
+export interface CommandSpec<A = Record<string, unknown>> {
+  /** One or two words, lower case: `help`, `chat create`. */
+  name: string;
+  /** Other names, e.g. Chinese aliases (`建群`); a Chinese alias answers in Chinese. */
+  aliases?: readonly string[];
+  /** Message keys (in `messages`) of a one-line summary and the usage line. */
+  summary: string;
+  usage: string;
+  params: readonly ParamSpec[];
+  options?: Readonly<Record<string, OptionSpec>>;
+  /** Validates the bound arguments (after chat and user resolution). */
+  args: z.ZodType<A>;
+  /** Least role that may run it. */
+  role: Role;
+  /** `write` commands change a chat and need ownership of the `chat` param (admins: any chat). */
+  access: 'none' | 'read' | 'write';
+  /** `confirm`: answered with a preview and a code; runs on `/confirm <code>`. */
+  risk?: 'confirm';
+  /** Text for this command in each locale; merged into the catalogues at start-up. */
+  messages: Record<Locale, MessageCatalogue>;
+  /** Optional preview for risky commands (who leaves, old and new owner). */
+  preview?: (ctx: HandlerContext<A>) => Promise<string>;
+  handler: (ctx: HandlerContext<A>) => Promise<Reply>;
+}
+
+/** Everything a handler may use. No globals. */
+export interface HandlerContext<A> {
+  message: IncomingMessage;
+  args: A;
+  caller: { userId: string; nick: string; role: Role };
+  api: GroupApi;
+  registry: RegistryStore;
+  log: Logger;
+  t: Translate;
+  locale: Locale;
+  /** Specs the caller may run (for /help). */
+  visibleCommands: () => readonly CommandSpec<unknown>[];
+  signal: AbortSignal;
+}
+
+/** An error whose message is meant for the user: a catalogue key and its params. */
+export class UserError extends Error {
+  constructor(
+    readonly code: string,
+    readonly params: Record<string, string | number> = {},
+  ) {
+    super(code);
+    this.name = 'UserError';
+  }
+}

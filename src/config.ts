@@ -1,0 +1,162 @@
+/**
+ * The one schema for every setting (architecture.md §4). Nothing else reads `process.env`:
+ * `main.ts` calls {@link loadConfig} once and passes the result down.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { z } from 'zod';
+
+const userIdList = z
+  .string()
+  .default('')
+  .transform((s) =>
+    s
+      .split(',')
+      .map((x) => x.trim())
+      .filter((x) => x.length > 0),
+  )
+  .pipe(
+    z.array(
+      z
+        .string()
+        .max(64)
+        .regex(/^[A-Za-z0-9_.\-$]+$/, 'userIds may hold letters, digits, _ . - $ only'),
+    ),
+  );
+
+const httpBase = z
+  .string()
+  .url('must be a URL such as https://api.dingtalk.com')
+  .refine((u) => /^https?:\/\//.test(u), 'must start with http:// or https://')
+  .transform((u) => u.replace(/\/+$/, ''));
+
+const optionalNonEmpty = z
+  .string()
+  .optional()
+  .transform((s) => (s === undefined || s.trim() === '' ? undefined : s.trim()));
+
+/** Environment schema. Keys are the variable names users set. */
+export const envSchema = z
+  .object({
+    DINGTALK_CLIENT_ID: optionalNonEmpty,
+    DINGTALK_CLIENT_SECRET: optionalNonEmpty,
+    DINGTALK_API_BASE: httpBase.default('https://api.dingtalk.com'),
+    DINGTALK_OAPI_BASE: httpBase.default('https://oapi.dingtalk.com'),
+    DINGTALK_ROBOT_CODE: optionalNonEmpty,
+    DINGTALK_GROUP_API: z
+      .enum(['auto', 'legacy', 'v1'], { message: 'must be auto, legacy or v1' })
+      .default('auto'),
+    BOT_ADMINS: userIdList,
+    BOT_LEADS: userIdList,
+    BOT_POLICY_FILE: optionalNonEmpty,
+    BOT_LOCALE: z.enum(['en', 'zh-CN'], { message: 'must be en or zh-CN' }).default('en'),
+    BOT_DATA_DIR: z.string().min(1, 'must not be empty').default('./data'),
+    LOG_LEVEL: z
+      .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+        message: 'must be one of fatal, error, warn, info, debug, trace, silent',
+      })
+      .default('info'),
+  })
+  .superRefine((env, ctx) => {
+    const hasId = env.DINGTALK_CLIENT_ID !== undefined;
+    const hasSecret = env.DINGTALK_CLIENT_SECRET !== undefined;
+    if (hasId !== hasSecret) {
+      const missing = hasId ? 'DINGTALK_CLIENT_SECRET' : 'DINGTALK_CLIENT_ID';
+      ctx.addIssue({
+        code: 'custom',
+        path: [missing],
+        message: 'set both DINGTALK_CLIENT_ID and DINGTALK_CLIENT_SECRET (live mode) or neither (sandbox mode)',
+      });
+    }
+  });
+
+export type Env = z.output<typeof envSchema>;
+
+/** Settings after validation, in the shape the rest of the code uses. */
+export interface Config {
+  mode: 'live' | 'sandbox';
+  credentials: { clientId: string; clientSecret: string } | undefined;
+  apiBase: string;
+  oapiBase: string;
+  robotCode: string | undefined;
+  groupApi: 'auto' | 'legacy' | 'v1';
+  admins: string[];
+  leads: string[];
+  policyFile: string | undefined;
+  locale: 'en' | 'zh-CN';
+  dataDir: string;
+  logLevel: Env['LOG_LEVEL'];
+}
+
+/** A configuration error: one message that names every wrong variable and how to fix it. */
+export class ConfigError extends Error {
+  constructor(readonly problems: { variable: string; message: string }[]) {
+    super(
+      `Invalid configuration:\n${problems.map((p) => `  - ${p.variable}: ${p.message}`).join('\n')}\n` +
+        'Fix these environment variables (or .env) and start again.',
+    );
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses `KEY=value` lines (comments, blank lines, optional quotes), as a `.env` file holds them. */
+export function parseDotEnv(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const raw of text.split(/\r?\n/)) {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#')) continue;
+    const m = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/.exec(line);
+    if (!m) continue;
+    let value = m[2] ?? '';
+    const q = value[0];
+    if ((q === '"' || q === "'") && value.endsWith(q) && value.length >= 2) value = value.slice(1, -1);
+    else value = value.replace(/\s+#.*$/, '');
+    out[m[1] as string] = value;
+  }
+  return out;
+}
+
+/**
+ * Validates an environment. `.env` values (when `dotenvPath` exists) fill in what the real
+ * environment leaves unset. Throws {@link ConfigError} listing every bad variable.
+ */
+export function loadConfig(
+  env: Record<string, string | undefined> = process.env,
+  dotenvPath: string | undefined = '.env',
+): Config {
+  const merged: Record<string, string | undefined> = {};
+  if (dotenvPath !== undefined && existsSync(dotenvPath)) {
+    Object.assign(merged, parseDotEnv(readFileSync(dotenvPath, 'utf8')));
+  }
+  for (const [k, v] of Object.entries(env)) if (v !== undefined) merged[k] = v;
+  const picked: Record<string, string | undefined> = {};
+  for (const key of Object.keys(envSchema.innerType().shape)) picked[key] = merged[key];
+
+  const parsed = envSchema.safeParse(picked);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((i) => ({
+        variable: String(i.path[0] ?? 'environment'),
+        message: i.message,
+      })),
+    );
+  }
+  const e = parsed.data;
+  const credentials =
+    e.DINGTALK_CLIENT_ID !== undefined && e.DINGTALK_CLIENT_SECRET !== undefined
+      ? { clientId: e.DINGTALK_CLIENT_ID, clientSecret: e.DINGTALK_CLIENT_SECRET }
+      : undefined;
+  return {
+    mode: credentials ? 'live' : 'sandbox',
+    credentials,
+    apiBase: e.DINGTALK_API_BASE,
+    oapiBase: e.DINGTALK_OAPI_BASE,
+    robotCode: e.DINGTALK_ROBOT_CODE ?? credentials?.clientId,
+    groupApi: e.DINGTALK_GROUP_API,
+    admins: e.BOT_ADMINS,
+    leads: e.BOT_LEADS,
+    policyFile: e.BOT_POLICY_FILE,
+    locale: e.BOT_LOCALE,
+    dataDir: e.BOT_DATA_DIR,
+    logLevel: e.LOG_LEVEL,
+  };
+}
