@@ -34,40 +34,40 @@ const optionalNonEmpty = z
   .optional()
   .transform((s) => (s === undefined || s.trim() === '' ? undefined : s.trim()));
 
+const envShape = {
+  DINGTALK_CLIENT_ID: optionalNonEmpty,
+  DINGTALK_CLIENT_SECRET: optionalNonEmpty,
+  DINGTALK_API_BASE: httpBase.default('https://api.dingtalk.com'),
+  DINGTALK_OAPI_BASE: httpBase.default('https://oapi.dingtalk.com'),
+  DINGTALK_ROBOT_CODE: optionalNonEmpty,
+  DINGTALK_GROUP_API: z
+    .enum(['auto', 'legacy', 'v1'], { message: 'must be auto, legacy or v1' })
+    .default('auto'),
+  BOT_ADMINS: userIdList,
+  BOT_LEADS: userIdList,
+  BOT_POLICY_FILE: optionalNonEmpty,
+  BOT_LOCALE: z.enum(['en', 'zh-CN'], { message: 'must be en or zh-CN' }).default('en'),
+  BOT_DATA_DIR: z.string().min(1, 'must not be empty').default('./data'),
+  LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+      message: 'must be one of fatal, error, warn, info, debug, trace, silent',
+    })
+    .default('info'),
+};
+
 /** Environment schema. Keys are the variable names users set. */
-export const envSchema = z
-  .object({
-    DINGTALK_CLIENT_ID: optionalNonEmpty,
-    DINGTALK_CLIENT_SECRET: optionalNonEmpty,
-    DINGTALK_API_BASE: httpBase.default('https://api.dingtalk.com'),
-    DINGTALK_OAPI_BASE: httpBase.default('https://oapi.dingtalk.com'),
-    DINGTALK_ROBOT_CODE: optionalNonEmpty,
-    DINGTALK_GROUP_API: z
-      .enum(['auto', 'legacy', 'v1'], { message: 'must be auto, legacy or v1' })
-      .default('auto'),
-    BOT_ADMINS: userIdList,
-    BOT_LEADS: userIdList,
-    BOT_POLICY_FILE: optionalNonEmpty,
-    BOT_LOCALE: z.enum(['en', 'zh-CN'], { message: 'must be en or zh-CN' }).default('en'),
-    BOT_DATA_DIR: z.string().min(1, 'must not be empty').default('./data'),
-    LOG_LEVEL: z
-      .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
-        message: 'must be one of fatal, error, warn, info, debug, trace, silent',
-      })
-      .default('info'),
-  })
-  .superRefine((env, ctx) => {
-    const hasId = env.DINGTALK_CLIENT_ID !== undefined;
-    const hasSecret = env.DINGTALK_CLIENT_SECRET !== undefined;
-    if (hasId !== hasSecret) {
-      const missing = hasId ? 'DINGTALK_CLIENT_SECRET' : 'DINGTALK_CLIENT_ID';
-      ctx.addIssue({
-        code: 'custom',
-        path: [missing],
-        message: 'set both DINGTALK_CLIENT_ID and DINGTALK_CLIENT_SECRET (live mode) or neither (sandbox mode)',
-      });
-    }
-  });
+export const envSchema = z.object(envShape).superRefine((env, ctx) => {
+  const hasId = env.DINGTALK_CLIENT_ID !== undefined;
+  const hasSecret = env.DINGTALK_CLIENT_SECRET !== undefined;
+  if (hasId !== hasSecret) {
+    const missing = hasId ? 'DINGTALK_CLIENT_SECRET' : 'DINGTALK_CLIENT_ID';
+    ctx.addIssue({
+      code: 'custom',
+      path: [missing],
+      message: 'set both DINGTALK_CLIENT_ID and DINGTALK_CLIENT_SECRET (live mode) or neither (sandbox mode)',
+    });
+  }
+});
 
 export type Env = z.output<typeof envSchema>;
 
@@ -129,7 +129,7 @@ export function loadConfig(
   }
   for (const [k, v] of Object.entries(env)) if (v !== undefined) merged[k] = v;
   const picked: Record<string, string | undefined> = {};
-  for (const key of Object.keys(envSchema.innerType().shape)) picked[key] = merged[key];
+  for (const key of Object.keys(envShape)) picked[key] = merged[key];
 
   const parsed = envSchema.safeParse(picked);
   if (!parsed.success) {

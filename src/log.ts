@@ -65,7 +65,7 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
     {
       level: opts.level ?? 'info',
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
-      base: undefined,
+      base: null,
       timestamp: pino.stdTimeFunctions.isoTime,
     },
     scrubbing,

@@ -67,7 +67,11 @@ export interface GroupApi {
    * Make users admins (role 2) or plain members (role 3). Uses v1 subAdministrators (needs the
    * openConversationId, fetched when not given) or legacy topapi subadmin/update.
    */
-  setAdmins(chat: { chatId: string; openConversationId?: string }, userIds: string[], action: 'add' | 'remove'): Promise<void>;
+  setAdmins(
+    chat: { chatId: string; openConversationId?: string },
+    userIds: string[],
+    action: 'add' | 'remove',
+  ): Promise<void>;
   /** topapi friendswitch: prohibit=true turns private chat between members off. */
   setPrivateChat(chatId: string, prohibit: boolean): Promise<void>;
   /** topapi updategroupnick. */
