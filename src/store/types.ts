@@ -33,14 +33,19 @@ export interface RegistryStore {
 /** The outcome of an atomic claim on a message key. */
 export type ClaimResult =
   | { state: 'claimed' }
-  | { state: 'running'; claimedAt: number }
+  | {
+      state: 'running';
+      claimedAt: number;
+      /** true when the claim is older than the store's stale threshold (likely left by a crash) */
+      stale?: boolean;
+    }
   | { state: 'done'; reply: string; delivered: boolean };
 
 export interface DedupeStore {
   /** Atomically claims `key`; a second claim sees 'running' or 'done'. */
   claim(key: string, now?: number): ClaimResult;
   /** Records the rendered reply (JSON) of a claimed key. */
-  finish(key: string, reply: string): void;
+  finish(key: string, reply: string, now?: number): void;
   markDelivered(key: string): void;
   /** Drops a claim whose processing failed before a reply was stored, so a redelivery may retry. */
   release(key: string): void;
@@ -62,11 +67,12 @@ export interface PendingConfirmation {
 
 export interface ConfirmationStore {
   create(p: PendingConfirmation): void;
-  get(code: string): PendingConfirmation | undefined;
-  /** Atomically removes and returns it (so a confirm runs once). */
-  take(code: string): PendingConfirmation | undefined;
+  /** Expired confirmations (expiresAt <= now, default Date.now()) are never returned. */
+  get(code: string, now?: number): PendingConfirmation | undefined;
+  /** Atomically removes and returns it (so a confirm runs once); an expired one is removed, not returned. */
+  take(code: string, now?: number): PendingConfirmation | undefined;
   /** The caller's latest pending confirmation, for /cancel. */
-  latestFor(userId: string): PendingConfirmation | undefined;
+  latestFor(userId: string, now?: number): PendingConfirmation | undefined;
   delete(code: string): void;
   prune(now?: number): number;
 }
@@ -110,7 +116,7 @@ export interface IntentRecord {
 
 export interface IntentStore {
   begin(i: Omit<IntentRecord, 'id' | 'finishedAt' | 'outcome'>): number;
-  finish(id: number, outcome: string): void;
+  finish(id: number, outcome: string, now?: number): void;
   /** Intents without an outcome (left by a crash). */
   unfinished(): IntentRecord[];
   /** Marks an unfinished intent as reported to the user. */

@@ -1,0 +1,31 @@
+/** Persistence behind one interface (architecture.md §1): the contract and its SQLite implementation. */
+
+export {
+  auditHash,
+  type ChainHead,
+  type ChainVerdict,
+  canonicalAuditJson,
+  GENESIS_HASH,
+  verifyAuditChain,
+} from './audit-chain.ts';
+export {
+  MIGRATIONS,
+  type Migration,
+  migrate,
+  SCHEMA_VERSION,
+  SchemaVersionError,
+  schemaVersion,
+} from './migrations.ts';
+export {
+  AUDIT_HEAD_KEY,
+  DEFAULT_BUSY_TIMEOUT_MS,
+  DEFAULT_DB_FILE,
+  DEFAULT_STALE_CLAIM_MS,
+  type OpenStoreOptions,
+  openStore,
+  type SqliteAuditStore,
+  type SqliteStore,
+  type StoreTuning,
+  storePath,
+} from './sqlite.ts';
+export type * from './types.ts';

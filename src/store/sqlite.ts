@@ -1,0 +1,518 @@
+/**
+ * The SQLite {@link Store} (better-sqlite3 12): one file in BOT_DATA_DIR, WAL mode so readers
+ * (e.g. `npm run audit:verify`) never block the bot, statements prepared once, and every method
+ * atomic — those with more than one statement run in an IMMEDIATE transaction, which also makes
+ * them safe against a second process on the same file.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { auditHash, type ChainHead, GENESIS_HASH, verifyAuditChain } from './audit-chain.ts';
+import { migrate, SCHEMA_VERSION, SchemaVersionError, schemaVersion } from './migrations.ts';
+import type {
+  AuditRecord,
+  AuditStore,
+  ChatRecord,
+  ClaimResult,
+  ConfirmationStore,
+  DedupeStore,
+  IntentRecord,
+  IntentStore,
+  PendingConfirmation,
+  RegistryStore,
+  Store,
+} from './types.ts';
+
+/** File name of the database inside the data folder. */
+export const DEFAULT_DB_FILE = 'bot.sqlite';
+/** A 'running' claim older than this is reported with `stale: true`. */
+export const DEFAULT_STALE_CLAIM_MS = 10 * 60_000;
+/** How long a statement waits for another connection's write lock. */
+export const DEFAULT_BUSY_TIMEOUT_MS = 5_000;
+const DAY_MS = 24 * 60 * 60_000;
+/** kv key where `audit.append` records the chain head, so verify notices a cut-off tail. */
+export const AUDIT_HEAD_KEY = 'audit.head';
+
+export interface StoreTuning {
+  /** Age at which a 'running' dedupe claim is flagged stale (default 10 minutes). */
+  staleClaimMs?: number;
+  /** SQLite busy_timeout in ms (default 5000). */
+  busyTimeoutMs?: number;
+}
+
+export type OpenStoreOptions =
+  | ({
+      dataDir: string;
+      /** default `bot.sqlite` */
+      fileName?: string;
+      /**
+       * Open an existing file read-only: no folder is created, no migration runs, writes throw.
+       * For tools such as the audit verifier.
+       */
+      readonly?: boolean;
+    } & StoreTuning)
+  | ({ memory: true } & StoreTuning);
+
+/** The SQLite audit store has one extra read: a record by seq. */
+export interface SqliteAuditStore extends AuditStore {
+  /** One record by seq (e.g. to show the record verify() reported). */
+  get(seq: number): AuditRecord | undefined;
+}
+
+/** What {@link openStore} returns: a {@link Store} whose audit part also has `get`. */
+export interface SqliteStore extends Store {
+  audit: SqliteAuditStore;
+}
+
+/** Path of the database file for a data folder. */
+export function storePath(dataDir: string, fileName: string = DEFAULT_DB_FILE): string {
+  return join(dataDir, fileName);
+}
+
+interface ChatRow {
+  chatId: string;
+  openConversationId: string | null;
+  name: string;
+  createdFor: string;
+  createdByBot: number;
+  createdAt: number;
+  updatedAt: number;
+}
+
+interface DedupeRow {
+  state: 'running' | 'done';
+  reply: string | null;
+  delivered: number;
+  claimedAt: number;
+}
+
+type ConfirmationRow = PendingConfirmation;
+
+interface AuditRow {
+  seq: number;
+  at: number;
+  userId: string;
+  command: string;
+  chatId: string | null;
+  args: string;
+  outcome: AuditRecord['outcome'];
+  reason: string | null;
+  errcode: string | null;
+  durationMs: number;
+  prevHash: string;
+  hash: string;
+}
+
+interface IntentRow {
+  id: number;
+  msgKey: string;
+  userId: string;
+  conversationId: string;
+  command: string;
+  chatId: string | null;
+  summary: string;
+  startedAt: number;
+  finishedAt: number | null;
+  outcome: string | null;
+}
+
+const undef = <T>(v: T | null): T | undefined => (v === null ? undefined : v);
+
+function toChat(r: ChatRow): ChatRecord {
+  return {
+    chatId: r.chatId,
+    openConversationId: undef(r.openConversationId),
+    name: r.name,
+    createdFor: r.createdFor,
+    createdByBot: r.createdByBot === 1,
+    createdAt: r.createdAt,
+    updatedAt: r.updatedAt,
+  };
+}
+
+function toAudit(r: AuditRow): AuditRecord {
+  return {
+    seq: r.seq,
+    at: r.at,
+    userId: r.userId,
+    command: r.command,
+    chatId: undef(r.chatId),
+    args: r.args,
+    outcome: r.outcome,
+    reason: undef(r.reason),
+    errcode: undef(r.errcode),
+    durationMs: r.durationMs,
+    prevHash: r.prevHash,
+    hash: r.hash,
+  };
+}
+
+function toIntent(r: IntentRow): IntentRecord {
+  return {
+    id: r.id,
+    msgKey: r.msgKey,
+    userId: r.userId,
+    conversationId: r.conversationId,
+    command: r.command,
+    chatId: undef(r.chatId),
+    summary: r.summary,
+    startedAt: r.startedAt,
+    finishedAt: undef(r.finishedAt),
+    outcome: undef(r.outcome),
+  };
+}
+
+function parseHead(value: string | undefined): ChainHead {
+  if (value === undefined) return { seq: 0, hash: GENESIS_HASH };
+  const m = /^(\d+):([0-9a-f]{64})$/.exec(value);
+  // An unreadable head is itself tampering; seq -1 can never match a real chain end.
+  return m ? { seq: Number(m[1]), hash: m[2] as string } : { seq: -1, hash: '' };
+}
+
+/**
+ * Opens (creating and migrating when needed) the bot's database. Throws
+ * {@link SchemaVersionError} when the file was written by a newer build.
+ */
+export function openStore(opts: OpenStoreOptions): SqliteStore {
+  const staleClaimMs = opts.staleClaimMs ?? DEFAULT_STALE_CLAIM_MS;
+  const busyTimeoutMs = opts.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
+  let db: Database.Database;
+  if ('memory' in opts) {
+    db = new Database(':memory:');
+  } else if (opts.readonly === true) {
+    db = new Database(storePath(opts.dataDir, opts.fileName), { readonly: true, fileMustExist: true });
+  } else {
+    mkdirSync(opts.dataDir, { recursive: true });
+    db = new Database(storePath(opts.dataDir, opts.fileName));
+  }
+  try {
+    db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(busyTimeoutMs))}`);
+    db.pragma('foreign_keys = ON');
+    if (db.readonly) {
+      const found = schemaVersion(db);
+      if (found !== SCHEMA_VERSION) throw new SchemaVersionError(found, SCHEMA_VERSION);
+    } else {
+      if (!db.memory) db.pragma('journal_mode = WAL');
+      // NORMAL is durable across application crashes in WAL mode, and much faster than FULL.
+      db.pragma('synchronous = NORMAL');
+      migrate(db);
+    }
+    return build(db, staleClaimMs);
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+}
+
+function build(db: Database.Database, staleClaimMs: number): SqliteStore {
+  const kvGet = db.prepare<[string], { value: string }>('SELECT value FROM kv WHERE key = ?');
+  const kvSet = db.prepare<[string, string]>(
+    'INSERT INTO kv (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value',
+  );
+  const kv: Store['kv'] = {
+    get: (key) => kvGet.get(key)?.value,
+    set: (key, value) => {
+      kvSet.run(key, value);
+    },
+  };
+
+  return {
+    registry: registryStore(db),
+    dedupe: dedupeStore(db, staleClaimMs),
+    confirmations: confirmationStore(db),
+    audit: auditStore(db, kv),
+    intents: intentStore(db),
+    kv,
+    close: () => {
+      if (db.open) db.close();
+    },
+  };
+}
+
+function registryStore(db: Database.Database): RegistryStore {
+  const upsert = db.prepare<
+    [
+      {
+        chatId: string;
+        openConversationId: string | null;
+        name: string;
+        createdFor: string;
+        createdByBot: number;
+        createdAt: number;
+        now: number;
+      },
+    ],
+    ChatRow
+  >(
+    `INSERT INTO chats (chatId, openConversationId, name, createdFor, createdByBot, createdAt, updatedAt)
+     VALUES (@chatId, @openConversationId, @name, @createdFor, @createdByBot, @createdAt, @now)
+     ON CONFLICT(chatId) DO UPDATE SET
+       openConversationId = coalesce(excluded.openConversationId, chats.openConversationId),
+       name = excluded.name,
+       createdFor = excluded.createdFor,
+       createdByBot = excluded.createdByBot,
+       updatedAt = excluded.updatedAt
+     RETURNING *`,
+  );
+  const get = db.prepare<[string], ChatRow>('SELECT * FROM chats WHERE chatId = ?');
+  const byCid = db.prepare<[string], ChatRow>('SELECT * FROM chats WHERE openConversationId = ?');
+  const byName = db.prepare<[string], ChatRow>(
+    'SELECT * FROM chats WHERE lower(name) = lower(?) ORDER BY createdAt DESC, rowid DESC',
+  );
+  const list = db.prepare<[], ChatRow>('SELECT * FROM chats ORDER BY createdAt DESC, rowid DESC');
+  const listFor = db.prepare<[string], ChatRow>(
+    'SELECT * FROM chats WHERE createdFor = ? ORDER BY createdAt DESC, rowid DESC',
+  );
+  const setCid = db.prepare<[string, number, string]>(
+    'UPDATE chats SET openConversationId = ?, updatedAt = ? WHERE chatId = ?',
+  );
+  const rename = db.prepare<[string, number, string]>(
+    'UPDATE chats SET name = ?, updatedAt = ? WHERE chatId = ?',
+  );
+
+  return {
+    upsert(rec) {
+      const now = Date.now();
+      const row = upsert.get({
+        chatId: rec.chatId,
+        openConversationId: rec.openConversationId ?? null,
+        name: rec.name,
+        createdFor: rec.createdFor,
+        createdByBot: rec.createdByBot ? 1 : 0,
+        createdAt: rec.createdAt ?? now,
+        now,
+      });
+      if (row === undefined) throw new Error(`registry upsert of ${rec.chatId} returned no row`);
+      return toChat(row);
+    },
+    get: (chatId) => {
+      const r = get.get(chatId);
+      return r && toChat(r);
+    },
+    byOpenConversationId: (cid) => {
+      const r = byCid.get(cid);
+      return r && toChat(r);
+    },
+    byName: (name) => byName.all(name).map(toChat),
+    list: () => list.all().map(toChat),
+    listFor: (userId) => listFor.all(userId).map(toChat),
+    setOpenConversationId(chatId, cid) {
+      setCid.run(cid, Date.now(), chatId);
+    },
+    rename(chatId, name) {
+      rename.run(name, Date.now(), chatId);
+    },
+  };
+}
+
+function dedupeStore(db: Database.Database, staleClaimMs: number): DedupeStore {
+  const insert = db.prepare<[string, number]>(
+    `INSERT INTO processed_messages (key, state, delivered, claimedAt) VALUES (?, 'running', 0, ?)
+     ON CONFLICT(key) DO NOTHING`,
+  );
+  const read = db.prepare<[string], DedupeRow>(
+    'SELECT state, reply, delivered, claimedAt FROM processed_messages WHERE key = ?',
+  );
+  const finish = db.prepare<[{ key: string; reply: string; now: number }]>(
+    `INSERT INTO processed_messages (key, state, reply, delivered, claimedAt, finishedAt)
+     VALUES (@key, 'done', @reply, 0, @now, @now)
+     ON CONFLICT(key) DO UPDATE SET state = 'done', reply = excluded.reply, finishedAt = excluded.finishedAt`,
+  );
+  const delivered = db.prepare<[string]>('UPDATE processed_messages SET delivered = 1 WHERE key = ?');
+  const release = db.prepare<[string]>("DELETE FROM processed_messages WHERE key = ? AND state = 'running'");
+  const prune = db.prepare<[number]>(
+    'DELETE FROM processed_messages WHERE coalesce(finishedAt, claimedAt) < ?',
+  );
+
+  const claim = db.transaction((key: string, now: number): ClaimResult => {
+    if (insert.run(key, now).changes === 1) return { state: 'claimed' };
+    const row = read.get(key);
+    if (row === undefined) throw new Error(`dedupe claim of ${key}: row vanished inside a transaction`);
+    if (row.state === 'done')
+      return { state: 'done', reply: row.reply ?? '', delivered: row.delivered === 1 };
+    return { state: 'running', claimedAt: row.claimedAt, stale: now - row.claimedAt >= staleClaimMs };
+  });
+
+  return {
+    claim: (key, now = Date.now()) => claim.immediate(key, now),
+    finish(key, reply, now = Date.now()) {
+      finish.run({ key, reply, now });
+    },
+    markDelivered(key) {
+      delivered.run(key);
+    },
+    release(key) {
+      release.run(key);
+    },
+    prune: (now = Date.now(), olderThanMs = DAY_MS) => prune.run(now - olderThanMs).changes,
+  };
+}
+
+function confirmationStore(db: Database.Database): ConfirmationStore {
+  const create = db.prepare<[PendingConfirmation]>(
+    `INSERT INTO confirmations (code, userId, conversationId, command, payload, preview, createdAt, expiresAt)
+     VALUES (@code, @userId, @conversationId, @command, @payload, @preview, @createdAt, @expiresAt)`,
+  );
+  const get = db.prepare<[string, number], ConfirmationRow>(
+    'SELECT * FROM confirmations WHERE code = ? AND expiresAt > ?',
+  );
+  const take = db.prepare<[string], ConfirmationRow>('DELETE FROM confirmations WHERE code = ? RETURNING *');
+  const latestFor = db.prepare<[string, number], ConfirmationRow>(
+    `SELECT * FROM confirmations WHERE userId = ? AND expiresAt > ?
+     ORDER BY createdAt DESC, rowid DESC LIMIT 1`,
+  );
+  const del = db.prepare<[string]>('DELETE FROM confirmations WHERE code = ?');
+  const prune = db.prepare<[number]>('DELETE FROM confirmations WHERE expiresAt <= ?');
+  const pick = (r: ConfirmationRow): PendingConfirmation => ({
+    code: r.code,
+    userId: r.userId,
+    conversationId: r.conversationId,
+    command: r.command,
+    payload: r.payload,
+    preview: r.preview,
+    createdAt: r.createdAt,
+    expiresAt: r.expiresAt,
+  });
+
+  return {
+    create(p) {
+      create.run(pick(p));
+    },
+    get: (code, now = Date.now()) => {
+      const r = get.get(code, now);
+      return r && pick(r);
+    },
+    take: (code, now = Date.now()) => {
+      // One DELETE … RETURNING: of two concurrent takes only one gets the row. An expired code
+      // is consumed too, so it cannot linger until the next prune.
+      const r = take.get(code);
+      return r !== undefined && r.expiresAt > now ? pick(r) : undefined;
+    },
+    latestFor: (userId, now = Date.now()) => {
+      const r = latestFor.get(userId, now);
+      return r && pick(r);
+    },
+    delete(code) {
+      del.run(code);
+    },
+    prune: (now = Date.now()) => prune.run(now).changes,
+  };
+}
+
+function auditStore(db: Database.Database, kv: Store['kv']): SqliteAuditStore {
+  const last = db.prepare<[], { seq: number; hash: string }>(
+    'SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1',
+  );
+  const insert = db.prepare<[AuditRow]>(
+    `INSERT INTO audit (seq, at, userId, command, chatId, args, outcome, reason, errcode, durationMs, prevHash, hash)
+     VALUES (@seq, @at, @userId, @command, @chatId, @args, @outcome, @reason, @errcode, @durationMs, @prevHash, @hash)`,
+  );
+  const latest = db.prepare<[{ chatId: string | null; userId: string | null; n: number }], AuditRow>(
+    `SELECT * FROM audit
+     WHERE (@chatId IS NULL OR chatId = @chatId) AND (@userId IS NULL OR userId = @userId)
+     ORDER BY seq DESC LIMIT @n`,
+  );
+  const all = db.prepare<[], AuditRow>('SELECT * FROM audit ORDER BY seq ASC');
+  const getOne = db.prepare<[number], AuditRow>('SELECT * FROM audit WHERE seq = ?');
+
+  const append = db.transaction((input: Omit<AuditRecord, 'seq' | 'prevHash' | 'hash'>): AuditRecord => {
+    const prev = last.get();
+    const withoutHash: Omit<AuditRecord, 'hash'> = {
+      seq: (prev?.seq ?? 0) + 1,
+      at: input.at,
+      userId: input.userId,
+      command: input.command,
+      chatId: input.chatId,
+      args: input.args,
+      outcome: input.outcome,
+      reason: input.reason,
+      errcode: input.errcode,
+      durationMs: input.durationMs,
+      prevHash: prev?.hash ?? GENESIS_HASH,
+    };
+    const rec: AuditRecord = { ...withoutHash, hash: auditHash(withoutHash) };
+    insert.run({
+      ...rec,
+      chatId: rec.chatId ?? null,
+      reason: rec.reason ?? null,
+      errcode: rec.errcode ?? null,
+    });
+    kv.set(AUDIT_HEAD_KEY, `${rec.seq}:${rec.hash}`);
+    return rec;
+  });
+
+  return {
+    append: (rec) => append.immediate(rec),
+    latest: (n, filter) =>
+      latest
+        .all({
+          chatId: filter?.chatId ?? null,
+          userId: filter?.userId ?? null,
+          n: Math.max(0, Math.trunc(n)),
+        })
+        .map(toAudit),
+    get: (seq) => {
+      const r = getOne.get(seq);
+      return r && toAudit(r);
+    },
+    verify: () => {
+      // A read transaction gives one consistent snapshot of the rows and the head.
+      const run = db.transaction(() => {
+        function* rows(): Generator<AuditRecord> {
+          for (const r of all.iterate()) yield toAudit(r);
+        }
+        return verifyAuditChain(rows(), parseHead(kv.get(AUDIT_HEAD_KEY)));
+      });
+      return run.deferred();
+    },
+  };
+}
+
+function intentStore(db: Database.Database): IntentStore {
+  const begin = db.prepare<
+    [
+      {
+        msgKey: string;
+        userId: string;
+        conversationId: string;
+        command: string;
+        chatId: string | null;
+        summary: string;
+        startedAt: number;
+      },
+    ]
+  >(
+    `INSERT INTO intents (msgKey, userId, conversationId, command, chatId, summary, startedAt)
+     VALUES (@msgKey, @userId, @conversationId, @command, @chatId, @summary, @startedAt)`,
+  );
+  const finish = db.prepare<[string, number, number]>(
+    'UPDATE intents SET outcome = ?, finishedAt = ? WHERE id = ?',
+  );
+  const unfinished = db.prepare<[], IntentRow>(
+    `SELECT id, msgKey, userId, conversationId, command, chatId, summary, startedAt, finishedAt, outcome
+     FROM intents WHERE finishedAt IS NULL AND reported = 0 ORDER BY id ASC`,
+  );
+  const reported = db.prepare<[number]>('UPDATE intents SET reported = 1 WHERE id = ?');
+
+  return {
+    begin: (i) =>
+      Number(
+        begin.run({
+          msgKey: i.msgKey,
+          userId: i.userId,
+          conversationId: i.conversationId,
+          command: i.command,
+          chatId: i.chatId ?? null,
+          summary: i.summary,
+          startedAt: i.startedAt,
+        }).lastInsertRowid,
+      ),
+    finish(id, outcome, now = Date.now()) {
+      finish.run(outcome, now, id);
+    },
+    unfinished: () => unfinished.all().map(toIntent),
+    markReported(id) {
+      reported.run(id);
+    },
+  };
+}
