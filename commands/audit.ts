@@ -1,0 +1,148 @@
+/**
+ * `/audit [n] [<chat>|<user>]`: the latest audit records, for admins (and roles the policy
+ * grants `audit`). The target is read here rather than by the kit because it may be either a
+ * chat or a user: `chat…`, `cid…`, `here` and `#name` name a chat, anything else a user.
+ */
+import { z } from 'zod';
+import { defineCommand, type HandlerContext, mdEscape, USER_ID, UserError } from '../src/bot/kit.ts';
+import type { AuditRecord } from '../src/store/types.ts';
+
+export const AUDIT_DEFAULT_COUNT = 10;
+export const AUDIT_MAX_COUNT = 50;
+
+// Same forms as the kit's `<chat>` binder (architecture.md §3).
+const CHAT_ID = /^chat(?=[A-Za-z]*[0-9])[0-9A-Za-z]{6,64}$/;
+const OPEN_CONVERSATION_ID = /^cid[A-Za-z0-9+/=_-]{8,128}$/;
+const QUOTES = /^["'“‘](.*)["'”’]$/s;
+
+const args = z.object({
+  n: z.number().int().min(1, 'must be at least 1').optional(),
+  target: z.string().optional(),
+});
+type Args = z.infer<typeof args>;
+type Filter = { chatId?: string; userId?: string };
+
+/** Turns the optional target word into a store filter. Throws UserError for unknown chats or bad ids. */
+function filterFor(ctx: HandlerContext<Args>): Filter {
+  const { target } = ctx.args;
+  const { message, registry } = ctx;
+  if (target === undefined) {
+    // DingTalk may strip a picked @mention from the text; the mention alone still names the user.
+    const picked = message.mentions[0];
+    if (picked === undefined) return {};
+    if (picked.userId === undefined) throw new UserError('user.external');
+    return { userId: picked.userId };
+  }
+  const word = target.normalize('NFKC');
+  const lower = word.toLowerCase();
+  if (CHAT_ID.test(word)) return { chatId: word };
+  if (OPEN_CONVERSATION_ID.test(word)) {
+    const rec = registry.byOpenConversationId(word);
+    if (rec === undefined) throw new UserError('chat.cid-unknown', { cid: word });
+    return { chatId: rec.chatId };
+  }
+  if (lower === 'here') {
+    if (message.conversationType !== 'group') throw new UserError('chat.here-direct');
+    const rec = registry.byOpenConversationId(message.conversationId);
+    if (rec === undefined) throw new UserError('chat.here-unknown');
+    return { chatId: rec.chatId };
+  }
+  if (word.startsWith('#') && word.length > 1) {
+    const name = word.slice(1).replace(QUOTES, '$1');
+    const found = registry.byName(name);
+    const only = found[0];
+    if (only === undefined) throw new UserError('chat.name-not-found', { name });
+    if (found.length > 1) {
+      throw new UserError('chat.name-ambiguous', { name, candidates: found.map((r) => r.chatId).join(', ') });
+    }
+    return { chatId: only.chatId };
+  }
+  if (word.startsWith('@')) {
+    const picked = message.mentions[0];
+    if (picked !== undefined) {
+      if (picked.userId === undefined) throw new UserError('user.external');
+      return { userId: picked.userId };
+    }
+  }
+  const typed = word.replace(/^@/, '');
+  if (typed.toLowerCase() === 'me') return { userId: ctx.caller.userId };
+  if (!USER_ID.test(typed)) throw new UserError('user.invalid', { value: target.slice(0, 40) });
+  return { userId: typed };
+}
+
+function row(r: AuditRecord, t: HandlerContext<Args>['t']): string {
+  const why = [r.reason, r.errcode === undefined ? undefined : `errcode ${r.errcode}`]
+    .filter((x): x is string => x !== undefined && x !== '')
+    .join(', ');
+  const parts = [
+    new Date(r.at).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    mdEscape(r.userId),
+    `/${mdEscape(r.command)}`,
+    r.chatId === undefined ? '—' : mdEscape(r.chatId),
+    t(`audit.outcome.${r.outcome}`),
+  ];
+  return `- ${parts.join(' · ')}${why === '' ? '' : ` (${mdEscape(why)})`} · ${r.durationMs} ms`;
+}
+
+export default defineCommand<Args>({
+  name: 'audit',
+  aliases: ['审计'],
+  summary: 'audit.summary',
+  usage: 'audit.usage',
+  params: [
+    { name: 'n', kind: 'int', optional: true },
+    { name: 'target', kind: 'word', optional: true },
+  ],
+  args,
+  role: 'admin',
+  access: 'none',
+  messages: {
+    en: {
+      'audit.summary': 'Show the latest audit records (admins).',
+      'audit.usage': '/audit [n] [<chat>|<user>]  (n: 1–50, default 10)',
+      'audit.title': 'Audit',
+      'audit.header': 'Latest {count} audit records{scope}:',
+      'audit.scope-chat': ' for chat {chatId}',
+      'audit.scope-user': ' for user {userId}',
+      'audit.empty': 'No audit records{scope}.',
+      'audit.capped': 'Showing at most {max}.',
+      'audit.outcome.allowed': 'allowed',
+      'audit.outcome.refused': 'refused',
+      'audit.outcome.failed': 'failed',
+      'audit.outcome.confirmed': 'confirmed',
+      'audit.outcome.pending': 'pending',
+    },
+    'zh-CN': {
+      'audit.summary': '查看最近的审计记录（管理员）。',
+      'audit.usage': '/审计 [条数] [<群>|<用户>]（条数 1–50，默认 10）',
+      'audit.title': '审计',
+      'audit.header': '最近 {count} 条审计记录{scope}：',
+      'audit.scope-chat': '（群 {chatId}）',
+      'audit.scope-user': '（用户 {userId}）',
+      'audit.empty': '没有审计记录{scope}。',
+      'audit.capped': '最多显示 {max} 条。',
+      'audit.outcome.allowed': '已执行',
+      'audit.outcome.refused': '已拒绝',
+      'audit.outcome.failed': '失败',
+      'audit.outcome.confirmed': '已确认',
+      'audit.outcome.pending': '待确认',
+    },
+  },
+  async handler(ctx) {
+    const { t } = ctx;
+    const asked = ctx.args.n ?? AUDIT_DEFAULT_COUNT;
+    const n = Math.min(asked, AUDIT_MAX_COUNT);
+    const filter = filterFor(ctx);
+    const scope =
+      filter.chatId !== undefined
+        ? t('audit.scope-chat', { chatId: mdEscape(filter.chatId) })
+        : filter.userId !== undefined
+          ? t('audit.scope-user', { userId: mdEscape(filter.userId) })
+          : '';
+    const records = ctx.auditLog.latest(n, filter);
+    if (records.length === 0) return { title: t('audit.title'), text: t('audit.empty', { scope }) };
+    const lines = [t('audit.header', { count: records.length, scope }), '', ...records.map((r) => row(r, t))];
+    if (asked > AUDIT_MAX_COUNT) lines.push('', t('audit.capped', { max: AUDIT_MAX_COUNT }));
+    return { title: t('audit.title'), text: lines.join('\n') };
+  },
+});

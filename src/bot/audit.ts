@@ -1,0 +1,127 @@
+/**
+ * The audit trail: every command attempt, allowed or refused, goes to the store (hash-chained,
+ * for `/audit` and `npm run audit:verify`) and to the log as an `{audit: true}` event.
+ *
+ * Arguments are recorded by shape, never as message text: secret-looking keys are redacted,
+ * free text (long or multi-line strings, `text`/`content`/`message` fields) is replaced by its
+ * length, long lists are cut, and a resolved `<chat>` is reduced to its chatId.
+ */
+import type { Logger } from 'pino';
+import { scrubSecrets } from '../log.ts';
+import type { AuditRecord, AuditStore } from '../store/types.ts';
+
+/** Strings longer than this are treated as free text. */
+export const DEFAULT_MAX_VALUE_LENGTH = 64;
+const MAX_ITEMS = 50;
+const MAX_DEPTH = 4;
+
+const SECRET_KEY = /secret|token|password|passwd|webhook|session|ticket|authorization|cookie|credential/i;
+const TEXT_KEY = /^(text|content|message|msg|body|markdown|preview)$/i;
+
+/** What the pipeline knows about one command attempt. */
+export interface AuditEvent {
+  userId: string;
+  command: string;
+  chatId?: string;
+  /** The bound arguments; sanitised by {@link sanitizeArgs} before they are stored. */
+  args: unknown;
+  outcome: AuditRecord['outcome'];
+  /** Why it was refused or failed, e.g. `role:lead`, `not-owner`, `forbidden-option:owner`. */
+  reason?: string;
+  /** DingTalk errcode (or v1 `code`) when a call failed. */
+  errcode?: string;
+  durationMs: number;
+}
+
+export interface AuditTrailOptions {
+  now?: () => number;
+  /** Strings longer than this are recorded as `[text: N chars]`. Default {@link DEFAULT_MAX_VALUE_LENGTH}. */
+  maxValueLength?: number;
+}
+
+const textMark = (s: string): string => `[text: ${s.length} chars]`;
+
+function isChatRef(v: Record<string, unknown>): boolean {
+  return typeof v.chatId === 'string' && 'label' in v && 'record' in v;
+}
+
+/**
+ * Reduces arguments to what an auditor needs: keys and short values. Returns a JSON-safe value.
+ */
+export function sanitizeArgs(args: unknown, maxValueLength: number = DEFAULT_MAX_VALUE_LENGTH): unknown {
+  const walk = (v: unknown, depth: number): unknown => {
+    if (v === null || typeof v === 'boolean') return v;
+    if (typeof v === 'number') return Number.isFinite(v) ? v : String(v);
+    if (typeof v === 'bigint') return v.toString();
+    if (typeof v === 'string') {
+      return v.length > maxValueLength || /[\r\n]/.test(v) ? textMark(v) : scrubSecrets(v);
+    }
+    if (typeof v !== 'object') return undefined; // functions, symbols, undefined
+    if (depth >= MAX_DEPTH) return '[…]';
+    if (Array.isArray(v)) {
+      const items = v.slice(0, MAX_ITEMS).map((x) => walk(x, depth + 1) ?? null);
+      if (v.length > MAX_ITEMS) items.push(`[+${v.length - MAX_ITEMS} more]`);
+      return items;
+    }
+    const obj = v as Record<string, unknown>;
+    if (isChatRef(obj)) return obj.chatId;
+    // Entries, not assignments: a `__proto__` key must stay a plain key.
+    const out: [string, unknown][] = [];
+    for (const [k, x] of Object.entries(obj)) {
+      if (SECRET_KEY.test(k)) out.push([k, '[redacted]']);
+      else if (TEXT_KEY.test(k) && typeof x === 'string') out.push([k, textMark(x)]);
+      else {
+        const w = walk(x, depth + 1);
+        if (w !== undefined) out.push([k, w]);
+      }
+    }
+    return Object.fromEntries(out);
+  };
+  return walk(args, 0) ?? null;
+}
+
+/** Writes audit records to the store and the log. */
+export class AuditTrail {
+  readonly #store: AuditStore;
+  readonly #log: Logger;
+  readonly #now: () => number;
+  readonly #maxValueLength: number;
+
+  constructor(store: AuditStore, log: Logger, opts: AuditTrailOptions = {}) {
+    this.#store = store;
+    this.#log = log;
+    this.#now = opts.now ?? Date.now;
+    this.#maxValueLength = opts.maxValueLength ?? DEFAULT_MAX_VALUE_LENGTH;
+  }
+
+  /**
+   * Records one attempt; `at` is when the attempt started (now minus its duration). Logs
+   * `{audit: true, ...}` at info. When the store write fails the event is still logged (at
+   * error) and the error is rethrown.
+   */
+  record(e: AuditEvent): AuditRecord {
+    const args = sanitizeArgs(e.args, this.#maxValueLength);
+    const durationMs = Math.max(0, Math.round(e.durationMs));
+    const entry: Omit<AuditRecord, 'seq' | 'prevHash' | 'hash'> = {
+      at: this.#now() - durationMs,
+      userId: e.userId,
+      command: e.command,
+      chatId: e.chatId,
+      args: JSON.stringify(args),
+      outcome: e.outcome,
+      reason: e.reason,
+      errcode: e.errcode,
+      durationMs,
+    };
+    const event = { audit: true, ...entry, args };
+    let rec: AuditRecord;
+    try {
+      rec = this.#store.append(entry);
+    } catch (err) {
+      this.#log.error({ ...event, err }, 'audit record could not be stored');
+      throw err;
+    }
+    this.#log.info({ ...event, seq: rec.seq }, 'audit');
+    return rec;
+  }
+}

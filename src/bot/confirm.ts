@@ -1,0 +1,126 @@
+/**
+ * Pending confirmations for risky commands (architecture.md §3, `/confirm`, `/cancel`).
+ *
+ * A risky command is answered with a preview and a short code; only the same user, within the
+ * time limit, can run it with `/confirm <code>`. Pending items live in the store, so a restart
+ * neither loses them nor runs them twice: confirming takes the row atomically (`store.take`).
+ */
+import { randomInt } from 'node:crypto';
+import type { ConfirmationStore, PendingConfirmation } from '../store/types.ts';
+
+/** Code characters: upper-case letters and digits without the look-alikes 0/O, 1/I/L. */
+export const CODE_ALPHABET = 'ABCDEFGHJKMNPQRSTUVWXYZ23456789';
+export const CODE_LENGTH = 6;
+/** Two minutes, as the user contract says. */
+export const DEFAULT_CONFIRM_TTL_MS = 120_000;
+
+// 31^6 ≈ 887 million codes, so a clash is rare; a few retries make it practically impossible.
+const MAX_CODE_ATTEMPTS = 20;
+const CODE_RE = new RegExp(`^[${CODE_ALPHABET}]{${CODE_LENGTH}}$`);
+
+export interface ConfirmationsOptions {
+  /** How long a code stays valid. Default {@link DEFAULT_CONFIRM_TTL_MS}. */
+  ttlMs?: number;
+  now?: () => number;
+  /** Returns a candidate code; tests inject it to force clashes. Default: crypto-random. */
+  random?: () => string;
+}
+
+export type ConfirmResult =
+  | { ok: true; pending: PendingConfirmation; payload: unknown }
+  | { ok: false; reason: 'unknown' | 'expired' | 'wrong-user' };
+
+function randomCode(): string {
+  let code = '';
+  for (let i = 0; i < CODE_LENGTH; i++) code += CODE_ALPHABET[randomInt(CODE_ALPHABET.length)];
+  return code;
+}
+
+/** Typed codes are case-insensitive and may carry stray spaces. */
+export function normalizeCode(code: string): string {
+  return code.trim().toUpperCase();
+}
+
+/** Creates, confirms and cancels pending risky commands. */
+export class Confirmations {
+  readonly #store: ConfirmationStore;
+  readonly #ttlMs: number;
+  readonly #now: () => number;
+  readonly #random: () => string;
+
+  constructor(store: ConfirmationStore, opts: ConfirmationsOptions = {}) {
+    this.#store = store;
+    this.#ttlMs = opts.ttlMs ?? DEFAULT_CONFIRM_TTL_MS;
+    this.#now = opts.now ?? Date.now;
+    this.#random = opts.random ?? randomCode;
+  }
+
+  /**
+   * Stores a pending command under a fresh code. `payload` must survive JSON (it is stored as
+   * JSON and handed back parsed by {@link confirm}).
+   */
+  create(p: {
+    userId: string;
+    conversationId: string;
+    command: string;
+    payload: unknown;
+    preview: string;
+  }): PendingConfirmation {
+    const now = this.#now();
+    // Keep recently expired codes for one more TTL so a late /confirm hears "expired", not "unknown".
+    this.#store.prune(now - this.#ttlMs);
+    const pending: PendingConfirmation = {
+      code: this.#freshCode(),
+      userId: p.userId,
+      conversationId: p.conversationId,
+      command: p.command,
+      payload: JSON.stringify(p.payload ?? null),
+      preview: p.preview,
+      createdAt: now,
+      expiresAt: now + this.#ttlMs,
+    };
+    this.#store.create(pending);
+    return pending;
+  }
+
+  /**
+   * Runs-once check for `/confirm <code>`. Someone else's code is left in place (so a guess
+   * cannot cancel another user's command); an expired one is dropped.
+   */
+  confirm(code: string, userId: string): ConfirmResult {
+    const key = normalizeCode(code);
+    if (!CODE_RE.test(key)) return { ok: false, reason: 'unknown' };
+    const found = this.#store.get(key);
+    if (found === undefined) return { ok: false, reason: 'unknown' };
+    if (found.userId !== userId) return { ok: false, reason: 'wrong-user' };
+    if (found.expiresAt <= this.#now()) {
+      this.#store.delete(key);
+      return { ok: false, reason: 'expired' };
+    }
+    // Another /confirm (a redelivered message, a second instance) may have won the race.
+    const taken = this.#store.take(key);
+    if (taken === undefined) return { ok: false, reason: 'unknown' };
+    return { ok: true, pending: taken, payload: JSON.parse(taken.payload) as unknown };
+  }
+
+  /**
+   * Drops the caller's pending command: the one with `code`, or their latest when no code is
+   * given. Returns what was dropped; undefined when there was nothing of theirs that was still
+   * valid (another user's code is never touched).
+   */
+  cancel(userId: string, code?: string): PendingConfirmation | undefined {
+    const found = code === undefined ? this.#store.latestFor(userId) : this.#store.get(normalizeCode(code));
+    if (found === undefined || found.userId !== userId) return undefined;
+    const taken = this.#store.take(found.code);
+    if (taken === undefined || taken.expiresAt <= this.#now()) return undefined;
+    return taken;
+  }
+
+  #freshCode(): string {
+    for (let i = 0; i < MAX_CODE_ATTEMPTS; i++) {
+      const code = normalizeCode(this.#random());
+      if (CODE_RE.test(code) && this.#store.get(code) === undefined) return code;
+    }
+    throw new Error(`could not find a free confirmation code in ${MAX_CODE_ATTEMPTS} attempts`);
+  }
+}

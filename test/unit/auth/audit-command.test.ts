@@ -1,0 +1,217 @@
+import { describe, expect, it } from 'vitest';
+import auditCommand from '../../../commands/audit.ts';
+import { bindArgs } from '../../../src/bot/bind.ts';
+import { createTranslator } from '../../../src/bot/i18n.ts';
+import { tokenize } from '../../../src/bot/parse.ts';
+import { loadCommands } from '../../../src/bot/registry.ts';
+import type { HandlerContext, IncomingMessage, Locale } from '../../../src/bot/types.ts';
+import { UserError } from '../../../src/bot/types.ts';
+import { silentLogger } from '../../../src/log.ts';
+import type { ChatRecord, RegistryStore } from '../../../src/store/types.ts';
+import { MemoryAuditStore } from './fakes.ts';
+
+const CHAT_A = 'chat0a1b2c3d4e5f';
+const CHAT_B = 'chat9f8e7d6c5b4a';
+const CID_A = 'cidAAAAaaaa1111xyz';
+
+const rec = (chatId: string, name: string, cid?: string): ChatRecord => ({
+  chatId,
+  openConversationId: cid,
+  name,
+  createdFor: 'lead1',
+  createdByBot: true,
+  createdAt: 0,
+  updatedAt: 0,
+});
+const chats = [rec(CHAT_A, 'Design team', CID_A), rec(CHAT_B, 'Ops'), rec('chat777777x', 'Ops')];
+
+const registry = {
+  get: (id: string) => chats.find((c) => c.chatId === id),
+  byOpenConversationId: (cid: string) => chats.find((c) => c.openConversationId === cid),
+  byName: (name: string) => chats.filter((c) => c.name.toLowerCase() === name.toLowerCase()),
+  list: () => chats,
+  listFor: (u: string) => chats.filter((c) => c.createdFor === u),
+} as unknown as RegistryStore;
+
+function message(over: Partial<IncomingMessage> = {}): IncomingMessage {
+  return {
+    msgId: 'm1',
+    frameMessageId: 'f1',
+    robotCode: 'bot',
+    msgtype: 'text',
+    text: '',
+    senderUserId: 'boss',
+    senderNick: 'Boss',
+    senderIsOrgAdmin: false,
+    conversationType: 'direct',
+    conversationId: 'cidDirect000000',
+    conversationTitle: undefined,
+    mentions: [],
+    sessionWebhook: 'https://example.invalid/hook',
+    sessionWebhookExpiresAt: 0,
+    createdAt: 0,
+    ...over,
+  };
+}
+
+function seeded(): MemoryAuditStore {
+  const store = new MemoryAuditStore();
+  const base = Date.UTC(2026, 0, 2, 3, 4, 5);
+  for (let i = 0; i < 60; i++) {
+    store.append({
+      at: base + i * 1000,
+      userId: i % 2 === 0 ? 'lead1' : 'lead2',
+      command: i % 3 === 0 ? 'chat rename' : 'chat info',
+      chatId: i % 4 === 0 ? CHAT_A : i % 4 === 1 ? CHAT_B : undefined,
+      args: '{}',
+      outcome: i % 5 === 0 ? 'refused' : 'allowed',
+      reason: i % 5 === 0 ? 'role:admin' : undefined,
+      errcode: i === 59 ? '60011' : undefined,
+      durationMs: 12,
+    });
+  }
+  return store;
+}
+
+/** Binds `line` like the pipeline does, then runs the handler. */
+async function run(
+  line: string,
+  opts: { msg?: Partial<IncomingMessage>; store?: MemoryAuditStore; locale?: Locale } = {},
+) {
+  const msg = message(opts.msg);
+  const tokens = tokenize(line);
+  if (!tokens.ok) throw tokens.error;
+  const bound = bindArgs(auditCommand, tokens.tokens, { message: msg, caller: { userId: 'boss' }, registry });
+  if (!bound.ok) throw bound.error;
+  const store = opts.store ?? seeded();
+  const calls: { n: number; filter: unknown }[] = [];
+  const locale = opts.locale ?? 'en';
+  const ctx = {
+    message: msg,
+    args: bound.args,
+    caller: { userId: 'boss', nick: 'Boss', role: 'admin' },
+    registry,
+    auditLog: {
+      latest: (n: number, filter?: { chatId?: string; userId?: string }) => {
+        calls.push({ n, filter });
+        return store.latest(n, filter);
+      },
+    },
+    log: silentLogger(),
+    t: createTranslator(locale, [auditCommand.messages]),
+    locale,
+    visibleCommands: () => [],
+    signal: new AbortController().signal,
+  } as unknown as HandlerContext<typeof bound.args>;
+  const reply = await auditCommand.handler(ctx);
+  return { reply, calls, lines: reply.text.split('\n').filter((l) => l.startsWith('- ')) };
+}
+
+async function refusal(line: string, msg?: Partial<IncomingMessage>): Promise<UserError> {
+  try {
+    await run(line, msg === undefined ? {} : { msg });
+  } catch (err) {
+    expect(err).toBeInstanceOf(UserError);
+    return err as UserError;
+  }
+  throw new Error('expected a UserError');
+}
+
+describe('/audit', () => {
+  it('is a valid spec for admins with both locales', () => {
+    expect(() => loadCommands([auditCommand])).not.toThrow();
+    expect(auditCommand).toMatchObject({ name: 'audit', aliases: ['审计'], role: 'admin', access: 'none' });
+    expect(Object.keys(auditCommand.messages['zh-CN']).sort()).toEqual(
+      Object.keys(auditCommand.messages.en).sort(),
+    );
+  });
+
+  it('shows the latest 10 records by default, newest first', async () => {
+    const { calls, lines, reply } = await run('');
+    expect(calls).toEqual([{ n: 10, filter: {} }]);
+    expect(lines).toHaveLength(10);
+    expect(reply.text).toContain('Latest 10 audit records:');
+    // Newest: i = 59 -> 03:04:05 + 59 s = 03:05:04, lead2, chat info, no chat, errcode shown.
+    expect(lines[0]).toBe(
+      '- 2026-01-02T03:05:04Z · lead2 · /chat info · — · allowed (errcode 60011) · 12 ms',
+    );
+    // i = 55: refused, with its reason.
+    expect(lines[4]).toBe('- 2026-01-02T03:05:00Z · lead2 · /chat info · — · refused (role:admin) · 12 ms');
+  });
+
+  it('takes n and caps it at 50', async () => {
+    expect((await run('3')).lines).toHaveLength(3);
+    const big = await run('500');
+    expect(big.calls[0]?.n).toBe(50);
+    expect(big.lines).toHaveLength(50);
+    expect(big.reply.text).toContain('Showing at most 50.');
+    await expect(run('0')).rejects.toMatchObject({ code: 'args.invalid' });
+  });
+
+  it('filters by chatId, cid, #name and here', async () => {
+    expect((await run(`5 ${CHAT_A}`)).calls[0]).toEqual({ n: 5, filter: { chatId: CHAT_A } });
+    expect((await run(CID_A)).calls[0]?.filter).toEqual({ chatId: CHAT_A });
+    expect((await run('#"Design team"')).calls[0]?.filter).toEqual({ chatId: CHAT_A });
+    const here = await run('here', { msg: { conversationType: 'group', conversationId: CID_A } });
+    expect(here.calls[0]?.filter).toEqual({ chatId: CHAT_A });
+    const { lines, reply } = await run(CHAT_B);
+    expect(reply.text).toContain(`for chat ${CHAT_B}`);
+    expect(lines.every((l) => l.includes(CHAT_B))).toBe(true);
+  });
+
+  it('filters by a typed userId, @userId, me, or a picked mention', async () => {
+    const typed = await run('lead1');
+    expect(typed.calls[0]?.filter).toEqual({ userId: 'lead1' });
+    expect(typed.lines.every((l) => l.includes(' · lead1 · '))).toBe(true);
+    expect((await run('2 @lead2')).calls[0]).toEqual({ n: 2, filter: { userId: 'lead2' } });
+    expect((await run('me')).calls[0]?.filter).toEqual({ userId: 'boss' });
+    const picked = await run('@Alice', { msg: { mentions: [{ dingtalkId: 'x', userId: 'alice01' }] } });
+    expect(picked.calls[0]?.filter).toEqual({ userId: 'alice01' });
+    // DingTalk stripped the @Name from the text: the mention still names the user.
+    const stripped = await run('', { msg: { mentions: [{ dingtalkId: 'x', userId: 'alice01' }] } });
+    expect(stripped.calls[0]?.filter).toEqual({ userId: 'alice01' });
+  });
+
+  it('refuses unknown chats and bad targets with the generic messages', async () => {
+    expect((await refusal('cidUNKNOWN000000')).code).toBe('chat.cid-unknown');
+    expect((await refusal('#Nowhere')).code).toBe('chat.name-not-found');
+    const ambiguous = await refusal('#Ops');
+    expect(ambiguous.code).toBe('chat.name-ambiguous');
+    expect(ambiguous.params.candidates).toBe(`${CHAT_B}, chat777777x`);
+    expect((await refusal('here')).code).toBe('chat.here-direct');
+    expect((await refusal('here', { conversationType: 'group', conversationId: 'cidOther00000' })).code).toBe(
+      'chat.here-unknown',
+    );
+    expect((await refusal('"not a user"')).code).toBe('user.invalid');
+    expect((await refusal('@x', { mentions: [{ dingtalkId: 'x', userId: undefined }] })).code).toBe(
+      'user.external',
+    );
+  });
+
+  it('says so when there is nothing, and answers in Chinese', async () => {
+    const empty = await run('', { store: new MemoryAuditStore() });
+    expect(empty.reply.text).toBe('No audit records.');
+    const zh = await run('2 lead1', { locale: 'zh-CN' });
+    expect(zh.reply.text).toContain('最近 2 条审计记录（用户 lead1）：');
+    expect(zh.lines[0]).toMatch(/已拒绝|已执行/);
+  });
+
+  it('escapes markdown in stored values', async () => {
+    const store = new MemoryAuditStore();
+    store.append({
+      at: 0,
+      userId: 'a_b*c',
+      command: 'chat info',
+      chatId: undefined,
+      args: '{}',
+      outcome: 'failed',
+      reason: 'x_[y]',
+      errcode: undefined,
+      durationMs: 1,
+    });
+    const { lines } = await run('', { store });
+    expect(lines[0]).toBe(
+      '- 1970-01-01T00:00:00Z · a\\_b\\*c · /chat info · — · failed (x\\_\\[y\\]) · 1 ms',
+    );
+  });
+});

@@ -1,0 +1,66 @@
+import type {
+  AuditRecord,
+  AuditStore,
+  ConfirmationStore,
+  PendingConfirmation,
+} from '../../../src/store/types.ts';
+
+/** An in-memory ConfirmationStore with the interface's semantics (take removes atomically). */
+export class MemoryConfirmationStore implements ConfirmationStore {
+  readonly rows = new Map<string, PendingConfirmation>();
+  create(p: PendingConfirmation): void {
+    if (this.rows.has(p.code)) throw new Error(`duplicate code ${p.code}`);
+    this.rows.set(p.code, { ...p });
+  }
+  get(code: string): PendingConfirmation | undefined {
+    const p = this.rows.get(code);
+    return p && { ...p };
+  }
+  take(code: string): PendingConfirmation | undefined {
+    const p = this.rows.get(code);
+    this.rows.delete(code);
+    return p;
+  }
+  latestFor(userId: string): PendingConfirmation | undefined {
+    let best: PendingConfirmation | undefined;
+    for (const p of this.rows.values()) {
+      if (p.userId === userId && (best === undefined || p.createdAt >= best.createdAt)) best = p;
+    }
+    return best && { ...best };
+  }
+  delete(code: string): void {
+    this.rows.delete(code);
+  }
+  prune(now: number = Date.now()): number {
+    let n = 0;
+    for (const [k, p] of this.rows) {
+      if (p.expiresAt <= now) {
+        this.rows.delete(k);
+        n++;
+      }
+    }
+    return n;
+  }
+}
+
+/** An in-memory AuditStore (no real hash chain). */
+export class MemoryAuditStore implements AuditStore {
+  readonly rows: AuditRecord[] = [];
+  fail = false;
+  append(rec: Omit<AuditRecord, 'seq' | 'prevHash' | 'hash'>): AuditRecord {
+    if (this.fail) throw new Error('disk full');
+    const full: AuditRecord = { ...rec, seq: this.rows.length + 1, prevHash: '', hash: '' };
+    this.rows.push(full);
+    return full;
+  }
+  latest(n: number, filter?: { chatId?: string; userId?: string }): AuditRecord[] {
+    return this.rows
+      .filter((r) => filter?.chatId === undefined || r.chatId === filter.chatId)
+      .filter((r) => filter?.userId === undefined || r.userId === filter.userId)
+      .slice(-n)
+      .reverse();
+  }
+  verify(): { ok: true; count: number } {
+    return { ok: true, count: this.rows.length };
+  }
+}

@@ -1,0 +1,182 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  emptyPolicy,
+  jsonPath,
+  loadPolicy,
+  PolicyError,
+  policySchema,
+  unknownPolicyCommands,
+} from '../../../src/bot/policy.ts';
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'policy-'));
+});
+
+function file(name: string, content: string): string {
+  const p = join(dir, name);
+  writeFileSync(p, content);
+  return p;
+}
+
+function problemsOf(path: string): { path: string; message: string }[] {
+  try {
+    loadPolicy(path);
+  } catch (err) {
+    expect(err).toBeInstanceOf(PolicyError);
+    return [...(err as PolicyError).problems];
+  }
+  throw new Error('expected a PolicyError');
+}
+
+describe('loadPolicy', () => {
+  it('gives the empty policy when no file is configured', () => {
+    expect(loadPolicy(undefined)).toEqual({ roles: {}, users: {}, commands: {} });
+  });
+
+  it('reads a valid file', () => {
+    const p = file(
+      'ok.json',
+      JSON.stringify({
+        roles: { auditor: { commands: ['audit'] } },
+        users: { admin: ['boss1'], lead: ['lead1'], auditor: ['aud1'] },
+        commands: {
+          'chat info': { role: 'admin' },
+          'chat rename': { risky: true },
+          'chat create': { forbiddenOptions: { lead: ['owner'] } },
+        },
+      }),
+    );
+    const policy = loadPolicy(p);
+    expect(policy.roles.auditor).toEqual({ commands: ['audit'] });
+    expect(policy.users.auditor).toEqual(['aud1']);
+    expect(policy.commands['chat info']).toEqual({ role: 'admin' });
+    expect(policy.commands['chat rename']).toEqual({ risky: true });
+    expect(policy.commands['chat create']?.forbiddenOptions).toEqual({ lead: ['owner'] });
+  });
+
+  it('fills in missing sections', () => {
+    expect(loadPolicy(file('partial.json', '{"users":{"lead":["x"]}}'))).toEqual({
+      roles: {},
+      users: { lead: ['x'] },
+      commands: {},
+    });
+  });
+
+  it('reports an unreadable file', () => {
+    const problems = problemsOf(join(dir, 'missing.json'));
+    expect(problems).toEqual([{ path: '$', message: expect.stringContaining('ENOENT') }]);
+  });
+
+  it('reports invalid JSON', () => {
+    const problems = problemsOf(file('bad.json', '{"roles": {'));
+    expect(problems).toHaveLength(1);
+    expect(problems[0]?.message).toMatch(/not valid JSON/);
+  });
+
+  it('reports a root that is not an object', () => {
+    expect(problemsOf(file('array.json', '[]'))[0]?.path).toBe('$');
+  });
+
+  it('lists every schema problem with its JSON path', () => {
+    const p = file(
+      'many.json',
+      JSON.stringify({
+        roles: { auditor: { commands: ['audit', 42] }, Bad: { commands: [] } },
+        users: { lead: ['ok', 'has space'], ghost: ['x'] },
+        commands: {
+          'chat create': { forbiddenOptions: { lead: ['Owner!'] }, risky: 'yes' },
+          'chat info': { role: 'nobody', colour: 'red' },
+        },
+        extra: true,
+      }),
+    );
+    const err = (() => {
+      try {
+        loadPolicy(p);
+      } catch (e) {
+        return e as PolicyError;
+      }
+      throw new Error('expected a PolicyError');
+    })();
+    const paths = err.problems.map((x) => x.path);
+    expect(paths).toEqual(
+      expect.arrayContaining([
+        '$.roles.auditor.commands[1]',
+        '$.roles.Bad',
+        '$.users.lead[1]',
+        '$.users.ghost',
+        '$.commands["chat create"].forbiddenOptions.lead[0]',
+        '$.commands["chat create"].risky',
+        '$.commands["chat info"].role',
+        '$.commands["chat info"]',
+        '$',
+      ]),
+    );
+    // The message names the file and each problem on its own line.
+    expect(err.message).toContain(p);
+    for (const x of err.problems) expect(err.message).toContain(`${x.path}: ${x.message}`);
+    expect(err.problems.find((x) => x.path === '$.users.ghost')?.message).toMatch(/unknown role "ghost"/);
+  });
+
+  it('refuses redefining built-in roles and a list for everyone', () => {
+    const problems = problemsOf(
+      file(
+        'builtin.json',
+        JSON.stringify({ roles: { admin: { commands: [] } }, users: { everyone: ['x'] } }),
+      ),
+    );
+    expect(problems.map((x) => x.path).sort()).toEqual(['$.roles.admin', '$.users.everyone']);
+  });
+
+  it('checks forbiddenOptions roles', () => {
+    const problems = problemsOf(
+      file(
+        'fo.json',
+        JSON.stringify({ commands: { 'chat create': { forbiddenOptions: { intern: ['owner'] } } } }),
+      ),
+    );
+    expect(problems).toEqual([
+      {
+        path: '$.commands["chat create"].forbiddenOptions.intern',
+        message: expect.stringMatching(/unknown role/),
+      },
+    ]);
+  });
+});
+
+describe('policySchema', () => {
+  it('accepts roles defined in the same file', () => {
+    const r = policySchema.safeParse({
+      roles: { ops: { commands: ['chat add'] } },
+      users: { ops: ['u1'] },
+      commands: { 'chat add': { role: 'ops', forbiddenOptions: { ops: ['x'] } } },
+    });
+    expect(r.success).toBe(true);
+  });
+});
+
+describe('jsonPath', () => {
+  it('quotes keys that are not identifiers', () => {
+    expect(jsonPath(['commands', 'chat create', 'role'])).toBe('$.commands["chat create"].role');
+    expect(jsonPath(['users', 'lead', 3])).toBe('$.users.lead[3]');
+    expect(jsonPath([])).toBe('$');
+  });
+});
+
+describe('unknownPolicyCommands', () => {
+  it('names rules for commands that do not exist', () => {
+    const policy = {
+      ...emptyPolicy(),
+      roles: { auditor: { commands: ['audit', 'audits'] } },
+      commands: { 'chat remov': { risky: true }, 'chat add': { risky: true } },
+    };
+    expect(unknownPolicyCommands(policy, ['audit', 'chat add', 'chat remove'])).toEqual([
+      { path: '$.roles.auditor.commands[1]', message: 'no command "audits"' },
+      { path: '$.commands["chat remov"]', message: 'no command "chat remov"' },
+    ]);
+  });
+});
