@@ -1,0 +1,92 @@
+/** Run-time fault switches (issue item 6). Every field may be changed while the emulator runs. */
+
+/**
+ * What an injected answer looks like, per endpoint family:
+ * - `busy`: legacy errcode -1 "系统繁忙" (HTTP 200) / new API HTTP 500 `system.error` (dingtalk-api.md §5)
+ * - `http500`: HTTP 500 `system.error` whatever the family
+ * - `http502`, `http503`: a bare gateway error page with that status
+ * - `qps`: legacy errcode 90018 / new API HTTP 403 `Forbidden.AccessDenied.QpsLimitForAppkeyAndApi` (§5)
+ * - `hang`: never answer (the socket is closed on stop)
+ */
+export type FaultKind = 'busy' | 'http500' | 'http502' | 'http503' | 'qps' | 'hang';
+
+/** `down` answers 503, `refuse` closes the TCP connection without answering. */
+export type GatewayMode = 'ok' | 'hang' | '401' | '500' | 'down' | 'refuse';
+
+/** How the `/connect` upgrade is answered: `hang` never answers, `reject` answers 400 to any ticket. */
+export type UpgradeMode = 'ok' | 'hang' | 'reject';
+
+interface Injection {
+  endpoint: string;
+  kind: FaultKind;
+  remaining: number;
+}
+
+export interface FaultHooks {
+  revokeToken(): void;
+  expireSessions(): void;
+}
+
+export class Faults {
+  /** added to every answer except the gateway's */
+  latencyMs = 0;
+  /** per-endpoint latency, added to `latencyMs` */
+  latencyByEndpoint: Record<string, number> = {};
+  /** per app per API, null = off (dingtalk-api.md §5: 20 QPS) */
+  qpsLimit: number | null;
+  /** the QPS window; raise it in tests to make the limit independent of timing */
+  qpsWindowMs = 1000;
+  gateway: GatewayMode = 'ok';
+  upgrade: UpgradeMode = 'ok';
+  legacyGroupPermission: boolean;
+  v1GroupPermission: boolean;
+  /** stop answering WebSocket pings (a dead link) */
+  stopPong = false;
+  /** send SYSTEM CONNECTED + REGISTERED frames after each upgrade */
+  registeredFrames: boolean;
+  private injections: Injection[] = [];
+
+  constructor(
+    init: { qpsLimit: number | null; legacy: boolean; v1: boolean; registeredFrames: boolean },
+    private readonly hooks: FaultHooks,
+  ) {
+    this.qpsLimit = init.qpsLimit;
+    this.legacyGroupPermission = init.legacy;
+    this.v1GroupPermission = init.v1;
+    this.registeredFrames = init.registeredFrames;
+  }
+
+  /** Answer the next `count` calls of `endpoint` (a RecordedRequest.endpoint name, or '*') with `kind`. */
+  inject(endpoint: string, kind: FaultKind, count = 1): void {
+    this.injections.push({ endpoint, kind, remaining: count });
+  }
+
+  clearInjections(): void {
+    this.injections = [];
+  }
+
+  /** Consumes one matching injection, if any. */
+  take(endpoint: string): FaultKind | undefined {
+    const hit = this.injections.find(
+      (i) => i.remaining > 0 && (i.endpoint === endpoint || i.endpoint === '*'),
+    );
+    if (!hit) return undefined;
+    hit.remaining -= 1;
+    this.injections = this.injections.filter((i) => i.remaining > 0);
+    return hit.kind;
+  }
+
+  latencyFor(endpoint: string): number {
+    return this.latencyMs + (this.latencyByEndpoint[endpoint] ?? 0);
+  }
+
+  /** The current token stops working at once; the next fetch issues a new one. */
+  revokeToken(): void {
+    this.hooks.revokeToken();
+  }
+
+  /** Every sessionWebhook issued so far expires now (later messages get fresh sessions). */
+  expireSessions(): void {
+    this.hooks.expireSessions();
+  }
+}
