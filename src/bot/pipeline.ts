@@ -1,0 +1,504 @@
+/**
+ * The path of one message (architecture.md §2): frame -> normalize -> dedupe claim -> parse ->
+ * resolve -> authorize -> validate -> confirm -> handler -> render -> reply -> audit.
+ * Every message that reaches a command gets exactly one reply; nothing here throws to the caller.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
+import { DingTalkError } from '../dingtalk/errors.ts';
+import { explainDingTalkError } from '../dingtalk/explain.ts';
+import type { GroupApi } from '../dingtalk/types.ts';
+import type { RobotFrame } from '../stream/index.ts';
+import type { Store } from '../store/types.ts';
+import type { AuditTrail } from './audit.ts';
+import type { Authorizer } from './auth.ts';
+import { bindArgs } from './bind.ts';
+import type { Confirmations } from './confirm.ts';
+import { createTranslator } from './i18n.ts';
+import { normalizeRobotPayload } from './normalize.ts';
+import { parseLine } from './parse.ts';
+import type { CommandRegistry } from './registry.ts';
+import { dtmdSendLink, renderReply } from './render.ts';
+import type { RenderedReply, Replier } from './replier.ts';
+import {
+  type ChatRef,
+  type CommandSpec,
+  type HandlerContext,
+  type IncomingMessage,
+  type Locale,
+  type Reply,
+  type Translate,
+  UserError,
+} from './types.ts';
+
+export interface PipelineOptions {
+  logger: Logger;
+  store: Store;
+  groups: GroupApi;
+  replier: Replier;
+  commands: CommandRegistry;
+  authorizer: Authorizer;
+  confirmations: Confirmations;
+  audit: AuditTrail;
+  defaultLocale: Locale;
+  robotCode: string;
+  /** Messages processed at once; more wait in a queue (the ack has already left). */
+  concurrency?: number;
+  /** A handler running longer than this is abandoned with an error reply. */
+  commandTimeoutMs?: number;
+  now?: () => number;
+}
+
+/** Stored with a pending confirmation: enough to bind and run the command again later. */
+interface ConfirmPayload {
+  command: string;
+  text: string;
+  mentions: IncomingMessage['mentions'];
+  conversationType: IncomingMessage['conversationType'];
+  conversationId: string;
+  locale: Locale;
+}
+
+interface Outcome {
+  reply: Reply;
+  audit?: {
+    command: string;
+    chatId?: string;
+    args?: unknown;
+    outcome: 'allowed' | 'refused' | 'failed' | 'confirmed' | 'pending';
+    reason?: string;
+    errcode?: string;
+  };
+}
+
+const CONFIRM_COMMANDS = new Set(['confirm', 'cancel']);
+
+/** The message pipeline. Feed it frames with {@link handleFrame}. */
+export class Pipeline {
+  private readonly log: Logger;
+  private readonly inFlight = new Map<string, Promise<void>>();
+  private readonly queue: (() => void)[] = [];
+  private active = 0;
+  private accepting = true;
+  private readonly concurrency: number;
+  private readonly commandTimeoutMs: number;
+  private readonly now: () => number;
+  private readonly translators = new Map<Locale, Translate>();
+  /** Counters for tests, the bench and shutdown. */
+  readonly stats = { frames: 0, dropped: 0, duplicates: 0, replied: 0, replyFailures: 0, errors: 0 };
+
+  constructor(private readonly o: PipelineOptions) {
+    this.log = o.logger.child({ component: 'pipeline' });
+    this.concurrency = o.concurrency ?? 32;
+    this.commandTimeoutMs = o.commandTimeoutMs ?? 60_000;
+    this.now = o.now ?? Date.now;
+  }
+
+  /** Called synchronously by the stream layer after the ack left. Never throws. */
+  handleFrame(frame: RobotFrame): void {
+    if (!this.accepting) return;
+    this.stats.frames++;
+    let data: unknown;
+    try {
+      data = JSON.parse(frame.data);
+    } catch {
+      this.stats.dropped++;
+      this.log.warn({ messageId: frame.messageId }, 'dropped a robot frame whose data is not JSON');
+      return;
+    }
+    const n = normalizeRobotPayload(data, frame.messageId);
+    if (!n.ok) {
+      this.stats.dropped++;
+      this.log.warn({ messageId: frame.messageId, reason: n.reason }, 'dropped an unusable robot payload');
+      return;
+    }
+    const msg = n.message;
+    const key = `${msg.robotCode || this.o.robotCode}:${msg.msgId}`;
+    const running = this.inFlight.get(key);
+    if (running) {
+      // The same message again while its first delivery is still being processed: wait for it,
+      // then make sure its reply went out (stream-protocol.md §6.1).
+      this.stats.duplicates++;
+      void running.then(() => this.schedule(key, () => this.redelivered(key, msg)));
+      return;
+    }
+    this.schedule(key, () => this.process(key, msg));
+  }
+
+  /** Resolves when nothing is queued or running. */
+  async idle(): Promise<void> {
+    while (this.active > 0 || this.queue.length > 0 || this.inFlight.size > 0) {
+      await Promise.race([...this.inFlight.values(), new Promise((r) => setTimeout(r, 20))]);
+    }
+  }
+
+  /** Stops taking messages and waits (bounded) for in-flight ones. Returns how many were cut off. */
+  async drain(timeoutMs: number): Promise<number> {
+    this.accepting = false;
+    const dropped = this.queue.length;
+    const timeout = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), timeoutMs).unref());
+    const r = await Promise.race([this.idle().then(() => 'idle' as const), timeout]);
+    return r === 'timeout' ? this.active + dropped : 0;
+  }
+
+  private schedule(key: string, job: () => Promise<void>): void {
+    let release!: () => void;
+    const done = new Promise<void>((r) => {
+      release = r;
+    });
+    const run = async () => {
+      this.active++;
+      try {
+        await job();
+      } catch (err) {
+        this.stats.errors++;
+        this.log.error({ err }, 'message processing failed');
+      } finally {
+        this.active--;
+        if (this.inFlight.get(key) === done) this.inFlight.delete(key);
+        release();
+        this.queue.shift()?.();
+      }
+    };
+    if (!this.inFlight.has(key)) this.inFlight.set(key, done);
+    if (this.active < this.concurrency) void run();
+    else this.queue.push(() => void run());
+  }
+
+  /** A redelivered message: never run again; resend the stored reply only if it was not delivered. */
+  private async redelivered(key: string, msg: IncomingMessage): Promise<void> {
+    const c = this.o.store.dedupe.claim(key, this.now());
+    if (c.state === 'done' && !c.delivered) await this.deliver(key, msg, JSON.parse(c.reply) as RenderedReply);
+    if (c.state === 'claimed') this.o.store.dedupe.release(key);
+  }
+
+  private async process(key: string, msg: IncomingMessage): Promise<void> {
+    const claim = this.o.store.dedupe.claim(key, this.now());
+    if (claim.state === 'done') {
+      this.stats.duplicates++;
+      if (!claim.delivered) await this.deliver(key, msg, JSON.parse(claim.reply) as RenderedReply);
+      return;
+    }
+    const log = this.log.child({ msgId: msg.msgId });
+    if (claim.state === 'running') {
+      // Claimed by an earlier process that did not finish (a crash): never run it again.
+      this.stats.duplicates++;
+      log.warn('message was being processed when the bot stopped; reporting it as uncertain');
+      const t = this.translator(this.o.defaultLocale);
+      const rendered = this.render({ text: t('pipeline.uncertain') }, msg);
+      this.o.store.dedupe.finish(key, JSON.stringify(rendered));
+      await this.deliver(key, msg, rendered);
+      return;
+    }
+    const started = this.now();
+    let outcome: Outcome;
+    let locale = this.o.defaultLocale;
+    try {
+      const r = await this.run(msg, log, (l) => {
+        locale = l;
+      });
+      outcome = r;
+    } catch (err) {
+      outcome = this.failure(err, this.translator(locale), log, 'unknown');
+    }
+    if (outcome.audit) {
+      try {
+        this.o.audit.record({
+          userId: msg.senderUserId,
+          command: outcome.audit.command,
+          ...(outcome.audit.chatId !== undefined ? { chatId: outcome.audit.chatId } : {}),
+          args: outcome.audit.args ?? {},
+          outcome: outcome.audit.outcome,
+          ...(outcome.audit.reason !== undefined ? { reason: outcome.audit.reason } : {}),
+          ...(outcome.audit.errcode !== undefined ? { errcode: outcome.audit.errcode } : {}),
+          durationMs: this.now() - started,
+        });
+      } catch (err) {
+        log.error({ err }, 'audit write failed');
+      }
+    }
+    const rendered = this.render(outcome.reply, msg);
+    this.o.store.dedupe.finish(key, JSON.stringify(rendered));
+    await this.deliver(key, msg, rendered);
+  }
+
+  private render(reply: Reply, msg: IncomingMessage): RenderedReply {
+    return renderReply(reply, { conversationType: msg.conversationType, senderUserId: msg.senderUserId });
+  }
+
+  private async deliver(key: string, msg: IncomingMessage, rendered: RenderedReply): Promise<void> {
+    try {
+      await this.o.replier.send(msg, rendered);
+      this.o.store.dedupe.markDelivered(key);
+      this.stats.replied++;
+    } catch (err) {
+      this.stats.replyFailures++;
+      this.log.error({ err: describe(err), msgId: msg.msgId }, 'reply could not be delivered');
+    }
+  }
+
+  private translator(locale: Locale): Translate {
+    let t = this.translators.get(locale);
+    if (!t) {
+      t = createTranslator(
+        locale,
+        this.o.commands.all().map((s) => s.messages),
+      );
+      this.translators.set(locale, t);
+    }
+    return t;
+  }
+
+  /** Parse, resolve, authorize, confirm and run. Returns the reply and what to audit. */
+  private async run(msg: IncomingMessage, log: Logger, setLocale: (l: Locale) => void): Promise<Outcome> {
+    let t = this.translator(this.o.defaultLocale);
+    if (!msg.senderUserId) return { reply: { text: t('pipeline.no-user-id') } };
+    if (msg.msgtype !== 'text' && msg.msgtype !== 'richText') return { reply: { text: t('pipeline.text-only') } };
+
+    const parsed = parseLine(msg.text, { conversationType: msg.conversationType });
+    if (!parsed.ok) return { reply: this.userErrorReply(parsed.error, t) };
+    const match = this.o.commands.match(parsed.words);
+    if (!match.ok) return { reply: this.userErrorReply(match.error, t) };
+    const spec = match.spec;
+    const locale = match.locale ?? this.o.defaultLocale;
+    setLocale(locale);
+    t = this.translator(locale);
+    const cmdLog = log.child({ command: spec.name });
+
+    if (CONFIRM_COMMANDS.has(spec.name)) return this.confirmFlow(spec, match.rest, msg, t, cmdLog);
+    return this.execute(spec, match.rest, msg, t, locale, cmdLog, false);
+  }
+
+  private async execute(
+    spec: CommandSpec<unknown>,
+    rest: Parameters<typeof bindArgs>[1],
+    msg: IncomingMessage,
+    t: Translate,
+    locale: Locale,
+    log: Logger,
+    confirmed: boolean,
+  ): Promise<Outcome> {
+    const userId = msg.senderUserId;
+    const role = this.o.authorizer.roleOf(userId);
+    const can = this.o.authorizer.canRun(spec, userId);
+    if (!can.ok) {
+      return {
+        reply: { text: t('auth.role-needed', { command: spec.name, needed: can.needed, role: can.role, userId }) },
+        audit: { command: spec.name, outcome: 'refused', reason: `role ${can.needed} needed` },
+      };
+    }
+    const bound = bindArgs(spec, rest, { message: msg, caller: { userId }, registry: this.o.store.registry });
+    if (!bound.ok) {
+      return {
+        reply: this.userErrorReply(bound.error, t, spec),
+        audit: { command: spec.name, outcome: 'refused', reason: `bad arguments: ${bound.error.code}` },
+      };
+    }
+    const chat: ChatRef | undefined = bound.chat;
+    const auditBase = {
+      command: spec.name,
+      ...(chat ? { chatId: chat.chatId } : {}),
+      args: bound.args,
+    };
+    const forbidden = this.o.authorizer.forbiddenOptions(spec, userId, bound.usedOptions);
+    if (forbidden.length > 0) {
+      return {
+        reply: { text: t('auth.option-forbidden', { options: forbidden.join(', '), role: role.role, userId }) },
+        audit: { ...auditBase, outcome: 'refused', reason: `options not allowed: ${forbidden.join(',')}` },
+      };
+    }
+    if (spec.access === 'write' && chat) {
+      const own = await this.o.authorizer.checkOwnership(userId, chat, this.o.groups);
+      if (!own.ok) {
+        return {
+          reply: { text: t('auth.not-owner', { chat: chat.label, owner: own.owner, userId }) },
+          audit: { ...auditBase, outcome: 'refused', reason: 'not the owner' },
+        };
+      }
+    }
+    const ctx = this.context(spec, bound.args, msg, t, locale, log, role.role);
+    if (!confirmed && this.o.authorizer.isRisky(spec)) {
+      const preview = spec.preview ? await spec.preview(ctx) : t('confirm.generic-preview', { command: spec.name });
+      const payload: ConfirmPayload = {
+        command: spec.name,
+        text: msg.text,
+        mentions: msg.mentions,
+        conversationType: msg.conversationType,
+        conversationId: msg.conversationId,
+        locale,
+      };
+      const pending = this.o.confirmations.create({
+        userId,
+        conversationId: msg.conversationId,
+        command: spec.name,
+        payload,
+        preview,
+      });
+      return {
+        reply: {
+          text: t('confirm.ask', { preview, code: pending.code, minutes: 2 }),
+          title: t('confirm.title'),
+          link: { title: t('confirm.link', { code: pending.code }), url: dtmdSendLink(`/confirm ${pending.code}`) },
+        },
+        audit: { ...auditBase, outcome: 'pending', reason: `confirmation ${pending.code}` },
+      };
+    }
+    const intentId =
+      spec.access === 'write'
+        ? this.o.store.intents.begin({
+            msgKey: `${msg.robotCode}:${msg.msgId}`,
+            userId,
+            conversationId: msg.conversationId,
+            command: spec.name,
+            chatId: chat?.chatId,
+            summary: msg.text.slice(0, 200),
+            startedAt: this.now(),
+          })
+        : undefined;
+    try {
+      const reply = await this.withTimeout(spec.handler(ctx));
+      if (intentId !== undefined) this.o.store.intents.finish(intentId, 'ok');
+      return { reply, audit: { ...auditBase, outcome: confirmed ? 'confirmed' : 'allowed' } };
+    } catch (err) {
+      if (intentId !== undefined) this.o.store.intents.finish(intentId, `error: ${errorCode(err) ?? 'unknown'}`);
+      const f = this.failure(err, t, log, spec.name);
+      return { reply: f.reply, audit: { ...auditBase, ...f.audit, command: spec.name } as Outcome['audit'] & object };
+    }
+  }
+
+  private async confirmFlow(
+    spec: CommandSpec<unknown>,
+    rest: Parameters<typeof bindArgs>[1],
+    msg: IncomingMessage,
+    t: Translate,
+    log: Logger,
+  ): Promise<Outcome> {
+    const userId = msg.senderUserId;
+    const code = rest.find((w) => w.kind === 'word' || w.kind === 'quoted')?.text;
+    if (spec.name === 'cancel') {
+      const dropped = this.o.confirmations.cancel(userId, code);
+      return dropped
+        ? {
+            reply: { text: t('confirm.cancelled', { command: dropped.command, code: dropped.code }) },
+            audit: { command: dropped.command, outcome: 'refused', reason: 'cancelled by the user' },
+          }
+        : { reply: { text: t('confirm.nothing-to-cancel') } };
+    }
+    if (!code) return { reply: { text: t('confirm.need-code') } };
+    const r = this.o.confirmations.confirm(code, userId);
+    if (!r.ok) {
+      return {
+        reply: { text: t(`confirm.${r.reason}`, { code }) },
+        audit: { command: 'confirm', outcome: 'refused', reason: `confirmation ${r.reason}` },
+      };
+    }
+    const p = r.payload as ConfirmPayload;
+    const target = this.o.commands.get(p.command);
+    if (!target) return { reply: { text: t('confirm.unknown', { code }) } };
+    const original: IncomingMessage = {
+      ...msg,
+      text: p.text,
+      mentions: p.mentions,
+      conversationType: p.conversationType,
+      conversationId: p.conversationId,
+    };
+    const parsed = parseLine(p.text, { conversationType: p.conversationType });
+    if (!parsed.ok) return { reply: this.userErrorReply(parsed.error, t) };
+    const match = this.o.commands.match(parsed.words);
+    if (!match.ok) return { reply: this.userErrorReply(match.error, t) };
+    const tl = this.translator(p.locale);
+    // Authorization and ownership are checked again: things may have changed in two minutes.
+    return this.execute(target, match.rest, original, tl, p.locale, log.child({ command: p.command }), true);
+  }
+
+  private context(
+    spec: CommandSpec<unknown>,
+    args: unknown,
+    msg: IncomingMessage,
+    t: Translate,
+    locale: Locale,
+    log: Logger,
+    role: HandlerContext<unknown>['caller']['role'],
+  ): HandlerContext<unknown> {
+    return {
+      message: msg,
+      args,
+      caller: { userId: msg.senderUserId, nick: msg.senderNick, role },
+      api: this.o.groups,
+      registry: this.o.store.registry,
+      auditLog: this.o.store.audit,
+      log,
+      t,
+      locale,
+      visibleCommands: () => this.o.authorizer.visible(this.o.commands.all(), msg.senderUserId),
+      signal: AbortSignal.timeout(this.commandTimeoutMs),
+    };
+    void spec;
+  }
+
+  private async withTimeout<T>(p: Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('command timed out')), this.commandTimeoutMs);
+      timer.unref();
+    });
+    try {
+      return await Promise.race([p, timeout]);
+    } finally {
+      if (timer) clearTimeout(timer);
+    }
+  }
+
+  private userErrorReply(err: UserError, t: Translate, spec?: CommandSpec<unknown>): Reply {
+    const params: Record<string, string | number> = { ...err.params };
+    if (spec && params.usage === undefined) params.usage = t(spec.usage);
+    return { text: t(err.code, params) };
+  }
+
+  /** Turns any error into the reply the user sees and what the audit records. */
+  private failure(err: unknown, t: Translate, log: Logger, command: string): Outcome {
+    if (err instanceof UserError) {
+      return {
+        reply: { text: t(err.code, err.params) },
+        audit: { command, outcome: 'refused', reason: err.code },
+      };
+    }
+    if (err instanceof DingTalkError) {
+      const locale = t('locale.code') === 'zh-CN' ? 'zh-CN' : 'en';
+      const e = explainDingTalkError(err, locale);
+      log.warn({ err: describe(err) }, 'DingTalk refused a call');
+      return {
+        reply: {
+          text: t('pipeline.dingtalk-error', {
+            cause: e.cause,
+            next: e.next,
+            permission: e.permission ?? '-',
+            ids: e.ids,
+          }),
+        },
+        audit: { command, outcome: 'failed', reason: e.cause.slice(0, 200), errcode: errorCode(err) ?? 'unknown' },
+      };
+    }
+    const incident = randomBytes(4).toString('hex');
+    log.error({ err, incident }, 'command failed');
+    return {
+      reply: { text: t('pipeline.internal-error', { incident }) },
+      audit: { command, outcome: 'failed', reason: `internal error ${incident}` },
+    };
+  }
+}
+
+function errorCode(err: unknown): string | undefined {
+  if (typeof err !== 'object' || err === null) return undefined;
+  const e = err as { errcode?: unknown; code?: unknown };
+  if (typeof e.errcode === 'number') return String(e.errcode);
+  if (typeof e.code === 'string') return e.code;
+  return undefined;
+}
+
+function describe(err: unknown): object {
+  if (err instanceof Error) {
+    return { name: err.name, message: err.message, code: errorCode(err) };
+  }
+  return { message: String(err) };
+}

@@ -1,0 +1,68 @@
+/**
+ * Delivers one rendered reply: through the message's sessionWebhook while it is valid, else
+ * (expired by its timestamp, or DingTalk answers 300001) through the robot OpenAPI send
+ * (dingtalk-api.md §4.1-4.3).
+ */
+import type { Logger } from 'pino';
+import { isSessionExpired } from '../dingtalk/errors.ts';
+import type { RobotApi, SessionMessage } from '../dingtalk/robot.ts';
+import type { IncomingMessage } from './types.ts';
+
+/** What {@link renderReply} produced, stored in the dedupe table so a redelivery can resend it. */
+export interface RenderedReply {
+  webhookBody: SessionMessage;
+  openApi: { msgKey: string; msgParam: string };
+}
+
+/** Margin before `sessionWebhookExpiredTime` at which we stop trusting the webhook. */
+const WEBHOOK_MARGIN_MS = 5_000;
+
+export class Replier {
+  readonly stats = { webhook: 0, openApi: 0, failed: 0 };
+
+  constructor(
+    private readonly robot: RobotApi,
+    private readonly robotCode: string,
+    private readonly log: Logger,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Sends the reply; throws when neither path delivered it. */
+  async send(msg: Pick<IncomingMessage, 'sessionWebhook' | 'sessionWebhookExpiresAt' | 'conversationType' | 'conversationId' | 'senderUserId'>, reply: RenderedReply): Promise<'webhook' | 'openapi'> {
+    if (msg.sessionWebhook && this.now() < msg.sessionWebhookExpiresAt - WEBHOOK_MARGIN_MS) {
+      try {
+        await this.robot.sendBySession(msg.sessionWebhook, reply.webhookBody);
+        this.stats.webhook++;
+        return 'webhook';
+      } catch (err) {
+        if (!isSessionExpired(err)) {
+          this.stats.failed++;
+          throw err;
+        }
+        this.log.info('sessionWebhook expired; replying through the robot OpenAPI');
+      }
+    }
+    try {
+      if (msg.conversationType === 'group') {
+        await this.robot.groupSend({
+          robotCode: this.robotCode,
+          openConversationId: msg.conversationId,
+          msgKey: reply.openApi.msgKey,
+          msgParam: reply.openApi.msgParam,
+        });
+      } else {
+        await this.robot.batchSendOTO({
+          robotCode: this.robotCode,
+          userIds: [msg.senderUserId],
+          msgKey: reply.openApi.msgKey,
+          msgParam: reply.openApi.msgParam,
+        });
+      }
+      this.stats.openApi++;
+      return 'openapi';
+    } catch (err) {
+      this.stats.failed++;
+      throw err;
+    }
+  }
+}
