@@ -5,7 +5,7 @@
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 import type { GroupApi } from '../dingtalk/types.ts';
-import type { ChatRecord, RegistryStore } from '../store/types.ts';
+import type { AuditStore, ChatRecord, RegistryStore } from '../store/types.ts';
 
 export type Locale = 'en' | 'zh-CN';
 
@@ -18,6 +18,8 @@ export interface IncomingMessage {
   /** `headers.messageId` of the frame that carried it */
   frameMessageId: string;
   robotCode: string;
+  /** DingTalk msgtype; only `text` (and the text parts of `richText`) carry commands */
+  msgtype: string;
   /** Text with the bot mention stripped and trimmed */
   text: string;
   senderUserId: string;
@@ -123,6 +125,8 @@ export interface HandlerContext<A> {
   caller: { userId: string; nick: string; role: Role };
   api: GroupApi;
   registry: RegistryStore;
+  /** Read access to the audit trail (for /audit). */
+  auditLog: Pick<AuditStore, 'latest'>;
   log: Logger;
   t: Translate;
   locale: Locale;
