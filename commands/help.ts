@@ -1,0 +1,124 @@
+/**
+ * /help [command]: what the caller may run, grouped; or one command in detail.
+ */
+import { z } from 'zod';
+import { type CommandSpec, defineCommand, mdEscape, suggest, type Translate } from '../src/bot/kit.ts';
+
+const norm = (s: string): string =>
+  s
+    .normalize('NFKC')
+    .toLowerCase()
+    .replace(/^[/／]/, '')
+    .trim()
+    .split(/\s+/u)
+    .join(' ');
+
+/** `/chat create <name> …  (/建群)`: the usage line, with aliases after it. */
+function usageLine(spec: CommandSpec<unknown>, t: Translate): string {
+  const aliases = (spec.aliases ?? []).map((a) => `/${a}`).join(' ');
+  return aliases === '' ? t(spec.usage) : `${t(spec.usage)} · ${aliases}`;
+}
+
+function listing(specs: readonly CommandSpec<unknown>[], t: Translate, group?: string): string {
+  const groups = new Map<string, CommandSpec<unknown>[]>();
+  for (const s of specs) {
+    const head = s.name.includes(' ') ? (s.name.split(' ')[0] ?? '') : '';
+    groups.set(head, [...(groups.get(head) ?? []), s]);
+  }
+  const out: string[] = [group === undefined ? `**${t('help.title')}**` : `**/${group}**`];
+  for (const [head, list] of groups) {
+    if (group === undefined) out.push('', head === '' ? t('help.general') : `**/${head}**`);
+    for (const s of list) out.push(`- ${usageLine(s, t)}: ${t(s.summary)}`);
+  }
+  out.push('', t('help.footer'));
+  return out.join('\n');
+}
+
+function detail(spec: CommandSpec<unknown>, t: Translate): string {
+  const out = [
+    `**/${spec.name}**`,
+    t(spec.summary),
+    '',
+    t('help.label.usage', { usage: usageLine(spec, t) }),
+  ];
+  const options = Object.entries(spec.options ?? {});
+  if (options.length > 0) {
+    out.push('', t('help.label.options'));
+    for (const [key, o] of options) {
+      const shape =
+        o.kind === 'onoff'
+          ? 'on|off'
+          : o.kind === 'enum'
+            ? (o.values ?? []).join('|')
+            : o.kind === 'user'
+              ? '<user>'
+              : '<text>';
+      out.push(`- ${key}=${shape}`);
+    }
+  }
+  const exampleKey = `${spec.usage.replace(/\.usage$/, '')}.example`;
+  const example = t(exampleKey);
+  if (example !== exampleKey) out.push('', t('help.label.example', { example }));
+  return out.join('\n');
+}
+
+export default defineCommand({
+  name: 'help',
+  aliases: ['帮助'],
+  summary: 'help.summary',
+  usage: 'help.usage',
+  params: [{ name: 'command', kind: 'text', optional: true }],
+  args: z.object({ command: z.string().max(80).optional() }),
+  role: 'everyone',
+  access: 'none',
+  messages: {
+    en: {
+      'help.summary': 'Show the commands you may use, or one command in detail',
+      'help.usage': '/help [command]',
+      'help.example': '/help chat create',
+      'help.title': 'Commands you can use',
+      'help.general': '**General**',
+      'help.footer': 'Send /help <command> for details, e.g. /help chat create.',
+      'help.label.usage': 'Usage: {usage}',
+      'help.label.options': 'Options (key=value):',
+      'help.label.example': 'Example: {example}',
+      'help.unknown': 'I know no command /{command} that you may use.',
+      'help.unknown-suggest': 'I know no command /{command} that you may use. Did you mean {suggestions}?',
+    },
+    'zh-CN': {
+      'help.summary': '列出你可以使用的命令，或查看某个命令的详情',
+      'help.usage': '/帮助 [命令]',
+      'help.example': '/帮助 chat create',
+      'help.title': '你可以使用的命令',
+      'help.general': '**常用**',
+      'help.footer': '发送 /帮助 <命令> 查看详情，例如 /帮助 chat create。',
+      'help.label.usage': '用法：{usage}',
+      'help.label.options': '选项（key=value）：',
+      'help.label.example': '示例：{example}',
+      'help.unknown': '没有你可以使用的命令 /{command}。',
+      'help.unknown-suggest': '没有你可以使用的命令 /{command}。你是不是想用 {suggestions}？',
+    },
+  },
+  handler: async (ctx) => {
+    const { t } = ctx;
+    const visible = ctx.visibleCommands();
+    const query = norm(ctx.args.command ?? '');
+    if (query === '') return { text: listing(visible, t), title: t('help.title') };
+
+    const spec = visible.find((s) => s.name === query || (s.aliases ?? []).some((a) => norm(a) === query));
+    if (spec !== undefined) return { text: detail(spec, t), title: `/${spec.name}` };
+
+    const group = visible.filter((s) => s.name.startsWith(`${query} `));
+    if (group.length > 0) return { text: listing(group, t, query), title: `/${query}` };
+
+    const names = visible.flatMap((s) => [s.name, ...(s.aliases ?? [])]);
+    const close = suggest(query, names);
+    const command = mdEscape(query);
+    return {
+      text:
+        close.length > 0
+          ? t('help.unknown-suggest', { command, suggestions: close.map((c) => `/help ${c}`).join(', ') })
+          : t('help.unknown', { command }),
+    };
+  },
+});

@@ -1,0 +1,106 @@
+/**
+ * Everything generic the bot says, in English. Keys are `area.what`; `{name}` marks a parameter.
+ * `zh-CN.ts` must have exactly these keys (checked by the compiler and by a test).
+ */
+export const en = {
+  // Reading the message
+  'parse.empty': 'Send me a command, e.g. /help.',
+  'parse.no-slash': 'Commands start with /. Send /help to see what I can do.',
+  'parse.unclosed-quote': 'A quote {quote} is not closed. Close it, e.g. name="Design Review".',
+  'parse.too-long': 'That is too long for a command (more than {max} characters).',
+  'pipeline.text-only': 'I only read text commands. Send /help to see them.',
+  'pipeline.no-user-id':
+    'I can only work for members of this organisation: DingTalk gave me no userId for you.',
+
+  // Finding the command
+  'command.unknown': 'Unknown command /{command}. Send /help to see the commands you may use.',
+  'command.unknown-suggest': 'Unknown command /{command}. Did you mean {suggestions}?',
+  'command.group': '/{group} needs a subcommand: {list}. Send /help {group} for details.',
+  'command.group-unknown': '/{command} is not a command. /{group} has: {list}.',
+
+  // Arguments
+  'usage.line': 'Usage: {usage}',
+  'args.missing': 'Missing <{param}>.\nUsage: {usage}',
+  'args.too-many': 'I did not expect "{extra}" here.\nUsage: {usage}',
+  'args.invalid': 'Some arguments are not right: {problems}\nUsage: {usage}',
+  'args.not-int': '<{param}> must be a whole number, not "{value}".',
+  'args.unknown-option':
+    'Unknown option {option}. Valid options: {valid}. Put text that contains = in quotes.',
+  'args.unknown-option-suggest':
+    'Unknown option {option}. Did you mean {suggestion}? Valid options: {valid}.',
+  'args.no-options':
+    '/{command} takes no key=value options (got {option}). Put text that contains = in quotes.',
+  'args.option-twice': 'Option {option} is given twice.',
+  'args.bad-onoff': '{option} must be on or off, not "{value}".',
+  'args.bad-enum': '{option} must be one of {values}, not "{value}".',
+  'args.mentions-left': 'You mentioned more people than this command takes.\nUsage: {usage}',
+
+  // Users
+  'user.invalid': '"{value}" is not a userId. Pick the person with @, type their userId, or write me.',
+  'user.external':
+    'Someone you mentioned is outside this organisation (DingTalk gave no userId), so I cannot use them.',
+
+  // Chats
+  'chat.invalid':
+    '"{value}" is not a chat. Name it by chatId (chat…), #name, #"name with spaces", or here (in a linked group).',
+  'chat.here-direct':
+    '"here" only works in a group chat. Name the chat by chatId or #name, or send /chat link <chatId> in the group first.',
+  'chat.here-unknown':
+    'I do not know this group yet. Send /chat link <chatId> here first, or name the chat by chatId or #name.',
+  'chat.cid-unknown': 'I do not know the chat {cid}. Send /chat link <chatId> in that group first.',
+  'chat.name-not-found': 'No chat named "{name}" that I know of. Send /chat list to see my chats.',
+  'chat.name-ambiguous': 'Several chats are named "{name}": {candidates}. Use the chatId instead.',
+
+  // Authorization
+  'auth.role-needed': '/{command} needs the role {needed}; you are {userId} (role {role}). Try /whoami.',
+  'auth.option-forbidden': 'You ({userId}, role {role}) may not use the option(s) {options}.',
+  'auth.not-owner':
+    'You ({userId}) do not own {chat} (owner: {owner}), so you cannot change it. Its owner lead or an admin can; /chat list shows yours.',
+
+  // Failures
+  'pipeline.internal-error': 'Something went wrong on my side. Incident id: {incident}.',
+  'pipeline.dingtalk-error':
+    'DingTalk refused: {cause}\nWhat to do: {next}\nPermission involved: {permission}\nIds: {ids}',
+  'pipeline.uncertain':
+    'I stopped while working on this message, so it may or may not have been done. Check the result (e.g. /chat info) before you send it again.',
+
+  // Confirmation of risky commands
+  'confirm.ask':
+    '{preview}\n\nSend /confirm {code} within {minutes} minutes to go ahead (or tap the link), or /cancel.',
+  'confirm.title': 'Please confirm',
+  'confirm.link': 'Confirm {code}',
+  'confirm.generic-preview': 'You are about to run /{command}.',
+  'confirm.need-code': 'Which one? Send /confirm <code> with the code I gave you.',
+  'confirm.unknown': 'Nothing waits for the code {code}: it is wrong or was used already.',
+  'confirm.expired': 'The code {code} has expired. Send the command again.',
+  'confirm.wrong-user': 'The code {code} belongs to someone else.',
+  'confirm.cancelled': 'Cancelled /{command} ({code}).',
+  'confirm.nothing-to-cancel': 'Nothing of yours waits for confirmation.',
+
+  // Pace
+  'rate.waiting': 'DingTalk asks me to slow down; your command runs in about {seconds} s.',
+  'rate.user': 'You are sending commands too fast; wait {seconds} s.',
+
+  // The catalogue's own locale (for code that needs to know it)
+  'locale.code': 'en',
+
+  // Words used in replies
+  'word.on': 'on',
+  'word.off': 'off',
+  'word.everyone': 'everyone',
+  'word.owner': 'owner',
+  'word.none': '(none)',
+  'role.everyone': 'everyone',
+  'role.lead': 'lead',
+  'role.admin': 'admin',
+  'conversation.direct': '1:1 chat',
+  'conversation.group': 'group chat',
+  'settings.searchable': 'searchable',
+  'settings.validation': 'validation',
+  'settings.mention-all': 'mention-all',
+  'settings.management': 'management',
+  'settings.mute': 'mute',
+  'settings.history': 'history',
+} as const;
+
+export type MessageKey = keyof typeof en;

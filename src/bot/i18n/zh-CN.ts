@@ -1,0 +1,84 @@
+/** The generic catalogue in Simplified Chinese; the type makes the compiler demand every key of `en.ts`. */
+import type { MessageKey } from './en.ts';
+
+export const zhCN: Record<MessageKey, string> = {
+  'parse.empty': '请发送命令，例如 /help。',
+  'parse.no-slash': '命令以 / 开头。发送 /帮助 查看我能做什么。',
+  'parse.unclosed-quote': '引号 {quote} 没有闭合。请补上，例如 name="设计评审"。',
+  'parse.too-long': '命令太长了（超过 {max} 个字符）。',
+  'pipeline.text-only': '我只读取文字命令。发送 /帮助 查看命令。',
+  'pipeline.no-user-id': '我只为本组织成员服务：钉钉没有提供你的 userId。',
+
+  'command.unknown': '未知命令 /{command}。发送 /帮助 查看你可以使用的命令。',
+  'command.unknown-suggest': '未知命令 /{command}。你是不是想用 {suggestions}？',
+  'command.group': '/{group} 需要子命令：{list}。发送 /帮助 {group} 查看详情。',
+  'command.group-unknown': '/{command} 不是命令。/{group} 的子命令有：{list}。',
+
+  'usage.line': '用法：{usage}',
+  'args.missing': '缺少 <{param}>。\n用法：{usage}',
+  'args.too-many': '这里不需要 "{extra}"。\n用法：{usage}',
+  'args.invalid': '参数有误：{problems}\n用法：{usage}',
+  'args.not-int': '<{param}> 必须是整数，而不是 "{value}"。',
+  'args.unknown-option': '未知选项 {option}。可用选项：{valid}。含有 = 的文字请加引号。',
+  'args.unknown-option-suggest': '未知选项 {option}。你是不是想用 {suggestion}？可用选项：{valid}。',
+  'args.no-options': '/{command} 不接受 key=value 选项（收到 {option}）。含有 = 的文字请加引号。',
+  'args.option-twice': '选项 {option} 出现了两次。',
+  'args.bad-onoff': '{option} 只能是 on 或 off（开/关），而不是 "{value}"。',
+  'args.bad-enum': '{option} 只能是 {values} 之一，而不是 "{value}"。',
+  'args.mentions-left': '你 @ 的人比这个命令需要的多。\n用法：{usage}',
+
+  'user.invalid': '"{value}" 不是 userId。请用 @ 选人、输入对方的 userId，或写 me。',
+  'user.external': '你 @ 的人中有组织外成员（钉钉没有提供 userId），无法操作。',
+
+  'chat.invalid':
+    '"{value}" 不是群。请用 chatId（chat…）、#群名、#"带空格的群名" 或 here（已关联的群内）指定。',
+  'chat.here-direct':
+    '"here" 只能在群聊中使用。请用 chatId 或 #群名 指定群，或先在群里发送 /chat link <chatId>。',
+  'chat.here-unknown': '我还不认识这个群。请先在这里发送 /chat link <chatId>，或用 chatId、#群名 指定群。',
+  'chat.cid-unknown': '我不认识群 {cid}。请先在那个群里发送 /chat link <chatId>。',
+  'chat.name-not-found': '我不知道名为 "{name}" 的群。发送 /我的群 查看我管理的群。',
+  'chat.name-ambiguous': '有多个群叫 "{name}"：{candidates}。请改用 chatId。',
+
+  'auth.role-needed': '/{command} 需要 {needed} 角色；你是 {userId}（角色 {role}）。可以发送 /我是谁 查看。',
+  'auth.option-forbidden': '你（{userId}，角色 {role}）不能使用选项 {options}。',
+  'auth.not-owner':
+    '你（{userId}）不是 {chat} 的负责人（群主：{owner}），不能修改它。只有它的负责人或管理员可以；/我的群 列出你的群。',
+
+  'pipeline.internal-error': '我这边出错了。事件编号：{incident}。',
+  'pipeline.dingtalk-error': '钉钉拒绝了请求：{cause}\n怎么办：{next}\n相关权限：{permission}\n编号：{ids}',
+  'pipeline.uncertain':
+    '处理这条消息时我停止了，操作可能已完成也可能没有。请先检查结果（例如 /群信息）再重新发送。',
+
+  'confirm.ask': '{preview}\n\n请在 {minutes} 分钟内发送 /确认 {code} 继续（或点击链接），或发送 /取消。',
+  'confirm.title': '请确认',
+  'confirm.link': '确认 {code}',
+  'confirm.generic-preview': '你将要执行 /{command}。',
+  'confirm.need-code': '确认哪一个？请发送 /确认 <确认码>。',
+  'confirm.unknown': '没有等待确认码 {code} 的操作：确认码有误或已使用。',
+  'confirm.expired': '确认码 {code} 已过期，请重新发送命令。',
+  'confirm.wrong-user': '确认码 {code} 属于其他人。',
+  'confirm.cancelled': '已取消 /{command}（{code}）。',
+  'confirm.nothing-to-cancel': '你没有等待确认的操作。',
+
+  'rate.waiting': '钉钉要求我放慢速度；你的命令约 {seconds} 秒后执行。',
+  'rate.user': '你发送命令太快了，请等待 {seconds} 秒。',
+
+  'locale.code': 'zh-CN',
+
+  'word.on': '开',
+  'word.off': '关',
+  'word.everyone': '所有人',
+  'word.owner': '仅群主',
+  'word.none': '（无）',
+  'role.everyone': '所有人',
+  'role.lead': '负责人',
+  'role.admin': '管理员',
+  'conversation.direct': '单聊',
+  'conversation.group': '群聊',
+  'settings.searchable': '可搜索 searchable',
+  'settings.validation': '入群验证 validation',
+  'settings.mention-all': '@所有人 mention-all',
+  'settings.management': '群管理 management',
+  'settings.mute': '全员禁言 mute',
+  'settings.history': '新成员可看历史 history',
+};

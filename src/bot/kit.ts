@@ -1,0 +1,69 @@
+/**
+ * The command kit: everything a file in `commands/` may import from `src/bot` besides `types.ts`.
+ */
+import { z } from 'zod';
+import type { ChatSettings } from '../dingtalk/types.ts';
+import { USER_ID } from './bind.ts';
+import { mdEscape } from './render.ts';
+import type { ChatRef, CommandSpec, Translate } from './types.ts';
+
+export { dtmdSendLink, mdEscape, mdLink } from './render.ts';
+export { suggest } from './suggest.ts';
+export type {
+  ChatRef,
+  CommandSpec,
+  HandlerContext,
+  IncomingMessage,
+  Locale,
+  MessageCatalogue,
+  OptionSpec,
+  ParamSpec,
+  Reply,
+  Role,
+  Translate,
+} from './types.ts';
+export { UserError } from './types.ts';
+export { USER_ID };
+
+/**
+ * Declares a command. Identity at run time; it lets TypeScript infer the handler's `args` type
+ * from the zod schema: `export default defineCommand({ ..., args: z.object({...}), handler })`.
+ */
+export function defineCommand<A>(spec: CommandSpec<A>): CommandSpec<A> {
+  return spec;
+}
+
+function isChatRef(v: unknown): v is ChatRef {
+  return typeof v === 'object' && v !== null && typeof (v as { chatId?: unknown }).chatId === 'string';
+}
+
+/** zod schemas for bound values: a resolved `<chat>`, one userId, a list of userIds. */
+export const zChat = (): z.ZodType<ChatRef> => z.custom<ChatRef>(isChatRef, 'needs a chat');
+export const zUserId = (): z.ZodString => z.string().regex(USER_ID, 'is not a userId');
+export const zUserIds = (): z.ZodArray<z.ZodString> => z.array(zUserId());
+
+/**
+ * A chat's settings as lines `- searchable: on` in the caller's language. The labels are the
+ * `/chat set` keys so the user can copy them.
+ */
+export function settingsInWords(settings: ChatSettings, t: Translate): string {
+  const onOff = (b: boolean): string => t(b ? 'word.on' : 'word.off');
+  const who = (w: 'everyone' | 'owner'): string => t(w === 'everyone' ? 'word.everyone' : 'word.owner');
+  const rows: [string, string][] = [
+    ['settings.searchable', onOff(settings.searchable)],
+    ['settings.validation', onOff(settings.validation)],
+    ['settings.mention-all', who(settings.mentionAll)],
+    ['settings.management', who(settings.management)],
+    ['settings.mute', onOff(settings.mute)],
+    ['settings.history', onOff(settings.history)],
+  ];
+  return rows.map(([key, value]) => `- ${t(key)}: ${value}`).join('\n');
+}
+
+/** `alice, bob, carol (+7)`: at most `max` ids, escaped for markdown; `—` when empty. */
+export function formatUsers(ids: readonly string[], max = 10): string {
+  if (ids.length === 0) return '—';
+  const n = Math.max(1, Math.floor(max));
+  const shown = ids.slice(0, n).map(mdEscape).join(', ');
+  return ids.length > n ? `${shown} (+${ids.length - n})` : shown;
+}

@@ -1,0 +1,181 @@
+/**
+ * Tokenizer and command-line parser for the grammar of architecture.md §3.
+ *
+ * Pure and total: every string gives either tokens or a {@link UserError}, never an exception.
+ * It knows nothing of specs; the registry matches the first words and `bind.ts` reads the rest.
+ */
+import { UserError } from './types.ts';
+
+export type TokenKind = 'word' | 'quoted' | 'option' | 'chatref' | 'mention';
+
+/** One word of a command line. `raw` is the text as typed (after control characters are gone). */
+export interface Token {
+  kind: TokenKind;
+  /**
+   * word: the word; quoted: the text between the quotes; option: `key=value` as typed;
+   * chatref: the name after `#` (unquoted); mention: the word after `@`.
+   */
+  text: string;
+  /** option only: the key, lower case */
+  key?: string;
+  /** option only: the value, unquoted */
+  value?: string;
+  raw: string;
+}
+
+export type ParseResult = { ok: true; words: Token[]; slash: boolean } | { ok: false; error: UserError };
+
+export interface ParseOptions {
+  conversationType: 'direct' | 'group';
+  /** True when `word` (lower case) names a command or a command group; lets `help` work without `/` in 1:1 chats. */
+  isCommandWord?: (word: string) => boolean;
+}
+
+/** Longest command line accepted; longer ones get a clear error instead of slow work. */
+export const MAX_LINE_CHARS = 8000;
+
+/** Opening quote -> closing quote. */
+const QUOTES: ReadonlyMap<string, string> = new Map([
+  ['"', '"'],
+  ["'", "'"],
+  ['“', '”'],
+  ['‘', '’'],
+]);
+
+const SLASHES = new Set(['/', '／']);
+/** Whitespace control characters become spaces; other controls, format characters and lone surrogates go. */
+const SPACE_CONTROLS = /[\t\n\v\f\r\u0085]/g;
+// ZWJ (U+200D) is kept: it glues emoji sequences and cannot change how a line is read.
+const INVISIBLE = /(?![\u200d])[\p{Cc}\p{Cf}\p{Cs}]/gu;
+const SPACE = /\s/u;
+const OPTION = /^([A-Za-z][A-Za-z0-9_-]*)[=＝]/;
+/** An openConversationId ends in base64 padding (`cidAsXSBLnA==`): a word, not `key=`. */
+const CID_PADDED = /^cid[A-Za-z0-9+/_-]+={1,2}$/;
+const OPTION_PREFIX = /^[A-Za-z][A-Za-z0-9_-]*[=＝]$/;
+
+/** Removes control and format characters (bidi overrides, zero-width marks); line breaks become spaces. */
+export function stripControls(input: string): string {
+  return input.replace(SPACE_CONTROLS, ' ').replace(INVISIBLE, '');
+}
+
+/**
+ * Splits a line into tokens. Quotes open only at the start of a word, after `#` or after `key=`,
+ * so apostrophes inside words (`don't`) stay literal. There are no escapes: a quote of another
+ * kind may be used to include a quote character.
+ */
+export function tokenize(input: string): { ok: true; tokens: Token[] } | { ok: false; error: UserError } {
+  const s = Array.from(stripControls(input));
+  const tokens: Token[] = [];
+  let i = 0;
+  while (i < s.length) {
+    const c = s[i]!;
+    if (SPACE.test(c)) {
+      i++;
+      continue;
+    }
+    const start = i;
+    // A quoted string (at the start of a word).
+    const close = QUOTES.get(c);
+    if (close !== undefined) {
+      const end = s.indexOf(close, i + 1);
+      if (end < 0) return { ok: false, error: new UserError('parse.unclosed-quote', { quote: c }) };
+      tokens.push({
+        kind: 'quoted',
+        text: s.slice(i + 1, end).join(''),
+        raw: s.slice(start, end + 1).join(''),
+      });
+      i = end + 1;
+      continue;
+    }
+    // A bare word, possibly followed by a quoted part after `#` or `key=`.
+    let quotedTail: Token | undefined;
+    while (i < s.length && !SPACE.test(s[i]!)) {
+      const q = QUOTES.get(s[i]!);
+      const prefix = q === undefined ? '' : s.slice(start, i).join('');
+      if (q !== undefined && (isChatRefPrefix(prefix) || OPTION_PREFIX.test(prefix))) {
+        const end = s.indexOf(q, i + 1);
+        if (end < 0) return { ok: false, error: new UserError('parse.unclosed-quote', { quote: s[i]! }) };
+        const inner = s.slice(i + 1, end).join('');
+        const raw = s.slice(start, end + 1).join('');
+        quotedTail = isChatRefPrefix(prefix)
+          ? { kind: 'chatref', text: inner, raw }
+          : optionToken(prefix, inner, raw);
+        i = end + 1;
+        break;
+      }
+      i++;
+    }
+    tokens.push(quotedTail ?? classify(s.slice(start, i).join('')));
+  }
+  return { ok: true, tokens };
+}
+
+function isChatRefPrefix(prefix: string): boolean {
+  return prefix === '#' || prefix === '＃';
+}
+
+function optionToken(prefix: string, value: string, raw: string): Token {
+  const key = prefix.slice(0, -1).toLowerCase();
+  return { kind: 'option', text: raw, key, value, raw };
+}
+
+function classify(word: string): Token {
+  const opt = CID_PADDED.test(word) ? null : OPTION.exec(word);
+  if (opt !== null) return optionToken(opt[0], word.slice(opt[0].length), word);
+  const first = word[0];
+  if (word.length > 1 && (first === '#' || first === '＃'))
+    return { kind: 'chatref', text: word.slice(1), raw: word };
+  if (word.length > 1 && (first === '@' || first === '＠'))
+    return { kind: 'mention', text: word.slice(1), raw: word };
+  return { kind: 'word', text: word, raw: word };
+}
+
+/**
+ * Parses a message text into its words, the first being the command word (slash removed).
+ *
+ * - A line starts with `/` or `／` (leading `@Name` words before the slash are dropped: some
+ *   clients leave the bot's own `@Name` in the text).
+ * - In a 1:1 chat a line whose first word is a known command word also counts (friendly);
+ *   anything else is answered with `parse.no-slash`.
+ */
+export function parseLine(text: string, opts: ParseOptions): ParseResult {
+  if (text.length > MAX_LINE_CHARS) {
+    return { ok: false, error: new UserError('parse.too-long', { max: MAX_LINE_CHARS }) };
+  }
+  const line = stripControls(text).trim();
+  if (line === '') return { ok: false, error: new UserError('parse.empty') };
+
+  const slashAt = findSlash(line);
+  if (slashAt >= 0) {
+    const body = line.slice(slashAt + 1);
+    const result = tokenize(body);
+    if (!result.ok) return result;
+    if (result.tokens.length === 0) return { ok: false, error: new UserError('parse.empty') };
+    return { ok: true, words: result.tokens, slash: true };
+  }
+
+  const result = tokenize(line);
+  if (opts.conversationType === 'direct' && result.ok) {
+    const first = result.tokens[0];
+    if (first?.kind === 'word') {
+      const w = first.text.normalize('NFKC').toLowerCase();
+      if (w === 'help' || opts.isCommandWord?.(w) === true)
+        return { ok: true, words: result.tokens, slash: false };
+    }
+  }
+  return { ok: false, error: new UserError('parse.no-slash') };
+}
+
+/** Index of the command slash: at the start, or after leading `@Name` words. -1 when none. */
+function findSlash(line: string): number {
+  let i = 0;
+  for (;;) {
+    const c = line[i];
+    if (c === undefined) return -1;
+    if (SLASHES.has(c)) return i;
+    if (c !== '@' && c !== '＠') return -1;
+    // Skip the `@word` and the spaces after it.
+    while (i < line.length && !SPACE.test(line[i]!)) i++;
+    while (i < line.length && SPACE.test(line[i]!)) i++;
+  }
+}
