@@ -14,7 +14,7 @@ import type { AuditTrail } from './audit.ts';
 import type { Authorizer } from './auth.ts';
 import { bindArgs } from './bind.ts';
 import type { Confirmations } from './confirm.ts';
-import { createTranslator } from './i18n.ts';
+import { createTranslator, userErrorText } from './i18n.ts';
 import { normalizeRobotPayload } from './normalize.ts';
 import { parseLine } from './parse.ts';
 import type { CommandRegistry } from './registry.ts';
@@ -240,10 +240,7 @@ export class Pipeline {
   private translator(locale: Locale): Translate {
     let t = this.translators.get(locale);
     if (!t) {
-      t = createTranslator(
-        locale,
-        this.o.commands.all().map((s) => s.messages),
-      );
+      t = createTranslator(locale, this.o.commands.messages);
       this.translators.set(locale, t);
     }
     return t;
@@ -255,7 +252,7 @@ export class Pipeline {
     if (!msg.senderUserId) return { reply: { text: t('pipeline.no-user-id') } };
     if (msg.msgtype !== 'text' && msg.msgtype !== 'richText') return { reply: { text: t('pipeline.text-only') } };
 
-    const parsed = parseLine(msg.text, { conversationType: msg.conversationType });
+    const parsed = parseLine(msg.text, { conversationType: msg.conversationType, isCommandWord: this.o.commands.isCommandWord });
     if (!parsed.ok) return { reply: this.userErrorReply(parsed.error, t) };
     const match = this.o.commands.match(parsed.words);
     if (!match.ok) return { reply: this.userErrorReply(match.error, t) };
@@ -402,7 +399,7 @@ export class Pipeline {
       conversationType: p.conversationType,
       conversationId: p.conversationId,
     };
-    const parsed = parseLine(p.text, { conversationType: p.conversationType });
+    const parsed = parseLine(p.text, { conversationType: p.conversationType, isCommandWord: this.o.commands.isCommandWord });
     if (!parsed.ok) return { reply: this.userErrorReply(parsed.error, t) };
     const match = this.o.commands.match(parsed.words);
     if (!match.ok) return { reply: this.userErrorReply(match.error, t) };
@@ -450,16 +447,17 @@ export class Pipeline {
   }
 
   private userErrorReply(err: UserError, t: Translate, spec?: CommandSpec<unknown>): Reply {
-    const params: Record<string, string | number> = { ...err.params };
-    if (spec && params.usage === undefined) params.usage = t(spec.usage);
-    return { text: t(err.code, params) };
+    if (spec && err.params.usage === undefined && err.params.usageKey === undefined) {
+      return { text: userErrorText(new UserError(err.code, { ...err.params, usageKey: spec.usage }), t) };
+    }
+    return { text: userErrorText(err, t) };
   }
 
   /** Turns any error into the reply the user sees and what the audit records. */
   private failure(err: unknown, t: Translate, log: Logger, command: string): Outcome {
     if (err instanceof UserError) {
       return {
-        reply: { text: t(err.code, err.params) },
+        reply: { text: userErrorText(err, t) },
         audit: { command, outcome: 'refused', reason: err.code },
       };
     }
