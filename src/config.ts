@@ -25,9 +25,17 @@ const userIdList = z
 
 const httpBase = z
   .string()
-  .url('must be a URL such as https://api.dingtalk.com')
-  .refine((u) => /^https?:\/\//.test(u), 'must start with http:// or https://')
+  .refine(isHttpUrl, 'must be an http:// or https:// URL such as https://api.dingtalk.com')
   .transform((u) => u.replace(/\/+$/, ''));
+
+function isHttpUrl(u: string): boolean {
+  try {
+    const url = new URL(u);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && !/\s/.test(u);
+  } catch {
+    return false;
+  }
+}
 
 const optionalNonEmpty = z
   .string()
@@ -56,18 +64,7 @@ const envShape = {
 };
 
 /** Environment schema. Keys are the variable names users set. */
-export const envSchema = z.object(envShape).superRefine((env, ctx) => {
-  const hasId = env.DINGTALK_CLIENT_ID !== undefined;
-  const hasSecret = env.DINGTALK_CLIENT_SECRET !== undefined;
-  if (hasId !== hasSecret) {
-    const missing = hasId ? 'DINGTALK_CLIENT_SECRET' : 'DINGTALK_CLIENT_ID';
-    ctx.addIssue({
-      code: 'custom',
-      path: [missing],
-      message: 'set both DINGTALK_CLIENT_ID and DINGTALK_CLIENT_SECRET (live mode) or neither (sandbox mode)',
-    });
-  }
-});
+export const envSchema = z.object(envShape);
 
 export type Env = z.output<typeof envSchema>;
 
@@ -132,14 +129,19 @@ export function loadConfig(
   for (const key of Object.keys(envShape)) picked[key] = merged[key];
 
   const parsed = envSchema.safeParse(picked);
-  if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((i) => ({
-        variable: String(i.path[0] ?? 'environment'),
-        message: i.message,
-      })),
-    );
+  const problems = parsed.success
+    ? []
+    : parsed.error.issues.map((i) => ({ variable: String(i.path[0] ?? 'environment'), message: i.message }));
+  // Checked apart from the schema so it is reported together with every other problem.
+  const hasId = (picked.DINGTALK_CLIENT_ID ?? '').trim() !== '';
+  const hasSecret = (picked.DINGTALK_CLIENT_SECRET ?? '').trim() !== '';
+  if (hasId !== hasSecret) {
+    problems.push({
+      variable: hasId ? 'DINGTALK_CLIENT_SECRET' : 'DINGTALK_CLIENT_ID',
+      message: 'set both DINGTALK_CLIENT_ID and DINGTALK_CLIENT_SECRET (live mode) or neither (sandbox mode)',
+    });
   }
+  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const e = parsed.data;
   const credentials =
     e.DINGTALK_CLIENT_ID !== undefined && e.DINGTALK_CLIENT_SECRET !== undefined

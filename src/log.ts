@@ -29,7 +29,7 @@ export const REDACT_PATHS = [
 ];
 
 const SECRET_PATTERNS: RegExp[] = [
-  /([?&](?:access_token|appsecret|session|ticket)=)[^&\s"']+/gi,
+  /(\b(?:access_token|appsecret|session|ticket)=)[^&\s"']+/gi,
   /(x-acs-dingtalk-access-token["']?\s*[:=]\s*["']?)[^"',\s}]+/gi,
 ];
 

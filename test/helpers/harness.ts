@@ -46,7 +46,11 @@ export interface Harness {
   /** Every log line the bot wrote (JSON strings). */
   logs: string[];
   /** Sends a message and returns the first reply's text. */
-  say(from: string, text: string, opts?: { chat?: string; mentions?: string[]; timeoutMs?: number }): Promise<string>;
+  say(
+    from: string,
+    text: string,
+    opts?: { chat?: string; mentions?: string[]; timeoutMs?: number },
+  ): Promise<string>;
   /** Sends a message and returns the replies (expect = how many to wait for). */
   sayAll(
     from: string,
@@ -57,6 +61,8 @@ export interface Harness {
   restart(): Promise<void>;
   /** Every secret the run handled: client secret, access tokens, webhook session keys. */
   secrets(): string[];
+  /** Where a secret appeared in a log line or a reply (empty when none did). */
+  leaks(): string[];
   stop(): Promise<void>;
 }
 
@@ -131,10 +137,23 @@ export async function startHarness(o: HarnessOptions = {}): Promise<Harness> {
       }
       return [...out].filter((s) => s.length >= 8);
     },
+    leaks() {
+      const secrets = h.secrets();
+      const found: string[] = [];
+      const scan = (where: string, text: string) => {
+        for (const s of secrets) if (text.includes(s)) found.push(`${where} contains ${s.slice(0, 4)}…`);
+      };
+      for (const line of logs) scan('log line', line);
+      for (const r of emu.replies) scan('reply', JSON.stringify(r.body ?? r.text));
+      return found;
+    },
     async stop() {
       await app.stop({ drainMs: 1_000 }).catch(() => {});
+      // Every e2e file checks on the way out that no secret reached a log line or a reply.
+      const leaks = h.leaks();
       await emu.stop();
       if (ownsDataDir) rmSync(dataDir, { recursive: true, force: true });
+      if (leaks.length > 0) throw new Error(`secrets leaked:\n${leaks.slice(0, 10).join('\n')}`);
     },
   };
   return h;
