@@ -1,0 +1,57 @@
+/**
+ * `/chat add <chat> <users…>` (拉人): chat/update add_useridlist (calls of 40, GroupApi splits).
+ * People already in the chat are reported, not sent.
+ */
+import { z } from 'zod';
+import { defineCommand, formatUsers, mdEscape, UserError, zChat, zUserIds } from '../src/bot/kit.ts';
+
+/** dingtalk-api.md §2.1: a chat holds at most 1000 members. */
+const MAX_MEMBERS = 1000;
+
+export default defineCommand({
+  name: 'chat add',
+  aliases: ['拉人'],
+  summary: 'chat.add.summary',
+  usage: 'chat.add.usage',
+  params: [
+    { name: 'chat', kind: 'chat' },
+    { name: 'users', kind: 'users' },
+  ],
+  args: z.object({ chat: zChat(), users: zUserIds().min(1) }),
+  role: 'lead',
+  access: 'write',
+  messages: {
+    en: {
+      'chat.add.summary': 'Add people to a chat.',
+      'chat.add.usage': '/chat add <chat> <users…>',
+      'chat.add.too-many': 'A chat holds at most {max} members; **{name}** would have {count}.',
+      'chat.add.none': 'Nobody to add: {users} already in **{name}**.',
+      'chat.add.done': 'Added {count} to **{name}**: {users}. Members now: {total}.',
+      'chat.add.already': 'Already in the chat: {users}.',
+    },
+    'zh-CN': {
+      'chat.add.summary': '把人拉进群。',
+      'chat.add.usage': '/拉人 <群> <成员…>',
+      'chat.add.too-many': '一个群最多 {max} 人，**{name}** 会有 {count} 人。',
+      'chat.add.none': '无需拉人：{users} 已在 **{name}** 里。',
+      'chat.add.done': '已把 {count} 人拉进 **{name}**：{users}。现有 {total} 人。',
+      'chat.add.already': '已在群里：{users}。',
+    },
+  },
+  async handler({ args, api, t }) {
+    const { chat, users } = args;
+    const info = await api.get(chat.chatId);
+    const inChat = new Set(info.members);
+    const already = users.filter((u) => inChat.has(u));
+    const add = users.filter((u) => !inChat.has(u));
+    const name = mdEscape(info.name);
+    if (add.length === 0) return { text: t('chat.add.none', { users: formatUsers(already, 50), name }) };
+    const total = info.members.length + add.length;
+    if (total > MAX_MEMBERS)
+      throw new UserError('chat.add.too-many', { max: MAX_MEMBERS, name: info.name, count: total });
+    await api.update(chat.chatId, { add });
+    const lines = [t('chat.add.done', { count: add.length, name, users: formatUsers(add, 50), total })];
+    if (already.length > 0) lines.push(t('chat.add.already', { users: formatUsers(already, 50) }));
+    return { text: lines.join('\n\n') };
+  },
+});

@@ -1,0 +1,87 @@
+/**
+ * `/chat admin add|remove <chat> <users…>` (群管理员): v1 subAdministrators (role 2/3, by
+ * openConversationId) or legacy topapi subadmin/update, as GroupApi picks. Only members can be
+ * admins; the owner already manages the chat. Both are reported per user, not sent.
+ */
+import { z } from 'zod';
+import { defineCommand, formatUsers, mdEscape, UserError, zChat, zUserIds } from '../src/bot/kit.ts';
+
+/** The action words, English and Chinese. */
+const ACTIONS: Readonly<Record<string, 'add' | 'remove'>> = {
+  add: 'add',
+  remove: 'remove',
+  添加: 'add',
+  设置: 'add',
+  移除: 'remove',
+  取消: 'remove',
+};
+
+export default defineCommand({
+  name: 'chat admin',
+  aliases: ['群管理员'],
+  summary: 'chat.admin.summary',
+  usage: 'chat.admin.usage',
+  params: [
+    { name: 'action', kind: 'word' },
+    { name: 'chat', kind: 'chat' },
+    { name: 'users', kind: 'users' },
+  ],
+  args: z.object({ action: z.string(), chat: zChat(), users: zUserIds().min(1) }),
+  role: 'lead',
+  access: 'write',
+  messages: {
+    en: {
+      'chat.admin.summary': 'Make members admins of a chat, or take the role away.',
+      'chat.admin.usage': '/chat admin add|remove <chat> <users…>',
+      'chat.admin.bad-action': 'Say add or remove, not "{action}": /chat admin add|remove <chat> <users…>',
+      'chat.admin.added': 'Made admins of **{name}**: {users}.',
+      'chat.admin.removed': 'No longer admins of **{name}**: {users}.',
+      'chat.admin.not-in': 'Not in the chat (skipped; add them first with /chat add): {users}.',
+      'chat.admin.owner': '{owner} owns the chat and needs no admin role (skipped).',
+      'chat.admin.none': 'Nothing to change in **{name}**.',
+    },
+    'zh-CN': {
+      'chat.admin.summary': '设置或取消群管理员。',
+      'chat.admin.usage': '/群管理员 add|remove <群> <成员…>',
+      'chat.admin.bad-action':
+        '请写 add（添加）或 remove（移除），而不是"{action}"：/群管理员 add|remove <群> <成员…>',
+      'chat.admin.added': '已设为 **{name}** 的管理员：{users}。',
+      'chat.admin.removed': '已取消 **{name}** 的管理员：{users}。',
+      'chat.admin.not-in': '不在群里（已跳过，请先用 /拉人 拉进群）：{users}。',
+      'chat.admin.owner': '{owner} 是群主，无需设为管理员（已跳过）。',
+      'chat.admin.none': '**{name}** 无需改动。',
+    },
+  },
+  async handler({ args, api, t }) {
+    const action = ACTIONS[args.action.normalize('NFKC').toLowerCase()];
+    if (action === undefined) throw new UserError('chat.admin.bad-action', { action: args.action });
+    const { chat } = args;
+    const info = await api.get(chat.chatId);
+    const inChat = new Set(info.members);
+    const notIn = args.users.filter((u) => !inChat.has(u));
+    const owner = args.users.includes(info.owner);
+    const target = args.users.filter((u) => inChat.has(u) && u !== info.owner);
+    const name = mdEscape(info.name);
+    const lines: string[] = [];
+    if (target.length > 0) {
+      await api.setAdmins(
+        chat.openConversationId
+          ? { chatId: chat.chatId, openConversationId: chat.openConversationId }
+          : { chatId: chat.chatId },
+        target,
+        action,
+      );
+      lines.push(
+        t(action === 'add' ? 'chat.admin.added' : 'chat.admin.removed', {
+          name,
+          users: formatUsers(target, 50),
+        }),
+      );
+    } else {
+      lines.push(t('chat.admin.none', { name }));
+    }
+    if (notIn.length > 0) lines.push(t('chat.admin.not-in', { users: formatUsers(notIn, 50) }));
+    if (owner) lines.push(t('chat.admin.owner', { owner: mdEscape(info.owner) }));
+    return { text: lines.join('\n\n') };
+  },
+});

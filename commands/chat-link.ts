@@ -1,0 +1,92 @@
+/**
+ * `/chat link <chatId>`: registers a chat the bot did not create, so that `#name`, `here` and
+ * `/chat list` know it. A lead may link only a chat DingTalk names them the owner of. In a group,
+ * the chat must be this very group (its openConversationId is this conversation); then `here`
+ * means it from now on.
+ */
+import { z } from 'zod';
+import { defineCommand, mdEscape, UserError } from '../src/bot/kit.ts';
+
+/** A server chatId: `chat` and letters/digits (dingtalk-api.md §0.4). */
+const CHAT_ID = /^chat[0-9A-Za-z]{6,64}$/;
+/** chat/get status of a dissolved chat. */
+const DISSOLVED = 2;
+
+export default defineCommand({
+  name: 'chat link',
+  summary: 'chat.link.summary',
+  usage: 'chat.link.usage',
+  params: [{ name: 'chatId', kind: 'word' }],
+  args: z.object({ chatId: z.string() }),
+  role: 'lead',
+  // Ownership is checked here: the chat is not a <chat> param until it is registered.
+  access: 'none',
+  messages: {
+    en: {
+      'chat.link.summary': 'Register an existing chat you own, so I know it (in a group: as "here").',
+      'chat.link.usage': '/chat link <chatId>',
+      'chat.link.bad-id': '"{value}" is not a chatId (they look like chat0123abcd…).',
+      'chat.link.not-owner':
+        'DingTalk names {owner} the owner of {chatId}, not you ({userId}); only its owner or an admin can link it.',
+      'chat.link.dissolved': '{chatId} has been dissolved; there is nothing to link.',
+      'chat.link.not-here':
+        '{chatId} is not this group (its openConversationId is {cid}). Send /chat link in the group it belongs to, or in a 1:1 chat with me.',
+      'chat.link.done': 'Linked **{name}** (`{chatId}`).',
+      'chat.link.cid': 'openConversationId: `{cid}`',
+      'chat.link.here': 'In this group, `here` now means this chat.',
+      'chat.link.bot-created': 'I created it for {user}; that stays as it was.',
+    },
+    'zh-CN': {
+      'chat.link.summary': '登记一个你是群主的现有群，让我认识它（在群里发送则绑定为 here）。',
+      'chat.link.usage': '/chat link <chatId>',
+      'chat.link.bad-id': '"{value}" 不是 chatId（形如 chat0123abcd…）。',
+      'chat.link.not-owner':
+        '钉钉显示 {chatId} 的群主是 {owner}，不是你（{userId}）；只有群主或管理员可以登记。',
+      'chat.link.dissolved': '{chatId} 已解散，无法登记。',
+      'chat.link.not-here':
+        '{chatId} 不是本群（它的 openConversationId 是 {cid}）。请在它所在的群里或与我的单聊中发送 /chat link。',
+      'chat.link.done': '已登记 **{name}**（`{chatId}`）。',
+      'chat.link.cid': 'openConversationId：`{cid}`',
+      'chat.link.here': '在本群中，`here` 现在指这个群。',
+      'chat.link.bot-created': '它是我为 {user} 创建的，这一点保持不变。',
+    },
+  },
+  async handler({ args, caller, message, api, registry, t, log }) {
+    const chatId = args.chatId.trim();
+    if (!CHAT_ID.test(chatId)) throw new UserError('chat.link.bad-id', { value: chatId });
+    const info = await api.get(chatId);
+    if (info.status === DISSOLVED) throw new UserError('chat.link.dissolved', { chatId });
+    if (caller.role !== 'admin' && info.owner !== caller.userId) {
+      throw new UserError('chat.link.not-owner', { chatId, owner: info.owner, userId: caller.userId });
+    }
+    const inGroup = message.conversationType === 'group';
+    let cid: string | undefined;
+    if (inGroup) {
+      cid = await api.toOpenConversationId(chatId);
+      if (cid !== message.conversationId) throw new UserError('chat.link.not-here', { chatId, cid });
+    } else {
+      try {
+        cid = await api.toOpenConversationId(chatId);
+      } catch (err) {
+        // Not needed to link in a 1:1 chat; /chat cid can fetch it later.
+        log.warn({ err, chatId }, 'openConversationId not fetched while linking');
+      }
+    }
+    const existing = registry.get(chatId);
+    // A chat the bot created keeps who it was created for (that is what grants its lead ownership).
+    const keep = existing?.createdByBot === true;
+    registry.upsert({
+      chatId,
+      openConversationId: cid ?? existing?.openConversationId,
+      name: info.name,
+      createdFor: keep ? existing.createdFor : caller.userId,
+      createdByBot: keep,
+      ...(existing ? { createdAt: existing.createdAt } : {}),
+    });
+    const lines = [t('chat.link.done', { name: mdEscape(info.name), chatId })];
+    if (cid) lines.push(t('chat.link.cid', { cid }));
+    if (inGroup) lines.push(t('chat.link.here'));
+    if (keep) lines.push(t('chat.link.bot-created', { user: mdEscape(existing.createdFor) }));
+    return { text: lines.join('\n\n') };
+  },
+});

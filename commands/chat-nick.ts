@@ -1,0 +1,58 @@
+/**
+ * `/chat nick <chat> <user> <nickname>` (群昵称): topapi updategroupnick. The user must be a
+ * member (checked first, so the reply can say so plainly).
+ */
+import { z } from 'zod';
+import { defineCommand, mdEscape, UserError, zChat, zUserId } from '../src/bot/kit.ts';
+
+export default defineCommand({
+  name: 'chat nick',
+  aliases: ['群昵称'],
+  summary: 'chat.nick.summary',
+  usage: 'chat.nick.usage',
+  params: [
+    { name: 'chat', kind: 'chat' },
+    { name: 'user', kind: 'user' },
+    { name: 'nick', kind: 'text' },
+  ],
+  args: z.object({ chat: zChat(), user: zUserId(), nick: z.string() }),
+  role: 'lead',
+  access: 'write',
+  messages: {
+    en: {
+      'chat.nick.summary': "Set a member's nickname in a chat.",
+      'chat.nick.usage': '/chat nick <chat> <user> <nickname>',
+      'chat.nick.empty': 'The nickname is empty: /chat nick <chat> <user> <nickname>',
+      'chat.nick.not-member':
+        '{user} is not a member of **{name}**, so they have no nickname there. Add them first: /chat add {chat} {user}',
+      'chat.nick.done': '{user} is now “{nick}” in **{name}**.',
+    },
+    'zh-CN': {
+      'chat.nick.summary': '设置成员在群里的昵称。',
+      'chat.nick.usage': '/群昵称 <群> <用户> <昵称>',
+      'chat.nick.empty': '昵称不能为空：/群昵称 <群> <用户> <昵称>',
+      'chat.nick.not-member': '{user} 不是 **{name}** 的成员，不能设群昵称。请先拉人：/拉人 {chat} {user}',
+      'chat.nick.done': '{user} 在 **{name}** 的群昵称已改为“{nick}”。',
+    },
+  },
+  async handler({ args, api, t }) {
+    const nick = args.nick.trim();
+    if (nick === '') throw new UserError('chat.nick.empty');
+    const info = await api.get(args.chat.chatId);
+    if (!info.members.includes(args.user)) {
+      throw new UserError('chat.nick.not-member', {
+        user: args.user,
+        name: info.name,
+        chat: args.chat.chatId,
+      });
+    }
+    await api.setNick(args.chat.chatId, args.user, nick);
+    return {
+      text: t('chat.nick.done', {
+        user: mdEscape(args.user),
+        nick: mdEscape(nick),
+        name: mdEscape(info.name),
+      }),
+    };
+  },
+});

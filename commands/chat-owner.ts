@@ -1,0 +1,89 @@
+/**
+ * `/chat owner <chat> <user>` (转让群主): chat/update owner, after `/confirm`. The new owner
+ * must already be a member.
+ */
+import { z } from 'zod';
+import {
+  type ChatRef,
+  defineCommand,
+  type HandlerContext,
+  mdEscape,
+  UserError,
+  zChat,
+  zUserId,
+} from '../src/bot/kit.ts';
+
+interface Args {
+  chat: ChatRef;
+  user: string;
+}
+
+/** The chat as it is now; refuses a new owner who already owns it or is not a member. */
+async function plan({ args, api }: HandlerContext<Args>) {
+  const info = await api.get(args.chat.chatId);
+  if (info.owner === args.user)
+    throw new UserError('chat.owner.already', { user: args.user, name: info.name });
+  if (!info.members.includes(args.user)) {
+    throw new UserError('chat.owner.not-member', {
+      user: args.user,
+      name: info.name,
+      chat: args.chat.chatId,
+    });
+  }
+  return info;
+}
+
+export default defineCommand<Args>({
+  name: 'chat owner',
+  aliases: ['转让群主'],
+  summary: 'chat.owner.summary',
+  usage: 'chat.owner.usage',
+  params: [
+    { name: 'chat', kind: 'chat' },
+    { name: 'user', kind: 'user' },
+  ],
+  args: z.object({ chat: zChat(), user: zUserId() }),
+  role: 'lead',
+  access: 'write',
+  risk: 'confirm',
+  messages: {
+    en: {
+      'chat.owner.summary': 'Hand a chat over to another member (asks for confirmation).',
+      'chat.owner.usage': '/chat owner <chat> <user>',
+      'chat.owner.already': '{user} already owns **{name}**; nothing to change.',
+      'chat.owner.not-member':
+        '{user} is not a member of **{name}**; only a member can become the owner. Add them first: /chat add {chat} {user}',
+      'chat.owner.preview': 'Owner of **{name}** (`{chatId}`): {old} → {new}.',
+      'chat.owner.done': 'Owner of **{name}** changed: {old} → {new}. {old} stays a member.',
+    },
+    'zh-CN': {
+      'chat.owner.summary': '把群主转让给另一位群成员（需确认）。',
+      'chat.owner.usage': '/转让群主 <群> <用户>',
+      'chat.owner.already': '{user} 已经是 **{name}** 的群主，无需改动。',
+      'chat.owner.not-member':
+        '{user} 不是 **{name}** 的成员，只有群成员才能成为群主。请先拉人：/拉人 {chat} {user}',
+      'chat.owner.preview': '**{name}**（`{chatId}`）的群主：{old} → {new}。',
+      'chat.owner.done': '**{name}** 的群主已转让：{old} → {new}。{old} 仍是群成员。',
+    },
+  },
+  async preview(ctx) {
+    const info = await plan(ctx);
+    return ctx.t('chat.owner.preview', {
+      name: mdEscape(info.name),
+      chatId: ctx.args.chat.chatId,
+      old: mdEscape(info.owner),
+      new: mdEscape(ctx.args.user),
+    });
+  },
+  async handler(ctx) {
+    const info = await plan(ctx);
+    await ctx.api.update(ctx.args.chat.chatId, { owner: ctx.args.user });
+    return {
+      text: ctx.t('chat.owner.done', {
+        name: mdEscape(info.name),
+        old: mdEscape(info.owner),
+        new: mdEscape(ctx.args.user),
+      }),
+    };
+  },
+});

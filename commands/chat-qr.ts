@@ -1,0 +1,59 @@
+/**
+ * `/chat qr [<chat>]` (群二维码): the chat's join link from topapi qrcode/get, shared by the
+ * caller. DingTalk only lets members share (60124); then the reply names who can.
+ */
+import { z } from 'zod';
+import { defineCommand, mdEscape, UserError, zChat } from '../src/bot/kit.ts';
+
+/** qrcode/get's "user not in group" (dingtalk-api.md §2.7). */
+const NOT_IN_GROUP = 60124;
+
+export default defineCommand({
+  name: 'chat qr',
+  aliases: ['群二维码'],
+  summary: 'chat.qr.summary',
+  usage: 'chat.qr.usage',
+  params: [{ name: 'chat', kind: 'chat' }],
+  args: z.object({ chat: zChat() }),
+  role: 'lead',
+  access: 'read',
+  messages: {
+    en: {
+      'chat.qr.summary': "Get a chat's join link, shared by you.",
+      'chat.qr.usage': '/chat qr [<chat>]',
+      'chat.qr.done': 'Join link for **{name}** (`{chatId}`), shared by you. Tap it to join or forward it.',
+      'chat.qr.join': 'Join {name}',
+      'chat.qr.not-member':
+        'DingTalk only lets members share the join link of **{name}**, and you ({userId}) are not one. Its owner {owner} can share it, or add yourself first: /chat add {chatId} me',
+    },
+    'zh-CN': {
+      'chat.qr.summary': '获取群的入群链接（由你分享）。',
+      'chat.qr.usage': '/群二维码 [<群>]',
+      'chat.qr.done': '**{name}**（`{chatId}`）的入群链接，由你分享。点开入群或转发。',
+      'chat.qr.join': '加入 {name}',
+      'chat.qr.not-member':
+        '钉钉只允许群成员分享 **{name}** 的入群链接，而你（{userId}）不在群里。可请群主 {owner} 分享，或先把自己拉进群：/拉人 {chatId} me',
+    },
+  },
+  async handler({ args, caller, api, t }) {
+    const { chat } = args;
+    let url: string;
+    try {
+      url = await api.qrLink(chat.chatId, caller.userId);
+    } catch (err) {
+      if ((err as { errcode?: unknown } | null)?.errcode !== NOT_IN_GROUP) throw err;
+      const info = await api.get(chat.chatId);
+      throw new UserError('chat.qr.not-member', {
+        name: info.name,
+        chatId: chat.chatId,
+        userId: caller.userId,
+        owner: info.owner,
+      });
+    }
+    const name = chat.record?.name ?? chat.chatId;
+    return {
+      text: t('chat.qr.done', { name: mdEscape(name), chatId: chat.chatId }),
+      link: { title: t('chat.qr.join', { name }), url },
+    };
+  },
+});

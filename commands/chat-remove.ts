@@ -1,0 +1,104 @@
+/**
+ * `/chat remove <chat> <users…>` (踢人): chat/update del_useridlist, after `/confirm`. Never the
+ * owner; people not in the chat are reported, not sent.
+ */
+import { z } from 'zod';
+import {
+  type ChatRef,
+  defineCommand,
+  formatUsers,
+  type HandlerContext,
+  mdEscape,
+  UserError,
+  zChat,
+  zUserIds,
+} from '../src/bot/kit.ts';
+
+interface Args {
+  chat: ChatRef;
+  users: string[];
+}
+
+/** Who leaves and who is skipped; refuses the owner and a list of nobody in the chat. */
+async function plan({ args, api }: HandlerContext<Args>) {
+  const info = await api.get(args.chat.chatId);
+  if (args.users.includes(info.owner)) {
+    throw new UserError('chat.remove.owner', { owner: info.owner, chat: args.chat.chatId });
+  }
+  const inChat = new Set(info.members);
+  return {
+    info,
+    leave: args.users.filter((u) => inChat.has(u)),
+    notIn: args.users.filter((u) => !inChat.has(u)),
+  };
+}
+
+export default defineCommand<Args>({
+  name: 'chat remove',
+  aliases: ['踢人'],
+  summary: 'chat.remove.summary',
+  usage: 'chat.remove.usage',
+  params: [
+    { name: 'chat', kind: 'chat' },
+    { name: 'users', kind: 'users' },
+  ],
+  args: z.object({ chat: zChat(), users: zUserIds().min(1) }),
+  role: 'lead',
+  access: 'write',
+  risk: 'confirm',
+  messages: {
+    en: {
+      'chat.remove.summary': 'Remove people from a chat (asks for confirmation).',
+      'chat.remove.usage': '/chat remove <chat> <users…>',
+      'chat.remove.owner':
+        '{owner} owns the chat and cannot be removed: transfer ownership first (/chat owner {chat} <user>).',
+      'chat.remove.none': 'Nobody to remove: {users} not in **{name}**.',
+      'chat.remove.preview': '{count} will leave **{name}** (`{chatId}`): {users}.',
+      'chat.remove.done': 'Removed {count} from **{name}**: {users}. Members now: {total}.',
+      'chat.remove.not-in': 'Not in the chat (skipped): {users}.',
+    },
+    'zh-CN': {
+      'chat.remove.summary': '把人移出群（需确认）。',
+      'chat.remove.usage': '/踢人 <群> <成员…>',
+      'chat.remove.owner': '{owner} 是群主，不能移出：请先转让群主（/转让群主 {chat} <用户>）。',
+      'chat.remove.none': '无需移出：{users} 不在 **{name}** 里。',
+      'chat.remove.preview': '将有 {count} 人离开 **{name}**（`{chatId}`）：{users}。',
+      'chat.remove.done': '已把 {count} 人移出 **{name}**：{users}。现有 {total} 人。',
+      'chat.remove.not-in': '不在群里（已跳过）：{users}。',
+    },
+  },
+  async preview(ctx) {
+    const { info, leave, notIn } = await plan(ctx);
+    const name = mdEscape(info.name);
+    const { t } = ctx;
+    if (leave.length === 0)
+      throw new UserError('chat.remove.none', { users: notIn.join(', '), name: info.name });
+    const lines = [
+      t('chat.remove.preview', {
+        count: leave.length,
+        name,
+        chatId: info.chatId,
+        users: formatUsers(leave, 50),
+      }),
+    ];
+    if (notIn.length > 0) lines.push(t('chat.remove.not-in', { users: formatUsers(notIn, 50) }));
+    return lines.join('\n\n');
+  },
+  async handler(ctx) {
+    const { info, leave, notIn } = await plan(ctx);
+    const { t } = ctx;
+    const name = mdEscape(info.name);
+    if (leave.length === 0) return { text: t('chat.remove.none', { users: formatUsers(notIn, 50), name }) };
+    await ctx.api.update(ctx.args.chat.chatId, { remove: leave });
+    const lines = [
+      t('chat.remove.done', {
+        count: leave.length,
+        name,
+        users: formatUsers(leave, 50),
+        total: info.members.length - leave.length,
+      }),
+    ];
+    if (notIn.length > 0) lines.push(t('chat.remove.not-in', { users: formatUsers(notIn, 50) }));
+    return { text: lines.join('\n\n') };
+  },
+});

@@ -1,0 +1,122 @@
+/**
+ * `/chat set <chat> key=value…` (群设置): chat settings through chat/update (or v1 group/update
+ * managementOptions) and private chat through topapi friendswitch. Settings that already have
+ * the asked value are reported and not sent.
+ */
+import { z } from 'zod';
+import { defineCommand, mdEscape, type Translate, UserError, zChat } from '../src/bot/kit.ts';
+import type { ChatSettings } from '../src/dingtalk/types.ts';
+
+type Key = keyof ChatSettings;
+
+/** The settings in `/chat set` order, with their option names (the labels are `settings.<option>`). */
+const KEYS: readonly [Key, string][] = [
+  ['searchable', 'searchable'],
+  ['validation', 'validation'],
+  ['mentionAll', 'mention-all'],
+  ['management', 'management'],
+  ['mute', 'mute'],
+  ['history', 'history'],
+];
+
+function inWords(v: ChatSettings[Key], t: Translate): string {
+  if (v === true) return t('word.on');
+  if (v === false) return t('word.off');
+  return t(v === 'owner' ? 'word.owner' : 'word.everyone');
+}
+
+const who = z.enum(['everyone', 'owner']).optional();
+
+export default defineCommand({
+  name: 'chat set',
+  aliases: ['群设置'],
+  summary: 'chat.set.summary',
+  usage: 'chat.set.usage',
+  params: [{ name: 'chat', kind: 'chat' }],
+  options: {
+    searchable: { kind: 'onoff' },
+    validation: { kind: 'onoff' },
+    'mention-all': { kind: 'enum', values: ['everyone', 'owner'] },
+    management: { kind: 'enum', values: ['everyone', 'owner'] },
+    mute: { kind: 'onoff' },
+    history: { kind: 'onoff' },
+    'private-chat': { kind: 'onoff' },
+  },
+  args: z.object({
+    chat: zChat(),
+    searchable: z.boolean().optional(),
+    validation: z.boolean().optional(),
+    mentionAll: who,
+    management: who,
+    mute: z.boolean().optional(),
+    history: z.boolean().optional(),
+    privateChat: z.boolean().optional(),
+  }),
+  role: 'lead',
+  access: 'write',
+  messages: {
+    en: {
+      'chat.set.summary': "Change a chat's settings.",
+      'chat.set.usage':
+        '/chat set <chat> [searchable=on|off] [validation=on|off] [mention-all=everyone|owner] [management=everyone|owner] [mute=on|off] [history=on|off] [private-chat=on|off]',
+      'chat.set.nothing':
+        'Say what to change, e.g. /chat set {chat} searchable=on. Keys: searchable, validation, mention-all, management, mute, history, private-chat.',
+      'chat.set.done': 'Changed **{name}**:',
+      'chat.set.unchanged': 'Already so (not sent): {keys}.',
+      'chat.set.none': 'Nothing to change in **{name}**: {keys} already so.',
+      'chat.set.private-chat': 'private-chat',
+      'chat.set.private-chat-on': 'members may chat privately and add each other as friends',
+      'chat.set.private-chat-off': 'members may not chat privately or add each other as friends',
+    },
+    'zh-CN': {
+      'chat.set.summary': '修改群设置。',
+      'chat.set.usage':
+        '/群设置 <群> [searchable=on|off] [validation=on|off] [mention-all=everyone|owner] [management=everyone|owner] [mute=on|off] [history=on|off] [private-chat=on|off]',
+      'chat.set.nothing':
+        '请说明要改什么，例如 /群设置 {chat} searchable=on。可用的键：searchable、validation、mention-all、management、mute、history、private-chat。',
+      'chat.set.done': '**{name}** 已修改：',
+      'chat.set.unchanged': '本来就是这样（未发送）：{keys}。',
+      'chat.set.none': '**{name}** 无需修改：{keys} 本来就是这样。',
+      'chat.set.private-chat': '群内私聊 private-chat',
+      'chat.set.private-chat-on': '成员可以私聊、互加好友',
+      'chat.set.private-chat-off': '成员不能私聊、互加好友',
+    },
+  },
+  async handler({ args, api, t }) {
+    const asked = KEYS.filter(([k]) => args[k] !== undefined);
+    if (asked.length === 0 && args.privateChat === undefined) {
+      throw new UserError('chat.set.nothing', { chat: args.chat.chatId });
+    }
+    const changed: string[] = [];
+    const same: string[] = [];
+    let name = args.chat.record?.name ?? args.chat.chatId;
+    if (asked.length > 0) {
+      const info = await api.get(args.chat.chatId);
+      name = info.name;
+      const patch: Partial<ChatSettings> = {};
+      for (const [k, option] of asked) {
+        const want = args[k] as ChatSettings[typeof k];
+        const label = t(`settings.${option}`);
+        if (info.settings[k] === want) {
+          same.push(`${label} ${inWords(want, t)}`);
+          continue;
+        }
+        Object.assign(patch, { [k]: want });
+        changed.push(`- ${label}: ${inWords(info.settings[k], t)} → **${inWords(want, t)}**`);
+      }
+      if (changed.length > 0) await api.update(args.chat.chatId, { settings: patch });
+    }
+    if (args.privateChat !== undefined) {
+      // friendswitch speaks of prohibiting: private-chat=off is is_prohibit=true.
+      await api.setPrivateChat(args.chat.chatId, !args.privateChat);
+      const state = args.privateChat ? 'chat.set.private-chat-on' : 'chat.set.private-chat-off';
+      changed.push(`- ${t('chat.set.private-chat')}: **${inWords(args.privateChat, t)}** (${t(state)})`);
+    }
+    if (changed.length === 0) {
+      return { text: t('chat.set.none', { name: mdEscape(name), keys: same.join(', ') }) };
+    }
+    const lines = [`${t('chat.set.done', { name: mdEscape(name) })}\n${changed.join('\n')}`];
+    if (same.length > 0) lines.push(t('chat.set.unchanged', { keys: same.join(', ') }));
+    return { text: lines.join('\n\n') };
+  },
+});
