@@ -67,6 +67,8 @@ export default defineCommand({
       'chat.set.private-chat': 'private-chat',
       'chat.set.private-chat-on': 'members may chat privately and add each other as friends',
       'chat.set.private-chat-off': 'members may not chat privately or add each other as friends',
+      'chat.set.private-chat-failed':
+        'But private-chat was **not** changed: DingTalk refused ({code}). Try again with /chat set {chat} private-chat={value}.',
     },
     'zh-CN': {
       'chat.set.summary': '修改群设置。',
@@ -80,6 +82,8 @@ export default defineCommand({
       'chat.set.private-chat': '群内私聊 private-chat',
       'chat.set.private-chat-on': '成员可以私聊、互加好友',
       'chat.set.private-chat-off': '成员不能私聊、互加好友',
+      'chat.set.private-chat-failed':
+        '但群内私聊设置**没有**修改：钉钉拒绝了（{code}）。请重试：/群设置 {chat} private-chat={value}。',
     },
   },
   async handler({ args, api, t }) {
@@ -108,7 +112,23 @@ export default defineCommand({
     }
     if (args.privateChat !== undefined) {
       // friendswitch speaks of prohibiting: private-chat=off is is_prohibit=true.
-      await api.setPrivateChat(args.chat.chatId, !args.privateChat);
+      try {
+        await api.setPrivateChat(args.chat.chatId, !args.privateChat);
+      } catch (err) {
+        // Nothing changed yet: the pipeline explains the error. Otherwise say what did change.
+        if (changed.length === 0) throw err;
+        const code = errorCode(err);
+        return {
+          text: `${t('chat.set.done', { name: mdEscape(name) })}\n${changed.join('\n')}\n\n${t(
+            'chat.set.private-chat-failed',
+            {
+              code,
+              chat: args.chat.chatId,
+              value: args.privateChat ? 'on' : 'off',
+            },
+          )}`,
+        };
+      }
       const state = args.privateChat ? 'chat.set.private-chat-on' : 'chat.set.private-chat-off';
       changed.push(`- ${t('chat.set.private-chat')}: **${inWords(args.privateChat, t)}** (${t(state)})`);
     }
@@ -120,3 +140,11 @@ export default defineCommand({
     return { text: lines.join('\n\n') };
   },
 });
+
+/** DingTalk's errcode or code, for a one-line mention; the full explanation is the pipeline's. */
+function errorCode(err: unknown): string {
+  const e = (typeof err === 'object' && err !== null ? err : {}) as { errcode?: unknown; code?: unknown };
+  if (typeof e.errcode === 'number') return `errcode ${e.errcode}`;
+  if (typeof e.code === 'string') return e.code;
+  return 'unknown error';
+}

@@ -102,6 +102,17 @@ describe('chat changing commands', () => {
       expect(reply).toContain('群内私聊 private-chat: **开**');
     });
 
+    it('says what changed when the settings went through but private chat was refused', async () => {
+      const c = seedChat(h, 'Halfway', 'lead1', ['alice']);
+      h.emu.faults.inject('friendswitch.update', 'http500', 1);
+      const reply = await h.say('lead1', `/chat set ${c.chatId} mute=on private-chat=off`);
+      expect(h.emu.org.chat(c.chatId)?.settings.chatBannedType).toBe(1);
+      expect(h.emu.org.chat(c.chatId)?.privateChatProhibited).toBe(false);
+      expect(reply).toContain('- mute: off → **on**');
+      expect(reply).toContain('private-chat was **not** changed');
+      expect(reply).toContain(`/chat set ${c.chatId} private-chat=off`);
+    });
+
     it('needs at least one key, and makes no write when nothing changes', async () => {
       const c = seedChat(h, 'Still', 'lead1', []);
       const t = track(h);
