@@ -10,7 +10,9 @@
  *    last of them (options usually come last); then user params take them first, in order; a
  *    `users` param takes all that remain. Mentions nobody took are an error when the command
  *    reads users at all (better than silently dropping a person).
- * A multi-word nick (`@Bob Li`) cannot be told apart from the words after it: `Li` stays a word.
+ * A multi-word nick (`@Bob Li`) cannot be told apart from the words after it in general. Two rules
+ * cover the common cases: in a list of users, capitalised or non-ASCII bare words right after a
+ * picked `@Name` belong to that name; a free text after a picked name is taken from its quotes when it is quoted last.
  */
 
 import type { RegistryStore } from '../store/types.ts';
@@ -36,6 +38,8 @@ export const CHAT_ID = /^chat(?=[A-Za-z]*[0-9])[0-9A-Za-z]{6,64}$/;
 /** openConversationId: `cid` + base64-ish. */
 export const OPEN_CONVERSATION_ID = /^cid[A-Za-z0-9+/=_-]{8,128}$/;
 const INT = /^[+-]?\d{1,15}$/;
+/** A word that reads as part of a display name rather than a userId. */
+const NAME_PART = /^(?:\p{Lu}|[^\p{ASCII}])/u;
 const ON = new Set(['on', 'true', 'yes', '1', '开', '开启', '打开', '是']);
 const OFF = new Set(['off', 'false', 'no', '0', '关', '关闭', '否']);
 
@@ -137,8 +141,15 @@ export function bindArgs<A>(spec: CommandSpec<A>, rest: readonly Token[], ctx: B
           if (!u.ok) return u;
           ids.push(u.value);
         }
+        // With visible names, a capitalised or non-ASCII bare word right after a picked `@Name`
+        // is the rest of a multi-word nick (`@Alice Wang`), not a typed userId (those are
+        // usually lower case or digits: `carol`, `manager4220`).
+        let afterPicked = false;
         for (; i < words.length; i++) {
-          const u = userFrom(words[i]!);
+          const w = words[i]!;
+          if (afterPicked && w.kind === 'word' && !assigned.has(w) && NAME_PART.test(w.text)) continue;
+          afterPicked = assigned.has(w);
+          const u = userFrom(w);
           if (!u.ok) return u;
           ids.push(u.value);
         }
@@ -147,15 +158,21 @@ export function bindArgs<A>(spec: CommandSpec<A>, rest: readonly Token[], ctx: B
         break;
       }
       case 'text': {
-        const tail = words.slice(i);
+        const start = i;
+        const tail = words.slice(start);
         i = words.length;
         if (tail.length === 0) {
           if (p.optional) continue;
           return missing(p.name);
         }
+        const quoted = tail.filter((t) => t.kind === 'quoted');
+        const before = words[start - 1];
+        const afterName = before !== undefined && assigned.has(before);
+        // After a picked `@Multi Word` name, a quoted text is the text; the bare words before it
+        // are the rest of the name (`/chat nick here @Alice Wang "Ally"`).
         args[p.name] =
-          tail.length === 1 && tail[0]!.kind === 'quoted'
-            ? tail[0]!.text
+          quoted.length === 1 && (tail.length === 1 || (afterName && tail.at(-1) === quoted[0]))
+            ? quoted[0]!.text
             : tail.map((t) => (t.kind === 'quoted' ? t.text : t.raw)).join(' ');
         break;
       }

@@ -123,6 +123,25 @@ describe('bindArgs: users', () => {
     ]);
   });
 
+  it('a multi-word visible @Name does not turn its other words into userIds', () => {
+    expect(
+      args('/chat add here @Alice Wang @Bob Li Jr carol', { mentions: m('alice', 'bob') }).users,
+    ).toEqual(['alice', 'bob', 'carol']);
+    expect(args('/chat add here @张 三 dave', { mentions: m('zhangsan') }).users).toEqual([
+      'zhangsan',
+      'dave',
+    ]);
+    // Without picked mentions there is no name to continue: a capitalised word is a typed userId.
+    expect(args('/chat add here Wang').users).toEqual(['Wang']);
+  });
+
+  it('a quoted text after a multi-word visible @Name is the text', () => {
+    expect(args('/chat nick here @Alice Wang "Ally"', { mentions: m('alice') })).toMatchObject({
+      user: 'alice',
+      nickname: 'Ally',
+    });
+  });
+
   it('picked mentions stripped from the text by DingTalk', () => {
     expect(args('/chat add here carol', { mentions: m('alice', 'bob') }).users).toEqual([
       'alice',
