@@ -126,6 +126,20 @@ export class Org {
     return [...this.chatById.values()];
   }
 
+  /** Join links as minted so far (chatId -> the link and the owner+name it was minted for). */
+  joinLinks(): Record<string, { key: string; link: string }> {
+    return Object.fromEntries(this.qr);
+  }
+
+  /**
+   * Puts a chat back under its own ids (restoring a saved org; `addChat` mints new ids).
+   * A chat with the same chatId is replaced. `joinLink` restores its link too.
+   */
+  restoreChat(chat: Chat, joinLink?: { key: string; link: string }): void {
+    this.chatById.set(chat.chatId, chat);
+    if (joinLink) this.qr.set(chat.chatId, joinLink);
+  }
+
   /**
    * The chat's join link: stable until the owner or the name changes (the IM FAQ rule for
    * a "群URL", dingtalk-api.md §2.7 — whether it applies to this link is UNCONFIRMED).
