@@ -1,0 +1,651 @@
+/**
+ * `npm run bench [-- --runs N] [--memory-messages N] [--out FILE]`: measures the bot against the
+ * in-process emulator and prints a table (metric, value, target, ok/MISS); the same figures go
+ * to bench/results.json. Each timed figure is the median of N runs (default 3) in this process.
+ * Timing never fails anything: the exit code is 0 whatever the figures, 1 only if the bench could
+ * not run. bench/README.md explains how to read the figures.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os, { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { DEFAULT_CLIENT_OPTIONS } from '../src/dingtalk/index.ts';
+import type { Emulator } from '../src/emulator/index.ts';
+import {
+  type BotHandle,
+  getGc,
+  type HeapSample,
+  LEADS,
+  MB,
+  median,
+  out,
+  percentile,
+  Recorder,
+  type Row,
+  type Sent,
+  send,
+  sleep,
+  startBot,
+  startEmulator,
+  table,
+  USERS,
+} from './lib.ts';
+import { NaiveBot } from './naive.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    runs: { type: 'string', default: '3' },
+    'memory-messages': { type: 'string', default: '20000' },
+    out: { type: 'string', default: fileURLToPath(new URL('./results.json', import.meta.url)) },
+  },
+});
+const RUNS = Math.max(1, Number(args.runs) || 3);
+const MEMORY_MESSAGES = Math.max(4_000, Number(args['memory-messages']) || 20_000);
+
+/** DingTalk's standard-edition limit, per app and API (dingtalk-api.md §5). */
+const QPS = 20;
+const ACK_BURST = { messages: 500, users: 50 };
+const CREATE_BURST = 200;
+const WHOAMI_BURST = 100;
+const INFO_MESSAGES = 100;
+/** Pace of the overhead probe: below 20/s so that the limiter never makes a message wait. */
+const INFO_PACE_MS = 60;
+/** Sliding windows (ours and the emulator's) are 1 s: let them empty between runs. */
+const WINDOW_GAP_MS = 1_100;
+const HEAP_BOUND_BYTES = 4 * MB;
+const RSS_TARGET = 150 * MB;
+const POOL = DEFAULT_CLIENT_OPTIONS.connectionsPerHost;
+
+const progress = (s: string): void => {
+  process.stderr.write(`[bench] ${s}\n`);
+};
+
+// ---------------------------------------------------------------- phases
+
+interface AckRun {
+  botP50: number;
+  botP99: number;
+  /** emulator push → ack left the bot, not counting the emulator's own push loop */
+  sentP50: number;
+  sentP99: number;
+  wireP50: number;
+  wireP99: number;
+  /** how long the emulator took to push the whole burst (same thread as the bot) */
+  pushMs: number;
+  /** pipeline work done synchronously inside the frame handler, summed over the burst */
+  handledMs: number;
+  handledMax: number;
+  missingAcks: number;
+  answeredMs: number;
+}
+
+/** Item 1: a burst of 500 /whoami from 50 users, all pushed in one tick. */
+async function ackBurst(emu: Emulator, rec: Recorder, bot: BotHandle): Promise<AckRun> {
+  rec.clear();
+  bot.ackInBot.clear();
+  const t0 = performance.now();
+  const sent: Sent[] = [];
+  for (let i = 0; i < ACK_BURST.messages; i++) {
+    sent.push(send(emu, USERS[i % ACK_BURST.users] as string, '/whoami'));
+  }
+  const pushEnd = performance.now();
+  await rec.waitReplies(
+    sent.map((s) => s.msgId),
+    ACK_BURST.messages * 200,
+  );
+  const answered = Math.max(...sent.map((s) => rec.replies.get(s.msgId)?.[0]?.at ?? t0)) - t0;
+  const inBot: number[] = [];
+  const handled: number[] = [];
+  const leftBot: number[] = [];
+  const wire: number[] = [];
+  let missing = 0;
+  for (const s of sent) {
+    const b = bot.ackInBot.get(s.messageId);
+    const d = rec.deliveredAt.get(s.messageId);
+    const a = rec.ackedAt.get(s.messageId);
+    if (b !== undefined) inBot.push(b.ackedAt - b.receivedAt);
+    if (b !== undefined) handled.push(b.handledMs);
+    // The bot cannot read a frame before the emulator, on the same thread, has pushed them all.
+    if (b !== undefined && d !== undefined) leftBot.push(b.ackedAt - Math.max(d, pushEnd));
+    if (d !== undefined && a !== undefined) wire.push(a - d);
+    else missing++;
+  }
+  return {
+    botP50: percentile(inBot, 50),
+    botP99: percentile(inBot, 99),
+    sentP50: percentile(leftBot, 50),
+    sentP99: percentile(leftBot, 99),
+    pushMs: pushEnd - t0,
+    handledMs: handled.reduce((a, x) => a + x, 0),
+    handledMax: Math.max(...handled),
+    wireP50: percentile(wire, 50),
+    wireP99: percentile(wire, 99),
+    missingAcks: missing,
+    answeredMs: answered,
+  };
+}
+
+interface OverheadRun {
+  p50: number;
+  p99: number;
+  e2eP50: number;
+  apiP50: number;
+}
+
+/** Item 2: /chat info one at a time; end to end minus the emulator's time on its API calls. */
+async function overhead(emu: Emulator, rec: Recorder, bot: BotHandle, chatId: string): Promise<OverheadRun> {
+  const over: number[] = [];
+  const e2e: number[] = [];
+  const api: number[] = [];
+  for (let i = 0; i < INFO_MESSAGES; i++) {
+    const first = emu.requests.length;
+    const s = send(emu, LEADS[i % LEADS.length] as string, `/chat info ${chatId}`);
+    await rec.waitReplies([s.msgId], 10_000);
+    const key = s.session ?? '';
+    while (!bot.replySentAt.has(key)) await sleep(1);
+    const total = (bot.replySentAt.get(key) as number) - s.sentAt;
+    const spent = emu.requests.slice(first).reduce((a, r) => a + r.durationMs, 0);
+    e2e.push(total);
+    api.push(spent);
+    over.push(total - spent);
+    const wait = s.sentAt + INFO_PACE_MS - performance.now();
+    if (wait > 0) await sleep(wait);
+  }
+  return {
+    p50: percentile(over, 50),
+    p99: percentile(over, 99),
+    e2eP50: percentile(e2e, 50),
+    apiP50: percentile(api, 50),
+  };
+}
+
+interface BurstRun {
+  succeeded: number;
+  rateLimitShown: number;
+  otherErrors: number;
+  /** rate-limit refusals DingTalk (the emulator) answered */
+  refusals: number;
+  elapsedMs: number;
+  floorMs: number;
+  busiest: string;
+  calls: Record<string, number>;
+  ackP99: number;
+}
+
+const RATE_TEXT = /Too many calls|90018|QpsLimit|频率超过限制|并发量超过限制/;
+
+/** Item 3 / 6: 200 /chat create at once from 10 leads, 2 members each; 20 QPS, 20 ms latency. */
+async function createBurst(emu: Emulator, rec: Recorder, tag: string): Promise<BurstRun> {
+  rec.clear();
+  emu.faults.qpsLimit = QPS;
+  emu.faults.latencyMs = 20;
+  const first = emu.requests.length;
+  const t0 = performance.now();
+  const sent: Sent[] = [];
+  try {
+    for (let i = 0; i < CREATE_BURST; i++) {
+      const lead = LEADS[i % LEADS.length] as string;
+      const a = USERS[i % USERS.length] as string;
+      const b = USERS[(i + 7) % USERS.length] as string;
+      sent.push(send(emu, lead, `/chat create ${tag}-${String(i).padStart(3, '0')} @${a} @${b}`));
+    }
+    await rec.waitReplies(
+      sent.map((s) => s.msgId),
+      120_000,
+    );
+  } finally {
+    emu.faults.latencyMs = 0;
+  }
+  let succeeded = 0;
+  let rateLimitShown = 0;
+  let otherErrors = 0;
+  let last = t0;
+  for (const s of sent) {
+    const r = rec.replies.get(s.msgId)?.[0];
+    if (!r) continue;
+    last = Math.max(last, r.at);
+    if (/^Created\b/.test(r.text)) succeeded++;
+    else if (RATE_TEXT.test(r.text)) rateLimitShown++;
+    else otherErrors++;
+  }
+  const calls: Record<string, number> = {};
+  let refusals = 0;
+  for (const r of emu.requests.slice(first)) {
+    const body = r.response as { errcode?: unknown; code?: unknown } | undefined;
+    if (body?.errcode === 90018 || (typeof body?.code === 'string' && /Qp[sm]Limit/.test(body.code)))
+      refusals++;
+    if (r.endpoint === 'oauth2.accessToken' || r.endpoint === 'gateway.open') continue;
+    // Refused calls were not done: the floor counts the calls the work needs.
+    if (r.status !== 200 || (body?.errcode !== undefined && body.errcode !== 0)) continue;
+    calls[r.endpoint] = (calls[r.endpoint] ?? 0) + 1;
+  }
+  const [busiest, count] = Object.entries(calls).sort((x, y) => y[1] - x[1])[0] ?? ['-', 0];
+  const wire: number[] = [];
+  for (const s of sent) {
+    const d = rec.deliveredAt.get(s.messageId);
+    const a = rec.ackedAt.get(s.messageId);
+    if (d !== undefined && a !== undefined) wire.push(a - d);
+  }
+  return {
+    succeeded,
+    rateLimitShown,
+    otherErrors,
+    refusals,
+    elapsedMs: last - t0,
+    floorMs: (count / QPS) * 1000,
+    busiest,
+    calls,
+    ackP99: percentile(wire, 99),
+  };
+}
+
+interface WhoamiRun {
+  elapsedMs: number;
+  perSecond: number;
+  ackP99: number;
+}
+
+/** Item 6: a smaller /whoami burst (100 messages from 50 users). */
+async function whoamiBurst(emu: Emulator, rec: Recorder): Promise<WhoamiRun> {
+  rec.clear();
+  const t0 = performance.now();
+  const sent: Sent[] = [];
+  for (let i = 0; i < WHOAMI_BURST; i++) sent.push(send(emu, USERS[i % USERS.length] as string, '/whoami'));
+  await rec.waitReplies(
+    sent.map((s) => s.msgId),
+    60_000,
+  );
+  const last = Math.max(...sent.map((s) => rec.replies.get(s.msgId)?.[0]?.at ?? t0));
+  const wire = sent.flatMap((s) => {
+    const d = rec.deliveredAt.get(s.messageId);
+    const a = rec.ackedAt.get(s.messageId);
+    return d !== undefined && a !== undefined ? [a - d] : [];
+  });
+  return {
+    elapsedMs: last - t0,
+    perSecond: WHOAMI_BURST / ((last - t0) / 1000),
+    ackP99: percentile(wire, 99),
+  };
+}
+
+interface MemoryRun {
+  gc: boolean;
+  rssBefore: number;
+  peakRss: number;
+  lost: number;
+  duplicated: number;
+  growth: { growth: number; perMessage: number };
+  samples: HeapSample[];
+  verdict: string;
+}
+
+/** Item 5: bench/soak.ts without faults, in a child node with the same loader (tsx) flags. */
+async function memoryRun(messages: number): Promise<MemoryRun> {
+  const dir = mkdtempSync(join(tmpdir(), 'dgb-bench-mem-'));
+  const file = join(dir, 'memory.json');
+  const soak = fileURLToPath(new URL('./soak.ts', import.meta.url));
+  try {
+    const code = await new Promise<number>((resolve, reject) => {
+      const child = spawn(
+        process.execPath,
+        [...process.execArgv, soak, '--messages', String(messages), '--json', file],
+        { stdio: ['ignore', 'pipe', 'inherit'] },
+      );
+      child.stdout.on('data', (d: Buffer) => {
+        for (const line of String(d).split('\n')) if (line.trim()) progress(`  ${line.trim()}`);
+      });
+      child.on('error', reject);
+      child.on('exit', (c) => resolve(c ?? 2));
+    });
+    if (code === 2) throw new Error('the memory run (bench/soak.ts) could not run');
+    return JSON.parse(readFileSync(file, 'utf8')) as MemoryRun;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+// ---------------------------------------------------------------- main
+
+const med = <T>(runs: T[], f: (r: T) => number): number => median(runs.map(f));
+
+async function main(): Promise<void> {
+  const benchStart = performance.now();
+  const gcAvailable = getGc() !== undefined;
+  progress(`runs=${RUNS}, gc ${gcAvailable ? 'available' : 'NOT available'}, ${os.cpus().length} cpus`);
+
+  // ---- ours: one emulator, one bot for items 1-4 (the token must be fetched once in all of it)
+  const emu = await startEmulator();
+  const rec = new Recorder(emu);
+  const bot = await startBot(emu);
+
+  // warm-up, and a chat for /chat info
+  const warm = send(emu, LEADS[0] as string, `/chat create bench-info @${USERS[0]} @${USERS[1]}`);
+  await rec.waitReplies([warm.msgId], 10_000);
+  const created = emu.requests.find((r) => r.endpoint === 'im.group.create' || r.endpoint === 'chat.create');
+  const chatId = String((created?.response as { chatid?: unknown } | undefined)?.chatid ?? '');
+  if (!chatId.startsWith('chat')) throw new Error('warm-up /chat create did not create a chat');
+  for (let i = 0; i < 20; i++) {
+    const s = send(emu, USERS[i] as string, '/whoami');
+    await rec.waitReplies([s.msgId], 10_000);
+  }
+  await sleep(WINDOW_GAP_MS);
+
+  const overheadRuns: OverheadRun[] = [];
+  for (let r = 0; r < RUNS; r++) {
+    progress(`overhead run ${r + 1}/${RUNS}: ${INFO_MESSAGES} × /chat info, one at a time`);
+    overheadRuns.push(await overhead(emu, rec, bot, chatId));
+    await sleep(WINDOW_GAP_MS);
+  }
+
+  const ackRuns: AckRun[] = [];
+  for (let r = 0; r < RUNS; r++) {
+    progress(`ack burst ${r + 1}/${RUNS}: ${ACK_BURST.messages} × /whoami from ${ACK_BURST.users} users`);
+    ackRuns.push(await ackBurst(emu, rec, bot));
+    await sleep(WINDOW_GAP_MS);
+  }
+
+  const burstRuns: BurstRun[] = [];
+  for (let r = 0; r < RUNS; r++) {
+    progress(`create burst ${r + 1}/${RUNS}: ${CREATE_BURST} × /chat create at 20 QPS, 20 ms latency`);
+    burstRuns.push(await createBurst(emu, rec, `o${r}`));
+    await sleep(WINDOW_GAP_MS);
+  }
+
+  const whoamiRuns: WhoamiRun[] = [];
+  for (let r = 0; r < RUNS; r++) {
+    progress(`whoami burst ${r + 1}/${RUNS}: ${WHOAMI_BURST} × /whoami`);
+    whoamiRuns.push(await whoamiBurst(emu, rec));
+    await sleep(WINDOW_GAP_MS);
+  }
+
+  const dt = bot.app.dingtalk.stats();
+  const stream = bot.app.supervisor.stats;
+  const ours = {
+    tokenFetches: dt.tokenFetches,
+    emulatorTokenFetches: emu.tokenFetches,
+    poolConnections: dt.connectionsOpened,
+    emulatorTcp: emu.tcpConnections,
+    emulatorTcpPeak: rec.tcp.peak,
+    streamConnects: stream.connects,
+    rateLimitWaits: dt.rateLimitWaits,
+    retries: dt.retries,
+    limiter: dt.limiter,
+    pipeline: { ...bot.app.pipeline.stats },
+  };
+  await bot.stop();
+  await emu.stop();
+
+  // ---- the naive baseline, on an emulator of its own
+  const emuN = await startEmulator();
+  const recN = new Recorder(emuN);
+  const naive = await NaiveBot.start({
+    apiBase: emuN.baseUrl,
+    clientId: emuN.clientId,
+    clientSecret: emuN.clientSecret,
+  });
+  await emuN.waitForConnection(10_000);
+  const naiveBurst: BurstRun[] = [];
+  const naiveWhoami: WhoamiRun[] = [];
+  for (let r = 0; r < RUNS; r++) {
+    progress(`naive run ${r + 1}/${RUNS}: create burst and whoami burst`);
+    naiveBurst.push(await createBurst(emuN, recN, `n${r}`));
+    await sleep(WINDOW_GAP_MS);
+    naiveWhoami.push(await whoamiBurst(emuN, recN));
+    await sleep(WINDOW_GAP_MS);
+  }
+  const naiveTotals = {
+    ...naive.stats,
+    emulatorTcp: emuN.tcpConnections,
+    emulatorTokenFetches: emuN.tokenFetches,
+  };
+  await naive.stop();
+  await emuN.stop();
+
+  // ---- memory: 20 000 messages through the real Stream path, in a process of its own (soak.ts)
+  // so that peak RSS is that of the bot and the emulator, not of everything the bench ran before.
+  progress(`memory: ${MEMORY_MESSAGES} messages in a child process (bench/soak.ts, heap sampled every 2000)`);
+  const mem = await memoryRun(MEMORY_MESSAGES);
+  const growth = mem.growth;
+
+  // ---- the table
+  const ack = {
+    botP50: med(ackRuns, (r) => r.botP50),
+    botP99: med(ackRuns, (r) => r.botP99),
+    wireP50: med(ackRuns, (r) => r.wireP50),
+    wireP99: med(ackRuns, (r) => r.wireP99),
+    sentP50: med(ackRuns, (r) => r.sentP50),
+    sentP99: med(ackRuns, (r) => r.sentP99),
+    push: med(ackRuns, (r) => r.pushMs),
+    handled: med(ackRuns, (r) => r.handledMs),
+    handledMax: med(ackRuns, (r) => r.handledMax),
+    answered: med(ackRuns, (r) => r.answeredMs),
+    missing: Math.max(...ackRuns.map((r) => r.missingAcks)),
+  };
+  const ov = {
+    p50: med(overheadRuns, (r) => r.p50),
+    p99: med(overheadRuns, (r) => r.p99),
+    e2e: med(overheadRuns, (r) => r.e2eP50),
+    api: med(overheadRuns, (r) => r.apiP50),
+  };
+  const b = {
+    succeeded: Math.min(...burstRuns.map((r) => r.succeeded)),
+    shown: Math.max(...burstRuns.map((r) => r.rateLimitShown)),
+    other: Math.max(...burstRuns.map((r) => r.otherErrors)),
+    refusals: Math.max(...burstRuns.map((r) => r.refusals)),
+    elapsed: med(burstRuns, (r) => r.elapsedMs),
+    floor: med(burstRuns, (r) => r.floorMs),
+    ratio: med(burstRuns, (r) => r.elapsedMs / r.floorMs),
+    busiest: burstRuns[0]?.busiest ?? '-',
+  };
+  const nb = {
+    succeeded: med(naiveBurst, (r) => r.succeeded),
+    shown: med(naiveBurst, (r) => r.rateLimitShown),
+    other: med(naiveBurst, (r) => r.otherErrors),
+    refusals: med(naiveBurst, (r) => r.refusals),
+    elapsed: med(naiveBurst, (r) => r.elapsedMs),
+    ackP99: med(naiveBurst, (r) => r.ackP99),
+  };
+  const goodput = (s: number, ms: number) => s / (ms / 1000);
+  const ourGoodput = med(burstRuns, (r) => goodput(r.succeeded, r.elapsedMs));
+  const naiveGoodput = med(naiveBurst, (r) => goodput(r.succeeded, r.elapsedMs));
+  const whoOurs = med(whoamiRuns, (r) => r.perSecond);
+  const whoNaive = med(naiveWhoami, (r) => r.perSecond);
+  const tokens = ours.tokenFetches;
+
+  const rows: Row[] = [
+    { metric: '1 ack in bot (receivedAt→ackedAt) p50', value: ack.botP50, unit: 'ms', target: '' },
+    {
+      metric: '1 ack in bot (receivedAt→ackedAt) p99',
+      value: ack.botP99,
+      unit: 'ms',
+      target: '< 5 ms',
+      ok: ack.botP99 < 5,
+    },
+    { metric: '1 ack, frame pushed→ack sent p50', value: ack.sentP50, unit: 'ms', target: '' },
+    {
+      metric: '1 ack, frame pushed→ack sent p99',
+      value: ack.sentP99,
+      unit: 'ms',
+      target: '< 5 ms',
+      ok: ack.sentP99 < 5,
+    },
+    { metric: '1 ack at emulator (delivery→ack read) p50', value: ack.wireP50, unit: 'ms', target: '' },
+    { metric: '1 ack at emulator (delivery→ack read) p99', value: ack.wireP99, unit: 'ms', target: '' },
+    { metric: '1 emulator time to push the 500 frames', value: ack.push, unit: 'ms', target: '' },
+    {
+      metric: '1 work in the frame handler: burst total (max)',
+      value: `${fmtMs(ack.handled)} (${fmtMs(ack.handledMax)})`,
+      target: '',
+    },
+    { metric: '1 acks missing', value: ack.missing, target: '0', ok: ack.missing === 0 },
+    { metric: '1 500-message burst: last reply after', value: ack.answered / 1000, unit: 's', target: '' },
+    {
+      metric: '2 pipeline overhead /chat info p50',
+      value: ov.p50,
+      unit: 'ms',
+      target: '< 2 ms',
+      ok: ov.p50 < 2,
+    },
+    { metric: '2 pipeline overhead /chat info p99', value: ov.p99, unit: 'ms', target: '' },
+    {
+      metric: '2 /chat info end to end p50 (API part)',
+      value: `${fmtMs(ov.e2e)} (${fmtMs(ov.api)})`,
+      target: '',
+    },
+    {
+      metric: '3 create burst: succeeded (worst run)',
+      value: `${b.succeeded}/${CREATE_BURST}`,
+      target: `${CREATE_BURST}/${CREATE_BURST}`,
+      ok: b.succeeded === CREATE_BURST,
+    },
+    { metric: '3 create burst: rate-limit errors shown', value: b.shown, target: '0', ok: b.shown === 0 },
+    { metric: '3 create burst: other errors shown', value: b.other, target: '0', ok: b.other === 0 },
+    { metric: '3 create burst: 90018/QpsLimit answers', value: b.refusals, target: '' },
+    { metric: '3 create burst: elapsed', value: b.elapsed / 1000, unit: 's', target: '' },
+    { metric: `3 create burst: floor (${b.busiest})`, value: b.floor / 1000, unit: 's', target: '' },
+    { metric: '3 create burst: elapsed / floor', value: b.ratio, target: '≤ 1.10', ok: b.ratio <= 1.1 },
+    { metric: '4 token fetches (bot)', value: tokens, target: '1', ok: tokens === 1 },
+    {
+      metric: '4 token fetches (emulator)',
+      value: ours.emulatorTokenFetches,
+      target: '1',
+      ok: ours.emulatorTokenFetches === 1,
+    },
+    {
+      metric: '4 TCP connections opened by the pool',
+      value: ours.poolConnections,
+      target: `≤ ${POOL}`,
+      ok: ours.poolConnections <= POOL,
+    },
+    { metric: '4 TCP connections accepted by emulator', value: ours.emulatorTcp, target: '' },
+    {
+      metric: '4 TCP connections open at once (peak)',
+      value: ours.emulatorTcpPeak,
+      target: `≤ ${POOL + 2}`,
+      ok: ours.emulatorTcpPeak <= POOL + 2,
+    },
+    {
+      metric: `5 peak RSS (${MEMORY_MESSAGES} messages)`,
+      value: mem.peakRss / MB,
+      unit: 'MB',
+      target: '< 150 MB',
+      ok: mem.peakRss < RSS_TARGET,
+    },
+    {
+      metric: '5 RSS before the load (tsx, bot, emulator)',
+      value: mem.rssBefore / MB,
+      unit: 'MB',
+      target: '',
+    },
+    {
+      metric: `5 heap growth after warm-up${mem.gc ? '' : ' (no gc)'}`,
+      value: growth.growth / MB,
+      unit: 'MB',
+      target: `< ${HEAP_BOUND_BYTES / MB} MB`,
+      ok: growth.growth < HEAP_BOUND_BYTES,
+    },
+    { metric: '5 heap slope', value: growth.perMessage, unit: 'B/msg', target: '' },
+    {
+      metric: '5 replies lost / duplicated',
+      value: `${mem.lost} / ${mem.duplicated}`,
+      target: '0 / 0',
+      ok: mem.lost === 0 && mem.duplicated === 0,
+    },
+    {
+      metric: '6 create burst succeeded: ours / naive',
+      value: `${b.succeeded} / ${nb.succeeded}`,
+      target: '',
+    },
+    {
+      metric: '6 create burst successes ratio ours/naive',
+      value: b.succeeded / nb.succeeded,
+      unit: '×',
+      target: '',
+    },
+    {
+      metric: '6 create burst rate-limit errors: ours / naive',
+      value: `${b.shown} / ${nb.shown}`,
+      target: '',
+    },
+    {
+      metric: '6 create burst successes/s: ours / naive',
+      value: `${fmt1(ourGoodput)} / ${fmt1(naiveGoodput)} (${fmt1(ourGoodput / naiveGoodput)}×)`,
+      target: '',
+    },
+    { metric: '6 create burst: naive elapsed', value: nb.elapsed / 1000, unit: 's', target: '' },
+    {
+      metric: '6 whoami burst msg/s: ours / naive',
+      value: `${fmt1(whoOurs)} / ${fmt1(whoNaive)} (${fmt1(whoOurs / whoNaive)}×)`,
+      target: '',
+    },
+    {
+      metric: '6 ack p99 at emulator, create burst: ours / naive',
+      value: `${fmtMs(med(burstRuns, (r) => r.ackP99))} / ${fmtMs(nb.ackP99)}`,
+      target: '',
+    },
+    {
+      metric: '6 naive: token fetches / TCP connections',
+      value: `${naiveTotals.tokenFetches} / ${naiveTotals.emulatorTcp}`,
+      target: '',
+    },
+  ];
+
+  const seconds = (performance.now() - benchStart) / 1000;
+  out();
+  out(
+    `dingtalk-group-bot bench: median of ${RUNS} runs, node ${process.version}, ${os.cpus().length} cpus, load ${os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}, ${seconds.toFixed(0)} s`,
+  );
+  if (!mem.gc) out('note: global.gc was unavailable in the memory run; heap samples are not settled');
+  out();
+  out(table(rows));
+  out();
+  const misses = rows.filter((r) => r.ok === false).length;
+  out(
+    misses === 0
+      ? 'every target met'
+      : `${misses} target(s) missed (MISS); timing figures are noisy on a shared machine`,
+  );
+
+  const results = {
+    date: new Date().toISOString(),
+    node: process.version,
+    cpus: os.cpus().length,
+    loadavg: os.loadavg(),
+    runs: RUNS,
+    seconds,
+    gcAvailable,
+    rows,
+    raw: {
+      ack: ackRuns,
+      overhead: overheadRuns,
+      createBurst: burstRuns,
+      whoami: whoamiRuns,
+      naive: { createBurst: naiveBurst, whoami: naiveWhoami, totals: naiveTotals },
+      ours,
+      memory: mem,
+    },
+  };
+  writeFileSync(args.out as string, `${JSON.stringify(results, null, 2)}\n`);
+  out(`figures written to ${args.out}`);
+}
+
+function fmtMs(v: number): string {
+  return Number.isFinite(v) ? `${v.toFixed(2)} ms` : 'n/a';
+}
+
+function fmt1(v: number): string {
+  return Number.isFinite(v) ? v.toFixed(1) : 'n/a';
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error('bench could not run:', err);
+    process.exit(1);
+  },
+);
