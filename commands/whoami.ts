@@ -38,7 +38,8 @@ export default defineCommand({
   handler: async (ctx) => {
     const { t, message, caller } = ctx;
     const roleKey = `role.${caller.role}`;
-    const role = t(roleKey) === roleKey ? caller.role : `${t(roleKey)} (${caller.role})`;
+    const label = t(roleKey);
+    const role = label === roleKey || label === caller.role ? caller.role : `${label} (${caller.role})`;
     const lines = [
       `**${t('whoami.title')}**`,
       t('whoami.user', { userId: mdEscape(caller.userId), nick: mdEscape(caller.nick), role }),

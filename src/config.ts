@@ -56,6 +56,11 @@ const envShape = {
   BOT_POLICY_FILE: optionalNonEmpty,
   BOT_LOCALE: z.enum(['en', 'zh-CN'], { message: 'must be en or zh-CN' }).default('en'),
   BOT_DATA_DIR: z.string().min(1, 'must not be empty').default('./data'),
+  // The terminal convention (no-color.org): any value turns colours off in the sandbox chat.
+  NO_COLOR: z
+    .string()
+    .optional()
+    .transform((v) => v !== undefined),
   LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
       message: 'must be one of fatal, error, warn, info, debug, trace, silent',
@@ -82,6 +87,8 @@ export interface Config {
   locale: 'en' | 'zh-CN';
   dataDir: string;
   logLevel: Env['LOG_LEVEL'];
+  /** NO_COLOR is set: the sandbox prints no colours */
+  noColor: boolean;
 }
 
 /** A configuration error: one message that names every wrong variable and how to fix it. */
@@ -160,5 +167,6 @@ export function loadConfig(
     locale: e.BOT_LOCALE,
     dataDir: e.BOT_DATA_DIR,
     logLevel: e.LOG_LEVEL,
+    noColor: e.NO_COLOR,
   };
 }

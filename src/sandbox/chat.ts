@@ -76,7 +76,6 @@ export class TerminalChat {
   private user: string;
   private chatId: string | undefined;
   private cursor: number;
-  private qrHintShown = false;
   private readonly st: TermStyle;
 
   constructor(private readonly o: TerminalChatOptions) {
@@ -185,14 +184,7 @@ export class TerminalChat {
     if (where !== undefined) this.o.write(`${this.st.dim(`  [sent ${where}]`)}\n`);
     this.o.write(`${body}\n\n`);
     if (!this.o.qr) return;
-    for (const link of joinLinks(text)) {
-      const drawn = await drawQr(link);
-      if (drawn !== undefined) this.o.write(`${drawn}\n\n`);
-      else if (!this.qrHintShown) {
-        this.qrHintShown = true;
-        this.note('install the optional package qrcode-terminal to see join links as QR codes here');
-      }
-    }
+    for (const link of joinLinks(text)) this.o.write(`${await drawQr(link)}\n\n`);
   }
 
   private command(line: string): Outcome {

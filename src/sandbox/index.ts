@@ -42,7 +42,7 @@ export async function runSandbox(o: SandboxOptions): Promise<number> {
   const output = o.output ?? process.stdout;
   const errorOutput = o.errorOutput ?? process.stderr;
   const interactive = input.isTTY === true && output.isTTY === true;
-  const color = o.color ?? (interactive && process.env.NO_COLOR === undefined);
+  const color = o.color ?? (interactive && !o.config.noColor);
   const style = color ? ANSI : PLAIN;
   const paths = sandboxPaths(o.config.dataDir);
   // A reader that goes away (`npm start | head`) ends the session like end of input does.

@@ -1,32 +1,12 @@
 /**
- * Join links drawn as QR codes in the terminal, when the optional `qrcode-terminal` package is
- * installed (it is not a dependency: without it the sandbox prints the link only).
+ * Join links drawn as QR codes in the terminal, with `qrcode-terminal` (small, no dependencies,
+ * MIT): a phone camera can open the sandbox's join link straight from the screen.
  */
+import qrcode from 'qrcode-terminal';
 
-interface QrTerminal {
-  generate(text: string, opts: { small?: boolean }, cb: (qr: string) => void): void;
-}
-
-let loaded: Promise<QrTerminal | undefined> | undefined;
-
-function load(): Promise<QrTerminal | undefined> {
-  // A variable specifier keeps TypeScript and bundlers from requiring the package to exist.
-  const name = 'qrcode-terminal';
-  loaded ??= import(name).then(
-    (mod: { default?: QrTerminal } & Partial<QrTerminal>) => {
-      const qr = mod.default ?? mod;
-      return typeof qr.generate === 'function' ? (qr as QrTerminal) : undefined;
-    },
-    () => undefined,
-  );
-  return loaded;
-}
-
-/** The QR code of `text` as terminal lines, or undefined when no QR package is installed. */
-export async function drawQr(text: string): Promise<string | undefined> {
-  const qr = await load();
-  if (!qr) return undefined;
+/** The QR code of `text` as terminal lines. */
+export function drawQr(text: string): Promise<string> {
   return new Promise((resolve) => {
-    qr.generate(text, { small: true }, (drawn) => resolve(drawn.replace(/\n+$/, '')));
+    qrcode.generate(text, { small: true }, (drawn) => resolve(drawn.replace(/\n+$/, '')));
   });
 }
