@@ -8,8 +8,6 @@
  * taken at the moment the emulator records a delivery, an ack, a request or a reply.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { Server } from 'node:http';
-import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -161,7 +159,6 @@ export class Recorder {
   only: Set<string> | undefined;
   stray = 0;
   /** TCP connections the emulator's server accepted: open now, most open at once, total */
-  readonly tcp = { open: 0, peak: 0, total: 0 };
   /** stamps are only taken while true (keeps the maps small outside measured phases) */
   stamping = true;
   private waiters: { ids: Set<string>; resolve: () => void }[] = [];
@@ -190,18 +187,6 @@ export class Recorder {
       // emu.say() looks at emu.replies; the bench never uses it while keep is false.
       return this.keep;
     });
-    // The server is private to the emulator; reach it only to count sockets (bench only).
-    const server = (emu as unknown as { api?: { server?: unknown } }).api?.server;
-    if (server instanceof Server) {
-      server.on('connection', (sock: Socket) => {
-        this.tcp.total++;
-        this.tcp.open++;
-        this.tcp.peak = Math.max(this.tcp.peak, this.tcp.open);
-        sock.once('close', () => {
-          this.tcp.open--;
-        });
-      });
-    }
   }
 
   /** Resolves when every msgId in `ids` has at least one reply; rejects after timeoutMs. */
@@ -249,18 +234,6 @@ function hookPush<T>(arr: T[], onPush: (item: T) => boolean): void {
       return arr.length;
     },
   });
-}
-
-/**
- * The emulator keeps every sessionWebhook it ever issued (a private map). For memory runs we
- * drop a session once its reply arrived, so the heap we sample is the bot's. Returns false when
- * the emulator's internals changed and nothing could be dropped.
- */
-export function dropSession(emu: Emulator, key: string): boolean {
-  const byKey = (emu as unknown as { sessions?: { byKey?: unknown } }).sessions?.byKey;
-  if (!(byKey instanceof Map)) return false;
-  byKey.delete(key);
-  return true;
 }
 
 // ---------------------------------------------------------------- driving messages
@@ -382,7 +355,6 @@ export interface LoadResult {
   /** messages that got more than one reply */
   duplicated: number;
   elapsedMs: number;
-  emulatorSessionsTrimmed: boolean;
 }
 
 /**
@@ -396,7 +368,6 @@ export async function sustainedLoad(emu: Emulator, rec: Recorder, o: LoadOptions
   rec.stamping = false;
   rec.clear();
   const samples: HeapSample[] = [];
-  let trimmed = true;
   let lost = 0;
   let duplicated = 0;
   let sent = 0;
@@ -426,7 +397,7 @@ export async function sustainedLoad(emu: Emulator, rec: Recorder, o: LoadOptions
       if (!r) lost++;
       else if (r.length > 1) duplicated++;
       rec.replies.delete(b.msgId);
-      if (b.session && !dropSession(emu, b.session)) trimmed = false;
+      if (b.session) emu.forgetSession(b.session);
     }
     if (sent >= nextSample) {
       const heapUsed = await settledHeap();
@@ -451,7 +422,6 @@ export async function sustainedLoad(emu: Emulator, rec: Recorder, o: LoadOptions
     lost,
     duplicated,
     elapsedMs: performance.now() - started,
-    emulatorSessionsTrimmed: trimmed,
   };
 }
 

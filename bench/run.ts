@@ -367,7 +367,7 @@ async function main(): Promise<void> {
     emulatorTokenFetches: emu.tokenFetches,
     poolConnections: dt.connectionsOpened,
     emulatorTcp: emu.tcpConnections,
-    emulatorTcpPeak: rec.tcp.peak,
+    emulatorTcpPeak: emu.tcpOpen.peak,
     streamConnects: stream.connects,
     rateLimitWaits: dt.rateLimitWaits,
     retries: dt.retries,

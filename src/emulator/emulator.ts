@@ -158,6 +158,16 @@ export class Emulator {
   }
 
   /** TCP connections accepted by the HTTP server */
+  /** TCP connections open now, and the most open at once (for the bench). */
+  get tcpOpen(): { now: number; peak: number } {
+    return { now: this.api.openSockets, peak: this.api.peakOpenSockets };
+  }
+
+  /** Forgets a sessionWebhook (memory runs: keeps the emulator from holding every session). */
+  forgetSession(key: string): void {
+    this.sessions.forget(key);
+  }
+
   get tcpConnections(): number {
     return this.api.tcpConnections;
   }

@@ -42,6 +42,11 @@ export class Sessions {
     return s && s.expiresAt > Date.now() ? s : undefined;
   }
 
+  /** Forgets a session (memory runs drop answered sessions; a later reply to it gets 300001). */
+  forget(key: string): void {
+    this.byKey.delete(key);
+  }
+
   expireAll(): void {
     const now = Date.now();
     for (const s of this.byKey.values()) s.expiresAt = Math.min(s.expiresAt, now - 1);

@@ -184,6 +184,13 @@ export class ApiServer {
   readonly server: http.Server;
   readonly requests: RecordedRequest[] = [];
   tcpConnections = 0;
+  /** Most TCP connections open at the same time. */
+  peakOpenSockets = 0;
+
+  /** TCP connections open now. */
+  get openSockets(): number {
+    return this.sockets.size;
+  }
   private readonly routes: Route[] = [];
   private readonly qpsHits = new Map<string, number[]>();
   private readonly timers = new Set<NodeJS.Timeout>();
@@ -201,6 +208,7 @@ export class ApiServer {
     this.server.on('connection', (s: Socket) => {
       this.tcpConnections += 1;
       this.sockets.add(s);
+      this.peakOpenSockets = Math.max(this.peakOpenSockets, this.sockets.size);
       s.on('close', () => this.sockets.delete(s));
     });
   }
