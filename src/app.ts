@@ -12,12 +12,12 @@ import { Pipeline, type PipelineOptions } from './bot/pipeline.ts';
 import { loadPolicy, type Policy, PolicyError, unknownPolicyCommands } from './bot/policy.ts';
 import { loadCommands } from './bot/registry.ts';
 import { renderReply } from './bot/render.ts';
-import { Replier } from './bot/replier.ts';
+import { type RenderedReply, Replier } from './bot/replier.ts';
 import type { CommandSpec } from './bot/types.ts';
 import type { Config } from './config.ts';
 import { createDingTalk, type DingTalk } from './dingtalk/index.ts';
 import { openStore } from './store/index.ts';
-import type { Store } from './store/types.ts';
+import type { IntentRecord, Store } from './store/types.ts';
 import { StreamSupervisor, type SupervisorOptions } from './stream/index.ts';
 
 export interface AppOptions {
@@ -27,7 +27,9 @@ export interface AppOptions {
   store?: Store;
   policy?: Policy;
   commands?: readonly CommandSpec<unknown>[];
-  stream?: Partial<Pick<SupervisorOptions, 'backoff' | 'heartbeat' | 'openTimeoutMs' | 'maxAuthFailures' | 'drainMs'>>;
+  stream?: Partial<
+    Pick<SupervisorOptions, 'backoff' | 'heartbeat' | 'openTimeoutMs' | 'maxAuthFailures' | 'drainMs'>
+  >;
   pipeline?: Partial<Pick<PipelineOptions, 'concurrency' | 'commandTimeoutMs'>>;
   dingtalk?: Partial<Parameters<typeof createDingTalk>[0]>;
 }
@@ -106,47 +108,90 @@ export function createApp(o: AppOptions): App {
     async start() {
       store.dedupe.prune();
       store.confirmations.prune();
-      pruneTimer = setInterval(
-        () => {
-          store.dedupe.prune();
-          store.confirmations.prune();
-        },
-        10 * 60_000,
-      );
+      pruneTimer = setInterval(() => {
+        store.dedupe.prune();
+        store.confirmations.prune();
+      }, 10 * 60_000);
       pruneTimer.unref();
+      // Before any frame arrives: a redelivery of an interrupted message must not be answered
+      // a second time while its "uncertain" report is on the way.
+      const interrupted = settleInterrupted(store, config);
       await supervisor.start();
-      await reportInterrupted(store, dingtalk, robotCode, config, logger);
+      await reportInterrupted(interrupted, store, dingtalk, robotCode, logger);
     },
     async stop(opts = {}) {
       if (pruneTimer) clearInterval(pruneTimer);
+      // Close the stream first: a frame that arrived now would be acked and then dropped.
+      await supervisor.stop();
       const cut = await pipeline.drain(opts.drainMs ?? 10_000);
       if (cut > 0) logger.warn({ cut }, 'shutdown cut off commands still running');
-      await supervisor.stop();
-      await dingtalk.close();
+      // A request still hanging must not hold the shutdown: give the pools a bounded close.
+      await Promise.race([
+        dingtalk.close().catch(() => {}),
+        new Promise((r) => setTimeout(r, CLOSE_TIMEOUT_MS).unref()),
+      ]);
       store.close();
     },
   };
 }
 
+/** How long closing the DingTalk connection pools may take at shutdown. */
+const CLOSE_TIMEOUT_MS = 2_000;
+
 /**
- * Crash safety: writes that began but never recorded an outcome are reported to their users as
- * uncertain, with a way to check. They are never replayed.
+ * The report of an interrupted write. The generic catalogues have no such message, so it lives
+ * here, beside the only code that sends it.
  */
-async function reportInterrupted(
-  store: Store,
-  dingtalk: DingTalk,
-  robotCode: string,
-  config: Config,
-  logger: Logger,
-): Promise<void> {
-  const t = createTranslator(config.locale, []);
-  for (const intent of store.intents.unfinished()) {
-    const text = t('pipeline.interrupted', {
+const INTERRUPTED_MESSAGES = {
+  en: {
+    'app.interrupted':
+      'I was stopped while running /{command} (chat {chat}), so I do not know whether DingTalk did it. I will not repeat it on my own. Check with {check} before you send it again.',
+  },
+  'zh-CN': {
+    'app.interrupted':
+      '执行 /{command}（群 {chat}）时我被中断了，不确定钉钉是否已经完成。我不会自动重做。请先用 {check} 查看结果，再决定是否重发。',
+  },
+};
+
+interface InterruptedReport {
+  intent: IntentRecord;
+  rendered: RenderedReply;
+}
+
+/**
+ * Crash safety, step 1 (synchronous, before the stream opens): each write that began but never
+ * recorded an outcome gets its "uncertain" reply stored under its message's dedupe key, marked as
+ * delivered because {@link reportInterrupted} sends it. A redelivery of that message then neither
+ * runs the command again nor sends a second reply.
+ */
+function settleInterrupted(store: Store, config: Config): InterruptedReport[] {
+  const t = createTranslator(config.locale, [INTERRUPTED_MESSAGES]);
+  return store.intents.unfinished().map((intent) => {
+    const text = t('app.interrupted', {
       command: intent.command,
       chat: intent.chatId ?? '-',
       check: intent.chatId ? `/chat info ${intent.chatId}` : '/chat list',
     });
     const rendered = renderReply({ text }, { conversationType: 'direct', senderUserId: intent.userId });
+    store.dedupe.finish(intent.msgKey, JSON.stringify(rendered));
+    store.dedupe.markDelivered(intent.msgKey);
+    return { intent, rendered };
+  });
+}
+
+/**
+ * Crash safety, step 2: writes that began but never recorded an outcome are reported to their
+ * users (1:1) as uncertain, with a way to check. They are never replayed. One that cannot be
+ * reported now stays unreported and is tried again at the next start.
+ */
+async function reportInterrupted(
+  reports: InterruptedReport[],
+  store: Store,
+  dingtalk: DingTalk,
+  robotCode: string,
+  logger: Logger,
+): Promise<void> {
+  for (const { intent, rendered } of reports) {
     try {
       await dingtalk.robot.batchSendOTO({
         robotCode,
@@ -155,9 +200,15 @@ async function reportInterrupted(
         msgParam: rendered.openApi.msgParam,
       });
       store.intents.markReported(intent.id);
-      logger.warn({ intent: intent.id, command: intent.command }, 'reported an interrupted write as uncertain');
+      logger.warn(
+        { intent: intent.id, command: intent.command },
+        'reported an interrupted write as uncertain',
+      );
     } catch (err) {
-      logger.error({ err: (err as Error).message, intent: intent.id }, 'could not report an interrupted write');
+      logger.error(
+        { err: (err as Error).message, intent: intent.id },
+        'could not report an interrupted write',
+      );
     }
   }
 }

@@ -1,10 +1,10 @@
 /**
  * Entry point: read the configuration, then run live (credentials given) or the sandbox (none).
  */
+import { pino } from 'pino';
 import { type App, createApp } from './app.ts';
-import { ConfigError, type Config, loadConfig } from './config.ts';
+import { type Config, ConfigError, loadConfig } from './config.ts';
 import { createLogger, type Logger } from './log.ts';
-import { runSandbox } from './sandbox/index.ts';
 
 const HELP = `dingtalk-group-bot: create and manage DingTalk group chats with slash commands.
 
@@ -21,6 +21,22 @@ BOT_LEADS, BOT_POLICY_FILE, BOT_LOCALE (en|zh-CN), BOT_DATA_DIR, LOG_LEVEL. See 
 
 /** How many times in a row a refused client id/secret is retried before live mode gives up. */
 const MAX_AUTH_FAILURES = 3;
+/** On SIGTERM/SIGINT, how long running commands may take to finish. */
+const DRAIN_MS = 10_000;
+/** After a signal, exit no later than this even if something hangs (drain + closing sockets). */
+const SHUTDOWN_DEADLINE_MS = 15_000;
+/** A repeat of a signal sooner than this is a duplicate, not a request to stop at once. */
+const REPEAT_SIGNAL_GRACE_MS = 1_000;
+
+/** Log lines are written asynchronously; this flushes what is buffered before the process exits. */
+const stdout = pino.destination({ dest: 1, sync: false });
+function flushLogs(): void {
+  try {
+    stdout.flushSync();
+  } catch {
+    // nothing buffered, or stdout is gone: nothing more to do
+  }
+}
 
 async function main(argv: string[]): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) {
@@ -38,9 +54,15 @@ async function main(argv: string[]): Promise<number> {
     throw err;
   }
   if (config.mode === 'sandbox') {
+    // Loaded only here: live mode never loads the emulator the sandbox runs on.
+    const { runSandbox } = await import('./sandbox/index.ts');
     return runSandbox({ config, reset: argv.includes('--reset') });
   }
-  const logger = createLogger({ level: config.logLevel, secrets: [config.credentials?.clientSecret ?? ''] });
+  const logger = createLogger({
+    level: config.logLevel,
+    secrets: [config.credentials?.clientSecret ?? ''],
+    destination: stdout,
+  });
   return runLive(config, logger);
 }
 
@@ -54,30 +76,56 @@ async function runLive(config: Config, logger: Logger): Promise<number> {
     return 1;
   }
   let stopping = false;
+  let stoppingSince = 0;
+  // Graceful shutdown: stop taking messages, let running commands finish (bounded), close the
+  // store and sockets, flush the log, exit 0. A second signal or the deadline forces exit 1.
   const stop = async (signal: string) => {
-    if (stopping) return;
+    if (stopping) {
+      // Wrappers deliver the same signal twice: a terminal or init signals the whole process
+      // group and tsx relays it again when our acknowledgement is slow. Only a later one (a
+      // person pressing Ctrl-C again) means "now".
+      if (Date.now() - stoppingSince < REPEAT_SIGNAL_GRACE_MS) return;
+      logger.warn({ signal }, 'second signal: exiting now');
+      flushLogs();
+      process.exit(1);
+    }
     stopping = true;
+    stoppingSince = Date.now();
     logger.info({ signal }, 'shutting down');
-    await app.stop({ drainMs: 10_000 });
-    logger.info('stopped');
-    logger.flush();
-    process.exitCode = 0;
-    setTimeout(() => process.exit(0), 200).unref();
+    setTimeout(() => {
+      logger.error({ deadlineMs: SHUTDOWN_DEADLINE_MS }, 'shutdown took too long; exiting');
+      flushLogs();
+      process.exit(1);
+    }, SHUTDOWN_DEADLINE_MS).unref();
+    let code = 0;
+    try {
+      await app.stop({ drainMs: DRAIN_MS });
+      logger.info('stopped');
+    } catch (err) {
+      logger.error({ err: (err as Error).message }, 'shutdown failed');
+      code = 1;
+    }
+    flushLogs();
+    process.exit(code);
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
   try {
     await app.start();
   } catch (err) {
+    if (stopping) return new Promise<number>(() => {});
     logger.fatal(
       { err: (err as Error).message },
       'DingTalk refused the credentials; check DINGTALK_CLIENT_ID and DINGTALK_CLIENT_SECRET',
     );
     await app.stop({ drainMs: 0 }).catch(() => {});
-    logger.flush();
+    flushLogs();
     return 1;
   }
-  logger.info({ apiBase: config.apiBase, mode: 'live' }, 'bot is ready: connected to DingTalk Stream');
+  if (!stopping) {
+    logger.info({ apiBase: config.apiBase, mode: 'live' }, 'bot is ready: connected to DingTalk Stream');
+  }
+  // Runs until a signal: the stream supervisor keeps the process alive, `stop` exits it.
   return new Promise<number>(() => {});
 }
 

@@ -8,8 +8,8 @@ import type { Logger } from 'pino';
 import { DingTalkError } from '../dingtalk/errors.ts';
 import { explainDingTalkError } from '../dingtalk/explain.ts';
 import type { GroupApi } from '../dingtalk/types.ts';
-import type { RobotFrame } from '../stream/index.ts';
 import type { Store } from '../store/types.ts';
+import type { RobotFrame } from '../stream/index.ts';
 import type { AuditTrail } from './audit.ts';
 import type { Authorizer } from './auth.ts';
 import { bindArgs } from './bind.ts';
@@ -96,7 +96,11 @@ export class Pipeline {
 
   /** Called synchronously by the stream layer after the ack left. Never throws. */
   handleFrame(frame: RobotFrame): void {
-    if (!this.accepting) return;
+    if (!this.accepting) {
+      // App.stop closes the stream before draining, so this should not happen; if it does, say so.
+      this.log.warn({ messageId: frame.messageId }, 'dropped a message that arrived while shutting down');
+      return;
+    }
     this.stats.frames++;
     let data: unknown;
     try {
@@ -113,7 +117,7 @@ export class Pipeline {
       return;
     }
     const msg = n.message;
-    const key = `${msg.robotCode || this.o.robotCode}:${msg.msgId}`;
+    const key = this.keyOf(msg);
     const running = this.inFlight.get(key);
     if (running) {
       // The same message again while its first delivery is still being processed: wait for it,
@@ -139,6 +143,11 @@ export class Pipeline {
     const timeout = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), timeoutMs).unref());
     const r = await Promise.race([this.idle().then(() => 'idle' as const), timeout]);
     return r === 'timeout' ? this.active + dropped : 0;
+  }
+
+  /** The dedupe key (also the intent's msgKey): msgId is stable across redeliveries, scoped by robot. */
+  private keyOf(msg: IncomingMessage): string {
+    return `${msg.robotCode || this.o.robotCode}:${msg.msgId}`;
   }
 
   private schedule(key: string, job: () => Promise<void>): void {
@@ -168,7 +177,8 @@ export class Pipeline {
   /** A redelivered message: never run again; resend the stored reply only if it was not delivered. */
   private async redelivered(key: string, msg: IncomingMessage): Promise<void> {
     const c = this.o.store.dedupe.claim(key, this.now());
-    if (c.state === 'done' && !c.delivered) await this.deliver(key, msg, JSON.parse(c.reply) as RenderedReply);
+    if (c.state === 'done' && !c.delivered)
+      await this.deliver(key, msg, JSON.parse(c.reply) as RenderedReply);
     if (c.state === 'claimed') this.o.store.dedupe.release(key);
   }
 
@@ -250,9 +260,13 @@ export class Pipeline {
   private async run(msg: IncomingMessage, log: Logger, setLocale: (l: Locale) => void): Promise<Outcome> {
     let t = this.translator(this.o.defaultLocale);
     if (!msg.senderUserId) return { reply: { text: t('pipeline.no-user-id') } };
-    if (msg.msgtype !== 'text' && msg.msgtype !== 'richText') return { reply: { text: t('pipeline.text-only') } };
+    if (msg.msgtype !== 'text' && msg.msgtype !== 'richText')
+      return { reply: { text: t('pipeline.text-only') } };
 
-    const parsed = parseLine(msg.text, { conversationType: msg.conversationType, isCommandWord: this.o.commands.isCommandWord });
+    const parsed = parseLine(msg.text, {
+      conversationType: msg.conversationType,
+      isCommandWord: this.o.commands.isCommandWord,
+    });
     if (!parsed.ok) return { reply: this.userErrorReply(parsed.error, t) };
     const match = this.o.commands.match(parsed.words);
     if (!match.ok) return { reply: this.userErrorReply(match.error, t) };
@@ -280,7 +294,9 @@ export class Pipeline {
     const can = this.o.authorizer.canRun(spec, userId);
     if (!can.ok) {
       return {
-        reply: { text: t('auth.role-needed', { command: spec.name, needed: can.needed, role: can.role, userId }) },
+        reply: {
+          text: t('auth.role-needed', { command: spec.name, needed: can.needed, role: can.role, userId }),
+        },
         audit: { command: spec.name, outcome: 'refused', reason: `role ${can.needed} needed` },
       };
     }
@@ -300,7 +316,9 @@ export class Pipeline {
     const forbidden = this.o.authorizer.forbiddenOptions(spec, userId, bound.usedOptions);
     if (forbidden.length > 0) {
       return {
-        reply: { text: t('auth.option-forbidden', { options: forbidden.join(', '), role: role.role, userId }) },
+        reply: {
+          text: t('auth.option-forbidden', { options: forbidden.join(', '), role: role.role, userId }),
+        },
         audit: { ...auditBase, outcome: 'refused', reason: `options not allowed: ${forbidden.join(',')}` },
       };
     }
@@ -313,9 +331,11 @@ export class Pipeline {
         };
       }
     }
-    const ctx = this.context(spec, bound.args, msg, t, locale, log, role.role);
+    const ctx = this.context(bound.args, msg, t, locale, log, role.role);
     if (!confirmed && this.o.authorizer.isRisky(spec)) {
-      const preview = spec.preview ? await spec.preview(ctx) : t('confirm.generic-preview', { command: spec.name });
+      const preview = spec.preview
+        ? await spec.preview(ctx)
+        : t('confirm.generic-preview', { command: spec.name });
       const payload: ConfirmPayload = {
         command: spec.name,
         text: msg.text,
@@ -335,7 +355,10 @@ export class Pipeline {
         reply: {
           text: t('confirm.ask', { preview, code: pending.code, minutes: 2 }),
           title: t('confirm.title'),
-          link: { title: t('confirm.link', { code: pending.code }), url: dtmdSendLink(`/confirm ${pending.code}`) },
+          link: {
+            title: t('confirm.link', { code: pending.code }),
+            url: dtmdSendLink(`/confirm ${pending.code}`),
+          },
         },
         audit: { ...auditBase, outcome: 'pending', reason: `confirmation ${pending.code}` },
       };
@@ -343,7 +366,7 @@ export class Pipeline {
     const intentId =
       spec.access === 'write'
         ? this.o.store.intents.begin({
-            msgKey: `${msg.robotCode}:${msg.msgId}`,
+            msgKey: this.keyOf(msg),
             userId,
             conversationId: msg.conversationId,
             command: spec.name,
@@ -357,9 +380,13 @@ export class Pipeline {
       if (intentId !== undefined) this.o.store.intents.finish(intentId, 'ok');
       return { reply, audit: { ...auditBase, outcome: confirmed ? 'confirmed' : 'allowed' } };
     } catch (err) {
-      if (intentId !== undefined) this.o.store.intents.finish(intentId, `error: ${errorCode(err) ?? 'unknown'}`);
+      if (intentId !== undefined)
+        this.o.store.intents.finish(intentId, `error: ${errorCode(err) ?? 'unknown'}`);
       const f = this.failure(err, t, log, spec.name);
-      return { reply: f.reply, audit: { ...auditBase, ...f.audit, command: spec.name } as Outcome['audit'] & object };
+      return {
+        reply: f.reply,
+        audit: { ...auditBase, ...f.audit, command: spec.name } as Outcome['audit'] & object,
+      };
     }
   }
 
@@ -399,7 +426,10 @@ export class Pipeline {
       conversationType: p.conversationType,
       conversationId: p.conversationId,
     };
-    const parsed = parseLine(p.text, { conversationType: p.conversationType, isCommandWord: this.o.commands.isCommandWord });
+    const parsed = parseLine(p.text, {
+      conversationType: p.conversationType,
+      isCommandWord: this.o.commands.isCommandWord,
+    });
     if (!parsed.ok) return { reply: this.userErrorReply(parsed.error, t) };
     const match = this.o.commands.match(parsed.words);
     if (!match.ok) return { reply: this.userErrorReply(match.error, t) };
@@ -409,7 +439,6 @@ export class Pipeline {
   }
 
   private context(
-    spec: CommandSpec<unknown>,
     args: unknown,
     msg: IncomingMessage,
     t: Translate,
@@ -430,7 +459,6 @@ export class Pipeline {
       visibleCommands: () => this.o.authorizer.visible(this.o.commands.all(), msg.senderUserId),
       signal: AbortSignal.timeout(this.commandTimeoutMs),
     };
-    void spec;
   }
 
   private async withTimeout<T>(p: Promise<T>): Promise<T> {
@@ -474,7 +502,12 @@ export class Pipeline {
             ids: e.ids,
           }),
         },
-        audit: { command, outcome: 'failed', reason: e.cause.slice(0, 200), errcode: errorCode(err) ?? 'unknown' },
+        audit: {
+          command,
+          outcome: 'failed',
+          reason: e.cause.slice(0, 200),
+          errcode: errorCode(err) ?? 'unknown',
+        },
       };
     }
     const incident = randomBytes(4).toString('hex');

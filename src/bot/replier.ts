@@ -4,7 +4,12 @@
  * (dingtalk-api.md §4.1-4.3).
  */
 import type { Logger } from 'pino';
-import { isSessionExpired } from '../dingtalk/errors.ts';
+import {
+  DingTalkApiError,
+  DingTalkHttpError,
+  DingTalkRateLimitedError,
+  isSessionExpired,
+} from '../dingtalk/errors.ts';
 import type { RobotApi, SessionMessage } from '../dingtalk/robot.ts';
 import type { IncomingMessage } from './types.ts';
 
@@ -28,18 +33,33 @@ export class Replier {
   ) {}
 
   /** Sends the reply; throws when neither path delivered it. */
-  async send(msg: Pick<IncomingMessage, 'sessionWebhook' | 'sessionWebhookExpiresAt' | 'conversationType' | 'conversationId' | 'senderUserId'>, reply: RenderedReply): Promise<'webhook' | 'openapi'> {
+  async send(
+    msg: Pick<
+      IncomingMessage,
+      'sessionWebhook' | 'sessionWebhookExpiresAt' | 'conversationType' | 'conversationId' | 'senderUserId'
+    >,
+    reply: RenderedReply,
+  ): Promise<'webhook' | 'openapi'> {
     if (msg.sessionWebhook && this.now() < msg.sessionWebhookExpiresAt - WEBHOOK_MARGIN_MS) {
       try {
         await this.robot.sendBySession(msg.sessionWebhook, reply.webhookBody);
         this.stats.webhook++;
         return 'webhook';
       } catch (err) {
-        if (!isSessionExpired(err)) {
+        if (isSessionExpired(err)) {
+          this.log.info('sessionWebhook expired; replying through the robot OpenAPI');
+        } else if (provedNotSent(err)) {
+          // Throttled or busy past every retry: nothing was posted, so the other path cannot
+          // make the chat see the reply twice.
+          this.log.warn(
+            { err: (err as Error).message },
+            'sessionWebhook refused; replying through the robot OpenAPI',
+          );
+        } else {
+          // A 5xx or a timeout may have posted it: sending again could show the reply twice.
           this.stats.failed++;
           throw err;
         }
-        this.log.info('sessionWebhook expired; replying through the robot OpenAPI');
       }
     }
     try {
@@ -65,4 +85,12 @@ export class Replier {
       throw err;
     }
   }
+}
+
+/** The webhook send failed in a way that proves DingTalk did not post the message. */
+function provedNotSent(err: unknown): boolean {
+  if (err instanceof DingTalkRateLimitedError) return true;
+  if (err instanceof DingTalkHttpError) return !err.mayHaveReached;
+  // Legacy business errors (HTTP 200 + errcode, e.g. -1 busy after the retries) did nothing.
+  return err instanceof DingTalkApiError && !err.mayHaveTakenEffect && err.status < 500;
 }

@@ -34,7 +34,10 @@ export interface RobotFrame {
 
 /** The gateway refused the client id or secret (HTTP 401 `authFailed`). Retrying will not help. */
 export class StreamAuthError extends Error {
-  constructor(readonly status: number, readonly code: string | undefined) {
+  constructor(
+    readonly status: number,
+    readonly code: string | undefined,
+  ) {
     super(`DingTalk rejected the client id or secret (HTTP ${status}${code ? ` ${code}` : ''})`);
     this.name = 'StreamAuthError';
   }
@@ -73,6 +76,8 @@ export class GuardedStreamClient extends DWClient {
   readonly label = `c${++connectionCounter}`;
   private ws: WebSocket | undefined;
   private closedByUs = false;
+  /** Cancels a connections/open still in flight when we give up on this client. */
+  private readonly cancel = new AbortController();
   private readonly opts: StreamClientOptions;
   private readonly log: Logger;
 
@@ -116,7 +121,7 @@ export class GuardedStreamClient extends DWClient {
         }),
         headersTimeout: this.opts.openTimeoutMs,
         bodyTimeout: this.opts.openTimeoutMs,
-        signal: AbortSignal.timeout(this.opts.openTimeoutMs),
+        signal: AbortSignal.any([this.cancel.signal, AbortSignal.timeout(this.opts.openTimeoutMs)]),
       });
       status = res.statusCode;
       text = await res.body.text();
@@ -189,13 +194,15 @@ export class GuardedStreamClient extends DWClient {
   /** Unlike 2.1.5 (P6/P7), errors propagate to the supervisor. */
   override async connect(): Promise<void> {
     await this.getEndpoint();
+    if (this.closedByUs) throw new StreamGatewayError('connection attempt cancelled');
     await this._connect();
   }
 
-  /** P10/P12: closes this socket only, without reconnecting or printing. */
+  /** P10/P12: closes this socket only (or cancels the attempt to open it), without reconnecting or printing. */
   override disconnect(): void {
     this.closedByUs = true;
     this.connected = false;
+    this.cancel.abort();
     const ws = this.ws;
     if (!ws) return;
     ws.removeAllListeners('message');
@@ -261,7 +268,10 @@ export class GuardedStreamClient extends DWClient {
         });
         return;
       }
-      this.log.debug({ type: frame.type, topic: frame.headers.topic }, 'ignored a frame we did not subscribe to');
+      this.log.debug(
+        { type: frame.type, topic: frame.headers.topic },
+        'ignored a frame we did not subscribe to',
+      );
     } catch (err) {
       this.log.error({ err }, 'stream frame handler failed');
     }

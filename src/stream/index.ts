@@ -1,3 +1,8 @@
 /** The Stream side of the wire: the only place that imports `dingtalk-stream`. */
 export { GuardedStreamClient, type RobotFrame, StreamAuthError, StreamGatewayError } from './client.ts';
-export { DEFAULT_SUPERVISOR_OPTIONS, StreamSupervisor, type SupervisorOptions, type SupervisorState } from './supervisor.ts';
+export {
+  DEFAULT_SUPERVISOR_OPTIONS,
+  StreamSupervisor,
+  type SupervisorOptions,
+  type SupervisorState,
+} from './supervisor.ts';

@@ -30,7 +30,9 @@ export const DEFAULT_SUPERVISOR_OPTIONS = {
   openTimeoutMs: 10_000,
   maxAuthFailures: 0,
   drainMs: 15_000,
-} satisfies Required<Omit<SupervisorOptions, 'clientId' | 'clientSecret' | 'apiBase' | 'logger' | 'onRobotFrame'>>;
+} satisfies Required<
+  Omit<SupervisorOptions, 'clientId' | 'clientSecret' | 'apiBase' | 'logger' | 'onRobotFrame'>
+>;
 
 export type SupervisorState = 'idle' | 'connecting' | 'open' | 'backoff' | 'stopped';
 
@@ -45,6 +47,8 @@ export class StreamSupervisor extends EventEmitter {
   private attempt = 0;
   private authFailures = 0;
   private connecting: Promise<void> | undefined;
+  /** The client of the attempt in `connecting`, so that stop() can cancel it. */
+  private pending: GuardedStreamClient | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private lastActivity = 0;
@@ -97,6 +101,9 @@ export class StreamSupervisor extends EventEmitter {
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
     this.retryTimer = undefined;
     this.heartbeatTimer = undefined;
+    // Cancel an attempt in flight rather than wait for it: a hanging gateway must not hold
+    // the shutdown for openTimeoutMs.
+    this.pending?.disconnect();
     await this.connecting?.catch(() => {});
     for (const c of [this.current, ...this.draining]) c?.disconnect();
     this.current = undefined;
@@ -131,6 +138,7 @@ export class StreamSupervisor extends EventEmitter {
         this.lastActivity = Date.now();
       },
     });
+    this.pending = client;
     this.connecting = client
       .connect()
       .then(() => {
@@ -151,6 +159,7 @@ export class StreamSupervisor extends EventEmitter {
       })
       .catch((err: unknown) => {
         client.disconnect();
+        if (this.state === 'stopped') return; // cancelled by stop()
         this.stats.failures++;
         if (err instanceof StreamAuthError) {
           this.authFailures++;
@@ -170,6 +179,7 @@ export class StreamSupervisor extends EventEmitter {
       })
       .finally(() => {
         this.connecting = undefined;
+        if (this.pending === client) this.pending = undefined;
       });
     return this.connecting;
   }
@@ -183,11 +193,12 @@ export class StreamSupervisor extends EventEmitter {
     this.attempt++;
     this.setState('backoff');
     this.log.info({ delayMs: delay, attempt: this.attempt }, 'stream reconnect scheduled');
+    // Not unref'd: while we wait to reconnect this timer is the only thing keeping a live bot's
+    // process alive (no socket is open), and stop() clears it.
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
       void this.connectNow();
     }, delay);
-    this.retryTimer.unref();
   }
 
   private deliver(frame: RobotFrame): void {
