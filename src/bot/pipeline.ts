@@ -78,6 +78,9 @@ export class Pipeline {
   private readonly log: Logger;
   private readonly inFlight = new Map<string, Promise<void>>();
   private readonly queue: (() => void)[] = [];
+  /** Acked frames not yet admitted (see handleFrame). */
+  private readonly incoming: RobotFrame[] = [];
+  private admitScheduled = false;
   private active = 0;
   private accepting = true;
   private readonly concurrency: number;
@@ -94,7 +97,11 @@ export class Pipeline {
     this.now = o.now ?? Date.now;
   }
 
-  /** Called synchronously by the stream layer after the ack left. Never throws. */
+  /**
+   * Called synchronously by the stream layer after the ack left. Never throws. Only queues the
+   * frame: `ws` emits every frame of a TCP chunk in one loop, so any work done here would delay
+   * the acks of the frames behind it (a late ack makes DingTalk deliver again).
+   */
   handleFrame(frame: RobotFrame): void {
     if (!this.accepting) {
       // App.stop closes the stream before draining, so this should not happen; if it does, say so.
@@ -102,6 +109,27 @@ export class Pipeline {
       return;
     }
     this.stats.frames++;
+    this.incoming.push(frame);
+    if (!this.admitScheduled) {
+      this.admitScheduled = true;
+      setImmediate(() => this.admitNext());
+    }
+  }
+
+  /** Admits one queued frame per event-loop turn, so socket reads (and acks) come first. */
+  private admitNext(): void {
+    const frame = this.incoming.shift();
+    try {
+      if (frame) this.admit(frame);
+    } catch (err) {
+      this.stats.errors++;
+      this.log.error({ err }, 'admitting a frame failed');
+    }
+    if (this.incoming.length > 0) setImmediate(() => this.admitNext());
+    else this.admitScheduled = false;
+  }
+
+  private admit(frame: RobotFrame): void {
     let data: unknown;
     try {
       data = JSON.parse(frame.data);
@@ -131,7 +159,7 @@ export class Pipeline {
 
   /** Resolves when nothing is queued or running. */
   async idle(): Promise<void> {
-    while (this.active > 0 || this.queue.length > 0 || this.inFlight.size > 0) {
+    while (this.incoming.length > 0 || this.active > 0 || this.queue.length > 0 || this.inFlight.size > 0) {
       await Promise.race([...this.inFlight.values(), new Promise((r) => setTimeout(r, 20))]);
     }
   }
