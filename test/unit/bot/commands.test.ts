@@ -84,7 +84,7 @@ describe('/whoami', () => {
     const r = await whoami.handler(ctx({}));
     expect(r.text).toContain('- userId: lead\\_1');
     expect(r.text).toContain('- nick: Lee \\*Lead\\*');
-    expect(r.text).toContain('- role: lead (lead)');
+    expect(r.text).toContain('- role: lead\n');
     expect(r.text).toContain(`- conversation: group chat\n- openConversationId: ${GROUP_CID}`);
     expect(r.text).toContain(`- chatId: ${HERE_ID} (Team Here)`);
   });
