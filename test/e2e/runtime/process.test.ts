@@ -63,7 +63,7 @@ describe('the bot process: npm start against the standalone emulator', () => {
     expect(said.status).toBe(200);
     const { msgId } = (await said.json()) as { msgId: string };
     let reply: SentReply | undefined;
-    for (let i = 0; i < 200 && !reply; i++) {
+    for (let i = 0; i < 400 && !reply; i++) {
       const all = (await (await fetch(`${base}/_emulator/replies`)).json()) as SentReply[];
       reply = all.find((r) => r.msgId === msgId);
       if (!reply) await new Promise((r) => setTimeout(r, 50));
