@@ -14,6 +14,8 @@ export interface Child {
   line(re: RegExp, timeoutMs?: number): Promise<string>;
   /** Resolves with the exit code (null when killed by a signal) and the signal. */
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Resolves when its output closed: it and every process it started have exited. */
+  closed(timeoutMs?: number): Promise<void>;
   /** Resolves with the exit, rejecting after timeoutMs. */
   exit(timeoutMs?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   kill(signal: NodeJS.Signals): void;
@@ -64,6 +66,8 @@ export function start(
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     proc.on('exit', (code, signal) => resolve({ code, signal })),
   );
+  // 'close' comes when every process holding the pipes (npm's children too) has exited.
+  const closed = new Promise<void>((resolve) => proc.on('close', () => resolve()));
   const describe = () => `stdout:\n${out.slice(-20).join('\n')}\nstderr:\n${err.slice(-2000)}`;
   return {
     proc,
@@ -91,6 +95,17 @@ export function start(
       });
     },
     exited,
+    closed(timeoutMs = 20_000) {
+      return Promise.race([
+        closed,
+        new Promise<never>((_, reject) =>
+          setTimeout(
+            () => reject(new Error(`output still open after ${timeoutMs} ms\n${describe()}`)),
+            timeoutMs,
+          ),
+        ),
+      ]);
+    },
     exit(timeoutMs = 20_000) {
       return Promise.race([
         exited,

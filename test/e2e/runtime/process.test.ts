@@ -76,6 +76,8 @@ describe('the bot process: npm start against the standalone emulator', () => {
     // graceful exit is checked by its log here and by its exit code in the tests below.
     bot.killGroup('SIGTERM');
     await bot.exit();
+    // npm may exit before the bot has finished: wait until the bot's output closes too.
+    await bot.closed();
     expect(bot.out.join('\n')).toContain('"msg":"shutting down"');
     expect(bot.out.join('\n')).toContain('"msg":"stopped"');
     expect(bot.out.join('\n')).not.toContain('exiting now');
