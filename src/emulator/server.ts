@@ -205,6 +205,11 @@ export class ApiServer {
     this.server = http.createServer((req, res) => {
       void this.handle(req, res);
     });
+    // DingTalk's idle keep-alive timeout is not documented; HTTP gateways of its kind (Tengine,
+    // nginx) keep idle connections 60-75 s, not Node's 5 s default, which would make every
+    // client reconnect after a quiet moment.
+    this.server.keepAliveTimeout = 65_000;
+    this.server.headersTimeout = 66_000;
     this.server.on('connection', (s: Socket) => {
       this.tcpConnections += 1;
       this.sockets.add(s);
