@@ -138,21 +138,6 @@ export function createApp(o: AppOptions): App {
 /** How long closing the DingTalk connection pools may take at shutdown. */
 const CLOSE_TIMEOUT_MS = 2_000;
 
-/**
- * The report of an interrupted write. The generic catalogues have no such message, so it lives
- * here, beside the only code that sends it.
- */
-const INTERRUPTED_MESSAGES = {
-  en: {
-    'app.interrupted':
-      'I was stopped while running /{command} (chat {chat}), so I do not know whether DingTalk did it. I will not repeat it on my own. Check with {check} before you send it again.',
-  },
-  'zh-CN': {
-    'app.interrupted':
-      '执行 /{command}（群 {chat}）时我被中断了，不确定钉钉是否已经完成。我不会自动重做。请先用 {check} 查看结果，再决定是否重发。',
-  },
-};
-
 interface InterruptedReport {
   intent: IntentRecord;
   rendered: RenderedReply;
@@ -165,9 +150,9 @@ interface InterruptedReport {
  * runs the command again nor sends a second reply.
  */
 function settleInterrupted(store: Store, config: Config): InterruptedReport[] {
-  const t = createTranslator(config.locale, [INTERRUPTED_MESSAGES]);
+  const t = createTranslator(config.locale);
   return store.intents.unfinished().map((intent) => {
-    const text = t('app.interrupted', {
+    const text = t('pipeline.interrupted', {
       command: intent.command,
       chat: intent.chatId ?? '-',
       check: intent.chatId ? `/chat info ${intent.chatId}` : '/chat list',

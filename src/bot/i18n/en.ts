@@ -63,6 +63,8 @@ export const en = {
     'DingTalk refused: {cause}\nWhat to do: {next}\nPermission involved: {permission}\nIds: {ids}',
   'pipeline.uncertain':
     'I stopped while working on this message, so it may or may not have been done. Check the result (e.g. /chat info) before you send it again.',
+  'pipeline.interrupted':
+    'I was stopped while running /{command} (chat {chat}), so I do not know whether DingTalk did it. I will not repeat it on my own. Check with {check} before you send it again.',
 
   // Confirmation of risky commands
   'confirm.ask':

@@ -48,6 +48,8 @@ export const zhCN: Record<MessageKey, string> = {
   'pipeline.dingtalk-error': '钉钉拒绝了请求：{cause}\n怎么办：{next}\n相关权限：{permission}\n编号：{ids}',
   'pipeline.uncertain':
     '处理这条消息时我停止了，操作可能已完成也可能没有。请先检查结果（例如 /群信息）再重新发送。',
+  'pipeline.interrupted':
+    '执行 /{command}（群 {chat}）时我被中断了，不确定钉钉是否已经完成。我不会自动重做。请先用 {check} 查看结果，再决定是否重发。',
 
   'confirm.ask': '{preview}\n\n请在 {minutes} 分钟内发送 /确认 {code} 继续（或点击链接），或发送 /取消。',
   'confirm.title': '请确认',
