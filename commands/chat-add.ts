@@ -3,7 +3,15 @@
  * People already in the chat are reported, not sent.
  */
 import { z } from 'zod';
-import { defineCommand, formatUsers, mdEscape, UserError, zChat, zUserIds } from '../src/bot/kit.ts';
+import {
+  defineCommand,
+  formatUsers,
+  isUserListRejected,
+  mdEscape,
+  UserError,
+  zChat,
+  zUserIds,
+} from '../src/bot/kit.ts';
 
 /** dingtalk-api.md §2.1: a chat holds at most 1000 members. */
 const MAX_MEMBERS = 1000;
@@ -28,6 +36,8 @@ export default defineCommand({
       'chat.add.none': 'Nobody to add: {users} already in **{name}**.',
       'chat.add.done': 'Added {count} to **{name}**: {users}. Members now: {total}.',
       'chat.add.already': 'Already in the chat: {users}.',
+      'chat.add.refused':
+        'DingTalk refused these userIds (not in the organisation?), so they were not added: {users}.',
     },
     'zh-CN': {
       'chat.add.summary': '把人拉进群。',
@@ -36,6 +46,7 @@ export default defineCommand({
       'chat.add.none': '无需拉人：{users} 已在 **{name}** 里。',
       'chat.add.done': '已把 {count} 人拉进 **{name}**：{users}。现有 {total} 人。',
       'chat.add.already': '已在群里：{users}。',
+      'chat.add.refused': '钉钉拒绝了这些 userId（不在本组织？），未添加：{users}。',
     },
   },
   async handler({ args, api, t }) {
@@ -49,8 +60,38 @@ export default defineCommand({
     const total = info.members.length + add.length;
     if (total > MAX_MEMBERS)
       throw new UserError('chat.add.too-many', { max: MAX_MEMBERS, name: info.name, count: total });
-    await api.update(chat.chatId, { add });
-    const lines = [t('chat.add.done', { count: add.length, name, users: formatUsers(add, 50), total })];
+    let added = add;
+    const refused: string[] = [];
+    try {
+      await api.update(chat.chatId, { add });
+    } catch (err) {
+      if (add.length < 2 || !isUserListRejected(err)) throw err;
+      // One bad userId sinks the whole call; find out who, one by one, so the rest get in.
+      // Re-read first: with more than 40 people an earlier call of 40 may have gone through.
+      const now = new Set((await api.get(chat.chatId)).members);
+      added = add.filter((u) => now.has(u));
+      for (const u of add.filter((x) => !now.has(x))) {
+        try {
+          await api.update(chat.chatId, { add: [u] });
+          added.push(u);
+        } catch (one) {
+          if (!isUserListRejected(one)) throw one;
+          refused.push(u);
+        }
+      }
+    }
+    const lines =
+      added.length > 0
+        ? [
+            t('chat.add.done', {
+              count: added.length,
+              name,
+              users: formatUsers(added, 50),
+              total: info.members.length + added.length,
+            }),
+          ]
+        : [];
+    if (refused.length > 0) lines.push(t('chat.add.refused', { users: formatUsers(refused, 50) }));
     if (already.length > 0) lines.push(t('chat.add.already', { users: formatUsers(already, 50) }));
     return { text: lines.join('\n\n') };
   },

@@ -2,6 +2,7 @@
  * The command kit: everything a file in `commands/` may import from `src/bot` besides `types.ts`.
  */
 import { z } from 'zod';
+import { DingTalkApiError } from '../dingtalk/errors.ts';
 import type { ChatSettings } from '../dingtalk/types.ts';
 import { USER_ID } from './bind.ts';
 import { mdEscape } from './render.ts';
@@ -24,6 +25,17 @@ export type {
 } from './types.ts';
 export { UserError } from './types.ts';
 export { USER_ID };
+
+/**
+ * DingTalk refused a call over its user list and provably did nothing: legacy 40031 (invalid
+ * userid list) / 40003, v1 `parameter.invalid`, `invalid.staffid`, `staff.not.found`
+ * (dingtalk-api.md §2-3). A command may then try the users one by one to tell who is wrong.
+ */
+export function isUserListRejected(err: unknown): boolean {
+  if (!(err instanceof DingTalkApiError) || err.mayHaveTakenEffect) return false;
+  if (err.errcode === 40031 || err.errcode === 40003) return true;
+  return err.code === 'parameter.invalid' || err.code === 'invalid.staffid' || err.code === 'staff.not.found';
+}
 
 /**
  * Declares a command. Identity at run time; it lets TypeScript infer the handler's `args` type

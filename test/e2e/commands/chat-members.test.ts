@@ -23,6 +23,24 @@ describe('member commands', () => {
   });
 
   describe('/chat add', () => {
+    it('one unknown userId does not sink the others: they are tried one by one', async () => {
+      const c = seedChat(h, 'Mixed', 'lead1', ['alice']);
+      const t = track(h);
+      const reply = await h.say('lead1', `/chat add ${c.chatId} bob nosuchuser carol`);
+      const updates = writes(t.calls());
+      // The batch is refused, then each person alone: bob and carol get in, nosuchuser does not.
+      expect(updates.map((u) => (u.body as { add_useridlist?: string[] }).add_useridlist)).toEqual([
+        ['bob', 'nosuchuser', 'carol'],
+        ['bob'],
+        ['nosuchuser'],
+        ['carol'],
+      ]);
+      expect(h.emu.org.chat(c.chatId)?.members).toEqual(['lead1', 'alice', 'bob', 'carol']);
+      expect(reply).toContain('Added 2');
+      expect(reply).toContain('refused these userIds');
+      expect(reply).toContain('nosuchuser');
+    });
+
     it('adds only the people not yet in the chat and reports the others', async () => {
       const c = seedChat(h, 'Squad', 'lead1', ['alice']);
       const t = track(h);
