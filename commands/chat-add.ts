@@ -32,6 +32,7 @@ export default defineCommand({
     en: {
       'chat.add.summary': 'Add people to a chat.',
       'chat.add.usage': '/chat add <chat> <users…>',
+      'chat.add.example': '/chat add here @carol dave',
       'chat.add.too-many': 'A chat holds at most {max} members; **{name}** would have {count}.',
       'chat.add.none': 'Nobody to add: {users} already in **{name}**.',
       'chat.add.done': 'Added {count} to **{name}**: {users}. Members now: {total}.',
@@ -42,6 +43,7 @@ export default defineCommand({
     'zh-CN': {
       'chat.add.summary': '把人拉进群。',
       'chat.add.usage': '/拉人 <群> <成员…>',
+      'chat.add.example': '/拉人 here @carol dave',
       'chat.add.too-many': '一个群最多 {max} 人，**{name}** 会有 {count} 人。',
       'chat.add.none': '无需拉人：{users} 已在 **{name}** 里。',
       'chat.add.done': '已把 {count} 人拉进 **{name}**：{users}。现有 {total} 人。',

@@ -33,6 +33,7 @@ export default defineCommand({
     en: {
       'chat.admin.summary': 'Make members admins of a chat, or take the role away.',
       'chat.admin.usage': '/chat admin add|remove <chat> <users…>',
+      'chat.admin.example': '/chat admin add here @alice',
       'chat.admin.bad-action': 'Say add or remove, not "{action}": /chat admin add|remove <chat> <users…>',
       'chat.admin.added': 'Made admins of **{name}**: {users}.',
       'chat.admin.removed': 'No longer admins of **{name}**: {users}.',
@@ -43,6 +44,7 @@ export default defineCommand({
     'zh-CN': {
       'chat.admin.summary': '设置或取消群管理员。',
       'chat.admin.usage': '/群管理员 add|remove <群> <成员…>',
+      'chat.admin.example': '/群管理员 add here @alice',
       'chat.admin.bad-action':
         '请写 add（添加）或 remove（移除），而不是"{action}"：/群管理员 add|remove <群> <成员…>',
       'chat.admin.added': '已设为 **{name}** 的管理员：{users}。',

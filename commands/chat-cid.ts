@@ -17,6 +17,7 @@ export default defineCommand({
     en: {
       'chat.cid.summary': "Look up a chat's openConversationId (and remember it).",
       'chat.cid.usage': '/chat cid [<chat>]',
+      'chat.cid.example': '/chat cid here',
       'chat.cid.done': 'openConversationId of `{chatId}`: `{cid}`',
       'chat.cid.saved': 'Saved in my registry.',
       'chat.cid.known': 'My registry already had it.',
@@ -25,6 +26,7 @@ export default defineCommand({
     'zh-CN': {
       'chat.cid.summary': '查询群的 openConversationId（并记下来）。',
       'chat.cid.usage': '/chat cid [<群>]',
+      'chat.cid.example': '/chat cid here',
       'chat.cid.done': '`{chatId}` 的 openConversationId：`{cid}`',
       'chat.cid.saved': '已记入登记表。',
       'chat.cid.known': '登记表里已有。',

@@ -74,6 +74,7 @@ export default defineCommand({
         'Create a group chat; you are a member and, unless owner= says otherwise, its owner.',
       'chat.create.usage':
         '/chat create "<name>" [users…] [owner=<user>] [searchable=on|off] [validation=on|off] [mention-all=everyone|owner] [management=everyone|owner] [mute=on|off] [history=on|off]',
+      'chat.create.example': '/chat create "Design Review" @alice bob owner=alice validation=on',
       'chat.create.name-length':
         'A chat name must be 1 to {max} characters; "{name}" has {length}. Put a name with spaces in quotes.',
       'chat.create.too-many': 'A chat holds at most {max} members; this one would have {count}.',
@@ -90,6 +91,7 @@ export default defineCommand({
       'chat.create.summary': '创建群聊；你是群成员，未指定 owner= 时你是群主。',
       'chat.create.usage':
         '/建群 "<群名>" [成员…] [owner=<用户>] [searchable=on|off] [validation=on|off] [mention-all=everyone|owner] [management=everyone|owner] [mute=on|off] [history=on|off]',
+      'chat.create.example': '/建群 "设计评审" @alice bob validation=on',
       'chat.create.name-length':
         '群名须为 1 到 {max} 个字符，"{name}" 有 {length} 个。含空格的群名请加引号。',
       'chat.create.too-many': '一个群最多 {max} 人，这个群会有 {count} 人。',

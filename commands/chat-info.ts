@@ -21,6 +21,7 @@ export default defineCommand({
     en: {
       'chat.info.summary': 'Show a chat: name, owner, members, settings and ids.',
       'chat.info.usage': '/chat info [<chat>]',
+      'chat.info.example': '/chat info #"Design Review"',
       'chat.info.title': '**{name}**',
       'chat.info.dissolved': 'Status: **dissolved** (DingTalk status 2); it can no longer be changed.',
       'chat.info.owner': '- owner: {owner}',
@@ -36,6 +37,7 @@ export default defineCommand({
     'zh-CN': {
       'chat.info.summary': '查看群：群名、群主、成员、群设置和 ID。',
       'chat.info.usage': '/群信息 [<群>]',
+      'chat.info.example': '/群信息 #"设计评审"',
       'chat.info.title': '**{name}**',
       'chat.info.dissolved': '状态：**已解散**（钉钉 status 2），不能再修改。',
       'chat.info.owner': '- 群主：{owner}',

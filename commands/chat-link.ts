@@ -25,6 +25,7 @@ export default defineCommand({
     en: {
       'chat.link.summary': 'Register an existing chat you own, so I know it (in a group: as "here").',
       'chat.link.usage': '/chat link <chatId>',
+      'chat.link.example': '/chat link chat5a79c1e4f0d2b3a6978812345abcdef0',
       'chat.link.bad-id': '"{value}" is not a chatId (they look like chat0123abcd…).',
       'chat.link.not-owner':
         'DingTalk names {owner} the owner of {chatId}, not you ({userId}); only its owner or an admin can link it.',
@@ -39,6 +40,7 @@ export default defineCommand({
     'zh-CN': {
       'chat.link.summary': '登记一个你是群主的现有群，让我认识它（在群里发送则绑定为 here）。',
       'chat.link.usage': '/chat link <chatId>',
+      'chat.link.example': '/chat link chat5a79c1e4f0d2b3a6978812345abcdef0',
       'chat.link.bad-id': '"{value}" 不是 chatId（形如 chat0123abcd…）。',
       'chat.link.not-owner':
         '钉钉显示 {chatId} 的群主是 {owner}，不是你（{userId}）；只有群主或管理员可以登记。',

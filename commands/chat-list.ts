@@ -21,6 +21,7 @@ export default defineCommand({
     en: {
       'chat.list.summary': 'List the chats you manage through me.',
       'chat.list.usage': '/chat list',
+      'chat.list.example': '/chat list',
       'chat.list.empty':
         'You have no chats with me yet. Create one with /chat create "<name>" @people, or register one you own with /chat link <chatId>.',
       'chat.list.mine': 'Your chats ({count}):',
@@ -33,6 +34,7 @@ export default defineCommand({
     'zh-CN': {
       'chat.list.summary': '列出你通过我管理的群。',
       'chat.list.usage': '/我的群',
+      'chat.list.example': '/我的群',
       'chat.list.empty':
         '你还没有通过我管理的群。可以用 /建群 "<群名>" @成员 新建，或用 /chat link <chatId> 登记你是群主的群。',
       'chat.list.mine': '你的群（{count} 个）：',

@@ -22,6 +22,7 @@ export default defineCommand({
     en: {
       'chat.nick.summary': "Set a member's nickname in a chat.",
       'chat.nick.usage': '/chat nick <chat> <user> <nickname>',
+      'chat.nick.example': '/chat nick here @alice "Alice (PM)"',
       'chat.nick.empty': 'The nickname is empty: /chat nick <chat> <user> <nickname>',
       'chat.nick.not-member':
         '{user} is not a member of **{name}**, so they have no nickname there. Add them first: /chat add {chat} {user}',
@@ -30,6 +31,7 @@ export default defineCommand({
     'zh-CN': {
       'chat.nick.summary': '设置成员在群里的昵称。',
       'chat.nick.usage': '/群昵称 <群> <用户> <昵称>',
+      'chat.nick.example': '/群昵称 here @alice "产品 Alice"',
       'chat.nick.empty': '昵称不能为空：/群昵称 <群> <用户> <昵称>',
       'chat.nick.not-member': '{user} 不是 **{name}** 的成员，不能设群昵称。请先拉人：/拉人 {chat} {user}',
       'chat.nick.done': '{user} 在 **{name}** 的群昵称已改为“{nick}”。',

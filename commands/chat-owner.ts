@@ -50,6 +50,7 @@ export default defineCommand<Args>({
     en: {
       'chat.owner.summary': 'Hand a chat over to another member (asks for confirmation).',
       'chat.owner.usage': '/chat owner <chat> <user>',
+      'chat.owner.example': '/chat owner here @alice',
       'chat.owner.already': '{user} already owns **{name}**; nothing to change.',
       'chat.owner.not-member':
         '{user} is not a member of **{name}**; only a member can become the owner. Add them first: /chat add {chat} {user}',
@@ -59,6 +60,7 @@ export default defineCommand<Args>({
     'zh-CN': {
       'chat.owner.summary': '把群主转让给另一位群成员（需确认）。',
       'chat.owner.usage': '/转让群主 <群> <用户>',
+      'chat.owner.example': '/转让群主 here @alice',
       'chat.owner.already': '{user} 已经是 **{name}** 的群主，无需改动。',
       'chat.owner.not-member':
         '{user} 不是 **{name}** 的成员，只有群成员才能成为群主。请先拉人：/拉人 {chat} {user}',

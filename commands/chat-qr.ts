@@ -21,6 +21,7 @@ export default defineCommand({
     en: {
       'chat.qr.summary': "Get a chat's join link, shared by you.",
       'chat.qr.usage': '/chat qr [<chat>]',
+      'chat.qr.example': '/chat qr #"Design Review"',
       'chat.qr.done': 'Join link for **{name}** (`{chatId}`), shared by you. Tap it to join or forward it.',
       'chat.qr.join': 'Join {name}',
       'chat.qr.not-member':
@@ -29,6 +30,7 @@ export default defineCommand({
     'zh-CN': {
       'chat.qr.summary': '获取群的入群链接（由你分享）。',
       'chat.qr.usage': '/群二维码 [<群>]',
+      'chat.qr.example': '/群二维码 #"设计评审"',
       'chat.qr.done': '**{name}**（`{chatId}`）的入群链接，由你分享。点开入群或转发。',
       'chat.qr.join': '加入 {name}',
       'chat.qr.not-member':

@@ -50,6 +50,7 @@ export default defineCommand<Args>({
     en: {
       'chat.remove.summary': 'Remove people from a chat (asks for confirmation).',
       'chat.remove.usage': '/chat remove <chat> <users…>',
+      'chat.remove.example': '/chat remove #"Design Review" bob',
       'chat.remove.owner':
         '{owner} owns the chat and cannot be removed: transfer ownership first (/chat owner {chat} <user>).',
       'chat.remove.none': 'Nobody to remove: {users} not in **{name}**.',
@@ -60,6 +61,7 @@ export default defineCommand<Args>({
     'zh-CN': {
       'chat.remove.summary': '把人移出群（需确认）。',
       'chat.remove.usage': '/踢人 <群> <成员…>',
+      'chat.remove.example': '/踢人 #"设计评审" bob',
       'chat.remove.owner': '{owner} 是群主，不能移出：请先转让群主（/转让群主 {chat} <用户>）。',
       'chat.remove.none': '无需移出：{users} 不在 **{name}** 里。',
       'chat.remove.preview': '将有 {count} 人离开 **{name}**（`{chatId}`）：{users}。',

@@ -59,6 +59,7 @@ export default defineCommand({
       'chat.set.summary': "Change a chat's settings.",
       'chat.set.usage':
         '/chat set <chat> [searchable=on|off] [validation=on|off] [mention-all=everyone|owner] [management=everyone|owner] [mute=on|off] [history=on|off] [private-chat=on|off]',
+      'chat.set.example': '/chat set here searchable=on validation=on private-chat=off',
       'chat.set.nothing':
         'Say what to change, e.g. /chat set {chat} searchable=on. Keys: searchable, validation, mention-all, management, mute, history, private-chat.',
       'chat.set.done': 'Changed **{name}**:',
@@ -74,6 +75,7 @@ export default defineCommand({
       'chat.set.summary': '修改群设置。',
       'chat.set.usage':
         '/群设置 <群> [searchable=on|off] [validation=on|off] [mention-all=everyone|owner] [management=everyone|owner] [mute=on|off] [history=on|off] [private-chat=on|off]',
+      'chat.set.example': '/群设置 here searchable=on private-chat=off',
       'chat.set.nothing':
         '请说明要改什么，例如 /群设置 {chat} searchable=on。可用的键：searchable、validation、mention-all、management、mute、history、private-chat。',
       'chat.set.done': '**{name}** 已修改：',

@@ -15,8 +15,13 @@ const norm = (s: string): string =>
 
 /** `/chat create <name> …  (/建群)`: the usage line, with aliases after it. */
 function usageLine(spec: CommandSpec<unknown>, t: Translate): string {
-  const aliases = (spec.aliases ?? []).map((a) => `/${a}`).join(' ');
-  return aliases === '' ? t(spec.usage) : `${t(spec.usage)} · ${aliases}`;
+  const usage = t(spec.usage);
+  // A Chinese usage line already starts with its alias: don't list it twice.
+  const aliases = (spec.aliases ?? [])
+    .map((a) => `/${a}`)
+    .filter((a) => !usage.startsWith(`${a} `) && usage !== a)
+    .join(' ');
+  return aliases === '' ? usage : `${usage} · ${aliases}`;
 }
 
 function listing(specs: readonly CommandSpec<unknown>[], t: Translate, group?: string): string {
