@@ -1,23 +1,18 @@
 /**
- * Shared set-up for `npm run bench` and `npm run soak`: the emulator and the real bot wired
- * through the real Stream path (as test/helpers/harness.ts does), precise time stamps on both
- * sides of the wire, message drivers, statistics, memory sampling and the result table.
+ * Shared set-up for `npm run bench` and `npm run soak`, on the emulator's side: the emulator in
+ * this thread, the real bot (bench/bot.ts) in a worker thread or a child process wired to it
+ * through the real Stream path (as test/helpers/harness.ts does), precise time stamps on the
+ * emulator's side of the wire, message drivers, statistics, memory sampling and the result table.
  *
- * Stamps use `performance.now()` everywhere (the emulator's own `at` fields are `Date.now()`,
- * whole milliseconds): we hook the `push` of the emulator's recording arrays, so the stamp is
- * taken at the moment the emulator records a delivery, an ack, a request or a reply.
+ * Stamps are absolute, `now()` of bench/protocol.ts (`performance.timeOrigin +
+ * performance.now()`), on both sides, so that they compare with the bot's. The emulator's own
+ * `at` fields are `Date.now()`, whole milliseconds: we hook the `push` of the emulator's recording
+ * arrays, so the stamp is taken at the moment the emulator records a delivery (right after the
+ * frame was written to the socket), an ack, a request or a reply.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import v8 from 'node:v8';
-import vm from 'node:vm';
-import { type App, type AppOptions, createApp } from '../src/app.ts';
-import { loadConfig } from '../src/config.ts';
 import { Emulator, type EmulatorOptions, type RobotPayload, type SeedUser } from '../src/emulator/index.ts';
-import { createLogger } from '../src/log.ts';
-import type { RobotFrame } from '../src/stream/index.ts';
+import { type BotStart, now } from './protocol.ts';
+import { RemoteBot } from './remote.ts';
 
 // ---------------------------------------------------------------- org
 
@@ -38,94 +33,30 @@ export async function startEmulator(o: EmulatorOptions = {}): Promise<Emulator> 
 
 // ---------------------------------------------------------------- the bot
 
-export interface BotHandle {
-  app: App;
-  /** Bot side: RobotFrame.receivedAt and ackedAt (performance.now()) per headers.messageId. */
-  ackInBot: Map<string, { receivedAt: number; ackedAt: number; handledMs: number }>;
-  /** Bot side: when robot.sendBySession resolved, per session key. */
-  replySentAt: Map<string, number>;
-  stop(): Promise<void>;
-}
-
-/** A Writable that drops everything: logs are produced (their cost counts) but not kept. */
-function discard(): Writable {
-  return new Writable({
-    write(_chunk, _enc, cb) {
-      cb();
-    },
-  });
+/** The env the bot under test is built from: the emulator's, the bench org's roles, logging. */
+export function botEnv(emu: Emulator, logLevel = 'info'): Record<string, string> {
+  return { ...emu.env(), BOT_ADMINS: 'admin1', BOT_LEADS: LEADS.join(','), LOG_LEVEL: logLevel };
 }
 
 /**
- * Starts the real bot (SQLite store in a temp dir, production timings unless `app` overrides
- * them, pino at `info` into a discarding sink) against `emu`, and instruments it.
+ * Starts the bot under test (bench/bot.ts) against `emu`, away from the emulator's thread: in a
+ * worker thread (`where: 'worker'`, the timed items) or a child process (`'process'`, memory),
+ * and waits until its Stream connection is up.
  */
 export async function startBot(
   emu: Emulator,
-  o: {
-    app?: Partial<Omit<AppOptions, 'config' | 'logger'>>;
-    logLevel?: string;
-    /** false for long runs: the stamp maps would grow with every message */
-    stamp?: boolean;
-  } = {},
-): Promise<BotHandle> {
-  const stampAcks = o.stamp ?? true;
-  const dataDir = mkdtempSync(join(tmpdir(), 'dgb-bench-'));
-  const config = loadConfig(
-    {
-      ...emu.env(),
-      BOT_ADMINS: 'admin1',
-      BOT_LEADS: LEADS.join(','),
-      BOT_DATA_DIR: dataDir,
-      LOG_LEVEL: o.logLevel ?? 'info',
-    },
-    undefined,
-  );
-  const logger = createLogger({ level: o.logLevel ?? 'info', destination: discard() });
-  const app = createApp({ config, logger, ...o.app });
-
-  // createApp wires `onRobotFrame: (f) => pipeline.handleFrame(f)`, looked up at call time, so an
-  // instance property shadowing the method sees every frame right after its ack left.
-  const ackInBot: BotHandle['ackInBot'] = new Map();
-  const pipeline = app.pipeline;
-  const handleFrame = pipeline.handleFrame.bind(pipeline);
-  pipeline.handleFrame = (f: RobotFrame) => {
-    if (!stampAcks) {
-      handleFrame(f);
-      return;
-    }
-    // handledMs: the pipeline work done inside the socket's message event; the next frame of
-    // the same chunk is not read (nor acked) before it ends.
-    const t = performance.now();
-    handleFrame(f);
-    ackInBot.set(f.messageId, {
-      receivedAt: f.receivedAt,
-      ackedAt: f.ackedAt,
-      handledMs: performance.now() - t,
-    });
-  };
-  // The Replier holds this same RobotClient object: wrapping its method on the instance stamps
-  // the moment a webhook reply was answered, as the bot sees it.
-  const replySentAt = new Map<string, number>();
-  const robot = app.dingtalk.robot;
-  const send = robot.sendBySession.bind(robot);
-  robot.sendBySession = async (url, body, opts) => {
-    await send(url, body, opts);
-    const key = stampAcks ? sessionKey(url) : undefined;
-    if (key) replySentAt.set(key, performance.now());
-  };
-
-  await app.start();
-  await emu.waitForConnection(10_000);
-  return {
-    app,
-    ackInBot,
-    replySentAt,
-    async stop() {
-      await app.stop({ drainMs: 2_000 }).catch(() => {});
-      rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
+  o: Omit<BotStart, 'env'> & { where: 'worker' | 'process' },
+): Promise<RemoteBot> {
+  const { where, ...start } = o;
+  const spec: BotStart = { ...start, env: botEnv(emu, o.logLevel) };
+  const bot = where === 'worker' ? await RemoteBot.inWorker(spec) : await RemoteBot.inProcess(spec);
+  try {
+    await emu.waitForConnection(10_000);
+  } catch (err) {
+    await bot.stop();
+    throw err;
+  }
+  return bot;
 }
 
 export function sessionKey(webhook: string): string | undefined {
@@ -165,11 +96,11 @@ export class Recorder {
 
   constructor(readonly emu: Emulator) {
     hookPush(emu.deliveries, (d) => {
-      if (this.stamping) this.deliveredAt.set(d.messageId, performance.now());
+      if (this.stamping) this.deliveredAt.set(d.messageId, now());
       return this.keep;
     });
     hookPush(emu.acks, (a) => {
-      if (this.stamping) this.ackedAt.set(a.messageId, performance.now());
+      if (this.stamping) this.ackedAt.set(a.messageId, now());
       return this.keep;
     });
     hookPush(emu.requests, () => this.keep);
@@ -180,7 +111,7 @@ export class Recorder {
           return this.keep;
         }
         const list = this.replies.get(r.msgId) ?? [];
-        list.push({ at: performance.now(), text: r.text });
+        list.push({ at: now(), text: r.text });
         this.replies.set(r.msgId, list);
         this.settle(r.msgId);
       }
@@ -249,7 +180,7 @@ export interface Sent {
 /** Builds and pushes one 1:1 message. */
 export function send(emu: Emulator, from: string, text: string): Sent {
   const payload = emu.buildMessage(from, text);
-  const sentAt = performance.now();
+  const sentAt = now();
   const { msgId, messageId } = emu.deliver(payload);
   return { msgId, messageId, session: sessionKey(payload.sessionWebhook), sentAt, payload };
 }
@@ -272,47 +203,6 @@ export function median(values: readonly number[]): number {
   const s = [...v].sort((a, b) => a - b);
   const mid = Math.floor(s.length / 2);
   return s.length % 2 === 1 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
-}
-
-// ---------------------------------------------------------------- memory
-
-let gcFn: (() => void) | undefined;
-
-/**
- * `global.gc` when node runs with --expose-gc; otherwise the flag is switched on at run time
- * (`v8.setFlagsFromString`) and `gc` taken from a fresh context. Undefined if neither works.
- */
-export function getGc(): (() => void) | undefined {
-  if (gcFn) return gcFn;
-  const g = (globalThis as { gc?: () => void }).gc;
-  if (typeof g === 'function') {
-    gcFn = g;
-    return gcFn;
-  }
-  try {
-    v8.setFlagsFromString('--expose-gc');
-    const fn = vm.runInNewContext('gc') as unknown;
-    if (typeof fn === 'function') gcFn = fn as () => void;
-  } catch {
-    gcFn = undefined;
-  }
-  return gcFn;
-}
-
-/** heapUsed after two full collections (or without, when gc is unavailable), in bytes. */
-export async function settledHeap(): Promise<number> {
-  const gc = getGc();
-  if (gc) {
-    gc();
-    await sleep(20);
-    gc();
-  }
-  return process.memoryUsage().heapUsed;
-}
-
-/** Peak resident set of the process so far, in bytes (getrusage maxrss). */
-export function peakRss(): number {
-  return process.resourceUsage().maxRSS * 1024;
 }
 
 export const MB = 1024 * 1024;
@@ -346,10 +236,14 @@ export interface HeapSample {
 }
 
 export interface LoadResult {
+  /** the bot's process (bench/bot.ts in a child process), not the emulator's */
   samples: HeapSample[];
-  /** resident set when the load began (bot and emulator started, tsx loaded) */
+  /** the bot's resident set when the load began (bot started and warmed up, tsx loaded) */
   rssBefore: number;
+  /** the bot's peak resident set over the whole run (getrusage maxrss in its process) */
   peakRss: number;
+  /** whether the bot's heap samples were settled by gc */
+  gc: boolean;
   /** messages that never got a reply */
   lost: number;
   /** messages that got more than one reply */
@@ -359,10 +253,16 @@ export interface LoadResult {
 
 /**
  * Pushes `messages` 1:1 messages through the Stream path in batches, waiting for every reply of
- * a batch before the next, and samples the settled heap every `sampleEvery` messages after
- * `warmup`. The emulator keeps no recordings meanwhile.
+ * a batch before the next, and samples the bot's settled heap (asked of `bot`, which runs in a
+ * process of its own) every `sampleEvery` messages after `warmup`. The emulator keeps no
+ * recordings meanwhile (they would grow this process, not the bot's, but need not).
  */
-export async function sustainedLoad(emu: Emulator, rec: Recorder, o: LoadOptions): Promise<LoadResult> {
+export async function sustainedLoad(
+  emu: Emulator,
+  rec: Recorder,
+  bot: RemoteBot,
+  o: LoadOptions,
+): Promise<LoadResult> {
   const pick = o.message ?? ((n: number) => ({ from: USERS[n % USERS.length] as string, text: '/whoami' }));
   rec.keep = false;
   rec.stamping = false;
@@ -372,7 +272,8 @@ export async function sustainedLoad(emu: Emulator, rec: Recorder, o: LoadOptions
   let duplicated = 0;
   let sent = 0;
   let nextSample = o.warmup;
-  const rssBefore = process.memoryUsage().rss;
+  const rssBefore = (await bot.call('memory', { settle: false })).rss;
+  let gc = true;
   const started = performance.now();
   while (sent < o.messages) {
     o.beforeBatch?.(sent);
@@ -400,9 +301,15 @@ export async function sustainedLoad(emu: Emulator, rec: Recorder, o: LoadOptions
       if (b.session) emu.forgetSession(b.session);
     }
     if (sent >= nextSample) {
-      const heapUsed = await settledHeap();
-      const m = process.memoryUsage();
-      const s = { messages: sent, heapUsed, heapTotal: m.heapTotal, external: m.external, rss: m.rss };
+      const m = await bot.call('memory', { settle: true });
+      gc &&= m.gc;
+      const s = {
+        messages: sent,
+        heapUsed: m.heapUsed,
+        heapTotal: m.heapTotal,
+        external: m.external,
+        rss: m.rss,
+      };
       samples.push(s);
       o.onSample?.(s);
       nextSample += o.sampleEvery;
@@ -418,7 +325,8 @@ export async function sustainedLoad(emu: Emulator, rec: Recorder, o: LoadOptions
   return {
     samples,
     rssBefore,
-    peakRss: peakRss(),
+    peakRss: (await bot.call('memory', { settle: false })).peakRss,
+    gc,
     lost,
     duplicated,
     elapsedMs: performance.now() - started,
