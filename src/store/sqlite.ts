@@ -324,17 +324,23 @@ function dedupeStore(db: Database.Database, staleClaimMs: number): DedupeStore {
     'DELETE FROM processed_messages WHERE coalesce(finishedAt, claimedAt) < ?',
   );
 
-  const claim = db.transaction((key: string, now: number): ClaimResult => {
-    if (insert.run(key, now).changes === 1) return { state: 'claimed' };
-    const row = read.get(key);
-    if (row === undefined) throw new Error(`dedupe claim of ${key}: row vanished inside a transaction`);
-    if (row.state === 'done')
-      return { state: 'done', reply: row.reply ?? '', delivered: row.delivered === 1 };
-    return { state: 'running', claimedAt: row.claimedAt, stale: now - row.claimedAt >= staleClaimMs };
-  });
+  // One INSERT is atomic on its own: the first claim wins without an explicit transaction, which
+  // keeps the common path (a new message) to a single write. Only a lost race reads the row.
+  const claim = (key: string, now: number): ClaimResult => {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      if (insert.run(key, now).changes === 1) return { state: 'claimed' };
+      const row = read.get(key);
+      // Released or pruned between the two statements: claim again.
+      if (row === undefined) continue;
+      if (row.state === 'done')
+        return { state: 'done', reply: row.reply ?? '', delivered: row.delivered === 1 };
+      return { state: 'running', claimedAt: row.claimedAt, stale: now - row.claimedAt >= staleClaimMs };
+    }
+    throw new Error(`dedupe claim of ${key}: the row kept vanishing`);
+  };
 
   return {
-    claim: (key, now = Date.now()) => claim.immediate(key, now),
+    claim: (key, now = Date.now()) => claim(key, now),
     finish(key, reply, now = Date.now()) {
       finish.run({ key, reply, now });
     },
