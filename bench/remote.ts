@@ -3,22 +3,42 @@
  * - `RemoteBot.inWorker`: a worker_threads Worker (own event loop and V8 isolate, same process).
  *   Used for the timed items: the emulator's push loop, ack reading and HTTP serving no longer
  *   run on the bot's event loop.
- * - `RemoteBot.inProcess`: a child node process (`--expose-gc --import tsx bench/bot.ts`, IPC
- *   channel). Used for memory: its RSS is the bot's own.
+ * - `RemoteBot.inProcess`: a child node process running bench/bot.ts bundled the way
+ *   `npm run build` bundles the bot for production (esbuild, plain `node`, no tsx loader), with an
+ *   IPC channel. Used for memory: its RSS is the bot's own, as deployed.
  * Requests and answers are bench/protocol.ts.
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { build } from 'esbuild';
 import type { BotOps, BotStart, Op, Request, Response } from './protocol.ts';
 import { now } from './protocol.ts';
 
 const WORKER_ENTRY = new URL('./bot-worker.mjs', import.meta.url);
 const PROCESS_ENTRY = fileURLToPath(new URL('./bot.ts', import.meta.url));
-/** tsx's loader, resolved here so that the child does not depend on its working directory. */
-const TSX_LOADER = import.meta.resolve('tsx');
-/** The child's flags: settled heap samples need gc; tsx loads the TypeScript. */
-export const CHILD_EXEC_ARGV = ['--expose-gc', '--import', TSX_LOADER];
+/** Inside the repository, so that the bundle's bare imports resolve from node_modules. */
+const PROCESS_BUNDLE = fileURLToPath(new URL('./.build/bot.mjs', import.meta.url));
+/** The child's flags: settled heap samples need gc. */
+export const CHILD_EXEC_ARGV = ['--expose-gc', '--enable-source-maps'];
+
+let bundled: Promise<string> | undefined;
+
+/** Bundles bench/bot.ts with the options of `npm run build` (once per bench run). */
+function bundle(): Promise<string> {
+  bundled ??= build({
+    entryPoints: [PROCESS_ENTRY],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+    sourcemap: true,
+    outfile: PROCESS_BUNDLE,
+    logLevel: 'warning',
+  }).then(() => PROCESS_BUNDLE);
+  return bundled;
+}
 
 interface Pending {
   resolve(v: unknown): void;
@@ -55,7 +75,7 @@ export class RemoteBot {
 
   /** The bot in a child node process of its own. */
   static async inProcess(start: BotStart): Promise<RemoteBot> {
-    const child = spawn(process.execPath, [...CHILD_EXEC_ARGV, PROCESS_ENTRY], {
+    const child = spawn(process.execPath, [...CHILD_EXEC_ARGV, await bundle()], {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -138,7 +158,7 @@ export class RemoteBot {
 }
 
 export interface RuntimeFloor {
-  /** `node --expose-gc --import tsx bench/bot.ts` before it loads any bot code */
+  /** the bundled bot's process before it loads any bot code */
   tsx: { rss: number; peakRss: number };
   /** `node --expose-gc -e …`: no tsx either */
   node: { rss: number; peakRss: number };

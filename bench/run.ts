@@ -307,7 +307,7 @@ interface MemoryRun {
 }
 
 /**
- * Item 5: bench/soak.ts without faults, in a child node with the same loader (tsx) flags; it runs
+ * Item 5: bench/soak.ts without faults; it runs
  * a fresh emulator and starts the bot in a child process of its own, whose memory it reports.
  */
 async function memoryRun(messages: number): Promise<MemoryRun> {
@@ -565,13 +565,13 @@ async function main(): Promise<void> {
       ok: mem.peakRss < RSS_TARGET,
     },
     {
-      metric: '5 RSS before the load (tsx, code, idle bot)',
+      metric: '5 RSS before the load (idle bot, bundled)',
       value: mem.rssBefore / MB,
       unit: 'MB',
       target: '',
     },
     {
-      metric: '5 floor: idle node --import tsx (bare node)',
+      metric: '5 floor: idle bundle, no bot started (bare node)',
       value: `${fmt0(mem.floor.tsx.rss / MB)} MB (${fmt0(mem.floor.node.rss / MB)} MB)`,
       target: '',
     },

@@ -11,9 +11,9 @@
  * - disconnect: SYSTEM `disconnect`, the socket closes 2 s later (make-before-break);
  * - storm: the next 30 webhook replies and chat/get calls are answered 90018 (rate limit).
  *
- * The emulator runs in this process; the bot runs in a child process of its own (bench/bot.ts,
- * `node --expose-gc --import tsx`), so that the heap samples and the RSS are the bot's alone, as in
- * production. Before the load, an idle child started the same way (and a bare node) give the
+ * The emulator runs in this process; the bot runs in a child process of its own (bench/bot.ts
+ * bundled like `npm run build`, plain `node --expose-gc`), so that the heap samples and the RSS
+ * are the bot's alone, as in production. Before the load, an idle child started the same way (and a bare node) give the
  * runtime's floor.
  *
  * Exit 0 when the heap held within the bound and every message got its reply; 1 when the heap
@@ -66,7 +66,7 @@ async function main(): Promise<number> {
   );
   const floor = await runtimeFloor();
   say(
-    `  runtime floor: idle node --import tsx ${(floor.tsx.rss / MB).toFixed(0)} MB RSS (peak ${(floor.tsx.peakRss / MB).toFixed(0)} MB), ` +
+    `  runtime floor: the bundle with no bot started ${(floor.tsx.rss / MB).toFixed(0)} MB RSS (peak ${(floor.tsx.peakRss / MB).toFixed(0)} MB), ` +
       `bare node ${(floor.node.rss / MB).toFixed(0)} MB (peak ${(floor.node.peakRss / MB).toFixed(0)} MB)`,
   );
   const emu = await startEmulator({
