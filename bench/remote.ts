@@ -19,8 +19,8 @@ const WORKER_ENTRY = new URL('./bot-worker.mjs', import.meta.url);
 const PROCESS_ENTRY = fileURLToPath(new URL('./bot.ts', import.meta.url));
 /** Inside the repository, so that the bundle's bare imports resolve from node_modules. */
 const PROCESS_BUNDLE = fileURLToPath(new URL('./.build/bot.mjs', import.meta.url));
-/** The child's flags: settled heap samples need gc. */
-export const CHILD_EXEC_ARGV = ['--expose-gc', '--enable-source-maps'];
+/** The child's flags: settled heap samples need gc; the rest are `npm run start:prod`'s. */
+export const CHILD_EXEC_ARGV = ['--expose-gc', '--enable-source-maps', '--max-semi-space-size=4'];
 
 let bundled: Promise<string> | undefined;
 
