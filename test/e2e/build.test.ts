@@ -18,7 +18,7 @@ describe('npm run build', () => {
 
   it('bundles the bot, and node runs the bundle without a TypeScript loader', async () => {
     await run('npm', ['run', 'build', '--silent']);
-    const env = { ...process.env, BOT_DATA_DIR: dataDir, NODE_OPTIONS: '' };
+    const env: NodeJS.ProcessEnv = { ...process.env, BOT_DATA_DIR: dataDir, NODE_OPTIONS: '' };
     for (const k of Object.keys(env)) if (k.startsWith('DINGTALK_')) delete env[k];
     const child = spawn(process.execPath, ['dist/main.js'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
     let out = '';
