@@ -35,7 +35,9 @@ describe('secrets in logs and replies', () => {
         .filter((t, i, a) => a.indexOf(t) === i).length,
     ).toBe(2);
     expect(secrets.length).toBeGreaterThanOrEqual(5);
-    expect(h.logs.length).toBeGreaterThan(20);
+    // The client's debug lines of its DingTalk calls were written, so the scan had them to read.
+    expect(h.logs.some((l) => l.includes('chat.get'))).toBe(true);
+    expect(h.logs.some((l) => l.includes('robot.sendBySession'))).toBe(true);
     expect(h.leaks()).toEqual([]);
   });
 
