@@ -8,7 +8,7 @@
 import { z } from 'zod';
 import type { HttpClient } from './http.ts';
 
-/** A sessionWebhook body (§4.1): text, markdown, actionCard, link… */
+/** A sessionWebhook body (§4.1): text, markdown, actionCard, link, feedCard, empty. */
 export type SessionMessage =
   | { msgtype: 'text'; text: { content: string }; at?: SessionAt }
   | { msgtype: 'markdown'; markdown: { title: string; text: string }; at?: SessionAt }
@@ -24,7 +24,10 @@ export type SessionMessage =
       };
       at?: SessionAt;
     }
-  | { msgtype: 'link'; link: { title: string; text: string; messageUrl: string; picUrl?: string } };
+  | { msgtype: 'link'; link: { title: string; text: string; messageUrl: string; picUrl?: string } }
+  | { msgtype: 'feedCard'; feedCard: { links: { title: string; messageURL: string; picURL?: string }[] } }
+  /** Acknowledges without showing anything in the chat. */
+  | { msgtype: 'empty' };
 
 export interface SessionAt {
   atUserIds?: string[];

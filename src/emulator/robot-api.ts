@@ -101,6 +101,18 @@ function webhookContent(body: Record<string, unknown>): Content | { errcode: num
       if (links.length === 0) return missing;
       return { msgtype: 'actionCard', title: part.title, text: part.text, link: links[0]!, links };
     }
+    case 'feedCard': {
+      // {"feedCard":{"links":[{"title","messageURL","picURL"}]}}, no @ (dingtalk-api.md §4.1)
+      const items = Array.isArray(part?.links) ? part.links : [];
+      const links: { title: string; url: string }[] = [];
+      for (const l of items) {
+        const item = asObject(l);
+        if (!item || !str(item.title) || !str(item.messageURL)) return missing;
+        links.push({ title: item.title, url: item.messageURL });
+      }
+      if (links.length === 0) return missing;
+      return { msgtype: 'feedCard', title: links[0]!.title, text: '', link: links[0]!, links };
+    }
     default:
       return { errcode: 400105, errmsg: '不支持的消息类型' };
   }
@@ -217,6 +229,8 @@ export function robotRoutes(deps: RobotDeps): Route[] {
         }
         const body = ctx.bodyKind === 'json' ? asObject(ctx.body) : undefined;
         if (!body) return legacyErr('webhook', 40035, '缺少参数 json');
+        // {"msgtype":"empty"} = don't reply: accepted, nothing shows in the chat (dingtalk-api.md §4.1)
+        if (body.msgtype === 'empty') return legacyOk('webhook');
         const content = webhookContent(body);
         if ('errcode' in content) return legacyErr('webhook', content.errcode, content.errmsg);
         const at = asObject(body.at);

@@ -78,6 +78,35 @@ describe('sessionWebhook', () => {
     expect(emu.replies).toHaveLength(0);
   });
 
+  it('accepts feedCard and msgtype empty (dingtalk-api.md §4.1); empty shows nothing', async () => {
+    const path = webhookPath(emu.buildMessage('alice', 'hi').sessionWebhook);
+    const feed = await http(emu, 'POST', path, {
+      body: {
+        msgtype: 'feedCard',
+        feedCard: {
+          links: [
+            { title: 'One', messageURL: 'https://one', picURL: 'https://one/p.png' },
+            { title: 'Two', messageURL: 'https://two' },
+          ],
+        },
+      },
+    });
+    expect(feed.json).toMatchObject({ errcode: 0, errmsg: 'ok' });
+    const empty = await http(emu, 'POST', path, { body: { msgtype: 'empty' } });
+    expect(empty.json).toMatchObject({ errcode: 0, errmsg: 'ok' });
+    expect(emu.replies).toHaveLength(1);
+    expect(emu.replies[0]).toMatchObject({
+      msgtype: 'feedCard',
+      title: 'One',
+      links: [
+        { title: 'One', url: 'https://one' },
+        { title: 'Two', url: 'https://two' },
+      ],
+    });
+    const bad = await http(emu, 'POST', path, { body: { msgtype: 'feedCard', feedCard: { links: [] } } });
+    expect(bad.json.errcode).toBe(40035);
+  });
+
   it('unknown or expired session → 300001', async () => {
     const unknown = await http(emu, 'POST', `/robot/sendBySession?session=${'0'.repeat(32)}`, {
       body: { msgtype: 'text', text: { content: 'x' } },
