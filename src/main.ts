@@ -79,7 +79,7 @@ async function runLive(config: Config, logger: Logger): Promise<number> {
   let stoppingSince = 0;
   // Graceful shutdown: stop taking messages, let running commands finish (bounded), close the
   // store and sockets, flush the log, exit 0. A second signal or the deadline forces exit 1.
-  const stop = async (signal: string) => {
+  const stop = async (signal: string, exitCode = 0) => {
     if (stopping) {
       // Wrappers deliver the same signal twice: a terminal or init signals the whole process
       // group and tsx relays it again when our acknowledgement is slow. Only a later one (a
@@ -97,7 +97,7 @@ async function runLive(config: Config, logger: Logger): Promise<number> {
       flushLogs();
       process.exit(1);
     }, SHUTDOWN_DEADLINE_MS).unref();
-    let code = 0;
+    let code = exitCode;
     try {
       await app.stop({ drainMs: DRAIN_MS });
       logger.info('stopped');
@@ -125,6 +125,15 @@ async function runLive(config: Config, logger: Logger): Promise<number> {
   if (!stopping) {
     logger.info({ apiBase: config.apiBase, mode: 'live' }, 'bot is ready: connected to DingTalk Stream');
   }
+  // Later refusals (a rotated secret): the supervisor has given up, so nothing would keep the
+  // process alive or answer again; say why and exit 1, as at start-up.
+  app.supervisor.on('fatal', (err: Error) => {
+    logger.fatal(
+      { err: err.message },
+      'DingTalk refused the credentials; check DINGTALK_CLIENT_ID and DINGTALK_CLIENT_SECRET',
+    );
+    void stop('fatal', 1);
+  });
   // Runs until a signal: the stream supervisor keeps the process alive, `stop` exits it.
   return new Promise<number>(() => {});
 }

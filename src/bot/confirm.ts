@@ -16,6 +16,8 @@ export const DEFAULT_CONFIRM_TTL_MS = 120_000;
 
 // 31^6 ≈ 887 million codes, so a clash is rare; a few retries make it practically impossible.
 const MAX_CODE_ATTEMPTS = 20;
+/** A `now` for `store.get` that every row's expiry is after: finds expired rows too. */
+const ANY_EXPIRY = 0;
 const CODE_RE = new RegExp(`^[${CODE_ALPHABET}]{${CODE_LENGTH}}$`);
 
 export interface ConfirmationsOptions {
@@ -90,7 +92,8 @@ export class Confirmations {
   confirm(code: string, userId: string): ConfirmResult {
     const key = normalizeCode(code);
     if (!CODE_RE.test(key)) return { ok: false, reason: 'unknown' };
-    const found = this.#store.get(key);
+    // `get` hides expired rows by default; an expired one must answer "expired" (see create).
+    const found = this.#store.get(key, ANY_EXPIRY);
     if (found === undefined) return { ok: false, reason: 'unknown' };
     if (found.userId !== userId) return { ok: false, reason: 'wrong-user' };
     if (found.expiresAt <= this.#now()) {
@@ -98,7 +101,7 @@ export class Confirmations {
       return { ok: false, reason: 'expired' };
     }
     // Another /confirm (a redelivered message, a second instance) may have won the race.
-    const taken = this.#store.take(key);
+    const taken = this.#store.take(key, this.#now());
     if (taken === undefined) return { ok: false, reason: 'unknown' };
     return { ok: true, pending: taken, payload: JSON.parse(taken.payload) as unknown };
   }
@@ -119,7 +122,8 @@ export class Confirmations {
   #freshCode(): string {
     for (let i = 0; i < MAX_CODE_ATTEMPTS; i++) {
       const code = normalizeCode(this.#random());
-      if (CODE_RE.test(code) && this.#store.get(code) === undefined) return code;
+      // Expired rows still hold their code until pruned: a clash with one would fail the INSERT.
+      if (CODE_RE.test(code) && this.#store.get(code, ANY_EXPIRY) === undefined) return code;
     }
     throw new Error(`could not find a free confirmation code in ${MAX_CODE_ATTEMPTS} attempts`);
   }

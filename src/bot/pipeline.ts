@@ -149,12 +149,27 @@ export class Pipeline {
     const running = this.inFlight.get(key);
     if (running) {
       // The same message again while its first delivery is still being processed: wait for it,
-      // then make sure its reply went out (stream-protocol.md §6.1).
+      // then make sure its reply went out (stream-protocol.md §6.1). Copies queue behind each
+      // other, so that two of them cannot both resend a reply that was not delivered.
       this.stats.duplicates++;
-      void running.then(() => this.schedule(key, () => this.redelivered(key, msg)));
+      this.track(
+        key,
+        running.then(() => this.schedule(() => this.redelivered(key, msg))),
+      );
       return;
     }
-    this.schedule(key, () => this.process(key, msg));
+    this.track(
+      key,
+      this.schedule(() => this.process(key, msg)),
+    );
+  }
+
+  /** Makes `work` the latest job of `key`: the one a later copy of the message waits for. */
+  private track(key: string, work: Promise<void>): void {
+    this.inFlight.set(key, work);
+    void work.then(() => {
+      if (this.inFlight.get(key) === work) this.inFlight.delete(key);
+    });
   }
 
   /** Resolves when nothing is queued or running. */
@@ -178,7 +193,8 @@ export class Pipeline {
     return `${msg.robotCode || this.o.robotCode}:${msg.msgId}`;
   }
 
-  private schedule(key: string, job: () => Promise<void>): void {
+  /** Runs `job` within the concurrency limit; the promise resolves (never rejects) when it is over. */
+  private schedule(job: () => Promise<void>): Promise<void> {
     let release!: () => void;
     const done = new Promise<void>((r) => {
       release = r;
@@ -192,14 +208,13 @@ export class Pipeline {
         this.log.error({ err }, 'message processing failed');
       } finally {
         this.active--;
-        if (this.inFlight.get(key) === done) this.inFlight.delete(key);
         release();
         this.queue.shift()?.();
       }
     };
-    if (!this.inFlight.has(key)) this.inFlight.set(key, done);
     if (this.active < this.concurrency) void run();
     else this.queue.push(() => void run());
+    return done;
   }
 
   /** A redelivered message: never run again; resend the stored reply only if it was not delivered. */
