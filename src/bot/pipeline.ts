@@ -423,6 +423,21 @@ export class Pipeline {
       if (intentId !== undefined) this.o.store.intents.finish(intentId, 'ok');
       return { reply, audit: { ...auditBase, outcome: confirmed ? 'confirmed' : 'allowed' } };
     } catch (err) {
+      if (err instanceof CommandTimeoutError) {
+        // The handler is abandoned, not stopped: a DingTalk write it started may still land.
+        // The user is told the outcome is unknown now, so a restart need not report it again.
+        if (intentId !== undefined) this.o.store.intents.finish(intentId, 'timeout: outcome unknown');
+        log.warn({ timeoutMs: this.commandTimeoutMs }, 'command timed out');
+        return {
+          reply: {
+            text: t('pipeline.timeout', {
+              seconds: Number((this.commandTimeoutMs / 1000).toFixed(1)),
+              check: chat ? `/chat info ${chat.chatId}` : '/chat list',
+            }),
+          },
+          audit: { ...auditBase, outcome: 'failed', reason: 'timed out; outcome unknown' },
+        };
+      }
       if (intentId !== undefined)
         this.o.store.intents.finish(intentId, `error: ${errorCode(err) ?? 'unknown'}`);
       const f = this.failure(err, t, log, spec.name);
@@ -507,7 +522,7 @@ export class Pipeline {
   private async withTimeout<T>(p: Promise<T>): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error('command timed out')), this.commandTimeoutMs);
+      timer = setTimeout(() => reject(new CommandTimeoutError()), this.commandTimeoutMs);
       timer.unref();
     });
     try {
@@ -559,6 +574,14 @@ export class Pipeline {
       reply: { text: t('pipeline.internal-error', { incident }) },
       audit: { command, outcome: 'failed', reason: `internal error ${incident}` },
     };
+  }
+}
+
+/** A handler ran past commandTimeoutMs. */
+class CommandTimeoutError extends Error {
+  constructor() {
+    super('command timed out');
+    this.name = 'CommandTimeoutError';
   }
 }
 

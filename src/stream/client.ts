@@ -67,7 +67,12 @@ export interface StreamClientOptions {
   onActivity: () => void;
 }
 
-const UA = 'dingtalk-group-bot/0.1 (dingtalk-stream 2.1.5)';
+/**
+ * The `ua` of connections/open. The protocol's format is `name-sdk-lang/version`
+ * (stream-protocol.md §1) and a malformed one may be refused (`ua invalid`, UNCONFIRMED), so it
+ * follows that form.
+ */
+const UA = 'dingtalk-group-bot-nodejs/0.1.0';
 let connectionCounter = 0;
 
 /** A DWClient for one socket. Create a new one for every (re)connection. */

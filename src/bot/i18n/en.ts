@@ -58,6 +58,8 @@ export const en = {
     'You ({userId}) do not own {chat} (owner: {owner}), so you cannot change it. Its owner lead or an admin can; /chat list shows yours.',
 
   // Failures
+  'pipeline.timeout':
+    'This took longer than {seconds} s, so I stopped waiting. DingTalk may still finish it: check with {check} before you send it again.',
   'pipeline.internal-error': 'Something went wrong on my side. Incident id: {incident}.',
   'pipeline.dingtalk-error':
     'DingTalk refused: {cause}\nWhat to do: {next}\nPermission involved: {permission}\nIds: {ids}',

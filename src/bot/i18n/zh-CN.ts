@@ -44,6 +44,8 @@ export const zhCN: Record<MessageKey, string> = {
   'auth.not-owner':
     '你（{userId}）不是 {chat} 的负责人（群主：{owner}），不能修改它。只有它的负责人或管理员可以；/我的群 列出你的群。',
 
+  'pipeline.timeout':
+    '已超过 {seconds} 秒，我不再等待。钉钉可能仍会完成此操作：请先用 {check} 查看结果，再决定是否重发。',
   'pipeline.internal-error': '我这边出错了。事件编号：{incident}。',
   'pipeline.dingtalk-error': '钉钉拒绝了请求：{cause}\n怎么办：{next}\n相关权限：{permission}\n编号：{ids}',
   'pipeline.uncertain':

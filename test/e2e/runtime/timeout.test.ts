@@ -1,0 +1,32 @@
+/** A command that outlives commandTimeoutMs: the user hears that the outcome is unknown, once. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Harness, startHarness } from '../../helpers/harness.ts';
+
+describe('a command that takes too long', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({ app: { pipeline: { commandTimeoutMs: 300 } } });
+  });
+  afterAll(async () => {
+    await h?.stop();
+  });
+
+  it('is answered with "outcome unknown, check with /chat info", and not reported again after a restart', async () => {
+    const chat = h.emu.org.addChat({ name: 'Slow', owner: 'lead1', members: ['lead1', 'alice'] });
+    h.emu.faults.latencyByEndpoint['im.group.update'] = 1_000;
+    const reply = await h.say('lead1', `/chat rename ${chat.chatId} Later`, { timeoutMs: 5_000 });
+    expect(reply).toContain('longer than 0.3 s');
+    expect(reply).toContain(`/chat info ${chat.chatId}`);
+    // The write DingTalk was already working on still lands: that is why the reply says "check".
+    await h.emu.waitFor(() => h.emu.org.chat(chat.chatId)?.name === 'Later', 5_000);
+    expect(h.app.store.intents.unfinished()).toEqual([]);
+    const audit = h.app.store.audit.latest(1)[0];
+    expect(audit?.outcome).toBe('failed');
+    expect(audit?.reason).toContain('timed out');
+    delete h.emu.faults.latencyByEndpoint['im.group.update'];
+    const before = h.emu.replies.length;
+    await h.restart();
+    await h.say('lead1', '/whoami');
+    expect(h.emu.replies.slice(before).filter((r) => r.text.includes('do not know whether'))).toEqual([]);
+  });
+});
