@@ -13,10 +13,14 @@ Usage:
                             otherwise the sandbox: an in-process DingTalk and a terminal chat
   npm start -- --reset      sandbox: forget the demo org's saved state first
   npm start -- --help       this text
+  npm run build && npm run start:prod
+                            production: the bundled bot under plain node (what the systemd
+                            unit in deploy/ runs); same modes and settings
 
 Settings (environment or .env): DINGTALK_CLIENT_ID, DINGTALK_CLIENT_SECRET, DINGTALK_API_BASE,
 DINGTALK_OAPI_BASE, DINGTALK_ROBOT_CODE, DINGTALK_GROUP_API (auto|legacy|v1), BOT_ADMINS,
-BOT_LEADS, BOT_POLICY_FILE, BOT_LOCALE (en|zh-CN), BOT_DATA_DIR, LOG_LEVEL. See README.md.
+BOT_LEADS, BOT_POLICY_FILE, BOT_LOCALE (en|zh-CN), BOT_DATA_DIR, LOG_LEVEL, NO_COLOR.
+See README.md.
 `;
 
 /** How many times in a row a refused client id/secret is retried before live mode gives up. */
