@@ -4,15 +4,20 @@
  * chat or a user: `chat…`, `cid…`, `here` and `#name` name a chat, anything else a user.
  */
 import { z } from 'zod';
-import { defineCommand, type HandlerContext, mdEscape, USER_ID, UserError } from '../src/bot/kit.ts';
+import {
+  CHAT_ID,
+  defineCommand,
+  type HandlerContext,
+  mdEscape,
+  OPEN_CONVERSATION_ID,
+  USER_ID,
+  UserError,
+} from '../src/bot/kit.ts';
 import type { AuditRecord } from '../src/store/types.ts';
 
 export const AUDIT_DEFAULT_COUNT = 10;
 export const AUDIT_MAX_COUNT = 50;
 
-// Same forms as the kit's `<chat>` binder (architecture.md §3).
-const CHAT_ID = /^chat(?=[A-Za-z]*[0-9])[0-9A-Za-z]{6,64}$/;
-const OPEN_CONVERSATION_ID = /^cid[A-Za-z0-9+/=_-]{8,128}$/;
 const QUOTES = /^["'“‘](.*)["'”’]$/s;
 
 const args = z.object({

@@ -5,10 +5,8 @@
  * means it from now on.
  */
 import { z } from 'zod';
-import { defineCommand, mdEscape, UserError } from '../src/bot/kit.ts';
+import { CHAT_ID, defineCommand, mdEscape, UserError } from '../src/bot/kit.ts';
 
-/** A server chatId: `chat` and letters/digits (dingtalk-api.md §0.4). */
-const CHAT_ID = /^chat[0-9A-Za-z]{6,64}$/;
 /** chat/get status of a dissolved chat. */
 const DISSOLVED = 2;
 

@@ -4,7 +4,14 @@
  * the asked value are reported and not sent.
  */
 import { z } from 'zod';
-import { defineCommand, mdEscape, type Translate, UserError, zChat } from '../src/bot/kit.ts';
+import {
+  defineCommand,
+  dingtalkErrorCode,
+  mdEscape,
+  type Translate,
+  UserError,
+  zChat,
+} from '../src/bot/kit.ts';
 import type { ChatSettings } from '../src/dingtalk/types.ts';
 
 type Key = keyof ChatSettings;
@@ -119,7 +126,8 @@ export default defineCommand({
       } catch (err) {
         // Nothing changed yet: the pipeline explains the error. Otherwise say what did change.
         if (changed.length === 0) throw err;
-        const code = errorCode(err);
+        const raw = dingtalkErrorCode(err);
+        const code = raw === undefined ? 'unknown error' : /^\d+$/.test(raw) ? `errcode ${raw}` : raw;
         return {
           text: `${t('chat.set.done', { name: mdEscape(name) })}\n${changed.join('\n')}\n\n${t(
             'chat.set.private-chat-failed',
@@ -142,11 +150,3 @@ export default defineCommand({
     return { text: lines.join('\n\n') };
   },
 });
-
-/** DingTalk's errcode or code, for a one-line mention; the full explanation is the pipeline's. */
-function errorCode(err: unknown): string {
-  const e = (typeof err === 'object' && err !== null ? err : {}) as { errcode?: unknown; code?: unknown };
-  if (typeof e.errcode === 'number') return `errcode ${e.errcode}`;
-  if (typeof e.code === 'string') return e.code;
-  return 'unknown error';
-}

@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import { DingTalkApiError } from '../dingtalk/errors.ts';
 import type { ChatSettings } from '../dingtalk/types.ts';
-import { USER_ID } from './bind.ts';
+import { CHAT_ID, OPEN_CONVERSATION_ID, USER_ID } from './bind.ts';
 import { mdEscape } from './render.ts';
 import type { ChatRef, CommandSpec, Translate } from './types.ts';
 
@@ -24,7 +24,16 @@ export type {
   Translate,
 } from './types.ts';
 export { UserError } from './types.ts';
-export { USER_ID };
+export { CHAT_ID, OPEN_CONVERSATION_ID, USER_ID };
+
+/** DingTalk's errcode (legacy) or code (new API) of a failure, for logs, audit and short notes. */
+export function dingtalkErrorCode(err: unknown): string | undefined {
+  if (typeof err !== 'object' || err === null) return undefined;
+  const e = err as { errcode?: unknown; code?: unknown };
+  if (typeof e.errcode === 'number') return String(e.errcode);
+  if (typeof e.code === 'string') return e.code;
+  return undefined;
+}
 
 /**
  * DingTalk refused a call over its user list and provably did nothing: legacy 40031 (invalid

@@ -15,6 +15,7 @@ import type { Authorizer } from './auth.ts';
 import { bindArgs } from './bind.ts';
 import type { Confirmations } from './confirm.ts';
 import { createTranslator, userErrorText } from './i18n.ts';
+import { dingtalkErrorCode } from './kit.ts';
 import { normalizeRobotPayload } from './normalize.ts';
 import { parseLine } from './parse.ts';
 import type { CommandRegistry } from './registry.ts';
@@ -439,7 +440,7 @@ export class Pipeline {
         };
       }
       if (intentId !== undefined)
-        this.o.store.intents.finish(intentId, `error: ${errorCode(err) ?? 'unknown'}`);
+        this.o.store.intents.finish(intentId, `error: ${dingtalkErrorCode(err) ?? 'unknown'}`);
       const f = this.failure(err, t, log, spec.name);
       return {
         reply: f.reply,
@@ -564,7 +565,7 @@ export class Pipeline {
           command,
           outcome: 'failed',
           reason: e.cause.slice(0, 200),
-          errcode: errorCode(err) ?? 'unknown',
+          errcode: dingtalkErrorCode(err) ?? 'unknown',
         },
       };
     }
@@ -585,17 +586,9 @@ class CommandTimeoutError extends Error {
   }
 }
 
-function errorCode(err: unknown): string | undefined {
-  if (typeof err !== 'object' || err === null) return undefined;
-  const e = err as { errcode?: unknown; code?: unknown };
-  if (typeof e.errcode === 'number') return String(e.errcode);
-  if (typeof e.code === 'string') return e.code;
-  return undefined;
-}
-
 function describe(err: unknown): object {
   if (err instanceof Error) {
-    return { name: err.name, message: err.message, code: errorCode(err) };
+    return { name: err.name, message: err.message, code: dingtalkErrorCode(err) };
   }
   return { message: String(err) };
 }
