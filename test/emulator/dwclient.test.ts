@@ -78,8 +78,12 @@ describe('dingtalk-stream DWClient against the emulator', () => {
 
   it('answers SYSTEM ping with the opaque echoed', async () => {
     await connectClient({}, () => undefined);
-    emu.sendPing();
+    const [opaque] = emu.sendPing();
     await emu.waitFor(() => emu.pings[0]?.answered);
+    expect(emu.pings[0]).toMatchObject({ opaque, answered: true });
+    // The ack for the ping carries the same messageId and echoes the opaque in its data.
+    const ack = emu.acks.find((a) => a.messageId === emu.pings[0]?.messageId);
+    expect(JSON.parse(String(ack?.data))).toEqual({ opaque });
   });
 
   it('disconnect frame, then the emulator closes the socket', async () => {

@@ -207,6 +207,10 @@ describe('SYSTEM frames', () => {
     await start({ pingIntervalMs: 20 });
     const c = await connect();
     await emu.waitFor(() => c.frames.filter((f) => f.headers.topic === 'ping').length >= 2);
+    const pings = c.frames.filter((f) => f.headers.topic === 'ping');
+    expect(pings[0]).toMatchObject({ type: 'SYSTEM' });
+    expect(JSON.parse(pings[0]!.data)).toHaveProperty('opaque');
+    expect(pings[0]!.headers.messageId).not.toBe(pings[1]!.headers.messageId);
   });
 
   it('disconnect: reason frame, no more deliveries, close after the delay', async () => {
