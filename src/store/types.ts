@@ -1,7 +1,8 @@
 /**
- * Persistence behind one interface (architecture.md §1). The default implementation is SQLite
- * (better-sqlite3 12) in BOT_DATA_DIR; every method is synchronous because better-sqlite3 is,
- * and atomic on its own.
+ * Persistence behind one asynchronous contract (architecture.md §1), two implementations:
+ * SQLite (better-sqlite3 12, the embedded default, one replica) and PostgreSQL (pg, when
+ * DATABASE_URL is set; shared by replicas). Every method is atomic on its own; "atomic" below
+ * means atomic across replicas too when the store is PostgreSQL.
  */
 
 /** A chat the bot knows: created by it, or linked with /chat link. */
@@ -18,16 +19,16 @@ export interface ChatRecord {
 }
 
 export interface RegistryStore {
-  upsert(rec: Omit<ChatRecord, 'createdAt' | 'updatedAt'> & { createdAt?: number }): ChatRecord;
-  get(chatId: string): ChatRecord | undefined;
-  byOpenConversationId(cid: string): ChatRecord | undefined;
+  upsert(rec: Omit<ChatRecord, 'createdAt' | 'updatedAt'> & { createdAt?: number }): Promise<ChatRecord>;
+  get(chatId: string): Promise<ChatRecord | undefined>;
+  byOpenConversationId(cid: string): Promise<ChatRecord | undefined>;
   /** Case-insensitive exact name match; may return several. */
-  byName(name: string): ChatRecord[];
+  byName(name: string): Promise<ChatRecord[]>;
   /** All records, newest first. */
-  list(): ChatRecord[];
-  listFor(userId: string): ChatRecord[];
-  setOpenConversationId(chatId: string, cid: string): void;
-  rename(chatId: string, name: string): void;
+  list(): Promise<ChatRecord[]>;
+  listFor(userId: string): Promise<ChatRecord[]>;
+  setOpenConversationId(chatId: string, cid: string): Promise<void>;
+  rename(chatId: string, name: string): Promise<void>;
 }
 
 /** The outcome of an atomic claim on a message key. */
@@ -36,21 +37,52 @@ export type ClaimResult =
   | {
       state: 'running';
       claimedAt: number;
+      /** the replica holding the claim, when it recorded one */
+      replicaId?: string | undefined;
       /** true when the claim is older than the store's stale threshold (likely left by a crash) */
       stale?: boolean;
     }
   | { state: 'done'; reply: string; delivered: boolean };
 
+/** Who holds a claim, and what a survivor needs to answer the message if the holder dies. */
+export interface ClaimOwner {
+  replicaId: string;
+  /** JSON of the normalized message (IncomingMessage), kept until the claim is finished */
+  message: string;
+}
+
+/** A running claim whose replica stopped beating (see {@link ReplicaStore}). */
+export interface OrphanedClaim {
+  key: string;
+  replicaId: string;
+  claimedAt: number;
+  /** JSON of the normalized message, as given to claim() */
+  message: string;
+}
+
 export interface DedupeStore {
-  /** Atomically claims `key`; a second claim sees 'running' or 'done'. */
-  claim(key: string, now?: number): ClaimResult;
-  /** Records the rendered reply (JSON) of a claimed key. */
-  finish(key: string, reply: string, now?: number): void;
-  markDelivered(key: string): void;
+  /**
+   * Atomically claims `key` (one statement); a second claim sees 'running' or 'done'. `owner`
+   * records the replica and the message so that a survivor can take the claim over.
+   */
+  claim(key: string, now?: number, owner?: ClaimOwner): Promise<ClaimResult>;
+  /** Records the rendered reply (JSON) of a claimed key; the stored message is dropped. */
+  finish(key: string, reply: string, now?: number): Promise<void>;
+  markDelivered(key: string): Promise<void>;
   /** Drops a claim whose processing failed before a reply was stored, so a redelivery may retry. */
-  release(key: string): void;
+  release(key: string): Promise<void>;
   /** Deletes entries older than `olderThanMs` (default 24 h). Returns how many. */
-  prune(now?: number, olderThanMs?: number): number;
+  prune(now?: number, olderThanMs?: number): Promise<number>;
+  /**
+   * Running claims held by a replica other than `self` whose heartbeat is older than
+   * `deadAfterMs` (or that has no heartbeat row), oldest first, at most `limit`.
+   */
+  orphaned(self: string, deadAfterMs: number, limit?: number): Promise<OrphanedClaim[]>;
+  /**
+   * Atomically moves a running claim from `from` to `to` (compare-and-set). Only one survivor
+   * gets true, so an orphan is answered once.
+   */
+  adopt(key: string, from: string, to: string): Promise<boolean>;
 }
 
 export interface PendingConfirmation {
@@ -66,15 +98,41 @@ export interface PendingConfirmation {
 }
 
 export interface ConfirmationStore {
-  create(p: PendingConfirmation): void;
+  create(p: PendingConfirmation): Promise<void>;
   /** Expired confirmations (expiresAt <= now, default Date.now()) are never returned. */
-  get(code: string, now?: number): PendingConfirmation | undefined;
+  get(code: string, now?: number): Promise<PendingConfirmation | undefined>;
   /** Atomically removes and returns it (so a confirm runs once); an expired one is removed, not returned. */
-  take(code: string, now?: number): PendingConfirmation | undefined;
+  take(code: string, now?: number): Promise<PendingConfirmation | undefined>;
   /** The caller's latest pending confirmation, for /cancel. */
-  latestFor(userId: string, now?: number): PendingConfirmation | undefined;
-  delete(code: string): void;
-  prune(now?: number): number;
+  latestFor(userId: string, now?: number): Promise<PendingConfirmation | undefined>;
+  delete(code: string): Promise<void>;
+  prune(now?: number): Promise<number>;
+}
+
+/**
+ * A command waiting for `/pick` because a name matched several people (one per user: a new
+ * one replaces the old).
+ */
+export interface PendingPick {
+  userId: string;
+  conversationId: string;
+  command: string;
+  /** JSON: the original message and the candidates of each ambiguous word */
+  payload: string;
+  createdAt: number;
+  expiresAt: number;
+}
+
+export interface PickStore {
+  /** Stores `p` as the user's pending pick, replacing any earlier one. */
+  put(p: PendingPick): Promise<void>;
+  /** Atomically removes and returns the user's pending pick (so a pick runs once); expired ones are removed, not returned. */
+  take(userId: string, now?: number): Promise<PendingPick | undefined>;
+  /** Reads without taking (expired ones are not returned). */
+  get(userId: string, now?: number): Promise<PendingPick | undefined>;
+  /** Drops the user's pending pick; true when there was one that had not expired. */
+  drop(userId: string, now?: number): Promise<boolean>;
+  prune(now?: number): Promise<number>;
 }
 
 export interface AuditRecord {
@@ -93,11 +151,16 @@ export interface AuditRecord {
   hash: string;
 }
 
+export type AuditVerdict = { ok: true; count: number } | { ok: false; seq: number; reason: string };
+
 export interface AuditStore {
-  append(rec: Omit<AuditRecord, 'seq' | 'prevHash' | 'hash'>): AuditRecord;
-  latest(n: number, filter?: { chatId?: string; userId?: string }): AuditRecord[];
+  /** Appends one record; appends are serialised (across replicas), so the chain never forks. */
+  append(rec: Omit<AuditRecord, 'seq' | 'prevHash' | 'hash'>): Promise<AuditRecord>;
+  latest(n: number, filter?: { chatId?: string; userId?: string }): Promise<AuditRecord[]>;
+  /** One record by seq (e.g. to show the record verify() reported). */
+  get(seq: number): Promise<AuditRecord | undefined>;
   /** Recomputes the hash chain; returns the first broken seq, or ok. */
-  verify(): { ok: true; count: number } | { ok: false; seq: number; reason: string };
+  verify(): Promise<AuditVerdict>;
 }
 
 /** Write intents: recorded before a DingTalk write, finished after (crash safety). */
@@ -112,24 +175,66 @@ export interface IntentRecord {
   startedAt: number;
   finishedAt: number | undefined;
   outcome: string | undefined;
+  /** the replica that began it ('' for intents written before replicas were recorded) */
+  replicaId: string;
 }
 
 export interface IntentStore {
-  begin(i: Omit<IntentRecord, 'id' | 'finishedAt' | 'outcome'>): number;
-  finish(id: number, outcome: string, now?: number): void;
-  /** Intents without an outcome (left by a crash). */
-  unfinished(): IntentRecord[];
+  begin(i: Omit<IntentRecord, 'id' | 'finishedAt' | 'outcome' | 'replicaId'> & { replicaId?: string }): Promise<number>;
+  finish(id: number, outcome: string, now?: number): Promise<void>;
+  /**
+   * Unreported intents without an outcome (left by a crash). With `replicas`, only those begun
+   * by one of these replicas.
+   */
+  unfinished(replicas?: readonly string[]): Promise<IntentRecord[]>;
+  /** The intents begun for one message key (a survivor checks these before running an orphan). */
+  forMessage(msgKey: string): Promise<IntentRecord[]>;
   /** Marks an unfinished intent as reported to the user. */
-  markReported(id: number): void;
+  markReported(id: number): Promise<void>;
+}
+
+/** Replica heartbeats and leases, timed by the database's clock. */
+export interface ReplicaStore {
+  /** Records that `replicaId` is alive now. */
+  beat(replicaId: string): Promise<void>;
+  /** Replicas whose last beat is older than `deadAfterMs` (they hold nothing any more). */
+  dead(deadAfterMs: number): Promise<string[]>;
+  /** Removes a replica's row (graceful stop). */
+  forget(replicaId: string): Promise<void>;
+  /**
+   * Takes or renews the lease `name` for `holder` when it is free, expired or already the
+   * holder's; true when `holder` holds it for the next `ttlMs`.
+   */
+  lease(name: string, holder: string, ttlMs: number): Promise<boolean>;
+  /** Gives a lease up if `holder` holds it. */
+  release(name: string, holder: string): Promise<void>;
+  /** The current holder of a lease that has not expired. */
+  leaseHolder(name: string): Promise<string | undefined>;
+}
+
+/**
+ * DingTalk's per-app, per-API rate budget shared by every replica: `reserve` takes the next free
+ * slot of `api` (slots `intervalMs` apart, on the database's clock) and says how long to wait for it.
+ */
+export interface RateBudget {
+  reserve(api: string, intervalMs: number): Promise<number>;
 }
 
 export interface Store {
+  /** 'sqlite' or 'postgres', for logs, health and metrics */
+  readonly kind: 'sqlite' | 'postgres';
   registry: RegistryStore;
   dedupe: DedupeStore;
   confirmations: ConfirmationStore;
+  picks: PickStore;
   audit: AuditStore;
   intents: IntentStore;
+  replicas: ReplicaStore;
   /** A small key-value table, e.g. the remembered endpoint family. */
-  kv: { get(key: string): string | undefined; set(key: string, value: string): void };
-  close(): void;
+  kv: { get(key: string): Promise<string | undefined>; set(key: string, value: string): Promise<void> };
+  /** The shared rate budget; undefined for SQLite (one replica: the in-process limiter is enough). */
+  rateBudget: RateBudget | undefined;
+  /** A cheap round trip, for /readyz. Rejects when the database cannot be reached. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
 }
