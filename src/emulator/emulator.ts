@@ -1,6 +1,7 @@
 /** The emulator facade: wires the HTTP server, the stream hub and the org, and drives them for tests. */
 
 import { chatRoutes } from './chat-api.ts';
+import { contactRoutes } from './contact-api.ts';
 import { Faults } from './faults.ts';
 import { type BadFrame, ROBOT_TOPIC, StreamHub } from './gateway.ts';
 import { dmConversationId, newDingtalkId } from './ids.ts';
@@ -71,6 +72,7 @@ export class Emulator {
     this.botName = opts.botName ?? 'DemoBot';
     this.botDingtalkId = newDingtalkId();
     this.org = new Org(this.corpId);
+    for (const d of opts.departments ?? []) this.org.addDepartment(d);
     for (const u of opts.users ?? []) this.org.addUser(u);
     this.tokens = new TokenStore(opts.tokenTtlSec ?? 7200);
     this.faults = new Faults(
@@ -79,6 +81,7 @@ export class Emulator {
         legacy: opts.legacyGroupPermission ?? true,
         v1: opts.v1GroupPermission ?? true,
         registeredFrames: opts.registeredFrames ?? false,
+        contact: opts.contactPermission ?? true,
       },
       { revokeToken: () => this.tokens.revoke(), expireSessions: () => this.sessions.expireAll() },
     );
@@ -100,6 +103,7 @@ export class Emulator {
       this.stream.route(),
       ...oauthRoutes({ clientId: this.clientId, clientSecret: this.clientSecret, tokens: this.tokens }),
       ...chatRoutes({ org: this.org, botJoinsCreatedChats: opts.botJoinsCreatedChats ?? false }),
+      ...contactRoutes({ org: this.org, switches: this.faults.contact }),
       ...robotRoutes({
         org: this.org,
         robotCode: this.robotCode,
@@ -367,7 +371,12 @@ export class Emulator {
         family: 'control',
         handle: () => ({
           status: 200,
-          body: { users: this.org.users(), chats: this.org.chats(), connections: this.connections() },
+          body: {
+            users: this.org.users(),
+            departments: this.org.departments(),
+            chats: this.org.chats(),
+            connections: this.connections(),
+          },
         }),
       },
     ];

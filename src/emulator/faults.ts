@@ -1,4 +1,5 @@
 /** Run-time fault switches (issue item 6). Every field may be changed while the emulator runs. */
+import { ContactSwitches } from './contact-api.ts';
 
 /**
  * What an injected answer looks like, per endpoint family:
@@ -44,12 +45,21 @@ export class Faults {
   stopPong = false;
   /** send SYSTEM CONNECTED + REGISTERED frames after each upgrade */
   registeredFrames: boolean;
+  /** contact-API permission points and UNCONFIRMED behaviours (see `ContactSwitches`) */
+  readonly contact: ContactSwitches;
   private injections: Injection[] = [];
 
   constructor(
-    init: { qpsLimit: number | null; legacy: boolean; v1: boolean; registeredFrames: boolean },
+    init: {
+      qpsLimit: number | null;
+      legacy: boolean;
+      v1: boolean;
+      registeredFrames: boolean;
+      contact?: boolean;
+    },
     private readonly hooks: FaultHooks,
   ) {
+    this.contact = new ContactSwitches(init.contact ?? true);
     this.qpsLimit = init.qpsLimit;
     this.legacyGroupPermission = init.legacy;
     this.v1GroupPermission = init.v1;

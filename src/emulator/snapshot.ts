@@ -1,19 +1,28 @@
 /**
- * Saving and restoring an {@link Org}: users, chats (with their chatIds and openConversationIds),
+ * Saving and restoring an {@link Org}: users (with their directory entries), departments, chats (with their chatIds and openConversationIds),
  * members, admins, nicknames, settings and join links. The sandbox keeps its demo org between
  * runs with these, so the bot's registry and the org keep agreeing on chat ids.
  */
-import type { Chat, Org, User } from './org.ts';
+import { type Chat, type Department, type Org, ROOT_DEPT_ID, type User } from './org.ts';
 
-/** A plain-JSON copy of an org. `version` changes when the shape does. */
+/**
+ * A plain-JSON copy of an org. `version` changes when the shape does; fields added since
+ * (the directory: `departments`, a user's `name`, `deptIds`, …) are optional, so older files
+ * still load.
+ */
 export interface OrgSnapshot {
   version: 1;
   corpId: string;
-  users: User[];
+  users: SnapshotUser[];
+  /** every department but the root; absent in files saved before the directory existed */
+  departments?: Department[];
   chats: Chat[];
   /** chatId -> the join link and what it was minted for (owner + name), see `Org.joinLink` */
   joinLinks: Record<string, { key: string; link: string }>;
 }
+
+/** A user as saved; the directory fields are missing in older files. */
+export type SnapshotUser = Omit<User, 'name' | 'deptIds'> & Partial<Pick<User, 'name' | 'deptIds'>>;
 
 /** A deep, JSON-safe copy of the org's state. */
 export function exportOrg(org: Org): OrgSnapshot {
@@ -21,6 +30,7 @@ export function exportOrg(org: Org): OrgSnapshot {
     version: 1 as const,
     corpId: org.corpId,
     users: org.users(),
+    departments: org.departments().filter((d) => d.deptId !== ROOT_DEPT_ID),
     chats: org.chats(),
     joinLinks: org.joinLinks(),
   });
@@ -33,8 +43,25 @@ export function exportOrg(org: Org): OrgSnapshot {
  */
 export function importOrg(org: Org, snapshot: OrgSnapshot): void {
   const data = structuredClone(snapshot);
+  // Parents first: a department may be saved before its parent.
+  const pending = [...(data.departments ?? [])];
+  while (pending.length > 0) {
+    const i = pending.findIndex((d) => d.parentId === null || org.department(d.parentId) !== undefined);
+    if (i < 0) throw new Error(`importOrg: department ${pending[0]?.deptId} has no parent in the snapshot`);
+    const [d] = pending.splice(i, 1) as [Department];
+    org.addDepartment({ deptId: d.deptId, name: d.name, parentId: d.parentId ?? ROOT_DEPT_ID });
+  }
   for (const u of data.users) {
-    const user = org.addUser({ userId: u.userId, nick: u.nick, isOrgAdmin: u.isOrgAdmin });
+    const user = org.addUser({
+      userId: u.userId,
+      nick: u.nick,
+      isOrgAdmin: u.isOrgAdmin,
+      ...(u.name !== undefined ? { name: u.name } : {}),
+      ...(u.englishName !== undefined ? { englishName: u.englishName } : {}),
+      ...(u.mobile !== undefined ? { mobile: u.mobile } : {}),
+      ...(u.title !== undefined ? { title: u.title } : {}),
+      ...(u.deptIds !== undefined ? { deptIds: u.deptIds } : {}),
+    });
     user.dingtalkId = u.dingtalkId;
   }
   for (const c of data.chats) org.restoreChat(c, data.joinLinks[c.chatId]);

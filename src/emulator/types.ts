@@ -4,6 +4,24 @@ export interface SeedUser {
   userId: string;
   nick: string;
   isOrgAdmin?: boolean;
+  /** contact-directory name (user/get `name`, what users/search matches); default `nick` */
+  name?: string;
+  /** English name, also matched by the fuzzy users/search (contact-api.md §1) */
+  englishName?: string;
+  /** mainland mobile as the directory stores it: 11 digits, no `+86` */
+  mobile?: string;
+  title?: string;
+  /** departments the user is a direct member of; default [1] (the root) */
+  deptIds?: number[];
+}
+
+/** A department of the contact directory (contact-api.md §5). */
+export interface SeedDepartment {
+  /** default: the next free id (10001, 10002, …) */
+  deptId?: number;
+  name: string;
+  /** default 1, the root department */
+  parentId?: number;
 }
 
 export interface EmulatorOptions {
@@ -33,8 +51,12 @@ export interface EmulatorOptions {
   v1GroupPermission?: boolean;
   /** sessionWebhookExpiredTime - createAt, default 5 400 000 */
   webhookTtlMs?: number;
+  /** seeded org departments (added before `users`) */
+  departments?: SeedDepartment[];
   /** seeded org users */
   users?: SeedUser[];
+  /** grant the five contact permission points (see `ContactSwitches`), default true */
+  contactPermission?: boolean;
   // ---- additions beyond the shared contract ----
   /** per app per API QPS limit (dingtalk-api.md §5), default 20; null = off */
   qpsLimit?: number | null;
