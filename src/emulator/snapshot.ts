@@ -37,19 +37,24 @@ export function exportOrg(org: Org): OrgSnapshot {
 }
 
 /**
- * Adds the snapshot's users and chats to `org`, keeping every id (userIds, the users'
+ * Adds the snapshot's departments, users and chats to `org`, keeping every id (userIds, the users'
  * dingtalkIds, chatIds, openConversationIds) and the join links. Entries with the same id are
  * replaced. The snapshot is copied, not shared.
  */
 export function importOrg(org: Org, snapshot: OrgSnapshot): void {
   const data = structuredClone(snapshot);
-  // Parents first: a department may be saved before its parent.
-  const pending = [...(data.departments ?? [])];
+  // Parents first: a department may be saved before its parent. One whose parent never comes
+  // (a hand-edited file) goes under the root rather than failing the whole import.
+  const pending = (data.departments ?? []).filter((d) => d.deptId !== ROOT_DEPT_ID);
   while (pending.length > 0) {
     const i = pending.findIndex((d) => d.parentId === null || org.department(d.parentId) !== undefined);
-    if (i < 0) throw new Error(`importOrg: department ${pending[0]?.deptId} has no parent in the snapshot`);
-    const [d] = pending.splice(i, 1) as [Department];
-    org.addDepartment({ deptId: d.deptId, name: d.name, parentId: d.parentId ?? ROOT_DEPT_ID });
+    const [d] = pending.splice(Math.max(i, 0), 1) as [Department];
+    const parentId = i >= 0 && d.parentId !== null ? d.parentId : ROOT_DEPT_ID;
+    try {
+      org.addDepartment({ deptId: d.deptId, name: d.name, parentId });
+    } catch {
+      org.addDepartment({ deptId: d.deptId, name: d.name, parentId: ROOT_DEPT_ID });
+    }
   }
   for (const u of data.users) {
     const user = org.addUser({
@@ -60,7 +65,8 @@ export function importOrg(org: Org, snapshot: OrgSnapshot): void {
       ...(u.englishName !== undefined ? { englishName: u.englishName } : {}),
       ...(u.mobile !== undefined ? { mobile: u.mobile } : {}),
       ...(u.title !== undefined ? { title: u.title } : {}),
-      ...(u.deptIds !== undefined ? { deptIds: u.deptIds } : {}),
+      // departments the snapshot does not have are dropped (the user then sits in the root)
+      ...(u.deptIds !== undefined ? { deptIds: u.deptIds.filter((id) => org.department(id)) } : {}),
     });
     user.dingtalkId = u.dingtalkId;
   }

@@ -40,8 +40,22 @@ const snapshotSchema = z.object({
   version: z.literal(1),
   corpId: z.string(),
   users: z.array(
-    z.object({ userId: z.string(), nick: z.string(), isOrgAdmin: z.boolean(), dingtalkId: z.string() }),
+    z.object({
+      userId: z.string(),
+      nick: z.string(),
+      isOrgAdmin: z.boolean(),
+      dingtalkId: z.string(),
+      // the contact directory; missing in files saved before it existed
+      name: z.string().optional(),
+      englishName: z.string().optional(),
+      mobile: z.string().optional(),
+      title: z.string().optional(),
+      deptIds: z.array(z.number().int()).optional(),
+    }),
   ),
+  departments: z
+    .array(z.object({ deptId: z.number().int(), name: z.string(), parentId: z.number().int().nullable() }))
+    .optional(),
   chats: z.array(
     z.object({
       chatId: z.string(),
