@@ -20,7 +20,13 @@ export type EndpointName =
   | 'im.group.update'
   | 'robot.sendBySession'
   | 'robot.batchSend'
-  | 'robot.groupSend';
+  | 'robot.groupSend'
+  | 'contact.users.search'
+  | 'contact.departments.search'
+  | 'user.get'
+  | 'user.getbymobile'
+  | 'user.listsimple'
+  | 'department.get';
 
 /** Base of every DingTalk failure. */
 export abstract class DingTalkError extends Error {
@@ -170,8 +176,9 @@ export class DingTalkPartialCreateError extends DingTalkError {
 export function isPermissionDenied(err: unknown): err is DingTalkApiError {
   if (!(err instanceof DingTalkApiError)) return false;
   if (err.code === 'Forbidden.AccessDenied.AccessTokenPermissionDenied') return true;
-  // 60011: no permission for the API; 43007: "需要授权" (token lacks the grant)
-  return err.errcode === 60011 || err.errcode === 43007;
+  // 60011: no permission for the API (topapi wraps it as 88 + sub_code "60011", contact-api.md
+  // §8); 43007: "需要授权" (token lacks the grant)
+  return err.errcode === 60011 || err.errcode === 43007 || (err.errcode === 88 && err.subCode === '60011');
 }
 
 /** True when a sessionWebhook has expired (errcode 300001, dingtalk-api.md §4.1). */

@@ -40,7 +40,28 @@ export const ENDPOINT_PERMISSION: Partial<Record<EndpointName, string>> = {
   'qrcode.get': 'qyapi_chat_base_read',
   'robot.batchSend': 'qyapi_robot_sendmsg',
   'robot.groupSend': 'qyapi_robot_sendmsg',
+  // contact-api.md §1-§5
+  'contact.users.search': 'qyapi_addresslist_search',
+  'contact.departments.search': 'qyapi_addresslist_search',
+  'user.get': 'qyapi_get_member',
+  'user.getbymobile': 'qyapi_get_member_by_mobile',
+  'user.listsimple': 'qyapi_get_department_member',
+  'department.get': 'qyapi_get_department_list',
 };
+
+/** Endpoints that only look people up: without them, typed userIds and @-picks still work. */
+const CONTACT_ENDPOINTS: ReadonlySet<EndpointName> = new Set([
+  'contact.users.search',
+  'contact.departments.search',
+  'user.get',
+  'user.getbymobile',
+  'user.listsimple',
+  'department.get',
+]);
+const CONTACT_FALLBACK: Text = [
+  'Until then, name people by their userId or pick them with @.',
+  '在此之前，请用 userId 或 @ 选人来指定成员。',
+];
 
 type Text = readonly [en: string, zh: string];
 interface Entry {
@@ -66,6 +87,14 @@ const ASK_PERMISSION: Text = [
 const THROTTLED: Text = [
   'DingTalk is throttling the bot. Wait a few seconds and try again.',
   '钉钉正在限流，请稍等几秒后重试。',
+];
+const CHECK_PERSON: Text = [
+  'Check the name, userId or mobile; only current members of the organisation are found.',
+  '请检查姓名、userId 或手机号；只能找到企业的在职成员。',
+];
+const CONTACT_RANGE: Text = [
+  "Ask an org admin to widen the app's contact range (权限管理 > 通讯录权限 > 授权范围) and visible range, or name people by userId.",
+  '请企业管理员扩大应用的通讯录授权范围（权限管理 > 通讯录权限 > 授权范围）和可使用范围，或直接使用 userId。',
 ];
 const ADMIN_CONFIG: Text = [
   'The bot operator must fix the app configuration; tell an admin.',
@@ -402,6 +431,42 @@ export const EXPLANATIONS: Readonly<Record<string, Entry>> = {
     ['The message contains content that is not allowed.', '消息包含不允许的内容。'],
     ['Rephrase the message.', '请修改消息内容。'],
   ),
+  // --- contact directory (contact-api.md §1-§5, §8)
+  'errcode:60121': e(['DingTalk found no such user.', '找不到该用户。'], CHECK_PERSON),
+  'errcode:33012': e(['The userId is not valid.', '无效的 userId。'], CHECK_PERSON),
+  'errcode:60111': e(['The userId does not exist.', '该 userId 不存在。'], CHECK_PERSON),
+  'errcode:40104': e(
+    ['No member of the organisation has that mobile number.', '企业中没有使用该手机号的成员。'],
+    [
+      'Check the number (11 digits for a mainland mobile); departed staff cannot be found by mobile.',
+      '请检查手机号（大陆手机号为 11 位）；已离职的员工无法通过手机号查到。',
+    ],
+  ),
+  'errcode:50002': e(
+    ["The user is outside the app's contact range.", '该员工不在应用的通讯录授权范围内。'],
+    CONTACT_RANGE,
+  ),
+  'errcode:50004': e(
+    ["The department is outside the app's contact range.", '该部门不在应用的通讯录授权范围内。'],
+    CONTACT_RANGE,
+  ),
+  'errcode:60003': e(
+    ['DingTalk found no such department.', '找不到对应的部门。'],
+    ['Check the department name or id.', '请检查部门名称或 id。'],
+  ),
+  'errcode:40068': e(['The page cursor was rejected.', '分页游标不合法。'], ADMIN_CONFIG),
+  'errcode:40069': e(['The page size was rejected.', '分页大小不合法。'], ADMIN_CONFIG),
+  'errcode:60019': e(
+    ['DingTalk could not list the members of that department.', '未能从部门中获取用户。'],
+    RETRY,
+  ),
+  'code:parameter.error': e(
+    ['DingTalk rejected the search parameters.', '搜索参数错误。'],
+    [
+      'Shorten the name and try again; tell an admin if it keeps failing.',
+      '请缩短名称后重试；如仍失败请联系管理员。',
+    ],
+  ),
   // --- the client's own codes
   'code:malformed-response': e(
     ['DingTalk answered with a body the bot did not expect.', '钉钉返回了机器人无法识别的内容。'],
@@ -469,6 +534,9 @@ function render(
         : undefined
       : entry.permission;
   if (perm !== undefined) out.permission = perm;
+  if (entry.permission === 'endpoint' && endpoint !== undefined && CONTACT_ENDPOINTS.has(endpoint)) {
+    out.next = `${out.next} ${L(CONTACT_FALLBACK, locale)}`;
+  }
   return out;
 }
 

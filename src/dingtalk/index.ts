@@ -1,9 +1,10 @@
 /**
  * The DingTalk client: one HTTP layer (pool, timeouts, retry policy, limiter), the token cache,
- * the raw chat endpoints, the GroupApi commands use, and the robot send API.
+ * the raw chat endpoints, the GroupApi commands use, the robot send API and the contact API.
  */
 import type { Logger } from '../log.ts';
 import { ChatApiRaw } from './chat.ts';
+import { ContactApi } from './contact.ts';
 import { type FamilyMemory, type GroupApiMode, Groups } from './groups.ts';
 import { HttpClient, type RetryOptions } from './http.ts';
 import { type LimiterKeyStats, RateLimiter } from './limiter.ts';
@@ -12,6 +13,17 @@ import { TokenCache } from './token.ts';
 import type { GroupApi } from './types.ts';
 
 export { ChatApiRaw } from './chat.ts';
+export {
+  ContactApi,
+  type ContactUser,
+  type DepartmentInfo,
+  isDepartmentNotFound,
+  isMobileNotFound,
+  isOutOfContactRange,
+  isUserNotFound,
+  type MemberPage,
+  type SearchPage,
+} from './contact.ts';
 export * from './errors.ts';
 export { type Explanation, explainDingTalkError } from './explain.ts';
 export type { FamilyMemory, GroupApiMode } from './groups.ts';
@@ -78,6 +90,7 @@ export interface DingTalk {
   groups: GroupApi & { family(): 'legacy' | 'v1' };
   robot: RobotApi;
   chat: ChatApiRaw;
+  contact: ContactApi;
   tokens: TokenCache;
   robotCode: string;
   stats(): DingTalkStats;
@@ -116,6 +129,7 @@ export function createDingTalk(opts: CreateDingTalkOptions): DingTalk {
     groups,
     robot: new RobotClient(http),
     chat,
+    contact: new ContactApi(http),
     tokens,
     robotCode: opts.robotCode,
     stats() {
