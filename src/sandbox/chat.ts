@@ -6,7 +6,14 @@
 
 import { createInterface, type Interface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
-import type { Chat, Org, SayOptions, SentReply } from '../emulator/index.ts';
+import {
+  type Chat,
+  type Org,
+  ROOT_DEPT_ID,
+  type SayOptions,
+  type SentReply,
+  type User,
+} from '../emulator/index.ts';
 import { joinLinks, PLAIN, renderMarkdown, type TermStyle } from './markdown.ts';
 import { drawQr } from './qr.ts';
 
@@ -232,9 +239,26 @@ export class TerminalChat {
       'Users (bot role from BOT_ADMINS / BOT_LEADS):',
       ...users.map(
         (u) =>
-          `  ${u.userId.padEnd(w)}  ${u.nick.padEnd(n)}  ${this.roleOf(u.userId)}${u.isOrgAdmin ? ', DingTalk org admin' : ''}`,
+          `  ${u.userId.padEnd(w)}  ${u.nick.padEnd(n)}  ${this.roleOf(u.userId)}${u.isOrgAdmin ? ', DingTalk org admin' : ''}${this.directoryOf(u)}`,
       ),
     ]);
+  }
+
+  /** The directory entry, so names, mobiles and `dept:` are there to try. */
+  private directoryOf(u: User): string {
+    const { org } = this.o.driver;
+    const depts = u.deptIds
+      .filter((id) => id !== ROOT_DEPT_ID)
+      .map((id) => org.department(id)?.name)
+      .filter((d): d is string => d !== undefined);
+    const parts = [
+      u.englishName ? `${u.name} / ${u.englishName}` : u.name,
+      u.title,
+      depts.join(', '),
+      u.mobile,
+    ];
+    const shown = parts.filter((p) => p !== undefined && p !== '');
+    return shown.length > 1 || u.name !== u.nick ? `  · ${shown.join(' · ')}` : '';
   }
 
   private listChats(): void {

@@ -43,7 +43,7 @@ function setup(answer: (s: Said, d: ChatDriver & { replies: SentReply[] }) => Se
     qr: false,
     logFile: '/data/sandbox/sandbox.log',
   });
-  return { chat, said, team, other, output: () => out };
+  return { chat, said, org, team, other, output: () => out };
 }
 
 function reply(over: Partial<SentReply>): SentReply {
@@ -154,12 +154,29 @@ describe('TerminalChat', () => {
     expect(output()).toContain('[sandbox] not sent: bob is not a member of chat1');
   });
 
+  it(':users shows the directory entry: name, English name, title, departments, mobile', async () => {
+    const { chat, org, output } = setup(() => []);
+    const eng = org.addDepartment({ name: 'Engineering' });
+    org.addUser({
+      userId: 'zw',
+      nick: 'Zhang',
+      name: '张伟',
+      englishName: 'David Zhang',
+      title: 'QA',
+      mobile: '13800138000',
+      deptIds: [eng.deptId],
+    });
+    await chat.handle(':users');
+    expect(output()).toMatch(/zw\s+Zhang\s+.*· 张伟 \/ David Zhang · QA · Engineering · 13800138000/);
+  });
+
   it('knows :help, :users, :chats and :quit, and hints at unknown commands', async () => {
     const { chat, output } = setup(() => []);
     await chat.handle(':help');
     expect(output()).toContain(':as <user>');
     await chat.handle(':users');
     expect(output()).toMatch(/lead1\s+LEAD1\s+lead/);
+    expect(output()).not.toMatch(/BOB .*·/); // no directory entry beyond the nick: nothing added
     await chat.handle(':chats');
     expect(output()).toContain('Other');
     expect(output()).toContain('(bot not in it)');
