@@ -184,6 +184,8 @@ export async function openPostgresStore(opts: OpenPostgresOptions): Promise<Stor
     connectionString: opts.url,
     max: Math.max(1, Math.trunc(opts.poolSize ?? PG_DEFAULT_POOL_SIZE)),
     connectionTimeoutMillis: opts.connectTimeoutMs ?? PG_DEFAULT_CONNECT_TIMEOUT_MS,
+    // Notices a peer that vanished without closing the connection (a dead host, a cut network).
+    keepAlive: true,
     application_name: `dingtalk-group-bot${opts.replica === undefined ? '' : `/${opts.replica}`}`.slice(
       0,
       63,

@@ -89,8 +89,16 @@ export async function startCluster(): Promise<Cluster> {
   };
   try {
     if (asRoot) {
-      const uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim());
-      const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim());
+      let uid: number;
+      let gid: number;
+      try {
+        uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim());
+        gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim());
+      } catch {
+        throw new Error(
+          'tests run as root, and initdb refuses root, but there is no `postgres` OS user to run it as',
+        );
+      }
       chownSync(dir, uid, gid);
     }
     await pgUser('initdb', [
