@@ -174,8 +174,9 @@ class Db {
 /**
  * Opens the shared store: connects, migrates (or, `readonly`, checks the version) and returns
  * it. Throws {@link StoreUnavailableError} naming host, port and database (never the password)
- * when the server cannot be reached or refuses the login, and {@link PgSchemaVersionError} when
- * the database was migrated by a newer build.
+ * when the server cannot be reached or refuses the login, {@link PgSchemaVersionError} when
+ * the database was migrated by a newer build, and an Error naming the database when a
+ * migration fails (e.g. the user may not create tables).
  */
 export async function openPostgresStore(opts: OpenPostgresOptions): Promise<Store> {
   const where = describeDatabaseUrl(opts.url);
@@ -229,9 +230,11 @@ export async function openPostgresStore(opts: OpenPostgresOptions): Promise<Stor
   } catch (err) {
     await db.end().catch(() => undefined);
     if (err instanceof StoreUnavailableError || err instanceof PgSchemaVersionError) throw err;
-    throw new StoreUnavailableError(`cannot prepare PostgreSQL at ${where}: ${db.scrub(err)}`, {
-      cause: err,
-    });
+    const message = `cannot ${opts.readonly === true ? 'read' : 'migrate'} PostgreSQL at ${where}: ${db.scrub(err)}`;
+    // A lost connection is unavailability; anything else (e.g. no CREATE right) is the setup's.
+    throw isUnavailable(err)
+      ? new StoreUnavailableError(message, { cause: err })
+      : new Error(message, { cause: err });
   }
   return build(db, opts.staleClaimMs ?? PG_DEFAULT_STALE_CLAIM_MS);
 }

@@ -683,6 +683,28 @@ describe('PostgreSQL migrations', () => {
     }
   });
 
+  it('names the database when the user may not create the tables, without the password', async () => {
+    const fresh = await freshDatabase();
+    const role = `lowly_${fresh.name}`;
+    await sql(fresh.url, `CREATE ROLE ${role} LOGIN PASSWORD 'hunter2-secret'`);
+    await sql(fresh.url, `REVOKE CREATE ON SCHEMA public FROM PUBLIC`);
+    try {
+      const u = new URL(fresh.url);
+      u.username = role;
+      u.password = 'hunter2-secret';
+      const err = await rejection(openPostgresStore({ url: u.toString() }));
+      expect(err).not.toBeInstanceOf(StoreUnavailableError);
+      expect(err.message).toContain(
+        `cannot migrate PostgreSQL at postgres://${role}@${u.hostname}:${u.port}/${fresh.name}`,
+      );
+      expect(err.message).toContain('permission denied');
+      expect(err.message).not.toContain('hunter2-secret');
+    } finally {
+      await fresh.drop();
+      await sql(pgAdminUrl(), `DROP ROLE ${role}`);
+    }
+  });
+
   it('opens read-only without migrating: an empty database is refused, writes fail', async () => {
     const fresh = await freshDatabase();
     try {
