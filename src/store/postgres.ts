@@ -102,7 +102,7 @@ class Db {
   private ended = false;
 
   constructor(
-    readonly pool: pg.Pool,
+    private readonly pool: pg.Pool,
     private readonly where: string,
     private readonly password: string | undefined,
   ) {}
