@@ -37,6 +37,18 @@ function isHttpUrl(u: string): boolean {
   }
 }
 
+/** postgres:// or postgresql:// with a host; the value itself is never echoed (it may hold a password). */
+function isPostgresUrl(u: string): boolean {
+  try {
+    const url = new URL(u);
+    return (
+      (url.protocol === 'postgres:' || url.protocol === 'postgresql:') && url.hostname !== '' && !/\s/.test(u)
+    );
+  } catch {
+    return false;
+  }
+}
+
 const optionalNonEmpty = z
   .string()
   .optional()
@@ -55,6 +67,10 @@ const envShape = {
   BOT_LEADS: userIdList,
   BOT_POLICY_FILE: optionalNonEmpty,
   BOT_LOCALE: z.enum(['en', 'zh-CN'], { message: 'must be en or zh-CN' }).default('en'),
+  DATABASE_URL: optionalNonEmpty.refine(
+    (u) => u === undefined || isPostgresUrl(u),
+    'must be a postgres:// or postgresql:// URL such as postgres://bot:PASSWORD@db.internal:5432/bot (value not shown)',
+  ),
   BOT_DATA_DIR: z.string().min(1, 'must not be empty').default('./data'),
   // The terminal convention (no-color.org): any value turns colours off in the sandbox chat.
   NO_COLOR: z
@@ -86,6 +102,8 @@ export interface Config {
   policyFile: string | undefined;
   locale: 'en' | 'zh-CN';
   dataDir: string;
+  /** PostgreSQL shared by replicas; undefined = the SQLite file in dataDir */
+  databaseUrl: string | undefined;
   logLevel: Env['LOG_LEVEL'];
   /** NO_COLOR is set: the sandbox prints no colours */
   noColor: boolean;
@@ -166,6 +184,7 @@ export function loadConfig(
     policyFile: e.BOT_POLICY_FILE,
     locale: e.BOT_LOCALE,
     dataDir: e.BOT_DATA_DIR,
+    databaseUrl: e.DATABASE_URL,
     logLevel: e.LOG_LEVEL,
     noColor: e.NO_COLOR,
   };

@@ -1,6 +1,7 @@
 /**
- * pino, with redaction of every secret the bot handles: the client secret, access tokens and
- * sessionWebhook URLs (the session key in them is a credential, dingtalk-api.md §4.1).
+ * pino, with redaction of every secret the bot handles: the client secret, access tokens,
+ * sessionWebhook URLs (the session key in them is a credential, dingtalk-api.md §4.1) and the
+ * database URL's password.
  */
 import { type DestinationStream, type Logger, pino } from 'pino';
 
@@ -31,11 +32,14 @@ export const REDACT_PATHS = [
 const SECRET_PATTERNS: RegExp[] = [
   /(\b(?:access_token|appsecret|session|ticket)=)[^&\s"']+/gi,
   /(x-acs-dingtalk-access-token["']?\s*[:=]\s*["']?)[^"',\s}]+/gi,
+  // The password of a URL with credentials (DATABASE_URL: postgres://user:password@host/db).
+  /(\b[a-z][a-z0-9+.-]*:\/\/[^\s:/@]*:)[^\s/"']+(?=@)/gi,
 ];
 
 /**
  * Removes secrets that may hide inside free text (error messages, URLs): query parameters
- * `access_token`, `appsecret`, `session`, `ticket`, and any literal `extra` values.
+ * `access_token`, `appsecret`, `session`, `ticket`, the password of a `scheme://user:password@`
+ * URL, and any literal `extra` values.
  */
 export function scrubSecrets(text: string, extra: readonly string[] = []): string {
   let out = text;

@@ -1,4 +1,4 @@
-/** Persistence behind one interface (architecture.md §1): the contract and its SQLite implementation. */
+/** Persistence behind one interface (architecture.md §1): the contract, its SQLite and PostgreSQL implementations. */
 
 export {
   auditHash,
@@ -8,6 +8,7 @@ export {
   GENESIS_HASH,
   verifyAuditChain,
 } from './audit-chain.ts';
+export { databaseUrlPassword, describeDatabaseUrl, StoreUnavailableError } from './errors.ts';
 export {
   MIGRATIONS,
   type Migration,
@@ -16,6 +17,15 @@ export {
   SchemaVersionError,
   schemaVersion,
 } from './migrations.ts';
+export {
+  migratePostgres,
+  PG_MIGRATIONS,
+  PG_SCHEMA_VERSION,
+  type PgMigration,
+  PgSchemaVersionError,
+  pgSchemaVersion,
+} from './pg-migrations.ts';
+export { type OpenPostgresOptions, openPostgresStore } from './postgres.ts';
 export {
   AUDIT_HEAD_KEY,
   DEFAULT_BUSY_TIMEOUT_MS,

@@ -1,15 +1,20 @@
 /**
  * `npm run audit:verify [-- --data-dir <dir>]`: recomputes the audit hash chain of the bot's
- * database. Exit 0 when intact, 1 with the first broken record, 2 when the database cannot be
- * read (missing, newer schema, bad configuration or arguments).
+ * database: the PostgreSQL one when DATABASE_URL is set (and no --data-dir is given), else the
+ * SQLite file. Exit 0 when intact, 1 with the first broken record, 2 when the database cannot be
+ * read (missing, unreachable, newer schema, bad configuration or arguments).
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { loadConfig } from '../config.ts';
 import { SchemaVersionError } from './migrations.ts';
+import { openPostgresStore } from './postgres.ts';
 import { openStore, type SqliteStore, storePath } from './sqlite.ts';
+import type { AuditRecord, AuditVerdict, Store } from './types.ts';
 
-const USAGE = 'usage: npm run audit:verify [-- --data-dir <dir>]   (default: BOT_DATA_DIR, ./data)\n';
+const USAGE =
+  'usage: npm run audit:verify [-- --data-dir <dir>]\n' +
+  '  verifies PostgreSQL when DATABASE_URL is set, else the SQLite file in BOT_DATA_DIR (default ./data)\n';
 
 function out(text: string): void {
   process.stdout.write(text);
@@ -50,7 +55,43 @@ function open(dataDir: string): SqliteStore {
   }
 }
 
-function main(argv: readonly string[]): number {
+/** Prints the verdict of `audit` (and the record it names); returns the exit code. */
+async function report(audit: {
+  verify(): AuditVerdict | Promise<AuditVerdict>;
+  get(seq: number): AuditRecord | undefined | Promise<AuditRecord | undefined>;
+}): Promise<number> {
+  const verdict = await audit.verify();
+  if (verdict.ok) {
+    out(`audit chain OK: ${verdict.count} records\n`);
+    return 0;
+  }
+  const rec = await audit.get(verdict.seq);
+  out(`audit chain BROKEN at seq ${verdict.seq}: ${verdict.reason}\n`);
+  out(`record ${verdict.seq}: ${rec === undefined ? '(missing)' : JSON.stringify(rec)}\n`);
+  return 1;
+}
+
+/** Verifies the shared PostgreSQL store, read-only (no migration, read-only sessions). */
+async function verifyPostgres(url: string): Promise<number> {
+  let store: Store;
+  try {
+    store = await openPostgresStore({ url, readonly: true, poolSize: 1 });
+  } catch (e) {
+    // The store's errors name the database without its password.
+    err(`${e instanceof Error ? e.message : String(e)}\n`);
+    return 2;
+  }
+  try {
+    return await report(store.audit);
+  } catch (e) {
+    err(`${e instanceof Error ? e.message : String(e)}\n`);
+    return 2;
+  } finally {
+    await store.close();
+  }
+}
+
+async function main(argv: readonly string[]): Promise<number> {
   const args = parseArgs(argv);
   if (args === 'help') {
     out(USAGE);
@@ -62,12 +103,15 @@ function main(argv: readonly string[]): number {
   }
   let dataDir = args.dataDir;
   if (dataDir === undefined) {
+    let config: ReturnType<typeof loadConfig>;
     try {
-      dataDir = loadConfig().dataDir;
+      config = loadConfig();
     } catch (e) {
       err(`${e instanceof Error ? e.message : String(e)}\n`);
       return 2;
     }
+    if (config.databaseUrl !== undefined) return verifyPostgres(config.databaseUrl);
+    dataDir = config.dataDir;
   }
   const file = resolve(storePath(dataDir));
   if (!existsSync(file)) {
@@ -82,18 +126,10 @@ function main(argv: readonly string[]): number {
     return 2;
   }
   try {
-    const verdict = store.audit.verify();
-    if (verdict.ok) {
-      out(`audit chain OK: ${verdict.count} records\n`);
-      return 0;
-    }
-    const rec = store.audit.get(verdict.seq);
-    out(`audit chain BROKEN at seq ${verdict.seq}: ${verdict.reason}\n`);
-    out(`record ${verdict.seq}: ${rec === undefined ? '(missing)' : JSON.stringify(rec)}\n`);
-    return 1;
+    return await report(store.audit);
   } finally {
     store.close();
   }
 }
 
-process.exitCode = main(process.argv.slice(2));
+process.exitCode = await main(process.argv.slice(2));
