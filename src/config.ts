@@ -1,6 +1,6 @@
 /**
  * The one schema for every setting (architecture.md §4). Nothing else reads `process.env`:
- * `main.ts` calls {@link loadConfig} once and passes the result down.
+ * `entry.ts` calls {@link loadConfig} once and passes the result down.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
