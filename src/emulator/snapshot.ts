@@ -11,7 +11,7 @@ export interface OrgSnapshot {
   corpId: string;
   users: User[];
   chats: Chat[];
-  /** chatId -> the join link and what it was minted for (owner + name), see `Org.joinLink` */
+  /** chatId -> the seed of its sharers' join links and what it was minted for (owner + name), see `Org.joinLink` */
   joinLinks: Record<string, { key: string; link: string }>;
 }
 
