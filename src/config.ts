@@ -42,6 +42,14 @@ const optionalNonEmpty = z
   .optional()
   .transform((s) => (s === undefined || s.trim() === '' ? undefined : s.trim()));
 
+/** A TCP port 1-65535, or unset. */
+const optionalPort = optionalNonEmpty
+  .refine(
+    (s) => s === undefined || (/^\d{1,5}$/.test(s) && Number(s) >= 1 && Number(s) <= 65535),
+    'must be a port number from 1 to 65535',
+  )
+  .transform((s) => (s === undefined ? undefined : Number(s)));
+
 const envShape = {
   DINGTALK_CLIENT_ID: optionalNonEmpty,
   DINGTALK_CLIENT_SECRET: optionalNonEmpty,
@@ -56,6 +64,14 @@ const envShape = {
   BOT_POLICY_FILE: optionalNonEmpty,
   BOT_LOCALE: z.enum(['en', 'zh-CN'], { message: 'must be en or zh-CN' }).default('en'),
   BOT_DATA_DIR: z.string().min(1, 'must not be empty').default('./data'),
+  // The orchestrators' server (src/health.ts): unset port = no server; loopback unless told.
+  BOT_HTTP_PORT: optionalPort,
+  BOT_HTTP_HOST: optionalNonEmpty
+    .refine(
+      (s) => s === undefined || /^[A-Za-z0-9.:\-[\]]{1,253}$/.test(s),
+      'must be a host name or an IP address such as 127.0.0.1',
+    )
+    .transform((s) => s ?? '127.0.0.1'),
   // The terminal convention (no-color.org): any value turns colours off in the sandbox chat.
   NO_COLOR: z
     .string()
@@ -86,6 +102,10 @@ export interface Config {
   policyFile: string | undefined;
   locale: 'en' | 'zh-CN';
   dataDir: string;
+  /** BOT_HTTP_PORT: the port of /healthz, /readyz and /metrics; undefined = no such server */
+  httpPort: number | undefined;
+  /** BOT_HTTP_HOST: where that server listens (default 127.0.0.1) */
+  httpHost: string;
   logLevel: Env['LOG_LEVEL'];
   /** NO_COLOR is set: the sandbox prints no colours */
   noColor: boolean;
@@ -166,6 +186,8 @@ export function loadConfig(
     policyFile: e.BOT_POLICY_FILE,
     locale: e.BOT_LOCALE,
     dataDir: e.BOT_DATA_DIR,
+    httpPort: e.BOT_HTTP_PORT,
+    httpHost: e.BOT_HTTP_HOST,
     logLevel: e.LOG_LEVEL,
     noColor: e.NO_COLOR,
   };
