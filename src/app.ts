@@ -76,7 +76,7 @@ export function createApp(o: AppOptions): App {
     },
     ...o.dingtalk,
   });
-  const replier = new Replier(dingtalk.robot, robotCode, logger);
+  const replier = new Replier(dingtalk.robot, robotCode, logger, config.oapiBase);
   const pipeline = new Pipeline({
     logger,
     store,

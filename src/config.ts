@@ -1,6 +1,6 @@
 /**
  * The one schema for every setting (architecture.md §4). Nothing else reads `process.env`:
- * `main.ts` calls {@link loadConfig} once and passes the result down.
+ * `entry.ts` calls {@link loadConfig} once and passes the result down.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
@@ -54,6 +54,14 @@ const optionalNonEmpty = z
   .optional()
   .transform((s) => (s === undefined || s.trim() === '' ? undefined : s.trim()));
 
+/** A TCP port 1-65535, or unset. */
+const optionalPort = optionalNonEmpty
+  .refine(
+    (s) => s === undefined || (/^\d{1,5}$/.test(s) && Number(s) >= 1 && Number(s) <= 65535),
+    'must be a port number from 1 to 65535',
+  )
+  .transform((s) => (s === undefined ? undefined : Number(s)));
+
 const envShape = {
   DINGTALK_CLIENT_ID: optionalNonEmpty,
   DINGTALK_CLIENT_SECRET: optionalNonEmpty,
@@ -72,6 +80,14 @@ const envShape = {
     'must be a postgres:// or postgresql:// URL such as postgres://bot:PASSWORD@db.internal:5432/bot (value not shown)',
   ),
   BOT_DATA_DIR: z.string().min(1, 'must not be empty').default('./data'),
+  // The orchestrators' server (src/health.ts): unset port = no server; loopback unless told.
+  BOT_HTTP_PORT: optionalPort,
+  BOT_HTTP_HOST: optionalNonEmpty
+    .refine(
+      (s) => s === undefined || /^[A-Za-z0-9.:\-[\]]{1,253}$/.test(s),
+      'must be a host name or an IP address such as 127.0.0.1',
+    )
+    .transform((s) => s ?? '127.0.0.1'),
   // The terminal convention (no-color.org): any value turns colours off in the sandbox chat.
   NO_COLOR: z
     .string()
@@ -104,6 +120,10 @@ export interface Config {
   dataDir: string;
   /** PostgreSQL shared by replicas; undefined = the SQLite file in dataDir */
   databaseUrl: string | undefined;
+  /** BOT_HTTP_PORT: the port of /healthz, /readyz and /metrics; undefined = no such server */
+  httpPort: number | undefined;
+  /** BOT_HTTP_HOST: where that server listens (default 127.0.0.1) */
+  httpHost: string;
   logLevel: Env['LOG_LEVEL'];
   /** NO_COLOR is set: the sandbox prints no colours */
   noColor: boolean;
@@ -185,6 +205,8 @@ export function loadConfig(
     locale: e.BOT_LOCALE,
     dataDir: e.BOT_DATA_DIR,
     databaseUrl: e.DATABASE_URL,
+    httpPort: e.BOT_HTTP_PORT,
+    httpHost: e.BOT_HTTP_HOST,
     logLevel: e.LOG_LEVEL,
     noColor: e.NO_COLOR,
   };

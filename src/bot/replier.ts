@@ -1,7 +1,7 @@
 /**
  * Delivers one rendered reply: through the message's sessionWebhook while it is valid, else
  * (expired by its timestamp, or DingTalk answers 300001) through the robot OpenAPI send
- * (dingtalk-api.md §4.1-4.3).
+ * (dingtalk-api.md §4.1-4.3). A sessionWebhook off the configured DingTalk host is never called.
  */
 import type { Logger } from 'pino';
 import {
@@ -24,13 +24,37 @@ const WEBHOOK_MARGIN_MS = 5_000;
 
 export class Replier {
   readonly stats = { webhook: 0, openApi: 0, failed: 0 };
+  readonly #webhookOrigin: string;
 
+  /** `oapiBase` is `DINGTALK_OAPI_BASE`: only sessionWebhooks on its origin are called. */
   constructor(
     private readonly robot: RobotApi,
     private readonly robotCode: string,
     private readonly log: Logger,
+    oapiBase: string,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.#webhookOrigin = new URL(oapiBase).origin;
+  }
+
+  /**
+   * Defence in depth: a frame is DingTalk's, but should one ever carry another host, posting
+   * the reply there would hand a chat's content to it. Logs the host only, never the session key.
+   */
+  #trusted(webhook: string): boolean {
+    let url: URL | undefined;
+    try {
+      url = new URL(webhook);
+    } catch {
+      url = undefined;
+    }
+    if (url?.origin === this.#webhookOrigin) return true;
+    this.log.warn(
+      { webhookHost: url?.host ?? '(not a URL)', expected: this.#webhookOrigin },
+      'sessionWebhook is not on the DingTalk host; replying through the robot OpenAPI',
+    );
+    return false;
+  }
 
   /** Sends the reply; throws when neither path delivered it. */
   async send(
@@ -40,7 +64,11 @@ export class Replier {
     >,
     reply: RenderedReply,
   ): Promise<'webhook' | 'openapi'> {
-    if (msg.sessionWebhook && this.now() < msg.sessionWebhookExpiresAt - WEBHOOK_MARGIN_MS) {
+    if (
+      msg.sessionWebhook &&
+      this.now() < msg.sessionWebhookExpiresAt - WEBHOOK_MARGIN_MS &&
+      this.#trusted(msg.sessionWebhook)
+    ) {
       try {
         await this.robot.sendBySession(msg.sessionWebhook, reply.webhookBody);
         this.stats.webhook++;

@@ -382,7 +382,7 @@ export function chatRoutes(deps: ChatDeps): Route[] {
         if (chat?.status !== 1) return legacyErr(ctx.family, 34001, '无效的会话id');
         if (!org.user(userid)) return legacyErr(ctx.family, 40003, '不合法的userid');
         if (!chat.members.includes(userid)) return legacyErr(ctx.family, 60124, '用户不在群中');
-        return legacyOk(ctx.family, { result: org.joinLink(chat), success: true });
+        return legacyOk(ctx.family, { result: org.joinLink(chat, userid), success: true });
       },
     },
     {

@@ -358,6 +358,28 @@ export class Emulator {
         },
       },
       {
+        // What adding the robot to a group (or removing it) in the DingTalk client does.
+        method: 'POST',
+        path: '/_emulator/bot',
+        endpoint: 'control.bot',
+        family: 'control',
+        handle: (ctx) => {
+          const b = asObject(ctx.body);
+          const id = asString(b?.chat);
+          const inChat = b?.in;
+          if (!id || typeof inChat !== 'boolean')
+            return v1Err(
+              400,
+              'invalidParameter',
+              'chat (a chatId or openConversationId) and in (true or false) are required',
+            );
+          const chat = this.org.chat(id) ?? this.org.chatByCid(id);
+          if (!chat) return v1Err(400, 'invalidParameter', `unknown chat ${id}`);
+          chat.botInChat = inChat;
+          return { status: 200, body: { chatId: chat.chatId, botInChat: chat.botInChat } };
+        },
+      },
+      {
         method: 'GET',
         path: '/_emulator/replies',
         endpoint: 'control.replies',

@@ -72,6 +72,16 @@ export function newJoinLink(): string {
 }
 
 /**
+ * The join link `sharer` gets for a chat whose current link is `chatLink`: DingTalk's link carries
+ * the sharer (the request names one, §2.7), so two members sharing one chat get different links.
+ * Derived, not stored, so it is stable for as long as `chatLink` is.
+ */
+export function sharerJoinLink(chatLink: string, sharer: string): string {
+  const code = createHash('sha256').update(`${chatLink}\u0000${sharer}`).digest('base64url').slice(0, 32);
+  return `https://qr.dingtalk.com/action/joingroup?code=v1,k1,${code}&_dt_no_comment=1&origin=11`;
+}
+
+/**
  * Mints stream `headers.messageId` values shaped like `<hex server IP>_<hex>_<hex ms>_<hex counter>`
  * (stream-protocol.md §3): a new one per push, so a redelivery gets a new id (§6.1).
  */

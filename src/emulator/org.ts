@@ -2,7 +2,7 @@
  * The emulated organisation: users, their contact directory (names, mobiles, titles,
  * departments) and group chats, mutable by tests and by the chat APIs.
  */
-import { newChatId, newDingtalkId, newJoinLink, newOpenConversationId } from './ids.ts';
+import { newChatId, newDingtalkId, newJoinLink, newOpenConversationId, sharerJoinLink } from './ids.ts';
 import type { SeedDepartment, SeedUser } from './types.ts';
 
 export interface User {
@@ -210,7 +210,7 @@ export class Org {
     return [...this.chatById.values()];
   }
 
-  /** Join links as minted so far (chatId -> the link and the owner+name it was minted for). */
+  /** Join-link seeds as minted so far (chatId -> the seed and the owner+name it was minted for). */
   joinLinks(): Record<string, { key: string; link: string }> {
     return Object.fromEntries(this.qr);
   }
@@ -225,16 +225,18 @@ export class Org {
   }
 
   /**
-   * The chat's join link: stable until the owner or the name changes (the IM FAQ rule for
-   * a "群URL", dingtalk-api.md §2.7 — whether it applies to this link is UNCONFIRMED).
+   * The join link `sharer` gets for the chat: one per sharer, each stable until the owner or the
+   * name changes (the IM FAQ rule for a "群URL", dingtalk-api.md §2.7 — whether it applies to
+   * this link is UNCONFIRMED). The chat's stored link is the seed the sharers' links derive from.
    */
-  joinLink(chat: Chat): string {
+  joinLink(chat: Chat, sharer: string): string {
     const key = `${chat.owner}\u0000${chat.name}`;
-    const cur = this.qr.get(chat.chatId);
-    if (cur && cur.key === key) return cur.link;
-    const link = newJoinLink();
-    this.qr.set(chat.chatId, { key, link });
-    return link;
+    let cur = this.qr.get(chat.chatId);
+    if (!cur || cur.key !== key) {
+      cur = { key, link: newJoinLink() };
+      this.qr.set(chat.chatId, cur);
+    }
+    return sharerJoinLink(cur.link, sharer);
   }
 
   /** Removes members (and their admin role and group nickname). */

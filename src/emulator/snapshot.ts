@@ -17,7 +17,7 @@ export interface OrgSnapshot {
   /** every department but the root; absent in files saved before the directory existed */
   departments?: Department[];
   chats: Chat[];
-  /** chatId -> the join link and what it was minted for (owner + name), see `Org.joinLink` */
+  /** chatId -> the seed of its sharers' join links and what it was minted for (owner + name), see `Org.joinLink` */
   joinLinks: Record<string, { key: string; link: string }>;
 }
 

@@ -205,7 +205,7 @@ describe('topapi chat endpoints', () => {
     ).toBe(60124);
   });
 
-  it('qrcode/get: a join URL, unique per chat, stable until the owner or name changes', async () => {
+  it('qrcode/get: a join URL per chat and sharer, stable until the owner or name changes', async () => {
     const a = emu.org.addChat({ name: 'a', owner: 'alice', members: ['bob'] });
     const b = emu.org.addChat({ name: 'b', owner: 'alice', members: ['bob'] });
     const path = '/topapi/chat/qrcode/get';
@@ -214,13 +214,22 @@ describe('topapi chat endpoints', () => {
     expect(qa1.json.result).toMatch(
       /^https:\/\/qr\.dingtalk\.com\/action\/joingroup\?code=v1,k1,[\w-]+&_dt_no_comment=1&origin=11$/,
     );
+    // Stable for one sharer; another sharer of the same chat gets another link (it carries the sharer).
+    expect((await legacy(emu, path, tok, { chatid: a.chatId, userid: 'bob' })).json.result).toBe(
+      qa1.json.result,
+    );
     const qa2 = await legacy(emu, path, tok, { chatid: a.chatId, userid: 'alice' });
-    expect(qa2.json.result).toBe(qa1.json.result);
+    expect(qa2.json.result).toMatch(/^https:\/\/qr\.dingtalk\.com\/action\/joingroup\?code=v1,k1,[\w-]+&/);
+    expect(qa2.json.result).not.toBe(qa1.json.result);
+    expect((await legacy(emu, path, tok, { chatid: a.chatId, userid: 'alice' })).json.result).toBe(
+      qa2.json.result,
+    );
+    // The same sharer in another chat gets that chat's link.
     const qb = await legacy(emu, path, tok, { openConversationId: b.openConversationId, userid: 'alice' });
-    expect(qb.json.result).not.toBe(qa1.json.result);
+    expect(qb.json.result).not.toBe(qa2.json.result);
     await legacy(emu, '/chat/update', tok, { chatid: a.chatId, name: 'renamed' });
     const qa3 = await legacy(emu, path, tok, { chatid: a.chatId, userid: 'alice' });
-    expect(qa3.json.result).not.toBe(qa1.json.result);
+    expect(qa3.json.result).not.toBe(qa2.json.result);
     a.owner = 'bob';
     const qa4 = await legacy(emu, path, tok, { chatid: a.chatId, userid: 'alice' });
     expect(qa4.json.result).not.toBe(qa3.json.result);

@@ -38,6 +38,27 @@ describe('configuration', () => {
     expect(c.groupApi).toBe('legacy');
   });
 
+  it('reads BOT_HTTP_PORT and BOT_HTTP_HOST: no server by default, loopback unless told', () => {
+    const none = loadConfig({}, undefined);
+    expect(none.httpPort).toBeUndefined();
+    expect(none.httpHost).toBe('127.0.0.1');
+    const c = loadConfig({ BOT_HTTP_PORT: ' 9464 ', BOT_HTTP_HOST: '0.0.0.0' }, undefined);
+    expect(c.httpPort).toBe(9464);
+    expect(c.httpHost).toBe('0.0.0.0');
+    expect(loadConfig({ BOT_HTTP_PORT: '', BOT_HTTP_HOST: ' ' }, undefined)).toMatchObject({
+      httpPort: undefined,
+      httpHost: '127.0.0.1',
+    });
+    for (const bad of ['0', '65536', '80a', '-1', '1e3']) {
+      expect(() => loadConfig({ BOT_HTTP_PORT: bad }, undefined)).toThrow(
+        /BOT_HTTP_PORT: must be a port number/,
+      );
+    }
+    expect(() => loadConfig({ BOT_HTTP_HOST: 'my host' }, undefined)).toThrow(
+      /BOT_HTTP_HOST: must be a host/,
+    );
+  });
+
   it('names every wrong variable in one error', () => {
     let err: unknown;
     try {

@@ -23,7 +23,7 @@ describe('emulator org snapshot', () => {
     chat.nicks.alice = 'Ali';
     chat.settings.searchable = 1;
     chat.privateChatProhibited = true;
-    const link = a.org.joinLink(chat);
+    const link = a.org.joinLink(chat, 'lead1');
     const snap = JSON.parse(JSON.stringify(exportOrg(a.org)));
 
     const b = await start();
@@ -33,7 +33,7 @@ describe('emulator org snapshot', () => {
     expect(back).not.toBe(chat);
     expect(b.org.chatByCid(chat.openConversationId)?.chatId).toBe(chat.chatId);
     expect(b.org.chats()).toHaveLength(1);
-    expect(b.org.joinLink(back!)).toBe(link);
+    expect(b.org.joinLink(back!, 'lead1')).toBe(link);
     expect(b.org.user('alice')).toEqual(a.org.user('alice'));
 
     // The restored chat is usable: a group message can be built in it.
