@@ -50,7 +50,7 @@ function open(dataDir: string): SqliteStore {
   }
 }
 
-function main(argv: readonly string[]): number {
+async function main(argv: readonly string[]): Promise<number> {
   const args = parseArgs(argv);
   if (args === 'help') {
     out(USAGE);
@@ -82,18 +82,18 @@ function main(argv: readonly string[]): number {
     return 2;
   }
   try {
-    const verdict = store.audit.verify();
+    const verdict = await store.audit.verify();
     if (verdict.ok) {
       out(`audit chain OK: ${verdict.count} records\n`);
       return 0;
     }
-    const rec = store.audit.get(verdict.seq);
+    const rec = await store.audit.get(verdict.seq);
     out(`audit chain BROKEN at seq ${verdict.seq}: ${verdict.reason}\n`);
     out(`record ${verdict.seq}: ${rec === undefined ? '(missing)' : JSON.stringify(rec)}\n`);
     return 1;
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
-process.exitCode = main(process.argv.slice(2));
+process.exitCode = await main(process.argv.slice(2));
