@@ -34,7 +34,7 @@ export const DEMO_GROUP = {
  * Fills an empty org with the demo users and group, and registers the group as one the bot
  * created for its owner, so `here` and `#"Platform Team"` work in it.
  */
-export function seedDemo(org: Org, registry: RegistryStore): void {
+export async function seedDemo(org: Org, registry: RegistryStore): Promise<void> {
   for (const u of DEMO_USERS) org.addUser({ ...u });
   const chat = org.addChat({
     ...DEMO_GROUP,
@@ -42,7 +42,7 @@ export function seedDemo(org: Org, registry: RegistryStore): void {
     createdByApi: true,
     botInChat: true,
   });
-  registry.upsert({
+  await registry.upsert({
     chatId: chat.chatId,
     openConversationId: chat.openConversationId,
     name: chat.name,
