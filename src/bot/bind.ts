@@ -1,7 +1,7 @@
 /**
  * Binds the words after a command name to its params and options, resolves `<chat>` and users,
- * then validates with the spec's zod schema. Total: a result or a {@link UserError}, never a throw
- * (except from a spec's own zod refinements).
+ * then validates with the spec's zod schema. Total: a result or a {@link UserError}, never a
+ * rejection (except from a spec's own zod refinements or a failing store).
  *
  * Mentions: DingTalk may or may not leave the visible `@Name` of a picked member in the text.
  * 1. Picked mentions are handed out in text order to `@word` tokens (positional ones and
