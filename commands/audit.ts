@@ -28,7 +28,7 @@ type Args = z.infer<typeof args>;
 type Filter = { chatId?: string; userId?: string };
 
 /** Turns the optional target word into a store filter. Throws UserError for unknown chats or bad ids. */
-function filterFor(ctx: HandlerContext<Args>): Filter {
+async function filterFor(ctx: HandlerContext<Args>): Promise<Filter> {
   const { target } = ctx.args;
   const { message, registry } = ctx;
   if (target === undefined) {
@@ -42,19 +42,19 @@ function filterFor(ctx: HandlerContext<Args>): Filter {
   const lower = word.toLowerCase();
   if (CHAT_ID.test(word)) return { chatId: word };
   if (OPEN_CONVERSATION_ID.test(word)) {
-    const rec = registry.byOpenConversationId(word);
+    const rec = await registry.byOpenConversationId(word);
     if (rec === undefined) throw new UserError('chat.cid-unknown', { cid: word });
     return { chatId: rec.chatId };
   }
   if (lower === 'here') {
     if (message.conversationType !== 'group') throw new UserError('chat.here-direct');
-    const rec = registry.byOpenConversationId(message.conversationId);
+    const rec = await registry.byOpenConversationId(message.conversationId);
     if (rec === undefined) throw new UserError('chat.here-unknown');
     return { chatId: rec.chatId };
   }
   if (word.startsWith('#') && word.length > 1) {
     const name = word.slice(1).replace(QUOTES, '$1');
-    const found = registry.byName(name);
+    const found = await registry.byName(name);
     const only = found[0];
     if (only === undefined) throw new UserError('chat.name-not-found', { name });
     if (found.length > 1) {
@@ -137,14 +137,14 @@ export default defineCommand<Args>({
     const { t } = ctx;
     const asked = ctx.args.n ?? AUDIT_DEFAULT_COUNT;
     const n = Math.min(asked, AUDIT_MAX_COUNT);
-    const filter = filterFor(ctx);
+    const filter = await filterFor(ctx);
     const scope =
       filter.chatId !== undefined
         ? t('audit.scope-chat', { chatId: mdEscape(filter.chatId) })
         : filter.userId !== undefined
           ? t('audit.scope-user', { userId: mdEscape(filter.userId) })
           : '';
-    const records = ctx.auditLog.latest(n, filter);
+    const records = await ctx.auditLog.latest(n, filter);
     if (records.length === 0) return { title: t('audit.title'), text: t('audit.empty', { scope }) };
     const lines = [t('audit.header', { count: records.length, scope }), '', ...records.map((r) => row(r, t))];
     if (asked > AUDIT_MAX_COUNT) lines.push('', t('audit.capped', { max: AUDIT_MAX_COUNT }));

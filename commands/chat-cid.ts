@@ -36,12 +36,12 @@ export default defineCommand({
   async handler({ args, api, registry, t }) {
     const { chatId } = args.chat;
     const cid = await api.toOpenConversationId(chatId);
-    const rec = registry.get(chatId);
+    const rec = await registry.get(chatId);
     let note: string;
     if (!rec) note = t('chat.cid.unregistered', { chatId });
     else if (rec.openConversationId === cid) note = t('chat.cid.known');
     else {
-      registry.setOpenConversationId(chatId, cid);
+      await registry.setOpenConversationId(chatId, cid);
       note = t('chat.cid.saved');
     }
     return { text: `${t('chat.cid.done', { chatId, cid })}\n\n${note}` };

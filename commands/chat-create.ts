@@ -139,10 +139,10 @@ export default defineCommand({
     } catch (err) {
       // The chat exists although some members could not be added: keep it in the registry.
       const partial = partiallyCreated(err);
-      if (partial) record(partial);
+      if (partial) await record(partial);
       throw err;
     }
-    record(created);
+    await record(created);
 
     let link: string | undefined;
     try {

@@ -54,7 +54,7 @@ export default defineCommand({
   async handler({ args, api, registry, t }) {
     const { chat } = args;
     const info = await api.get(chat.chatId);
-    const rec = chat.record ?? registry.get(chat.chatId);
+    const rec = chat.record ?? (await registry.get(chat.chatId));
     const cid = chat.openConversationId ?? rec?.openConversationId;
     const head = [t('chat.info.title', { name: mdEscape(info.name) })];
     if (info.status === 2) head.push(t('chat.info.dissolved'));

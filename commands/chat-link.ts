@@ -72,10 +72,10 @@ export default defineCommand({
         log.warn({ err, chatId }, 'openConversationId not fetched while linking');
       }
     }
-    const existing = registry.get(chatId);
+    const existing = await registry.get(chatId);
     // A chat the bot created keeps who it was created for (that is what grants its lead ownership).
     const keep = existing?.createdByBot === true;
-    registry.upsert({
+    await registry.upsert({
       chatId,
       openConversationId: cid ?? existing?.openConversationId,
       name: info.name,

@@ -47,7 +47,7 @@ export default defineCommand({
   },
   async handler({ caller, registry, t }) {
     const admin = caller.role === 'admin';
-    const chats = admin ? registry.list() : registry.listFor(caller.userId);
+    const chats = await (admin ? registry.list() : registry.listFor(caller.userId));
     if (chats.length === 0) return { text: t('chat.list.empty') };
     const rows = chats.slice(0, SHOWN).map((c) => {
       const notes = [];

@@ -47,7 +47,7 @@ export default defineCommand({
     const info = await api.get(chat.chatId);
     if (info.name === name) return { text: t('chat.rename.same', { name: mdEscape(name) }) };
     await api.update(chat.chatId, { name });
-    if (registry.get(chat.chatId)) registry.rename(chat.chatId, name);
+    if (await registry.get(chat.chatId)) await registry.rename(chat.chatId, name);
     return {
       text: t('chat.rename.done', { old: mdEscape(info.name), name: mdEscape(name), chatId: chat.chatId }),
     };

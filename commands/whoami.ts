@@ -52,7 +52,7 @@ export default defineCommand({
       }),
     );
     if (message.conversationType === 'group') {
-      const rec = ctx.registry.byOpenConversationId(message.conversationId);
+      const rec = await ctx.registry.byOpenConversationId(message.conversationId);
       lines.push(
         rec === undefined
           ? t('whoami.chat-unknown')

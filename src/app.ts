@@ -8,14 +8,14 @@ import { AuditTrail } from './bot/audit.ts';
 import { Authorizer } from './bot/auth.ts';
 import { Confirmations } from './bot/confirm.ts';
 import { createTranslator } from './bot/i18n.ts';
-import { Pipeline, type PipelineOptions } from './bot/pipeline.ts';
+import { Pipeline, type PipelineOptions, PROCESS_REPLICA_ID } from './bot/pipeline.ts';
 import { loadPolicy, type Policy, PolicyError, unknownPolicyCommands } from './bot/policy.ts';
 import { loadCommands } from './bot/registry.ts';
 import { renderReply } from './bot/render.ts';
 import { type RenderedReply, Replier } from './bot/replier.ts';
 import type { CommandSpec } from './bot/types.ts';
 import type { Config } from './config.ts';
-import { createDingTalk, type DingTalk } from './dingtalk/index.ts';
+import { createDingTalk, type DingTalk, type FamilyMemory } from './dingtalk/index.ts';
 import { openStore } from './store/index.ts';
 import type { IntentRecord, Store } from './store/types.ts';
 import { StreamSupervisor, type SupervisorOptions } from './stream/index.ts';
@@ -32,10 +32,13 @@ export interface AppOptions {
   >;
   pipeline?: Partial<Pick<PipelineOptions, 'concurrency' | 'commandTimeoutMs'>>;
   dingtalk?: Partial<Parameters<typeof createDingTalk>[0]>;
+  /** This replica's id (claims, intents, heartbeat). Default: one random id per process. */
+  replicaId?: string;
 }
 
 export interface App {
   readonly store: Store;
+  readonly replicaId: string;
   readonly dingtalk: DingTalk;
   readonly pipeline: Pipeline;
   readonly supervisor: StreamSupervisor;
@@ -59,6 +62,8 @@ export function createApp(o: AppOptions): App {
   );
   if (unknown.length > 0) throw new PolicyError(config.policyFile ?? '(policy)', unknown);
   const store = o.store ?? openStore({ dataDir: config.dataDir });
+  const replicaId = o.replicaId ?? PROCESS_REPLICA_ID;
+  const family = familyMemory(store, logger);
   const dingtalk = createDingTalk({
     apiBase: config.apiBase,
     oapiBase: config.oapiBase,
@@ -67,13 +72,7 @@ export function createApp(o: AppOptions): App {
     robotCode,
     groupApi: config.groupApi,
     logger,
-    rememberFamily: {
-      get: () => {
-        const v = store.kv.get('groupApiFamily');
-        return v === 'legacy' || v === 'v1' ? v : undefined;
-      },
-      set: (f) => store.kv.set('groupApiFamily', f),
-    },
+    rememberFamily: family,
     ...o.dingtalk,
   });
   const replier = new Replier(dingtalk.robot, robotCode, logger, config.oapiBase);
@@ -88,6 +87,7 @@ export function createApp(o: AppOptions): App {
     audit: new AuditTrail(store.audit, logger),
     defaultLocale: config.locale,
     robotCode,
+    replicaId,
     ...o.pipeline,
   });
   const supervisor = new StreamSupervisor({
@@ -99,28 +99,42 @@ export function createApp(o: AppOptions): App {
     ...o.stream,
   });
   let pruneTimer: NodeJS.Timeout | undefined;
+  let beatTimer: NodeJS.Timeout | undefined;
+  // Timers must not reject unobserved: a failing store is logged and tried again next time.
+  const prune = async () => {
+    await store.dedupe.prune();
+    await store.confirmations.prune();
+    await store.picks.prune();
+  };
+  const beat = () => store.replicas.beat(replicaId);
 
   return {
     store,
+    replicaId,
     dingtalk,
     pipeline,
     supervisor,
     async start() {
-      store.dedupe.prune();
-      store.confirmations.prune();
+      await family.load();
+      await prune();
       pruneTimer = setInterval(() => {
-        store.dedupe.prune();
-        store.confirmations.prune();
+        prune().catch((err: unknown) => logger.error({ err }, 'pruning the store failed'));
       }, 10 * 60_000);
       pruneTimer.unref();
+      await beat();
+      beatTimer = setInterval(() => {
+        beat().catch((err: unknown) => logger.warn({ err }, 'replica heartbeat failed'));
+      }, HEARTBEAT_MS);
+      beatTimer.unref();
       // Before any frame arrives: a redelivery of an interrupted message must not be answered
       // a second time while its "uncertain" report is on the way.
-      const interrupted = settleInterrupted(store, config);
+      const interrupted = await settleInterrupted(store, config);
       await supervisor.start();
       await reportInterrupted(interrupted, store, dingtalk, robotCode, logger);
     },
     async stop(opts = {}) {
       if (pruneTimer) clearInterval(pruneTimer);
+      if (beatTimer) clearInterval(beatTimer);
       // Close the stream first: a frame that arrived now would be acked and then dropped.
       await supervisor.stop();
       const cut = await pipeline.drain(opts.drainMs ?? 10_000);
@@ -130,13 +144,50 @@ export function createApp(o: AppOptions): App {
         dingtalk.close().catch(() => {}),
         new Promise((r) => setTimeout(r, CLOSE_TIMEOUT_MS).unref()),
       ]);
-      store.close();
+      await family.flush();
+      await store.replicas
+        .forget(replicaId)
+        .catch((err: unknown) => logger.warn({ err }, 'could not remove the replica heartbeat'));
+      await store.close();
     },
   };
 }
 
 /** How long closing the DingTalk connection pools may take at shutdown. */
 const CLOSE_TIMEOUT_MS = 2_000;
+/** How often a running app records that its replica is alive. */
+export const HEARTBEAT_MS = 5_000;
+/** A replica whose heartbeat is older than this is dead (several beats missed). */
+export const REPLICA_DEAD_AFTER_MS = 6 * HEARTBEAT_MS;
+const FAMILY_KEY = 'groupApiFamily';
+
+/**
+ * The remembered endpoint family (DINGTALK_GROUP_API=auto). {@link FamilyMemory} is synchronous,
+ * the store is not: the family is read once at start and written through in the background;
+ * `flush` waits for the last write (at stop, before the store closes).
+ */
+function familyMemory(
+  store: Store,
+  logger: Logger,
+): FamilyMemory & { load(): Promise<void>; flush(): Promise<void> } {
+  let family: 'legacy' | 'v1' | undefined;
+  let writing: Promise<void> = Promise.resolve();
+  return {
+    get: () => family,
+    set(f) {
+      family = f;
+      writing = writing
+        .then(() => store.kv.set(FAMILY_KEY, f))
+        .catch((err: unknown) => logger.error({ err }, 'could not remember the group API family'));
+    },
+    async load() {
+      const v = await store.kv.get(FAMILY_KEY);
+      // A switch made before the load finished is newer than what was stored.
+      family ??= v === 'legacy' || v === 'v1' ? v : undefined;
+    },
+    flush: () => writing,
+  };
+}
 
 interface InterruptedReport {
   intent: IntentRecord;
@@ -144,24 +195,31 @@ interface InterruptedReport {
 }
 
 /**
- * Crash safety, step 1 (synchronous, before the stream opens): each write that began but never
- * recorded an outcome gets its "uncertain" reply stored under its message's dedupe key, marked as
- * delivered because {@link reportInterrupted} sends it. A redelivery of that message then neither
- * runs the command again nor sends a second reply.
+ * Crash safety, step 1 (before the stream opens): each write that began but never recorded an
+ * outcome gets its "uncertain" reply stored under its message's dedupe key, marked as delivered
+ * because {@link reportInterrupted} sends it. A redelivery of that message then neither runs the
+ * command again nor sends a second reply. SQLite has one replica, so every unfinished intent is
+ * its own from an earlier run; a shared store leaves those of live replicas alone.
  */
-function settleInterrupted(store: Store, config: Config): InterruptedReport[] {
+async function settleInterrupted(store: Store, config: Config): Promise<InterruptedReport[]> {
   const t = createTranslator(config.locale);
-  return store.intents.unfinished().map((intent) => {
+  const intents =
+    store.kind === 'sqlite'
+      ? await store.intents.unfinished()
+      : await store.intents.unfinished(['', ...(await store.replicas.dead(REPLICA_DEAD_AFTER_MS))]);
+  const reports: InterruptedReport[] = [];
+  for (const intent of intents) {
     const text = t('pipeline.interrupted', {
       command: intent.command,
       chat: intent.chatId ?? '-',
       check: intent.chatId ? `/chat info ${intent.chatId}` : '/chat list',
     });
     const rendered = renderReply({ text }, { conversationType: 'direct', senderUserId: intent.userId });
-    store.dedupe.finish(intent.msgKey, JSON.stringify(rendered));
-    store.dedupe.markDelivered(intent.msgKey);
-    return { intent, rendered };
-  });
+    await store.dedupe.finish(intent.msgKey, JSON.stringify(rendered));
+    await store.dedupe.markDelivered(intent.msgKey);
+    reports.push({ intent, rendered });
+  }
+  return reports;
 }
 
 /**
@@ -184,7 +242,7 @@ async function reportInterrupted(
         msgKey: rendered.openApi.msgKey,
         msgParam: rendered.openApi.msgParam,
       });
-      store.intents.markReported(intent.id);
+      await store.intents.markReported(intent.id);
       logger.warn(
         { intent: intent.id, command: intent.command },
         'reported an interrupted write as uncertain',

@@ -97,9 +97,9 @@ export class AuditTrail {
   /**
    * Records one attempt; `at` is when the attempt started (now minus its duration). Logs
    * `{audit: true, ...}` at info. When the store write fails the event is still logged (at
-   * error) and the error is rethrown.
+   * error) and the promise rejects with the error.
    */
-  record(e: AuditEvent): AuditRecord {
+  async record(e: AuditEvent): Promise<AuditRecord> {
     const args = sanitizeArgs(e.args, this.#maxValueLength);
     const durationMs = Math.max(0, Math.round(e.durationMs));
     const entry: Omit<AuditRecord, 'seq' | 'prevHash' | 'hash'> = {
@@ -116,7 +116,7 @@ export class AuditTrail {
     const event = { audit: true, ...entry, args };
     let rec: AuditRecord;
     try {
-      rec = this.#store.append(entry);
+      rec = await this.#store.append(entry);
     } catch (err) {
       this.#log.error({ ...event, err }, 'audit record could not be stored');
       throw err;

@@ -1,7 +1,7 @@
 /**
  * Binds the words after a command name to its params and options, resolves `<chat>` and users,
- * then validates with the spec's zod schema. Total: a result or a {@link UserError}, never a throw
- * (except from a spec's own zod refinements).
+ * then validates with the spec's zod schema. Total: a result or a {@link UserError}, never a
+ * rejection (except from a spec's own zod refinements or a failing store).
  *
  * Mentions: DingTalk may or may not leave the visible `@Name` of a picked member in the text.
  * 1. Picked mentions are handed out in text order to `@word` tokens (positional ones and
@@ -55,7 +55,11 @@ const fail = (
 });
 
 /** Binds and validates; see the module comment for the rules. */
-export function bindArgs<A>(spec: CommandSpec<A>, rest: readonly Token[], ctx: BindContext): BindResult<A> {
+export async function bindArgs<A>(
+  spec: CommandSpec<A>,
+  rest: readonly Token[],
+  ctx: BindContext,
+): Promise<BindResult<A>> {
   const { message } = ctx;
   const options = spec.options ?? {};
   const usageKey = spec.usage;
@@ -108,10 +112,10 @@ export function bindArgs<A>(spec: CommandSpec<A>, rest: readonly Token[], ctx: B
       case 'chat': {
         let ref: Step<ChatRef>;
         if (tok !== undefined && isChatForm(tok)) {
-          ref = resolveChat(tok, ctx);
+          ref = await resolveChat(tok, ctx);
           i++;
         } else if (message.conversationType === 'group') {
-          ref = resolveHere(ctx);
+          ref = await resolveHere(ctx);
         } else if (p.optional) {
           continue;
         } else {
@@ -280,10 +284,10 @@ function isChatForm(tok: Token): boolean {
   return tok.text.toLowerCase() === 'here' || CHAT_ID.test(tok.text) || OPEN_CONVERSATION_ID.test(tok.text);
 }
 
-function resolveChat(tok: Token, ctx: BindContext): Step<ChatRef> {
+async function resolveChat(tok: Token, ctx: BindContext): Promise<Step<ChatRef>> {
   const { registry } = ctx;
   if (tok.kind === 'chatref') {
-    const found = tok.text === '' ? [] : registry.byName(tok.text);
+    const found = tok.text === '' ? [] : await registry.byName(tok.text);
     const label = `#${tok.text}`;
     if (found.length === 0) return fail('chat.name-not-found', { name: clip(tok.text) });
     if (found.length > 1) {
@@ -303,24 +307,24 @@ function resolveChat(tok: Token, ctx: BindContext): Step<ChatRef> {
   }
   if (tok.text.toLowerCase() === 'here') return resolveHere(ctx);
   if (OPEN_CONVERSATION_ID.test(tok.text)) {
-    const rec = registry.byOpenConversationId(tok.text);
+    const rec = await registry.byOpenConversationId(tok.text);
     if (rec === undefined) return fail('chat.cid-unknown', { cid: clip(tok.text, 60) });
     return {
       ok: true,
       value: { chatId: rec.chatId, openConversationId: tok.text, record: rec, label: tok.text },
     };
   }
-  const rec = registry.get(tok.text);
+  const rec = await registry.get(tok.text);
   return {
     ok: true,
     value: { chatId: tok.text, openConversationId: rec?.openConversationId, record: rec, label: tok.text },
   };
 }
 
-function resolveHere(ctx: BindContext): Step<ChatRef> {
+async function resolveHere(ctx: BindContext): Promise<Step<ChatRef>> {
   const { message, registry } = ctx;
   if (message.conversationType !== 'group') return fail('chat.here-direct');
-  const rec = registry.byOpenConversationId(message.conversationId);
+  const rec = await registry.byOpenConversationId(message.conversationId);
   if (rec === undefined) return fail('chat.here-unknown');
   return {
     ok: true,

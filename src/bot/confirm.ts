@@ -61,18 +61,18 @@ export class Confirmations {
    * Stores a pending command under a fresh code. `payload` must survive JSON (it is stored as
    * JSON and handed back parsed by {@link confirm}).
    */
-  create(p: {
+  async create(p: {
     userId: string;
     conversationId: string;
     command: string;
     payload: unknown;
     preview: string;
-  }): PendingConfirmation {
+  }): Promise<PendingConfirmation> {
     const now = this.#now();
     // Keep recently expired codes for one more TTL so a late /confirm hears "expired", not "unknown".
-    this.#store.prune(now - this.#ttlMs);
+    await this.#store.prune(now - this.#ttlMs);
     const pending: PendingConfirmation = {
-      code: this.#freshCode(),
+      code: await this.#freshCode(),
       userId: p.userId,
       conversationId: p.conversationId,
       command: p.command,
@@ -81,7 +81,7 @@ export class Confirmations {
       createdAt: now,
       expiresAt: now + this.#ttlMs,
     };
-    this.#store.create(pending);
+    await this.#store.create(pending);
     return pending;
   }
 
@@ -89,19 +89,19 @@ export class Confirmations {
    * Runs-once check for `/confirm <code>`. Someone else's code is left in place (so a guess
    * cannot cancel another user's command); an expired one is dropped.
    */
-  confirm(code: string, userId: string): ConfirmResult {
+  async confirm(code: string, userId: string): Promise<ConfirmResult> {
     const key = normalizeCode(code);
     if (!CODE_RE.test(key)) return { ok: false, reason: 'unknown' };
     // `get` hides expired rows by default; an expired one must answer "expired" (see create).
-    const found = this.#store.get(key, ANY_EXPIRY);
+    const found = await this.#store.get(key, ANY_EXPIRY);
     if (found === undefined) return { ok: false, reason: 'unknown' };
     if (found.userId !== userId) return { ok: false, reason: 'wrong-user' };
     if (found.expiresAt <= this.#now()) {
-      this.#store.delete(key);
+      await this.#store.delete(key);
       return { ok: false, reason: 'expired' };
     }
     // Another /confirm (a redelivered message, a second instance) may have won the race.
-    const taken = this.#store.take(key, this.#now());
+    const taken = await this.#store.take(key, this.#now());
     if (taken === undefined) return { ok: false, reason: 'unknown' };
     return { ok: true, pending: taken, payload: JSON.parse(taken.payload) as unknown };
   }
@@ -111,19 +111,20 @@ export class Confirmations {
    * given. Returns what was dropped; undefined when there was nothing of theirs that was still
    * valid (another user's code is never touched).
    */
-  cancel(userId: string, code?: string): PendingConfirmation | undefined {
-    const found = code === undefined ? this.#store.latestFor(userId) : this.#store.get(normalizeCode(code));
+  async cancel(userId: string, code?: string): Promise<PendingConfirmation | undefined> {
+    const found =
+      code === undefined ? await this.#store.latestFor(userId) : await this.#store.get(normalizeCode(code));
     if (found === undefined || found.userId !== userId) return undefined;
-    const taken = this.#store.take(found.code);
+    const taken = await this.#store.take(found.code);
     if (taken === undefined || taken.expiresAt <= this.#now()) return undefined;
     return taken;
   }
 
-  #freshCode(): string {
+  async #freshCode(): Promise<string> {
     for (let i = 0; i < MAX_CODE_ATTEMPTS; i++) {
       const code = normalizeCode(this.#random());
       // Expired rows still hold their code until pruned: a clash with one would fail the INSERT.
-      if (CODE_RE.test(code) && this.#store.get(code, ANY_EXPIRY) === undefined) return code;
+      if (CODE_RE.test(code) && (await this.#store.get(code, ANY_EXPIRY)) === undefined) return code;
     }
     throw new Error(`could not find a free confirmation code in ${MAX_CODE_ATTEMPTS} attempts`);
   }

@@ -4,6 +4,7 @@
  * Every message that reaches a command gets exactly one reply; nothing here throws to the caller.
  */
 import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { DingTalkError } from '../dingtalk/errors.ts';
 import { explainDingTalkError } from '../dingtalk/explain.ts';
@@ -43,6 +44,8 @@ export interface PipelineOptions {
   audit: AuditTrail;
   defaultLocale: Locale;
   robotCode: string;
+  /** This replica's id, recorded with its claims and intents. Default {@link PROCESS_REPLICA_ID}. */
+  replicaId?: string;
   /** Messages processed at once; more wait in a queue (the ack has already left). */
   concurrency?: number;
   /** A handler running longer than this is abandoned with an error reply. */
@@ -74,6 +77,9 @@ interface Outcome {
 
 const CONFIRM_COMMANDS = new Set(['confirm', 'cancel']);
 
+/** The replica id of this process when none is configured: host, pid and a random part. */
+export const PROCESS_REPLICA_ID = `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
+
 /** The message pipeline. Feed it frames with {@link handleFrame}. */
 export class Pipeline {
   private readonly log: Logger;
@@ -87,6 +93,7 @@ export class Pipeline {
   private readonly concurrency: number;
   private readonly commandTimeoutMs: number;
   private readonly now: () => number;
+  private readonly replicaId: string;
   private readonly translators = new Map<Locale, Translate>();
   /** Counters for tests, the bench and shutdown. */
   readonly stats = { frames: 0, dropped: 0, duplicates: 0, replied: 0, replyFailures: 0, errors: 0 };
@@ -96,6 +103,7 @@ export class Pipeline {
     this.concurrency = o.concurrency ?? 32;
     this.commandTimeoutMs = o.commandTimeoutMs ?? 60_000;
     this.now = o.now ?? Date.now;
+    this.replicaId = o.replicaId ?? PROCESS_REPLICA_ID;
   }
 
   /**
@@ -220,14 +228,17 @@ export class Pipeline {
 
   /** A redelivered message: never run again; resend the stored reply only if it was not delivered. */
   private async redelivered(key: string, msg: IncomingMessage): Promise<void> {
-    const c = this.o.store.dedupe.claim(key, this.now());
+    const c = await this.o.store.dedupe.claim(key, this.now());
     if (c.state === 'done' && !c.delivered)
       await this.deliver(key, msg, JSON.parse(c.reply) as RenderedReply);
-    if (c.state === 'claimed') this.o.store.dedupe.release(key);
+    if (c.state === 'claimed') await this.o.store.dedupe.release(key);
   }
 
   private async process(key: string, msg: IncomingMessage): Promise<void> {
-    const claim = this.o.store.dedupe.claim(key, this.now());
+    const claim = await this.o.store.dedupe.claim(key, this.now(), {
+      replicaId: this.replicaId,
+      message: JSON.stringify(msg),
+    });
     if (claim.state === 'done') {
       this.stats.duplicates++;
       if (!claim.delivered) await this.deliver(key, msg, JSON.parse(claim.reply) as RenderedReply);
@@ -240,7 +251,7 @@ export class Pipeline {
       log.warn('message was being processed when the bot stopped; reporting it as uncertain');
       const t = this.translator(this.o.defaultLocale);
       const rendered = this.render({ text: t('pipeline.uncertain') }, msg);
-      this.o.store.dedupe.finish(key, JSON.stringify(rendered));
+      await this.o.store.dedupe.finish(key, JSON.stringify(rendered));
       await this.deliver(key, msg, rendered);
       return;
     }
@@ -257,7 +268,7 @@ export class Pipeline {
     }
     if (outcome.audit) {
       try {
-        this.o.audit.record({
+        await this.o.audit.record({
           userId: msg.senderUserId,
           command: outcome.audit.command,
           ...(outcome.audit.chatId !== undefined ? { chatId: outcome.audit.chatId } : {}),
@@ -272,7 +283,7 @@ export class Pipeline {
       }
     }
     const rendered = this.render(outcome.reply, msg);
-    this.o.store.dedupe.finish(key, JSON.stringify(rendered));
+    await this.o.store.dedupe.finish(key, JSON.stringify(rendered));
     await this.deliver(key, msg, rendered);
   }
 
@@ -283,7 +294,7 @@ export class Pipeline {
   private async deliver(key: string, msg: IncomingMessage, rendered: RenderedReply): Promise<void> {
     try {
       await this.o.replier.send(msg, rendered);
-      this.o.store.dedupe.markDelivered(key);
+      await this.o.store.dedupe.markDelivered(key);
       this.stats.replied++;
     } catch (err) {
       this.stats.replyFailures++;
@@ -344,7 +355,11 @@ export class Pipeline {
         audit: { command: spec.name, outcome: 'refused', reason: `role ${can.needed} needed` },
       };
     }
-    const bound = bindArgs(spec, rest, { message: msg, caller: { userId }, registry: this.o.store.registry });
+    const bound = await bindArgs(spec, rest, {
+      message: msg,
+      caller: { userId },
+      registry: this.o.store.registry,
+    });
     if (!bound.ok) {
       return {
         reply: this.userErrorReply(bound.error, t, spec),
@@ -388,7 +403,7 @@ export class Pipeline {
         conversationId: msg.conversationId,
         locale,
       };
-      const pending = this.o.confirmations.create({
+      const pending = await this.o.confirmations.create({
         userId,
         conversationId: msg.conversationId,
         command: spec.name,
@@ -409,7 +424,7 @@ export class Pipeline {
     }
     const intentId =
       spec.access === 'write'
-        ? this.o.store.intents.begin({
+        ? await this.o.store.intents.begin({
             msgKey: this.keyOf(msg),
             userId,
             conversationId: msg.conversationId,
@@ -417,17 +432,18 @@ export class Pipeline {
             chatId: chat?.chatId,
             summary: msg.text.slice(0, 200),
             startedAt: this.now(),
+            replicaId: this.replicaId,
           })
         : undefined;
     try {
       const reply = await this.withTimeout(spec.handler(ctx));
-      if (intentId !== undefined) this.o.store.intents.finish(intentId, 'ok');
+      if (intentId !== undefined) await this.o.store.intents.finish(intentId, 'ok');
       return { reply, audit: { ...auditBase, outcome: confirmed ? 'confirmed' : 'allowed' } };
     } catch (err) {
       if (err instanceof CommandTimeoutError) {
         // The handler is abandoned, not stopped: a DingTalk write it started may still land.
         // The user is told the outcome is unknown now, so a restart need not report it again.
-        if (intentId !== undefined) this.o.store.intents.finish(intentId, 'timeout: outcome unknown');
+        if (intentId !== undefined) await this.o.store.intents.finish(intentId, 'timeout: outcome unknown');
         log.warn({ timeoutMs: this.commandTimeoutMs }, 'command timed out');
         return {
           reply: {
@@ -440,7 +456,7 @@ export class Pipeline {
         };
       }
       if (intentId !== undefined)
-        this.o.store.intents.finish(intentId, `error: ${dingtalkErrorCode(err) ?? 'unknown'}`);
+        await this.o.store.intents.finish(intentId, `error: ${dingtalkErrorCode(err) ?? 'unknown'}`);
       const f = this.failure(err, t, log, spec.name);
       return {
         reply: f.reply,
@@ -459,7 +475,7 @@ export class Pipeline {
     const userId = msg.senderUserId;
     const code = rest.find((w) => w.kind === 'word' || w.kind === 'quoted')?.text;
     if (spec.name === 'cancel') {
-      const dropped = this.o.confirmations.cancel(userId, code);
+      const dropped = await this.o.confirmations.cancel(userId, code);
       return dropped
         ? {
             reply: { text: t('confirm.cancelled', { command: dropped.command, code: dropped.code }) },
@@ -468,7 +484,7 @@ export class Pipeline {
         : { reply: { text: t('confirm.nothing-to-cancel') } };
     }
     if (!code) return { reply: { text: t('confirm.need-code') } };
-    const r = this.o.confirmations.confirm(code, userId);
+    const r = await this.o.confirmations.confirm(code, userId);
     if (!r.ok) {
       return {
         reply: { text: t(`confirm.${r.reason}`, { code }) },

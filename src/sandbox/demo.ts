@@ -114,7 +114,7 @@ export const DEMO_GROUP = {
  * Fills an empty org with the demo departments, users and group, and registers the group as one the bot
  * created for its owner, so `here` and `#"Platform Team"` work in it.
  */
-export function seedDemo(org: Org, registry: RegistryStore): void {
+export async function seedDemo(org: Org, registry: RegistryStore): Promise<void> {
   for (const d of DEMO_DEPARTMENTS) org.addDepartment({ ...d });
   for (const u of DEMO_USERS) org.addUser({ ...u, ...(u.deptIds ? { deptIds: [...u.deptIds] } : {}) });
   const chat = org.addChat({
@@ -123,7 +123,7 @@ export function seedDemo(org: Org, registry: RegistryStore): void {
     createdByApi: true,
     botInChat: true,
   });
-  registry.upsert({
+  await registry.upsert({
     chatId: chat.chatId,
     openConversationId: chat.openConversationId,
     name: chat.name,

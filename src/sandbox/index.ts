@@ -84,7 +84,7 @@ export async function runSandbox(o: SandboxOptions): Promise<number> {
     const leads = o.config.leads.length > 0 ? o.config.leads : [...DEMO_LEADS];
     const store = openStore({ dataDir: paths.dir });
     if (saved.kind === 'loaded') importOrg(emu.org, saved.snapshot);
-    else seedDemo(emu.org, store.registry);
+    else await seedDemo(emu.org, store.registry);
     const config: Config = {
       ...o.config,
       credentials: { clientId: emu.clientId, clientSecret: emu.clientSecret },
@@ -104,7 +104,7 @@ export async function runSandbox(o: SandboxOptions): Promise<number> {
         pipeline: { commandTimeoutMs: 20_000 },
       });
     } catch (err) {
-      store.close();
+      await store.close();
       throw err;
     }
     await app.start();

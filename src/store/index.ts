@@ -33,7 +33,6 @@ export {
   DEFAULT_STALE_CLAIM_MS,
   type OpenStoreOptions,
   openStore,
-  type SqliteAuditStore,
   type SqliteStore,
   type StoreTuning,
   storePath,

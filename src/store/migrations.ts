@@ -92,6 +92,39 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    // Replicas: who holds a claim and the message a survivor needs to answer it, who began an
+    // intent, pending picks in the store (not in one process), heartbeats and leases.
+    version: 2,
+    sql: `
+      ALTER TABLE processed_messages ADD COLUMN replicaId TEXT;
+      ALTER TABLE processed_messages ADD COLUMN message TEXT;
+      CREATE INDEX processed_messages_running ON processed_messages (state, replicaId);
+
+      ALTER TABLE intents ADD COLUMN replicaId TEXT NOT NULL DEFAULT '';
+      CREATE INDEX intents_msg_key ON intents (msgKey);
+
+      CREATE TABLE picks (
+        userId TEXT PRIMARY KEY,
+        conversationId TEXT NOT NULL,
+        command TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        createdAt INTEGER NOT NULL,
+        expiresAt INTEGER NOT NULL
+      );
+
+      CREATE TABLE replicas (
+        id TEXT PRIMARY KEY,
+        beatAt INTEGER NOT NULL
+      );
+
+      CREATE TABLE leases (
+        name TEXT PRIMARY KEY,
+        holder TEXT NOT NULL,
+        expiresAt INTEGER NOT NULL
+      );
+    `,
+  },
 ];
 
 /** The schema version this build writes. */

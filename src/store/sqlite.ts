@@ -2,7 +2,9 @@
  * The SQLite {@link Store} (better-sqlite3 12): one file in BOT_DATA_DIR, WAL mode so readers
  * (e.g. `npm run audit:verify`) never block the bot, statements prepared once, and every method
  * atomic — those with more than one statement run in an IMMEDIATE transaction, which also makes
- * them safe against a second process on the same file.
+ * them safe against a second process on the same file. better-sqlite3 is synchronous; the
+ * methods are `async` only to meet the asynchronous {@link Store} contract (a failing statement
+ * becomes a rejection). One process is one replica, so its clock is the database's clock.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,13 +15,18 @@ import type {
   AuditRecord,
   AuditStore,
   ChatRecord,
+  ClaimOwner,
   ClaimResult,
   ConfirmationStore,
   DedupeStore,
   IntentRecord,
   IntentStore,
+  OrphanedClaim,
   PendingConfirmation,
+  PendingPick,
+  PickStore,
   RegistryStore,
+  ReplicaStore,
   Store,
 } from './types.ts';
 
@@ -53,15 +60,10 @@ export type OpenStoreOptions =
     } & StoreTuning)
   | ({ memory: true } & StoreTuning);
 
-/** The SQLite audit store has one extra read: a record by seq. */
-export interface SqliteAuditStore extends AuditStore {
-  /** One record by seq (e.g. to show the record verify() reported). */
-  get(seq: number): AuditRecord | undefined;
-}
-
-/** What {@link openStore} returns: a {@link Store} whose audit part also has `get`. */
+/** What {@link openStore} returns. */
 export interface SqliteStore extends Store {
-  audit: SqliteAuditStore;
+  readonly kind: 'sqlite';
+  rateBudget: undefined;
 }
 
 /** Path of the database file for a data folder. */
@@ -84,9 +86,11 @@ interface DedupeRow {
   reply: string | null;
   delivered: number;
   claimedAt: number;
+  replicaId: string | null;
 }
 
 type ConfirmationRow = PendingConfirmation;
+type PickRow = PendingPick;
 
 interface AuditRow {
   seq: number;
@@ -114,6 +118,7 @@ interface IntentRow {
   startedAt: number;
   finishedAt: number | null;
   outcome: string | null;
+  replicaId: string;
 }
 
 const undef = <T>(v: T | null): T | undefined => (v === null ? undefined : v);
@@ -159,6 +164,7 @@ function toIntent(r: IntentRow): IntentRecord {
     startedAt: r.startedAt,
     finishedAt: undef(r.finishedAt),
     outcome: undef(r.outcome),
+    replicaId: r.replicaId,
   };
 }
 
@@ -209,7 +215,8 @@ function build(db: Database.Database, staleClaimMs: number): SqliteStore {
   const kvSet = db.prepare<[string, string]>(
     'INSERT INTO kv (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value',
   );
-  const kv: Store['kv'] = {
+  const ping = db.prepare('SELECT 1');
+  const syncKv: SyncKv = {
     get: (key) => kvGet.get(key)?.value,
     set: (key, value) => {
       kvSet.run(key, value);
@@ -217,16 +224,32 @@ function build(db: Database.Database, staleClaimMs: number): SqliteStore {
   };
 
   return {
+    kind: 'sqlite',
     registry: registryStore(db),
     dedupe: dedupeStore(db, staleClaimMs),
     confirmations: confirmationStore(db),
-    audit: auditStore(db, kv),
+    picks: pickStore(db),
+    audit: auditStore(db, syncKv),
     intents: intentStore(db),
-    kv,
-    close: () => {
+    replicas: replicaStore(db),
+    kv: {
+      get: async (key) => syncKv.get(key),
+      set: async (key, value) => syncKv.set(key, value),
+    },
+    rateBudget: undefined,
+    ping: async () => {
+      ping.get();
+    },
+    close: async () => {
       if (db.open) db.close();
     },
   };
+}
+
+/** The kv table used inside transactions, where an await would leave the transaction. */
+interface SyncKv {
+  get(key: string): string | undefined;
+  set(key: string, value: string): void;
 }
 
 function registryStore(db: Database.Database): RegistryStore {
@@ -271,7 +294,7 @@ function registryStore(db: Database.Database): RegistryStore {
   );
 
   return {
-    upsert(rec) {
+    async upsert(rec) {
       const now = Date.now();
       const row = upsert.get({
         chatId: rec.chatId,
@@ -285,72 +308,95 @@ function registryStore(db: Database.Database): RegistryStore {
       if (row === undefined) throw new Error(`registry upsert of ${rec.chatId} returned no row`);
       return toChat(row);
     },
-    get: (chatId) => {
+    get: async (chatId) => {
       const r = get.get(chatId);
       return r && toChat(r);
     },
-    byOpenConversationId: (cid) => {
+    byOpenConversationId: async (cid) => {
       const r = byCid.get(cid);
       return r && toChat(r);
     },
-    byName: (name) => byName.all(name).map(toChat),
-    list: () => list.all().map(toChat),
-    listFor: (userId) => listFor.all(userId).map(toChat),
-    setOpenConversationId(chatId, cid) {
+    byName: async (name) => byName.all(name).map(toChat),
+    list: async () => list.all().map(toChat),
+    listFor: async (userId) => listFor.all(userId).map(toChat),
+    async setOpenConversationId(chatId, cid) {
       setCid.run(cid, Date.now(), chatId);
     },
-    rename(chatId, name) {
+    async rename(chatId, name) {
       rename.run(name, Date.now(), chatId);
     },
   };
 }
 
 function dedupeStore(db: Database.Database, staleClaimMs: number): DedupeStore {
-  const insert = db.prepare<[string, number]>(
-    `INSERT INTO processed_messages (key, state, delivered, claimedAt) VALUES (?, 'running', 0, ?)
+  const insert = db.prepare<[string, number, string | null, string | null]>(
+    `INSERT INTO processed_messages (key, state, delivered, claimedAt, replicaId, message)
+     VALUES (?, 'running', 0, ?, ?, ?)
      ON CONFLICT(key) DO NOTHING`,
   );
   const read = db.prepare<[string], DedupeRow>(
-    'SELECT state, reply, delivered, claimedAt FROM processed_messages WHERE key = ?',
+    'SELECT state, reply, delivered, claimedAt, replicaId FROM processed_messages WHERE key = ?',
   );
   const finish = db.prepare<[{ key: string; reply: string; now: number }]>(
     `INSERT INTO processed_messages (key, state, reply, delivered, claimedAt, finishedAt)
      VALUES (@key, 'done', @reply, 0, @now, @now)
-     ON CONFLICT(key) DO UPDATE SET state = 'done', reply = excluded.reply, finishedAt = excluded.finishedAt`,
+     ON CONFLICT(key) DO UPDATE SET
+       state = 'done', reply = excluded.reply, finishedAt = excluded.finishedAt, message = NULL`,
   );
   const delivered = db.prepare<[string]>('UPDATE processed_messages SET delivered = 1 WHERE key = ?');
   const release = db.prepare<[string]>("DELETE FROM processed_messages WHERE key = ? AND state = 'running'");
   const prune = db.prepare<[number]>(
     'DELETE FROM processed_messages WHERE coalesce(finishedAt, claimedAt) < ?',
   );
+  // A claim without an owner has no message to answer, so it is never an orphan.
+  const orphaned = db.prepare<[{ self: string; before: number; limit: number }], OrphanedClaim>(
+    `SELECT p.key, p.replicaId, p.claimedAt, p.message FROM processed_messages p
+     LEFT JOIN replicas r ON r.id = p.replicaId
+     WHERE p.state = 'running' AND p.replicaId IS NOT NULL AND p.message IS NOT NULL
+       AND p.replicaId <> @self AND (r.id IS NULL OR r.beatAt < @before)
+     ORDER BY p.claimedAt ASC, p.rowid ASC LIMIT @limit`,
+  );
+  const adopt = db.prepare<[string, string, string]>(
+    `UPDATE processed_messages SET replicaId = ?
+     WHERE key = ? AND state = 'running' AND replicaId = ?`,
+  );
 
   // One INSERT is atomic on its own: the first claim wins without an explicit transaction, which
   // keeps the common path (a new message) to a single write. Only a lost race reads the row.
-  const claim = (key: string, now: number): ClaimResult => {
+  const claim = (key: string, now: number, owner: ClaimOwner | undefined): ClaimResult => {
     for (let attempt = 0; attempt < 3; attempt++) {
-      if (insert.run(key, now).changes === 1) return { state: 'claimed' };
+      if (insert.run(key, now, owner?.replicaId ?? null, owner?.message ?? null).changes === 1)
+        return { state: 'claimed' };
       const row = read.get(key);
       // Released or pruned between the two statements: claim again.
       if (row === undefined) continue;
       if (row.state === 'done')
         return { state: 'done', reply: row.reply ?? '', delivered: row.delivered === 1 };
-      return { state: 'running', claimedAt: row.claimedAt, stale: now - row.claimedAt >= staleClaimMs };
+      return {
+        state: 'running',
+        claimedAt: row.claimedAt,
+        ...(row.replicaId !== null && { replicaId: row.replicaId }),
+        stale: now - row.claimedAt >= staleClaimMs,
+      };
     }
     throw new Error(`dedupe claim of ${key}: the row kept vanishing`);
   };
 
   return {
-    claim: (key, now = Date.now()) => claim(key, now),
-    finish(key, reply, now = Date.now()) {
+    claim: async (key, now = Date.now(), owner) => claim(key, now, owner),
+    async finish(key, reply, now = Date.now()) {
       finish.run({ key, reply, now });
     },
-    markDelivered(key) {
+    async markDelivered(key) {
       delivered.run(key);
     },
-    release(key) {
+    async release(key) {
       release.run(key);
     },
-    prune: (now = Date.now(), olderThanMs = DAY_MS) => prune.run(now - olderThanMs).changes,
+    prune: async (now = Date.now(), olderThanMs = DAY_MS) => prune.run(now - olderThanMs).changes,
+    orphaned: async (self, deadAfterMs, limit = 100) =>
+      orphaned.all({ self, before: Date.now() - deadAfterMs, limit: Math.max(0, Math.trunc(limit)) }),
+    adopt: async (key, from, to) => adopt.run(to, key, from).changes === 1,
   };
 }
 
@@ -381,31 +427,72 @@ function confirmationStore(db: Database.Database): ConfirmationStore {
   });
 
   return {
-    create(p) {
+    async create(p) {
       create.run(pick(p));
     },
-    get: (code, now = Date.now()) => {
+    get: async (code, now = Date.now()) => {
       const r = get.get(code, now);
       return r && pick(r);
     },
-    take: (code, now = Date.now()) => {
+    take: async (code, now = Date.now()) => {
       // One DELETE … RETURNING: of two concurrent takes only one gets the row. An expired code
       // is consumed too, so it cannot linger until the next prune.
       const r = take.get(code);
       return r !== undefined && r.expiresAt > now ? pick(r) : undefined;
     },
-    latestFor: (userId, now = Date.now()) => {
+    latestFor: async (userId, now = Date.now()) => {
       const r = latestFor.get(userId, now);
       return r && pick(r);
     },
-    delete(code) {
+    async delete(code) {
       del.run(code);
     },
-    prune: (now = Date.now()) => prune.run(now).changes,
+    prune: async (now = Date.now()) => prune.run(now).changes,
   };
 }
 
-function auditStore(db: Database.Database, kv: Store['kv']): SqliteAuditStore {
+function pickStore(db: Database.Database): PickStore {
+  const put = db.prepare<[PendingPick]>(
+    `INSERT INTO picks (userId, conversationId, command, payload, createdAt, expiresAt)
+     VALUES (@userId, @conversationId, @command, @payload, @createdAt, @expiresAt)
+     ON CONFLICT(userId) DO UPDATE SET
+       conversationId = excluded.conversationId, command = excluded.command,
+       payload = excluded.payload, createdAt = excluded.createdAt, expiresAt = excluded.expiresAt`,
+  );
+  const get = db.prepare<[string, number], PickRow>('SELECT * FROM picks WHERE userId = ? AND expiresAt > ?');
+  const take = db.prepare<[string], PickRow>('DELETE FROM picks WHERE userId = ? RETURNING *');
+  const prune = db.prepare<[number]>('DELETE FROM picks WHERE expiresAt <= ?');
+  const row = (r: PickRow): PendingPick => ({
+    userId: r.userId,
+    conversationId: r.conversationId,
+    command: r.command,
+    payload: r.payload,
+    createdAt: r.createdAt,
+    expiresAt: r.expiresAt,
+  });
+
+  return {
+    async put(p) {
+      put.run(row(p));
+    },
+    get: async (userId, now = Date.now()) => {
+      const r = get.get(userId, now);
+      return r && row(r);
+    },
+    // One DELETE … RETURNING, as for confirmations: a pick runs once, an expired one is dropped.
+    take: async (userId, now = Date.now()) => {
+      const r = take.get(userId);
+      return r !== undefined && r.expiresAt > now ? row(r) : undefined;
+    },
+    drop: async (userId, now = Date.now()) => {
+      const r = take.get(userId);
+      return r !== undefined && r.expiresAt > now;
+    },
+    prune: async (now = Date.now()) => prune.run(now).changes,
+  };
+}
+
+function auditStore(db: Database.Database, kv: SyncKv): AuditStore {
   const last = db.prepare<[], { seq: number; hash: string }>(
     'SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1',
   );
@@ -448,8 +535,8 @@ function auditStore(db: Database.Database, kv: Store['kv']): SqliteAuditStore {
   });
 
   return {
-    append: (rec) => append.immediate(rec),
-    latest: (n, filter) =>
+    append: async (rec) => append.immediate(rec),
+    latest: async (n, filter) =>
       latest
         .all({
           chatId: filter?.chatId ?? null,
@@ -457,11 +544,11 @@ function auditStore(db: Database.Database, kv: Store['kv']): SqliteAuditStore {
           n: Math.max(0, Math.trunc(n)),
         })
         .map(toAudit),
-    get: (seq) => {
+    get: async (seq) => {
       const r = getOne.get(seq);
       return r && toAudit(r);
     },
-    verify: () => {
+    verify: async () => {
       // A read transaction gives one consistent snapshot of the rows and the head.
       const run = db.transaction(() => {
         function* rows(): Generator<AuditRecord> {
@@ -485,23 +572,33 @@ function intentStore(db: Database.Database): IntentStore {
         chatId: string | null;
         summary: string;
         startedAt: number;
+        replicaId: string;
       },
     ]
   >(
-    `INSERT INTO intents (msgKey, userId, conversationId, command, chatId, summary, startedAt)
-     VALUES (@msgKey, @userId, @conversationId, @command, @chatId, @summary, @startedAt)`,
+    `INSERT INTO intents (msgKey, userId, conversationId, command, chatId, summary, startedAt, replicaId)
+     VALUES (@msgKey, @userId, @conversationId, @command, @chatId, @summary, @startedAt, @replicaId)`,
   );
   const finish = db.prepare<[string, number, number]>(
     'UPDATE intents SET outcome = ?, finishedAt = ? WHERE id = ?',
   );
+  const columns =
+    'id, msgKey, userId, conversationId, command, chatId, summary, startedAt, finishedAt, outcome, replicaId';
   const unfinished = db.prepare<[], IntentRow>(
-    `SELECT id, msgKey, userId, conversationId, command, chatId, summary, startedAt, finishedAt, outcome
-     FROM intents WHERE finishedAt IS NULL AND reported = 0 ORDER BY id ASC`,
+    `SELECT ${columns} FROM intents WHERE finishedAt IS NULL AND reported = 0 ORDER BY id ASC`,
+  );
+  const unfinishedOf = db.prepare<[string], IntentRow>(
+    `SELECT ${columns} FROM intents
+     WHERE finishedAt IS NULL AND reported = 0 AND replicaId IN (SELECT value FROM json_each(?))
+     ORDER BY id ASC`,
+  );
+  const forMessage = db.prepare<[string], IntentRow>(
+    `SELECT ${columns} FROM intents WHERE msgKey = ? ORDER BY id ASC`,
   );
   const reported = db.prepare<[number]>('UPDATE intents SET reported = 1 WHERE id = ?');
 
   return {
-    begin: (i) =>
+    begin: async (i) =>
       Number(
         begin.run({
           msgKey: i.msgKey,
@@ -511,14 +608,53 @@ function intentStore(db: Database.Database): IntentStore {
           chatId: i.chatId ?? null,
           summary: i.summary,
           startedAt: i.startedAt,
+          replicaId: i.replicaId ?? '',
         }).lastInsertRowid,
       ),
-    finish(id, outcome, now = Date.now()) {
+    async finish(id, outcome, now = Date.now()) {
       finish.run(outcome, now, id);
     },
-    unfinished: () => unfinished.all().map(toIntent),
-    markReported(id) {
+    unfinished: async (replicas) =>
+      (replicas === undefined ? unfinished.all() : unfinishedOf.all(JSON.stringify(replicas))).map(toIntent),
+    forMessage: async (msgKey) => forMessage.all(msgKey).map(toIntent),
+    async markReported(id) {
       reported.run(id);
     },
+  };
+}
+
+function replicaStore(db: Database.Database): ReplicaStore {
+  const beat = db.prepare<[string, number]>(
+    'INSERT INTO replicas (id, beatAt) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET beatAt = excluded.beatAt',
+  );
+  const dead = db.prepare<[number], { id: string }>('SELECT id FROM replicas WHERE beatAt < ? ORDER BY id');
+  const forget = db.prepare<[string]>('DELETE FROM replicas WHERE id = ?');
+  // One upsert: the row changes only when the lease is free, expired or already the holder's.
+  const lease = db.prepare<[{ name: string; holder: string; now: number; expiresAt: number }]>(
+    `INSERT INTO leases (name, holder, expiresAt) VALUES (@name, @holder, @expiresAt)
+     ON CONFLICT(name) DO UPDATE SET holder = excluded.holder, expiresAt = excluded.expiresAt
+     WHERE leases.holder = excluded.holder OR leases.expiresAt <= @now`,
+  );
+  const release = db.prepare<[string, string]>('DELETE FROM leases WHERE name = ? AND holder = ?');
+  const holder = db.prepare<[string, number], { holder: string }>(
+    'SELECT holder FROM leases WHERE name = ? AND expiresAt > ?',
+  );
+
+  return {
+    async beat(replicaId) {
+      beat.run(replicaId, Date.now());
+    },
+    dead: async (deadAfterMs) => dead.all(Date.now() - deadAfterMs).map((r) => r.id),
+    async forget(replicaId) {
+      forget.run(replicaId);
+    },
+    lease: async (name, holder, ttlMs) => {
+      const now = Date.now();
+      return lease.run({ name, holder, now, expiresAt: now + ttlMs }).changes === 1;
+    },
+    async release(name, holderId) {
+      release.run(name, holderId);
+    },
+    leaseHolder: async (name) => holder.get(name, Date.now())?.holder,
   };
 }

@@ -180,7 +180,9 @@ export interface IntentRecord {
 }
 
 export interface IntentStore {
-  begin(i: Omit<IntentRecord, 'id' | 'finishedAt' | 'outcome' | 'replicaId'> & { replicaId?: string }): Promise<number>;
+  begin(
+    i: Omit<IntentRecord, 'id' | 'finishedAt' | 'outcome' | 'replicaId'> & { replicaId?: string },
+  ): Promise<number>;
   finish(id: number, outcome: string, now?: number): Promise<void>;
   /**
    * Unreported intents without an outcome (left by a crash). With `replicas`, only those begun

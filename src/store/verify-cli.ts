@@ -128,7 +128,7 @@ async function main(argv: readonly string[]): Promise<number> {
   try {
     return await report(store.audit);
   } finally {
-    store.close();
+    await store.close();
   }
 }
 

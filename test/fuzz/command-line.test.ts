@@ -90,7 +90,7 @@ const mentions = fc.array(
 
 type Outcome = { kind: 'error'; error: UserError } | { kind: 'bound'; spec: CommandSpec<unknown> };
 
-function run(text: string, msg: IncomingMessage): Outcome {
+async function run(text: string, msg: IncomingMessage): Promise<Outcome> {
   const parsed = parseLine(text, {
     conversationType: msg.conversationType,
     isCommandWord: registry.isCommandWord,
@@ -99,7 +99,7 @@ function run(text: string, msg: IncomingMessage): Outcome {
   expect(parsed.words.length).toBeGreaterThan(0);
   const found = registry.match(parsed.words);
   if (!found.ok) return { kind: 'error', error: found.error };
-  const bound = bindArgs(found.spec, found.rest, {
+  const bound = await bindArgs(found.spec, found.rest, {
     message: msg,
     caller: { userId: msg.senderUserId },
     registry: store,
@@ -110,15 +110,15 @@ function run(text: string, msg: IncomingMessage): Outcome {
 }
 
 describe('command line fuzz', () => {
-  it('any string gives a bound command or a UserError, never a throw', () => {
-    fc.assert(
-      fc.property(
+  it('any string gives a bound command or a UserError, never a throw', async () => {
+    await fc.assert(
+      fc.asyncProperty(
         line,
         mentions,
         fc.constantFrom('direct', 'group') as fc.Arbitrary<'direct' | 'group'>,
-        (text, ms, type) => {
+        async (text, ms, type) => {
           const msg = message({ text, mentions: ms, conversationType: type });
-          const out = run(text, msg);
+          const out = await run(text, msg);
           if (out.kind === 'error') {
             expect(out.error).toBeInstanceOf(UserError);
             const said = userErrorText(out.error, t);
@@ -135,10 +135,10 @@ describe('command line fuzz', () => {
     );
   });
 
-  it('arbitrary full Unicode strings (lone surrogates, controls) never throw', () => {
-    fc.assert(
-      fc.property(fc.string({ unit: 'binary', maxLength: 200 }), (text) => {
-        const out = run(`/${text}`, message({ text }));
+  it('arbitrary full Unicode strings (lone surrogates, controls) never throw', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.string({ unit: 'binary', maxLength: 200 }), async (text) => {
+        const out = await run(`/${text}`, message({ text }));
         expect(['error', 'bound']).toContain(out.kind);
       }),
       { numRuns: 10_000 },

@@ -116,7 +116,7 @@ describe('audit trail', () => {
     const chat = h.emu.org.addChat({ name: 'Audited', owner: 'lead1', members: ['lead1', 'alice'] });
     await h.say('lead1', `/chat rename ${chat.chatId} "Secret Project Name"`);
     await h.say('mallory', `/chat rename ${chat.chatId} Hacked`);
-    const recs = h.app.store.audit.latest(2);
+    const recs = await h.app.store.audit.latest(2);
     expect(recs.map((r) => [r.userId, r.command, r.outcome])).toEqual([
       ['mallory', 'chat rename', 'refused'],
       ['lead1', 'chat rename', 'allowed'],

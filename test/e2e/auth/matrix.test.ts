@@ -88,7 +88,7 @@ describe('authorization matrix', () => {
     });
     const line = row.line.replace('{chat}', chat.chatId);
     const before = h.emu.requests.length;
-    const auditBefore = h.app.store.audit.latest(1)[0]?.seq ?? 0;
+    const auditBefore = (await h.app.store.audit.latest(1))[0]?.seq ?? 0;
 
     const reply = await h.say(USER[who], line);
 
@@ -120,7 +120,7 @@ describe('authorization matrix', () => {
     }
     // Every attempt that reached a command is audited, refusals with their reason.
     if (row.command !== 'help' && row.command !== 'whoami') {
-      const rec = h.app.store.audit.latest(1)[0];
+      const rec = (await h.app.store.audit.latest(1))[0];
       expect(rec?.seq).toBeGreaterThan(auditBefore);
       expect(rec?.userId).toBe(USER[who]);
       if (want === 'role' || want === 'owner') expect(rec?.outcome).toBe('refused');

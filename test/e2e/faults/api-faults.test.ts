@@ -22,7 +22,7 @@ describe('fault injection: DingTalk answers', () => {
   });
 
   it('token revoked mid-run: calls are repeated once with a new token, every message answered once', async () => {
-    const b = buildBurst(h, { renames: 8, infos: 3 });
+    const b = await buildBurst(h, { renames: 8, infos: 3 });
     await h.say('lead1', '/whoami');
     const fetches = h.emu.tokenFetches;
     deliver(h, b, 0, 6);
@@ -43,7 +43,7 @@ describe('fault injection: DingTalk answers', () => {
     h.emu.faults.qpsLimit = 4;
     h.emu.faults.qpsWindowMs = 200;
     const waits = h.app.dingtalk.stats().rateLimitWaits;
-    const b = buildBurst(h, { renames: 10, infos: 3 });
+    const b = await buildBurst(h, { renames: 10, infos: 3 });
     deliver(h, b);
     await settle(h, b);
     await checkInvariants(h, b);
@@ -60,7 +60,7 @@ describe('fault injection: DingTalk answers', () => {
     h.emu.faults.inject('robot.sendBySession', 'busy', 6);
     h.emu.faults.inject('chat.get', 'http502', 2);
     h.emu.faults.inject('im.group.update', 'http500', 3);
-    const b = buildBurst(h, { renames: 8, infos: 3 });
+    const b = await buildBurst(h, { renames: 8, infos: 3 });
     deliver(h, b);
     await settle(h, b);
     const { renamed, refused } = await checkInvariants(h, b);
@@ -74,7 +74,7 @@ describe('fault injection: DingTalk answers', () => {
   });
 
   it('webhook expired mid-burst: the rest of the replies go through the OpenAPI sends, once each', async () => {
-    const b = buildBurst(h, { renames: 6, infos: 3 });
+    const b = await buildBurst(h, { renames: 6, infos: 3 });
     deliver(h, b, 0, 5);
     h.emu.faults.expireSessions();
     deliver(h, b, 5);
@@ -87,7 +87,7 @@ describe('fault injection: DingTalk answers', () => {
 
   it('webhook throttled past every retry: the reply falls back to the OpenAPI send instead of being lost', async () => {
     h.emu.faults.inject('robot.sendBySession', 'qps', 100);
-    const b = buildBurst(h, { renames: 2, infos: 1 });
+    const b = await buildBurst(h, { renames: 2, infos: 1 });
     deliver(h, b);
     await settle(h, b);
     const burstReplies = h.emu.replies.slice(b.replyMark);

@@ -42,10 +42,10 @@ let burstNo = 0;
  * owner, `infos` groups get `/chat info`, and five users send `/whoami` in 1:1. Every group is
  * new, contains the bot and is in the registry, so `here` resolves.
  */
-export function buildBurst(h: Harness, o: { renames: number; infos: number }): Burst {
+export async function buildBurst(h: Harness, o: { renames: number; infos: number }): Promise<Burst> {
   const tag = `b${++burstNo}`;
   const messages: Sent[] = [];
-  const group = (i: number, owner: string) => {
+  const group = async (i: number, owner: string) => {
     const name = `${tag} room ${i}`;
     const c = h.emu.org.addChat({
       name,
@@ -54,7 +54,7 @@ export function buildBurst(h: Harness, o: { renames: number; infos: number }): B
       createdByApi: true,
       botInChat: true,
     });
-    h.app.store.registry.upsert({
+    await h.app.store.registry.upsert({
       chatId: c.chatId,
       openConversationId: c.openConversationId,
       name,
@@ -65,7 +65,7 @@ export function buildBurst(h: Harness, o: { renames: number; infos: number }): B
   };
   for (let i = 0; i < o.renames; i++) {
     const owner = i % 2 === 0 ? 'lead1' : 'lead2';
-    const c = group(i, owner);
+    const c = await group(i, owner);
     const newName = `${tag} renamed ${i}`;
     messages.push({
       payload: h.emu.buildMessage(owner, `/chat rename here "${newName}"`, { chat: c.chatId }),
@@ -77,7 +77,7 @@ export function buildBurst(h: Harness, o: { renames: number; infos: number }): B
     });
   }
   for (let i = 0; i < o.infos; i++) {
-    const c = group(o.renames + i, 'lead1');
+    const c = await group(o.renames + i, 'lead1');
     messages.push({
       payload: h.emu.buildMessage('lead1', '/chat info', { chat: c.chatId }),
       kind: 'info',

@@ -101,7 +101,7 @@ describe('fault injection: redelivered messages', () => {
   it('a message claimed by a process that died is answered "uncertain", never run', async () => {
     const m = renameMessage();
     // What a crash leaves: a claim without an outcome (no write intent: it died before the call).
-    expect(h.app.store.dedupe.claim(`${h.emu.robotCode}:${m.payload.msgId}`).state).toBe('claimed');
+    expect((await h.app.store.dedupe.claim(`${h.emu.robotCode}:${m.payload.msgId}`)).state).toBe('claimed');
     h.emu.deliver(m.payload);
     const [reply] = await h.emu.waitFor(() =>
       repliesTo(m.payload).length > 0 ? repliesTo(m.payload) : undefined,
@@ -125,14 +125,14 @@ describe('fault injection: redelivered messages', () => {
     expect(repliesTo(m.payload)).toHaveLength(1);
   });
 
-  it('claims are kept for 24 h, then pruned', () => {
+  it('claims are kept for 24 h, then pruned', async () => {
     const now = Date.now();
     const key = `${h.emu.robotCode}:prune-check-${n}`;
-    h.app.store.dedupe.claim(key, now);
-    h.app.store.dedupe.finish(key, '{}', now);
-    expect(h.app.store.dedupe.prune(now + 23 * 3_600_000)).toBe(0);
-    expect(h.app.store.dedupe.claim(key, now + 23 * 3_600_000).state).toBe('done');
-    expect(h.app.store.dedupe.prune(now + 25 * 3_600_000)).toBeGreaterThanOrEqual(1);
-    expect(h.app.store.dedupe.claim(key, now + 25 * 3_600_000).state).toBe('claimed');
+    await h.app.store.dedupe.claim(key, now);
+    await h.app.store.dedupe.finish(key, '{}', now);
+    expect(await h.app.store.dedupe.prune(now + 23 * 3_600_000)).toBe(0);
+    expect((await h.app.store.dedupe.claim(key, now + 23 * 3_600_000)).state).toBe('done');
+    expect(await h.app.store.dedupe.prune(now + 25 * 3_600_000)).toBeGreaterThanOrEqual(1);
+    expect((await h.app.store.dedupe.claim(key, now + 25 * 3_600_000)).state).toBe('claimed');
   });
 });

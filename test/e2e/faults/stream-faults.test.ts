@@ -26,7 +26,7 @@ describe('fault injection: the Stream', () => {
   });
 
   it('socket dropped in the middle of a burst: every message answered once, no rename done twice', async () => {
-    const b = buildBurst(h, { renames: 10, infos: 3 });
+    const b = await buildBurst(h, { renames: 10, infos: 3 });
     deliver(h, b, 0, 9);
     h.emu.dropConnections();
     deliver(h, b, 9);
@@ -36,7 +36,7 @@ describe('fault injection: the Stream', () => {
   });
 
   it('`disconnect` frame during a burst: every message answered once, no rename done twice', async () => {
-    const b = buildBurst(h, { renames: 10, infos: 3 });
+    const b = await buildBurst(h, { renames: 10, infos: 3 });
     deliver(h, b, 0, 9);
     h.emu.sendDisconnect();
     deliver(h, b, 9);
@@ -48,7 +48,7 @@ describe('fault injection: the Stream', () => {
   it('gateway down for a while, then back: messages sent meanwhile are answered once after it returns', async () => {
     // Real DingTalk outages of ~30 s behave the same with the production backoff (1 s doubling,
     // 60 s cap); 3 s with the harness backoff (50 ms doubling, 500 ms cap) keeps the test short.
-    const b = buildBurst(h, { renames: 6, infos: 2 });
+    const b = await buildBurst(h, { renames: 6, infos: 2 });
     deliver(h, b, 0, 4);
     h.emu.faults.gateway = 'down';
     h.emu.dropConnections();
@@ -67,7 +67,7 @@ describe('fault injection: the Stream', () => {
     // also delivered once more by hand (same msgId, new headers.messageId), so all of them do.
     h.emu.stream.redeliveryDelayMs = 0;
     h.emu.stream.redeliveryCount = 2;
-    const b = buildBurst(h, { renames: 10, infos: 3 });
+    const b = await buildBurst(h, { renames: 10, infos: 3 });
     const dup = h.app.pipeline.stats.duplicates;
     deliver(h, b);
     deliver(h, b);
@@ -84,7 +84,7 @@ describe('fault injection: the Stream', () => {
   });
 
   it('a bot restart in the middle of a burst: every message answered once, no rename done twice', async () => {
-    const b = buildBurst(h, { renames: 10, infos: 3 });
+    const b = await buildBurst(h, { renames: 10, infos: 3 });
     deliver(h, b, 0, 7);
     const restarted = h.restart();
     deliver(h, b, 7);

@@ -66,7 +66,7 @@ describe('runtime: what a user sees', () => {
     const linked = await h.say('lead1', `/chat link ${c.chatId}`, { chat: c.chatId });
     expect(linked).toContain(`Linked **Team Room**`);
     expect(linked).toContain('`here` now means this chat');
-    expect(h.app.store.registry.byOpenConversationId(c.openConversationId)?.chatId).toBe(c.chatId);
+    expect((await h.app.store.registry.byOpenConversationId(c.openConversationId))?.chatId).toBe(c.chatId);
 
     const replies = await h.sayAll('lead1', '/chat info', { chat: c.chatId });
     expect(replies).toHaveLength(1);

@@ -26,11 +26,11 @@ const rec = (chatId: string, name: string, cid?: string): ChatRecord => ({
 const chats = [rec(CHAT_A, 'Design team', CID_A), rec(CHAT_B, 'Ops'), rec('chat777777x', 'Ops')];
 
 const registry = {
-  get: (id: string) => chats.find((c) => c.chatId === id),
-  byOpenConversationId: (cid: string) => chats.find((c) => c.openConversationId === cid),
-  byName: (name: string) => chats.filter((c) => c.name.toLowerCase() === name.toLowerCase()),
-  list: () => chats,
-  listFor: (u: string) => chats.filter((c) => c.createdFor === u),
+  get: async (id: string) => chats.find((c) => c.chatId === id),
+  byOpenConversationId: async (cid: string) => chats.find((c) => c.openConversationId === cid),
+  byName: async (name: string) => chats.filter((c) => c.name.toLowerCase() === name.toLowerCase()),
+  list: async () => chats,
+  listFor: async (u: string) => chats.filter((c) => c.createdFor === u),
 } as unknown as RegistryStore;
 
 function message(over: Partial<IncomingMessage> = {}): IncomingMessage {
@@ -54,11 +54,11 @@ function message(over: Partial<IncomingMessage> = {}): IncomingMessage {
   };
 }
 
-function seeded(): MemoryAuditStore {
+async function seeded(): Promise<MemoryAuditStore> {
   const store = new MemoryAuditStore();
   const base = Date.UTC(2026, 0, 2, 3, 4, 5);
   for (let i = 0; i < 60; i++) {
-    store.append({
+    await store.append({
       at: base + i * 1000,
       userId: i % 2 === 0 ? 'lead1' : 'lead2',
       command: i % 3 === 0 ? 'chat rename' : 'chat info',
@@ -81,9 +81,13 @@ async function run(
   const msg = message(opts.msg);
   const tokens = tokenize(line);
   if (!tokens.ok) throw tokens.error;
-  const bound = bindArgs(auditCommand, tokens.tokens, { message: msg, caller: { userId: 'boss' }, registry });
+  const bound = await bindArgs(auditCommand, tokens.tokens, {
+    message: msg,
+    caller: { userId: 'boss' },
+    registry,
+  });
   if (!bound.ok) throw bound.error;
-  const store = opts.store ?? seeded();
+  const store = opts.store ?? (await seeded());
   const calls: { n: number; filter: unknown }[] = [];
   const locale = opts.locale ?? 'en';
   const ctx = {
@@ -198,7 +202,7 @@ describe('/audit', () => {
 
   it('escapes markdown in stored values', async () => {
     const store = new MemoryAuditStore();
-    store.append({
+    await store.append({
       at: 0,
       userId: 'a_b*c',
       command: 'chat info',

@@ -88,11 +88,11 @@ describe('sanitizeArgs', () => {
 });
 
 describe('AuditTrail', () => {
-  it('writes the record with sanitised args and logs an audit event', () => {
+  it('writes the record with sanitised args and logs an audit event', async () => {
     const store = new MemoryAuditStore();
     const { lines, log } = capture();
     const trail = new AuditTrail(store, log, { now: () => 10_000 });
-    const rec = trail.record({
+    const rec = await trail.record({
       userId: 'lead1',
       command: 'chat rename',
       chatId: 'chat123',
@@ -139,10 +139,10 @@ describe('AuditTrail', () => {
     expect(JSON.stringify(line)).not.toContain('something');
   });
 
-  it('records refusals without a chat', () => {
+  it('records refusals without a chat', async () => {
     const store = new MemoryAuditStore();
     const { lines, log } = capture();
-    const rec = new AuditTrail(store, log).record({
+    const rec = await new AuditTrail(store, log).record({
       userId: 'stranger',
       command: 'audit',
       args: {},
@@ -154,14 +154,14 @@ describe('AuditTrail', () => {
     expect(lines[0]).toMatchObject({ audit: true, outcome: 'refused', reason: 'role:admin' });
   });
 
-  it('still logs the event when the store fails, and rethrows', () => {
+  it('still logs the event when the store fails, and rethrows', async () => {
     const store = new MemoryAuditStore();
     store.fail = true;
     const { lines, log } = capture();
     const trail = new AuditTrail(store, log);
-    expect(() =>
+    await expect(
       trail.record({ userId: 'u', command: 'help', args: {}, outcome: 'allowed', durationMs: 1 }),
-    ).toThrow('disk full');
+    ).rejects.toThrow('disk full');
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatchObject({ level: 50, audit: true, command: 'help', userId: 'u' });
   });

@@ -16,24 +16,24 @@ const req = {
 };
 
 describe('review: Confirmations with the SQLite store', () => {
-  it('a /confirm shortly after the code expired hears "expired", not "unknown"', () => {
+  it('a /confirm shortly after the code expired hears "expired", not "unknown"', async () => {
     const store = openStore({ memory: true });
     let now = Date.now();
     const c = new Confirmations(store.confirmations, { now: () => now });
-    const p = c.create(req);
+    const p = await c.create(req);
     // The store compares with its own clock: move both past the expiry.
     now = p.expiresAt + 1_000;
     const realNow = Date.now;
     Date.now = () => now;
     try {
-      expect(c.confirm(p.code, 'lead1')).toEqual({ ok: false, reason: 'expired' });
+      expect(await c.confirm(p.code, 'lead1')).toEqual({ ok: false, reason: 'expired' });
     } finally {
       Date.now = realNow;
-      store.close();
+      await store.close();
     }
   });
 
-  it('a fresh code is never one that is expired but still stored', () => {
+  it('a fresh code is never one that is expired but still stored', async () => {
     const store = openStore({ memory: true });
     let now = Date.now();
     const codes = ['AAAAAA', 'AAAAAA', 'BBBBBB'];
@@ -41,16 +41,16 @@ describe('review: Confirmations with the SQLite store', () => {
       now: () => now,
       random: () => codes.shift() ?? 'CCCCCC',
     });
-    const first = c.create(req);
+    const first = await c.create(req);
     now = first.expiresAt + 1_000;
     const realNow = Date.now;
     Date.now = () => now;
     try {
-      const second = c.create(req);
+      const second = await c.create(req);
       expect(second.code).toBe('BBBBBB');
     } finally {
       Date.now = realNow;
-      store.close();
+      await store.close();
     }
   });
 });

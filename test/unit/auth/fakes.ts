@@ -1,6 +1,7 @@
 import type {
   AuditRecord,
   AuditStore,
+  AuditVerdict,
   ConfirmationStore,
   PendingConfirmation,
 } from '../../../src/store/types.ts';
@@ -8,30 +9,30 @@ import type {
 /** An in-memory ConfirmationStore with the interface's semantics (take removes atomically). */
 export class MemoryConfirmationStore implements ConfirmationStore {
   readonly rows = new Map<string, PendingConfirmation>();
-  create(p: PendingConfirmation): void {
+  async create(p: PendingConfirmation): Promise<void> {
     if (this.rows.has(p.code)) throw new Error(`duplicate code ${p.code}`);
     this.rows.set(p.code, { ...p });
   }
-  get(code: string): PendingConfirmation | undefined {
+  async get(code: string): Promise<PendingConfirmation | undefined> {
     const p = this.rows.get(code);
     return p && { ...p };
   }
-  take(code: string): PendingConfirmation | undefined {
+  async take(code: string): Promise<PendingConfirmation | undefined> {
     const p = this.rows.get(code);
     this.rows.delete(code);
     return p;
   }
-  latestFor(userId: string): PendingConfirmation | undefined {
+  async latestFor(userId: string): Promise<PendingConfirmation | undefined> {
     let best: PendingConfirmation | undefined;
     for (const p of this.rows.values()) {
       if (p.userId === userId && (best === undefined || p.createdAt >= best.createdAt)) best = p;
     }
     return best && { ...best };
   }
-  delete(code: string): void {
+  async delete(code: string): Promise<void> {
     this.rows.delete(code);
   }
-  prune(now: number = Date.now()): number {
+  async prune(now: number = Date.now()): Promise<number> {
     let n = 0;
     for (const [k, p] of this.rows) {
       if (p.expiresAt <= now) {
@@ -47,20 +48,23 @@ export class MemoryConfirmationStore implements ConfirmationStore {
 export class MemoryAuditStore implements AuditStore {
   readonly rows: AuditRecord[] = [];
   fail = false;
-  append(rec: Omit<AuditRecord, 'seq' | 'prevHash' | 'hash'>): AuditRecord {
+  async append(rec: Omit<AuditRecord, 'seq' | 'prevHash' | 'hash'>): Promise<AuditRecord> {
     if (this.fail) throw new Error('disk full');
     const full: AuditRecord = { ...rec, seq: this.rows.length + 1, prevHash: '', hash: '' };
     this.rows.push(full);
     return full;
   }
-  latest(n: number, filter?: { chatId?: string; userId?: string }): AuditRecord[] {
+  async latest(n: number, filter?: { chatId?: string; userId?: string }): Promise<AuditRecord[]> {
     return this.rows
       .filter((r) => filter?.chatId === undefined || r.chatId === filter.chatId)
       .filter((r) => filter?.userId === undefined || r.userId === filter.userId)
       .slice(-n)
       .reverse();
   }
-  verify(): { ok: true; count: number } {
+  async get(seq: number): Promise<AuditRecord | undefined> {
+    return this.rows.find((r) => r.seq === seq);
+  }
+  async verify(): Promise<AuditVerdict> {
     return { ok: true, count: this.rows.length };
   }
 }

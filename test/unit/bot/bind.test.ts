@@ -12,7 +12,7 @@ type Mentioned = IncomingMessage['mentions'];
 const m = (...ids: (string | undefined)[]): Mentioned =>
   ids.map((userId, i) => ({ dingtalkId: `$:dt${i}`, userId }));
 
-function bind(line: string, over: Partial<IncomingMessage> = {}) {
+async function bind(line: string, over: Partial<IncomingMessage> = {}) {
   const msg = message({ text: line, ...over });
   const p = parseLine(line, { conversationType: msg.conversationType });
   if (!p.ok) throw new Error(p.error.code);
@@ -24,21 +24,21 @@ function bind(line: string, over: Partial<IncomingMessage> = {}) {
     registry: seededRegistry(),
   });
 }
-function args(line: string, over: Partial<IncomingMessage> = {}): Record<string, unknown> {
-  const r = bind(line, over);
+async function args(line: string, over: Partial<IncomingMessage> = {}): Promise<Record<string, unknown>> {
+  const r = await bind(line, over);
   if (!r.ok) throw new Error(`expected ok, got ${r.error.code} ${JSON.stringify(r.error.params)}`);
   return r.args as Record<string, unknown>;
 }
-function error(line: string, over: Partial<IncomingMessage> = {}) {
-  const r = bind(line, over);
+async function error(line: string, over: Partial<IncomingMessage> = {}) {
+  const r = await bind(line, over);
   if (r.ok) throw new Error(`expected an error, got ${JSON.stringify(r.args)}`);
   return { code: r.error.code, params: r.error.params };
 }
 const direct = { conversationType: 'direct', conversationId: 'cidDirectChat0001==' } as const;
 
 describe('bindArgs: <chat>', () => {
-  it('a chatId known to the registry', () => {
-    const r = bind(`/chat info ${DESIGN_ID}`);
+  it('a chatId known to the registry', async () => {
+    const r = await bind(`/chat info ${DESIGN_ID}`);
     expect(r.ok && r.chat).toMatchObject({
       chatId: DESIGN_ID,
       openConversationId: OTHER_CID,
@@ -48,8 +48,8 @@ describe('bindArgs: <chat>', () => {
     expect(r.ok && (r.args as { chat: unknown }).chat).toBe(r.ok && r.chat);
   });
 
-  it('a chatId the registry does not know (DingTalk may)', () => {
-    const r = bind('/chat info chat9999abcdef01', direct);
+  it('a chatId the registry does not know (DingTalk may)', async () => {
+    const r = await bind('/chat info chat9999abcdef01', direct);
     expect(r.ok && r.chat).toEqual({
       chatId: 'chat9999abcdef01',
       openConversationId: undefined,
@@ -58,144 +58,158 @@ describe('bindArgs: <chat>', () => {
     });
   });
 
-  it('an openConversationId known to the registry, or a hint to link it', () => {
-    expect(args(`/chat info ${OTHER_CID}`).chat).toMatchObject({
+  it('an openConversationId known to the registry, or a hint to link it', async () => {
+    expect((await args(`/chat info ${OTHER_CID}`)).chat).toMatchObject({
       chatId: DESIGN_ID,
       openConversationId: OTHER_CID,
     });
-    expect(error('/chat info cidUnknownChat77==')).toEqual({
+    expect(await error('/chat info cidUnknownChat77==')).toEqual({
       code: 'chat.cid-unknown',
       params: { cid: 'cidUnknownChat77==' },
     });
   });
 
-  it('here: the linked group; unknown group; 1:1 chat', () => {
-    expect(args('/chat info here').chat).toMatchObject({
+  it('here: the linked group; unknown group; 1:1 chat', async () => {
+    expect((await args('/chat info here')).chat).toMatchObject({
       chatId: HERE_ID,
       openConversationId: GROUP_CID,
       label: 'here',
     });
-    expect(args('/chat info HERE').chat).toMatchObject({ chatId: HERE_ID });
-    expect(error('/chat info here', { conversationId: 'cidNotLinked0000==' }).code).toBe('chat.here-unknown');
-    expect(error('/chat info here', direct).code).toBe('chat.here-direct');
+    expect((await args('/chat info HERE')).chat).toMatchObject({ chatId: HERE_ID });
+    expect((await error('/chat info here', { conversationId: 'cidNotLinked0000==' })).code).toBe(
+      'chat.here-unknown',
+    );
+    expect((await error('/chat info here', direct)).code).toBe('chat.here-direct');
   });
 
-  it('#name and #"name with spaces"; not found; ambiguous lists candidates with chatIds', () => {
-    expect(args('/chat info #"Design Review"').chat).toMatchObject({
+  it('#name and #"name with spaces"; not found; ambiguous lists candidates with chatIds', async () => {
+    expect((await args('/chat info #"Design Review"')).chat).toMatchObject({
       label: '#Design Review',
       record: { name: 'Design Review' },
     });
-    expect(error('/chat info #Nope')).toEqual({ code: 'chat.name-not-found', params: { name: 'Nope' } });
-    expect(error('/chat info #design')).toEqual({
+    expect(await error('/chat info #Nope')).toEqual({
+      code: 'chat.name-not-found',
+      params: { name: 'Nope' },
+    });
+    expect(await error('/chat info #design')).toEqual({
       code: 'chat.name-ambiguous',
       params: { name: 'design', candidates: `Design (${DESIGN_ID}), design (${DESIGN2_ID})` },
     });
   });
 
-  it('left out in a group means here; in a 1:1 chat an optional chat stays empty', () => {
-    expect(bind('/chat info')).toMatchObject({ ok: true, chat: { chatId: HERE_ID, label: 'here' } });
-    const r = bind('/chat info', direct);
+  it('left out in a group means here; in a 1:1 chat an optional chat stays empty', async () => {
+    expect(await bind('/chat info')).toMatchObject({ ok: true, chat: { chatId: HERE_ID, label: 'here' } });
+    const r = await bind('/chat info', direct);
     expect(r).toEqual({ ok: true, args: {}, usedOptions: [] });
-    expect(args('/chat rename Team Blue').chat).toMatchObject({ chatId: HERE_ID });
-    expect(args('/chat rename Team Blue').name).toBe('Team Blue');
+    expect((await args('/chat rename Team Blue')).chat).toMatchObject({ chatId: HERE_ID });
+    expect((await args('/chat rename Team Blue')).name).toBe('Team Blue');
   });
 
-  it('a required chat in a 1:1 chat: missing or not a chat', () => {
-    expect(error('/chat rename', direct)).toEqual({
+  it('a required chat in a 1:1 chat: missing or not a chat', async () => {
+    expect(await error('/chat rename', direct)).toEqual({
       code: 'args.missing',
       params: { param: 'chat', usageKey: 'chat.rename.usage' },
     });
-    expect(error('/chat rename Team', direct)).toEqual({ code: 'chat.invalid', params: { value: 'Team' } });
+    expect(await error('/chat rename Team', direct)).toEqual({
+      code: 'chat.invalid',
+      params: { value: 'Team' },
+    });
   });
 
-  it('only chat-shaped words count: words like chatroom or a quoted chatId are text', () => {
-    expect(args('/chat rename chatroom').name).toBe('chatroom');
-    expect(args('/chat rename "chat1234abcd"').name).toBe('chat1234abcd');
+  it('only chat-shaped words count: words like chatroom or a quoted chatId are text', async () => {
+    expect((await args('/chat rename chatroom')).name).toBe('chatroom');
+    expect((await args('/chat rename "chat1234abcd"')).name).toBe('chat1234abcd');
   });
 });
 
 describe('bindArgs: users', () => {
-  it('picked mentions with the visible @Name left in the text', () => {
-    expect(args('/chat add here @Alice @Bob carol', { mentions: m('alice', 'bob') }).users).toEqual([
+  it('picked mentions with the visible @Name left in the text', async () => {
+    expect((await args('/chat add here @Alice @Bob carol', { mentions: m('alice', 'bob') })).users).toEqual([
       'alice',
       'bob',
       'carol',
     ]);
   });
 
-  it('a multi-word visible @Name does not turn its other words into userIds', () => {
+  it('a multi-word visible @Name does not turn its other words into userIds', async () => {
     expect(
-      args('/chat add here @Alice Wang @Bob Li Jr carol', { mentions: m('alice', 'bob') }).users,
+      (await args('/chat add here @Alice Wang @Bob Li Jr carol', { mentions: m('alice', 'bob') })).users,
     ).toEqual(['alice', 'bob', 'carol']);
-    expect(args('/chat add here @张 三 dave', { mentions: m('zhangsan') }).users).toEqual([
+    expect((await args('/chat add here @张 三 dave', { mentions: m('zhangsan') })).users).toEqual([
       'zhangsan',
       'dave',
     ]);
     // Without picked mentions there is no name to continue: a capitalised word is a typed userId.
-    expect(args('/chat add here Wang').users).toEqual(['Wang']);
+    expect((await args('/chat add here Wang')).users).toEqual(['Wang']);
   });
 
-  it('a quoted text after a multi-word visible @Name is the text', () => {
-    expect(args('/chat nick here @Alice Wang "Ally"', { mentions: m('alice') })).toMatchObject({
+  it('a quoted text after a multi-word visible @Name is the text', async () => {
+    expect(await args('/chat nick here @Alice Wang "Ally"', { mentions: m('alice') })).toMatchObject({
       user: 'alice',
       nickname: 'Ally',
     });
   });
 
-  it('picked mentions stripped from the text by DingTalk', () => {
-    expect(args('/chat add here carol', { mentions: m('alice', 'bob') }).users).toEqual([
+  it('picked mentions stripped from the text by DingTalk', async () => {
+    expect((await args('/chat add here carol', { mentions: m('alice', 'bob') })).users).toEqual([
       'alice',
       'bob',
       'carol',
     ]);
-    expect(args('/chat add', { mentions: m('alice') })).toMatchObject({
+    expect(await args('/chat add', { mentions: m('alice') })).toMatchObject({
       users: ['alice'],
       chat: { chatId: HERE_ID },
     });
   });
 
-  it('typed userIds with or without @, and me; duplicates dropped keeping order', () => {
-    expect(args('/chat add here @manager4220 bob me lead1 bob').users).toEqual([
+  it('typed userIds with or without @, and me; duplicates dropped keeping order', async () => {
+    expect((await args('/chat add here @manager4220 bob me lead1 bob')).users).toEqual([
       'manager4220',
       'bob',
       'lead1',
     ]);
   });
 
-  it('an @word beyond the picked mentions is a typed userId', () => {
-    expect(args('/chat add here @Alice @zed', { mentions: m('alice') }).users).toEqual(['alice', 'zed']);
+  it('an @word beyond the picked mentions is a typed userId', async () => {
+    expect((await args('/chat add here @Alice @zed', { mentions: m('alice') })).users).toEqual([
+      'alice',
+      'zed',
+    ]);
   });
 
-  it('a mention without a userId (outside the org) is refused', () => {
-    expect(error('/chat add here @Ext', { mentions: m(undefined) }).code).toBe('user.external');
+  it('a mention without a userId (outside the org) is refused', async () => {
+    expect((await error('/chat add here @Ext', { mentions: m(undefined) })).code).toBe('user.external');
   });
 
-  it('a word that cannot be a userId is refused', () => {
-    expect(error('/chat add here 张三')).toEqual({ code: 'user.invalid', params: { value: '张三' } });
-    expect(error('/chat add here #team').code).toBe('user.invalid');
+  it('a word that cannot be a userId is refused', async () => {
+    expect(await error('/chat add here 张三')).toEqual({ code: 'user.invalid', params: { value: '张三' } });
+    expect((await error('/chat add here #team')).code).toBe('user.invalid');
   });
 
-  it('one user: visible and stripped mention, then the text after it', () => {
-    expect(args('/chat nick here @Bob Bobby B', { mentions: m('bob') })).toMatchObject({
+  it('one user: visible and stripped mention, then the text after it', async () => {
+    expect(await args('/chat nick here @Bob Bobby B', { mentions: m('bob') })).toMatchObject({
       user: 'bob',
       nickname: 'Bobby B',
     });
-    expect(args('/chat nick here Bobby', { mentions: m('bob') })).toMatchObject({
+    expect(await args('/chat nick here Bobby', { mentions: m('bob') })).toMatchObject({
       user: 'bob',
       nickname: 'Bobby',
     });
-    expect(args('/chat nick here me "The Boss"')).toMatchObject({ user: 'lead1', nickname: 'The Boss' });
+    expect(await args('/chat nick here me "The Boss"')).toMatchObject({
+      user: 'lead1',
+      nickname: 'The Boss',
+    });
   });
 
-  it('more picked people than the command takes is an error, not a silent drop', () => {
-    expect(error('/chat nick here Bobby', { mentions: m('bob', 'carol') })).toEqual({
+  it('more picked people than the command takes is an error, not a silent drop', async () => {
+    expect(await error('/chat nick here Bobby', { mentions: m('bob', 'carol') })).toEqual({
       code: 'args.mentions-left',
       params: { usageKey: 'chat.nick.usage' },
     });
   });
 
-  it('a missing users param gives the usage', () => {
-    expect(error('/chat add here')).toEqual({
+  it('a missing users param gives the usage', async () => {
+    expect(await error('/chat add here')).toEqual({
       code: 'args.missing',
       params: { param: 'users', usageKey: 'chat.add.usage' },
     });
@@ -203,8 +217,8 @@ describe('bindArgs: users', () => {
 });
 
 describe('bindArgs: options', () => {
-  it('binds every kind, under camelCase names, and reports the keys used', () => {
-    const r = bind('/chat create Design alice owner=bob mute=开 Mention-All=OWNER note="a b"');
+  it('binds every kind, under camelCase names, and reports the keys used', async () => {
+    const r = await bind('/chat create Design alice owner=bob mute=开 Mention-All=OWNER note="a b"');
     expect(r).toEqual({
       ok: true,
       args: { name: 'Design', users: ['alice'], owner: 'bob', mute: true, mentionAll: 'owner', note: 'a b' },
@@ -222,47 +236,47 @@ describe('bindArgs: options', () => {
     ['no', false],
     ['0', false],
     ['关', false],
-  ])('onoff %s', (value, expected) => {
-    expect(args(`/chat create X mute=${value}`).mute).toBe(expected);
+  ])('onoff %s', async (value, expected) => {
+    expect((await args(`/chat create X mute=${value}`)).mute).toBe(expected);
   });
 
-  it('owner=@Name takes its mention in text order, whatever the option position', () => {
-    expect(args('/chat create X owner=@Bob @Alice', { mentions: m('bob', 'alice') })).toMatchObject({
+  it('owner=@Name takes its mention in text order, whatever the option position', async () => {
+    expect(await args('/chat create X owner=@Bob @Alice', { mentions: m('bob', 'alice') })).toMatchObject({
       owner: 'bob',
       users: ['alice'],
     });
-    expect(args('/chat create X @Alice owner=@Bob', { mentions: m('alice', 'bob') })).toMatchObject({
-      owner: 'bob',
-      users: ['alice'],
-    });
-  });
-
-  it('a stripped owner=@Name (empty value) takes the last picked mention', () => {
-    expect(args('/chat create X owner=', { mentions: m('alice', 'bob') })).toMatchObject({
+    expect(await args('/chat create X @Alice owner=@Bob', { mentions: m('alice', 'bob') })).toMatchObject({
       owner: 'bob',
       users: ['alice'],
     });
   });
 
-  it('bad values and keys', () => {
-    expect(error('/chat create X mute=maybe')).toEqual({
+  it('a stripped owner=@Name (empty value) takes the last picked mention', async () => {
+    expect(await args('/chat create X owner=', { mentions: m('alice', 'bob') })).toMatchObject({
+      owner: 'bob',
+      users: ['alice'],
+    });
+  });
+
+  it('bad values and keys', async () => {
+    expect(await error('/chat create X mute=maybe')).toEqual({
       code: 'args.bad-onoff',
       params: { option: 'mute', value: 'maybe' },
     });
-    expect(error('/chat create X mention-all=all')).toEqual({
+    expect(await error('/chat create X mention-all=all')).toEqual({
       code: 'args.bad-enum',
       params: { option: 'mention-all', value: 'all', values: 'everyone|owner' },
     });
-    expect(error('/chat create X mutee=on')).toEqual({
+    expect(await error('/chat create X mutee=on')).toEqual({
       code: 'args.unknown-option-suggest',
       params: { option: 'mutee', suggestion: 'mute', valid: 'owner, mute, mention-all, note' },
     });
-    expect(error('/chat create X zzz=1').code).toBe('args.unknown-option');
-    expect(error('/chat create X mute=on mute=off')).toEqual({
+    expect((await error('/chat create X zzz=1')).code).toBe('args.unknown-option');
+    expect(await error('/chat create X mute=on mute=off')).toEqual({
       code: 'args.option-twice',
       params: { option: 'mute' },
     });
-    expect(error('/chat info here a=b')).toEqual({
+    expect(await error('/chat info here a=b')).toEqual({
       code: 'args.no-options',
       params: { command: 'chat info', option: 'a' },
     });
@@ -270,36 +284,36 @@ describe('bindArgs: options', () => {
 });
 
 describe('bindArgs: text, int, counts, validation', () => {
-  it('text: one quoted token or the rest joined by single spaces', () => {
-    expect(args('/chat rename here "  Spaced  Out "').name).toBe('  Spaced  Out ');
-    expect(args('/chat rename here  Team\u3000Blue   2').name).toBe('Team Blue 2');
-    expect(args('/chat rename here Team "A B"').name).toBe('Team A B');
+  it('text: one quoted token or the rest joined by single spaces', async () => {
+    expect((await args('/chat rename here "  Spaced  Out "')).name).toBe('  Spaced  Out ');
+    expect((await args('/chat rename here  Team\u3000Blue   2')).name).toBe('Team Blue 2');
+    expect((await args('/chat rename here Team "A B"')).name).toBe('Team A B');
   });
 
-  it('int: a number, full-width digits; an optional int is skipped for other words', () => {
-    expect(args('/audit 20', direct)).toEqual({ n: 20 });
-    expect(args('/audit ２０', direct)).toEqual({ n: 20 });
-    expect(args(`/audit ${DESIGN_ID}`, direct)).toMatchObject({ chat: { chatId: DESIGN_ID } });
-    expect(args('/audit 5 #"Design Review"', direct)).toMatchObject({
+  it('int: a number, full-width digits; an optional int is skipped for other words', async () => {
+    expect(await args('/audit 20', direct)).toEqual({ n: 20 });
+    expect(await args('/audit ２０', direct)).toEqual({ n: 20 });
+    expect(await args(`/audit ${DESIGN_ID}`, direct)).toMatchObject({ chat: { chatId: DESIGN_ID } });
+    expect(await args('/audit 5 #"Design Review"', direct)).toMatchObject({
       n: 5,
       chat: { label: '#Design Review' },
     });
   });
 
-  it('too many words gives the usage', () => {
-    expect(error('/chat info here extra words')).toEqual({
+  it('too many words gives the usage', async () => {
+    expect(await error('/chat info here extra words')).toEqual({
       code: 'args.too-many',
       params: { extra: 'extra words', usageKey: 'chat.info.usage' },
     });
-    expect(error('/audit abc', direct).code).toBe('args.too-many');
+    expect((await error('/audit abc', direct)).code).toBe('args.too-many');
   });
 
-  it('zod problems become a readable list with the usage key', () => {
-    const e = error('/chat create ThisNameIsFarTooLongForDingTalk');
+  it('zod problems become a readable list with the usage key', async () => {
+    const e = await error('/chat create ThisNameIsFarTooLongForDingTalk');
     expect(e.code).toBe('args.invalid');
     expect(e.params.usageKey).toBe('chat.create.usage');
     expect(e.params.problems).toMatch(/^name: .*20/);
-    expect(error('/audit -3', direct)).toMatchObject({
+    expect(await error('/audit -3', direct)).toMatchObject({
       code: 'args.invalid',
       params: { problems: expect.stringMatching(/^n: /) },
     });

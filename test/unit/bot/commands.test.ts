@@ -32,7 +32,7 @@ function ctx<A>(
     caller: { userId: 'lead_1', nick: 'Lee *Lead*', role: 'lead' },
     api: {} as GroupApi,
     registry: seededRegistry(),
-    auditLog: { latest: () => [] },
+    auditLog: { latest: async () => [] },
     log: silentLogger(),
     t: createTranslator(locale, registry.messages),
     locale,

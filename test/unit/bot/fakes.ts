@@ -9,7 +9,7 @@ export class FakeRegistry implements RegistryStore {
 
   constructor(seed: Partial<ChatRecord>[] = []) {
     for (const r of seed)
-      this.upsert({
+      this.put({
         chatId: 'chat0',
         name: 'x',
         createdFor: 'lead1',
@@ -19,34 +19,42 @@ export class FakeRegistry implements RegistryStore {
       });
   }
 
-  upsert(rec: Omit<ChatRecord, 'createdAt' | 'updatedAt'> & { createdAt?: number }): ChatRecord {
+  async upsert(
+    rec: Omit<ChatRecord, 'createdAt' | 'updatedAt'> & { createdAt?: number },
+  ): Promise<ChatRecord> {
+    return this.put(rec);
+  }
+  private put(rec: Omit<ChatRecord, 'createdAt' | 'updatedAt'> & { createdAt?: number }): ChatRecord {
     const row: ChatRecord = { ...rec, createdAt: rec.createdAt ?? 1, updatedAt: 1 };
     const i = this.rows.findIndex((r) => r.chatId === rec.chatId);
     if (i >= 0) this.rows[i] = row;
     else this.rows.push(row);
     return row;
   }
-  get(chatId: string): ChatRecord | undefined {
+  async get(chatId: string): Promise<ChatRecord | undefined> {
+    return this.find(chatId);
+  }
+  private find(chatId: string): ChatRecord | undefined {
     return this.rows.find((r) => r.chatId === chatId);
   }
-  byOpenConversationId(cid: string): ChatRecord | undefined {
+  async byOpenConversationId(cid: string): Promise<ChatRecord | undefined> {
     return this.rows.find((r) => r.openConversationId === cid);
   }
-  byName(name: string): ChatRecord[] {
+  async byName(name: string): Promise<ChatRecord[]> {
     return this.rows.filter((r) => r.name.toLowerCase() === name.toLowerCase());
   }
-  list(): ChatRecord[] {
+  async list(): Promise<ChatRecord[]> {
     return [...this.rows].reverse();
   }
-  listFor(userId: string): ChatRecord[] {
+  async listFor(userId: string): Promise<ChatRecord[]> {
     return this.rows.filter((r) => r.createdFor === userId);
   }
-  setOpenConversationId(chatId: string, cid: string): void {
-    const r = this.get(chatId);
+  async setOpenConversationId(chatId: string, cid: string): Promise<void> {
+    const r = this.find(chatId);
     if (r) r.openConversationId = cid;
   }
-  rename(chatId: string, name: string): void {
-    const r = this.get(chatId);
+  async rename(chatId: string, name: string): Promise<void> {
+    const r = this.find(chatId);
     if (r) r.name = name;
   }
 }

@@ -28,10 +28,10 @@ function rawTables(file: string): string[] {
 }
 
 describe('migrations', () => {
-  it('creates a fresh file in a missing folder, in WAL mode, at the latest user_version', () => {
+  it('creates a fresh file in a missing folder, in WAL mode, at the latest user_version', async () => {
     const dir = join(tempDir(), 'nested', 'data');
     const store = openStore({ dataDir: dir });
-    store.close();
+    await store.close();
     const file = join(dir, 'bot.sqlite');
     expect(existsSync(file)).toBe(true);
     const db = new Database(file, { readonly: true });
@@ -48,42 +48,45 @@ describe('migrations', () => {
         'confirmations',
         'intents',
         'kv',
+        'leases',
+        'picks',
         'processed_messages',
+        'replicas',
       ]),
     );
   });
 
-  it('honours fileName', () => {
+  it('honours fileName', async () => {
     const dir = tempDir();
-    openStore({ dataDir: dir, fileName: 'other.db' }).close();
+    await openStore({ dataDir: dir, fileName: 'other.db' }).close();
     expect(existsSync(join(dir, 'other.db'))).toBe(true);
     expect(existsSync(join(dir, 'bot.sqlite'))).toBe(false);
   });
 
-  it('keeps data across re-open and does not re-run steps', () => {
+  it('keeps data across re-open and does not re-run steps', async () => {
     const dir = tempDir();
     const a = openStore({ dataDir: dir });
-    a.kv.set('family', 'v1');
-    a.registry.upsert({
+    await a.kv.set('family', 'v1');
+    await a.registry.upsert({
       chatId: 'chat1',
       openConversationId: 'cid1',
       name: 'Ops',
       createdFor: 'lead1',
       createdByBot: true,
     });
-    a.close();
+    await a.close();
     const b = openStore({ dataDir: dir });
-    expect(b.kv.get('family')).toBe('v1');
-    expect(b.registry.get('chat1')?.name).toBe('Ops');
-    b.close();
+    expect(await b.kv.get('family')).toBe('v1');
+    expect((await b.registry.get('chat1'))?.name).toBe('Ops');
+    await b.close();
     const raw = new Database(join(dir, 'bot.sqlite'));
     expect(schemaVersion(raw)).toBe(SCHEMA_VERSION);
     raw.close();
   });
 
-  it('refuses a database written by a newer build, with a clear error', () => {
+  it('refuses a database written by a newer build, with a clear error', async () => {
     const dir = tempDir();
-    openStore({ dataDir: dir }).close();
+    await openStore({ dataDir: dir }).close();
     const raw = new Database(join(dir, 'bot.sqlite'));
     raw.pragma(`user_version = ${SCHEMA_VERSION + 5}`);
     raw.close();
@@ -111,23 +114,78 @@ describe('migrations', () => {
     db.close();
   });
 
-  it('opens read-only without writing', () => {
+  it('opens read-only without writing', async () => {
     const dir = tempDir();
     const w = openStore({ dataDir: dir });
-    w.kv.set('k', 'v');
-    w.close();
+    await w.kv.set('k', 'v');
+    await w.close();
     const r = openStore({ dataDir: dir, readonly: true });
-    expect(r.kv.get('k')).toBe('v');
-    expect(() => r.kv.set('k', 'w')).toThrow(/readonly/i);
-    r.close();
+    expect(await r.kv.get('k')).toBe('v');
+    await expect(r.kv.set('k', 'w')).rejects.toThrow(/readonly/i);
+    await r.close();
     expect(() => openStore({ dataDir: join(dir, 'absent'), readonly: true })).toThrow();
   });
 
-  it('works in memory', () => {
+  it('works in memory; close twice is harmless, and a closed store rejects ping', async () => {
     const s = openStore({ memory: true });
-    s.kv.set('a', 'b');
-    expect(s.kv.get('a')).toBe('b');
-    s.close();
-    s.close();
+    await s.kv.set('a', 'b');
+    expect(await s.kv.get('a')).toBe('b');
+    await s.ping();
+    await s.close();
+    await s.close();
+    await expect(s.ping()).rejects.toThrow();
+  });
+
+  it('migrates an existing version 1 file to version 2 and keeps its data', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'bot.sqlite');
+    const v1 = new Database(file);
+    expect(migrate(v1, MIGRATIONS.slice(0, 1))).toBe(1);
+    v1.prepare(
+      `INSERT INTO chats (chatId, openConversationId, name, createdFor, createdByBot, createdAt, updatedAt)
+       VALUES ('chat1', 'cid1', 'Ops', 'lead1', 1, 1000, 1000)`,
+    ).run();
+    v1.prepare(
+      `INSERT INTO processed_messages (key, state, reply, delivered, claimedAt, finishedAt)
+       VALUES ('done1', 'done', 'r', 1, 1000, 1100), ('run1', 'running', NULL, 0, 1200, NULL)`,
+    ).run();
+    v1.prepare(
+      `INSERT INTO intents (msgKey, userId, conversationId, command, chatId, summary, startedAt)
+       VALUES ('m1', 'lead1', 'cid1', 'chat add', 'chat1', 'add u1', 1000)`,
+    ).run();
+    v1.prepare("INSERT INTO kv (key, value) VALUES ('family', 'v1')").run();
+    v1.close();
+
+    const s = openStore({ dataDir: dir });
+    expect((await s.registry.get('chat1'))?.name).toBe('Ops');
+    expect(await s.dedupe.claim('done1', 2000)).toEqual({ state: 'done', reply: 'r', delivered: true });
+    // A claim from before replicas has no owner: it is reported without one and is never an orphan.
+    expect(await s.dedupe.claim('run1', 2000)).toEqual({ state: 'running', claimedAt: 1200, stale: false });
+    expect(await s.dedupe.orphaned('self', 0)).toEqual([]);
+    expect(await s.intents.unfinished()).toMatchObject([{ msgKey: 'm1', replicaId: '' }]);
+    expect(await s.intents.unfinished([''])).toHaveLength(1);
+    expect(await s.kv.get('family')).toBe('v1');
+    await s.picks.put({
+      userId: 'lead1',
+      conversationId: 'cid1',
+      command: 'chat add',
+      payload: '{}',
+      createdAt: 1000,
+      expiresAt: 2000,
+    });
+    expect((await s.picks.get('lead1', 1500))?.command).toBe('chat add');
+    expect(await s.replicas.lease('prune', 'r1', 60_000)).toBe(true);
+    await s.close();
+    const raw = new Database(file, { readonly: true });
+    expect(schemaVersion(raw)).toBe(2);
+    raw.close();
+  });
+
+  it('a read-only open of a version 1 file asks for one start with write access', () => {
+    const dir = tempDir();
+    const v1 = new Database(join(dir, 'bot.sqlite'));
+    migrate(v1, MIGRATIONS.slice(0, 1));
+    v1.close();
+    expect(() => openStore({ dataDir: dir, readonly: true })).toThrow(/start the bot once with write access/);
   });
 });

@@ -25,11 +25,11 @@ function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
   });
 }
 
-function withRecords(n: number): string {
+async function withRecords(n: number): Promise<string> {
   const dir = tempDir();
   const s = openStore({ dataDir: dir });
   for (let i = 1; i <= n; i++) {
-    s.audit.append({
+    await s.audit.append({
       at: 1_700_000_000_000 + i,
       userId: 'lead1',
       command: 'chat add',
@@ -41,25 +41,25 @@ function withRecords(n: number): string {
       durationMs: 12,
     });
   }
-  s.close();
+  await s.close();
   return dir;
 }
 
 describe('audit:verify CLI', () => {
   it('prints OK and exits 0 for an intact chain', async () => {
-    const dir = withRecords(3);
+    const dir = await withRecords(3);
     const r = await cli(['--data-dir', dir]);
     expect(r).toMatchObject({ code: 0, stdout: 'audit chain OK: 3 records\n' });
   });
 
   it('reads BOT_DATA_DIR through the config when no flag is given', async () => {
-    const dir = withRecords(2);
+    const dir = await withRecords(2);
     const r = await cli([], { BOT_DATA_DIR: dir });
     expect(r).toMatchObject({ code: 0, stdout: 'audit chain OK: 2 records\n' });
   });
 
   it('prints the first broken record and exits 1 after tampering', async () => {
-    const dir = withRecords(4);
+    const dir = await withRecords(4);
     const raw = new Database(join(dir, 'bot.sqlite'));
     raw.exec('DROP TRIGGER audit_no_update');
     raw.prepare("UPDATE audit SET userId = 'mallory' WHERE seq = 2").run();
@@ -79,7 +79,7 @@ describe('audit:verify CLI', () => {
   });
 
   it('a database from a newer build exits 2 naming the version', async () => {
-    const dir = withRecords(1);
+    const dir = await withRecords(1);
     const raw = new Database(join(dir, 'bot.sqlite'));
     raw.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
     raw.close();

@@ -1,0 +1,599 @@
+/**
+ * The store contract (src/store/types.ts) as one suite, run against every implementation:
+ * `storeContract(name, open, close)` registers it; each test gets a fresh, empty store from
+ * `open` and hands it to `close` afterwards. Behaviour that only one implementation has (files,
+ * tuning, raw tampering) is tested beside that implementation, not here.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  type AuditRecord,
+  auditHash,
+  type ClaimOwner,
+  GENESIS_HASH,
+  type PendingConfirmation,
+  type PendingPick,
+  type Store,
+} from '../../src/store/index.ts';
+
+const HOUR = 60 * 60_000;
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+function chat(
+  chatId: string,
+  name: string,
+  createdFor: string,
+  createdAt: number,
+  openConversationId: string | undefined = undefined,
+) {
+  return { chatId, name, createdFor, createdAt, openConversationId, createdByBot: true };
+}
+
+function pending(code: string, userId: string, createdAt: number, ttl = 120_000): PendingConfirmation {
+  return {
+    code,
+    userId,
+    conversationId: 'cidX',
+    command: 'chat remove',
+    payload: JSON.stringify({ chat: 'chat1', users: ['u9'] }),
+    preview: 'remove u9 from Ops',
+    createdAt,
+    expiresAt: createdAt + ttl,
+  };
+}
+
+function pickFor(userId: string, createdAt: number, ttl = 120_000, command = 'chat add'): PendingPick {
+  return {
+    userId,
+    conversationId: 'cidX',
+    command,
+    payload: JSON.stringify({ words: { alice: ['u1', 'u2'] } }),
+    createdAt,
+    expiresAt: createdAt + ttl,
+  };
+}
+
+function entry(i: number): Omit<AuditRecord, 'seq' | 'prevHash' | 'hash'> {
+  return {
+    at: 1_700_000_000_000 + i * 1000,
+    userId: i % 3 === 0 ? 'admin1' : 'lead1',
+    command: i % 2 === 0 ? 'chat add' : 'chat rename',
+    chatId: i % 5 === 0 ? undefined : `chat${i % 4}`,
+    args: JSON.stringify({ i, users: ['u1', 'u2'] }),
+    outcome: i % 7 === 0 ? 'refused' : 'allowed',
+    reason: i % 7 === 0 ? 'not owner' : undefined,
+    errcode: i % 11 === 0 ? '40035' : undefined,
+    durationMs: i * 3 + 0.5,
+  };
+}
+
+const intent = (msgKey: string, chatId: string | undefined = 'chat1') => ({
+  msgKey,
+  userId: 'lead1',
+  conversationId: 'cidX',
+  command: 'chat add',
+  chatId,
+  summary: 'add u1, u2 to Ops',
+  startedAt: 1000,
+});
+
+const owner = (replicaId: string, text = 'hello'): ClaimOwner => ({
+  replicaId,
+  message: JSON.stringify({ msgId: `m-${replicaId}`, text }),
+});
+
+/** Registers the contract suite for one implementation. */
+export function storeContract(
+  name: string,
+  open: () => Promise<Store>,
+  close: (s: Store) => Promise<void>,
+): void {
+  describe(`store contract: ${name}`, () => {
+    let s: Store;
+    beforeEach(async () => {
+      s = await open();
+    });
+    afterEach(async () => {
+      await close(s);
+    });
+
+    async function seed(): Promise<void> {
+      await s.registry.upsert(chat('chatA', 'Team Alpha', 'lead1', 1000, 'cidA'));
+      await s.registry.upsert(chat('chatB', 'team alpha', 'lead2', 2000));
+      await s.registry.upsert(chat('chatC', 'Beta', 'lead1', 3000, 'cidC'));
+    }
+
+    describe('store', () => {
+      it('names its kind, answers ping, and has a rate budget only when shared', async () => {
+        expect(['sqlite', 'postgres']).toContain(s.kind);
+        await expect(s.ping()).resolves.toBeUndefined();
+        if (s.kind === 'sqlite') expect(s.rateBudget).toBeUndefined();
+        else expect(typeof s.rateBudget?.reserve).toBe('function');
+      });
+    });
+
+    describe('registry', () => {
+      it('upsert inserts with timestamps and returns the stored record', async () => {
+        const before = Date.now();
+        const rec = await s.registry.upsert({
+          chatId: 'chat1',
+          openConversationId: undefined,
+          name: 'Ops',
+          createdFor: 'lead1',
+          createdByBot: false,
+        });
+        expect(rec).toMatchObject({ chatId: 'chat1', openConversationId: undefined, createdByBot: false });
+        expect(rec.createdAt).toBeGreaterThanOrEqual(before);
+        expect(rec.updatedAt).toBe(rec.createdAt);
+        expect(await s.registry.get('chat1')).toEqual(rec);
+        expect(await s.registry.get('nope')).toBeUndefined();
+      });
+
+      it('upsert updates in place, keeps createdAt, and keeps a known cid when given none', async () => {
+        await seed();
+        const updated = await s.registry.upsert({
+          chatId: 'chatA',
+          openConversationId: undefined,
+          name: 'Alpha 2',
+          createdFor: 'lead3',
+          createdByBot: false,
+        });
+        expect(updated).toMatchObject({
+          chatId: 'chatA',
+          openConversationId: 'cidA',
+          name: 'Alpha 2',
+          createdFor: 'lead3',
+          createdByBot: false,
+          createdAt: 1000,
+        });
+        expect(updated.updatedAt).toBeGreaterThan(1000);
+        expect(await s.registry.list()).toHaveLength(3);
+      });
+
+      it('byName is case-insensitive, exact, and returns every match newest first', async () => {
+        await seed();
+        expect((await s.registry.byName('TEAM ALPHA')).map((c) => c.chatId)).toEqual(['chatB', 'chatA']);
+        expect((await s.registry.byName('beta')).map((c) => c.chatId)).toEqual(['chatC']);
+        expect(await s.registry.byName('Team')).toEqual([]);
+      });
+
+      it('finds by openConversationId and sets it later', async () => {
+        await seed();
+        expect((await s.registry.byOpenConversationId('cidC'))?.chatId).toBe('chatC');
+        expect(await s.registry.byOpenConversationId('cidB')).toBeUndefined();
+        await s.registry.setOpenConversationId('chatB', 'cidB');
+        expect((await s.registry.byOpenConversationId('cidB'))?.chatId).toBe('chatB');
+        expect((await s.registry.get('chatB'))?.openConversationId).toBe('cidB');
+      });
+
+      it('rejects one openConversationId on two chats, and keeps both records as they were', async () => {
+        await seed();
+        await expect(s.registry.setOpenConversationId('chatB', 'cidA')).rejects.toThrow();
+        await expect(s.registry.upsert(chat('chatD', 'D', 'lead1', 4000, 'cidC'))).rejects.toThrow();
+        expect((await s.registry.get('chatB'))?.openConversationId).toBeUndefined();
+        expect(await s.registry.get('chatD')).toBeUndefined();
+      });
+
+      it('list is newest first and listFor filters by createdFor', async () => {
+        await seed();
+        expect((await s.registry.list()).map((c) => c.chatId)).toEqual(['chatC', 'chatB', 'chatA']);
+        expect((await s.registry.listFor('lead1')).map((c) => c.chatId)).toEqual(['chatC', 'chatA']);
+        expect(await s.registry.listFor('nobody')).toEqual([]);
+      });
+
+      it('rename changes what byName finds', async () => {
+        await seed();
+        await s.registry.rename('chatC', 'Gamma');
+        expect(await s.registry.byName('beta')).toEqual([]);
+        expect((await s.registry.byName('gamma')).map((c) => c.chatId)).toEqual(['chatC']);
+      });
+    });
+
+    describe('dedupe', () => {
+      it('claim twice → running with claimedAt; finish → done with the reply; markDelivered', async () => {
+        expect(await s.dedupe.claim('m1', 1000)).toEqual({ state: 'claimed' });
+        expect(await s.dedupe.claim('m1', 2000)).toMatchObject({ state: 'running', claimedAt: 1000 });
+        await s.dedupe.finish('m1', '{"text":"ok"}', 3000);
+        expect(await s.dedupe.claim('m1', 4000)).toEqual({
+          state: 'done',
+          reply: '{"text":"ok"}',
+          delivered: false,
+        });
+        await s.dedupe.markDelivered('m1');
+        expect(await s.dedupe.claim('m1', 5000)).toEqual({
+          state: 'done',
+          reply: '{"text":"ok"}',
+          delivered: true,
+        });
+        expect(await s.dedupe.claim('m2', 5000)).toEqual({ state: 'claimed' });
+      });
+
+      it('a running claim names the replica that holds it', async () => {
+        expect(await s.dedupe.claim('m1', 1000, owner('r1'))).toEqual({ state: 'claimed' });
+        expect(await s.dedupe.claim('m1', 2000, owner('r2'))).toMatchObject({
+          state: 'running',
+          claimedAt: 1000,
+          replicaId: 'r1',
+        });
+      });
+
+      it('release drops a running claim so a redelivery can retry, but never a finished one', async () => {
+        await s.dedupe.claim('m1', 1000);
+        await s.dedupe.release('m1');
+        expect(await s.dedupe.claim('m1', 2000)).toEqual({ state: 'claimed' });
+        await s.dedupe.finish('m1', 'r');
+        await s.dedupe.release('m1');
+        expect(await s.dedupe.claim('m1', 3000)).toMatchObject({ state: 'done', reply: 'r' });
+      });
+
+      it('an old running claim is not stolen by a later claim', async () => {
+        await s.dedupe.claim('m1', 0);
+        expect(await s.dedupe.claim('m1', 48 * HOUR)).toMatchObject({ state: 'running', claimedAt: 0 });
+      });
+
+      it('prune deletes rows older than the window (default 24 h) and counts them', async () => {
+        const t0 = 1_000_000_000;
+        await s.dedupe.claim('old-running', t0);
+        await s.dedupe.claim('old-done', t0);
+        await s.dedupe.finish('old-done', 'r', t0 + 1000);
+        await s.dedupe.claim('recent', t0 + 20 * HOUR);
+        expect(await s.dedupe.prune(t0 + 25 * HOUR)).toBe(2);
+        expect(await s.dedupe.claim('old-running', t0 + 25 * HOUR)).toEqual({ state: 'claimed' });
+        expect(await s.dedupe.claim('recent', t0 + 25 * HOUR)).toMatchObject({ state: 'running' });
+        expect(await s.dedupe.prune(t0 + 25 * HOUR, HOUR)).toBe(1);
+        expect(await s.dedupe.claim('recent', t0 + 25 * HOUR)).toEqual({ state: 'claimed' });
+      });
+
+      it('of many concurrent claims on one key exactly one wins', async () => {
+        const results = await Promise.all(
+          Array.from({ length: 20 }, (_, i) => s.dedupe.claim('race', 1000 + i, owner(`r${i}`))),
+        );
+        expect(results.filter((r) => r.state === 'claimed')).toHaveLength(1);
+        expect(results.filter((r) => r.state === 'running')).toHaveLength(19);
+      });
+    });
+
+    describe('orphaned claims and adopt', () => {
+      it('lists running claims of replicas without a heartbeat, oldest first, never its own', async () => {
+        await s.dedupe.claim('k-new', 3000, owner('ghost', 'second'));
+        await s.dedupe.claim('k-old', 1000, owner('ghost', 'first'));
+        await s.dedupe.claim('k-mine', 500, owner('self'));
+        await s.dedupe.claim('k-plain', 400);
+        await s.dedupe.claim('k-done', 300, owner('ghost'));
+        await s.dedupe.finish('k-done', 'r', 350);
+        const found = await s.dedupe.orphaned('self', 60_000);
+        expect(found).toEqual([
+          { key: 'k-old', replicaId: 'ghost', claimedAt: 1000, message: owner('ghost', 'first').message },
+          { key: 'k-new', replicaId: 'ghost', claimedAt: 3000, message: owner('ghost', 'second').message },
+        ]);
+        expect((await s.dedupe.orphaned('self', 60_000, 1)).map((o) => o.key)).toEqual(['k-old']);
+        // From another replica's view, `self` has no heartbeat either.
+        expect((await s.dedupe.orphaned('other', 60_000)).map((o) => o.key)).toEqual([
+          'k-mine',
+          'k-old',
+          'k-new',
+        ]);
+      });
+
+      it('a replica that beats recently is alive; once its beat is older than deadAfterMs its claims are orphans', async () => {
+        await s.replicas.beat('r1');
+        await s.dedupe.claim('k1', 1000, owner('r1'));
+        expect(await s.dedupe.orphaned('self', 60_000)).toEqual([]);
+        await sleep(30);
+        expect((await s.dedupe.orphaned('self', 5)).map((o) => o.key)).toEqual(['k1']);
+        await s.replicas.forget('r1');
+        expect((await s.dedupe.orphaned('self', 60_000)).map((o) => o.key)).toEqual(['k1']);
+      });
+
+      it('adopt is a compare-and-set: one survivor moves the claim, the next one fails', async () => {
+        await s.dedupe.claim('k1', 1000, owner('ghost'));
+        expect(await s.dedupe.adopt('k1', 'ghost', 'self')).toBe(true);
+        expect(await s.dedupe.adopt('k1', 'ghost', 'other')).toBe(false);
+        expect(await s.dedupe.claim('k1', 2000)).toMatchObject({ state: 'running', replicaId: 'self' });
+        expect(await s.dedupe.orphaned('self', 60_000)).toEqual([]);
+        expect((await s.dedupe.orphaned('other', 60_000)).map((o) => [o.key, o.replicaId])).toEqual([
+          ['k1', 'self'],
+        ]);
+      });
+
+      it('of concurrent adopts of one orphan exactly one succeeds', async () => {
+        await s.dedupe.claim('k1', 1000, owner('ghost'));
+        const wins = await Promise.all(
+          Array.from({ length: 10 }, (_, i) => s.dedupe.adopt('k1', 'ghost', `survivor${i}`)),
+        );
+        expect(wins.filter(Boolean)).toHaveLength(1);
+        const winner = `survivor${wins.indexOf(true)}`;
+        expect(await s.dedupe.claim('k1', 2000)).toMatchObject({ state: 'running', replicaId: winner });
+      });
+
+      it('adopt fails on a finished, released or unknown claim, and when `from` is not the holder', async () => {
+        await s.dedupe.claim('done', 1000, owner('ghost'));
+        await s.dedupe.finish('done', 'r', 1500);
+        await s.dedupe.claim('gone', 1000, owner('ghost'));
+        await s.dedupe.release('gone');
+        await s.dedupe.claim('held', 1000, owner('ghost'));
+        expect(await s.dedupe.adopt('done', 'ghost', 'self')).toBe(false);
+        expect(await s.dedupe.adopt('gone', 'ghost', 'self')).toBe(false);
+        expect(await s.dedupe.adopt('never', 'ghost', 'self')).toBe(false);
+        expect(await s.dedupe.adopt('held', 'someone-else', 'self')).toBe(false);
+        expect(await s.dedupe.claim('done', 2000)).toMatchObject({ state: 'done', reply: 'r' });
+        expect(await s.dedupe.claim('held', 2000)).toMatchObject({ state: 'running', replicaId: 'ghost' });
+      });
+    });
+
+    describe('confirmations', () => {
+      it('get returns it; take returns it exactly once', async () => {
+        const p = pending('K7Q2', 'lead1', 1000);
+        await s.confirmations.create(p);
+        expect(await s.confirmations.get('K7Q2', 2000)).toEqual(p);
+        expect(await s.confirmations.take('K7Q2', 2000)).toEqual(p);
+        expect(await s.confirmations.take('K7Q2', 2000)).toBeUndefined();
+        expect(await s.confirmations.get('K7Q2', 2000)).toBeUndefined();
+      });
+
+      it('defaults now to Date.now()', async () => {
+        await s.confirmations.create(pending('LIVE', 'lead1', Date.now()));
+        await s.confirmations.create(pending('DEAD', 'lead1', Date.now() - 10_000, 5_000));
+        expect((await s.confirmations.get('LIVE'))?.code).toBe('LIVE');
+        expect(await s.confirmations.get('DEAD')).toBeUndefined();
+      });
+
+      it('concurrent takes of one code: only one wins', async () => {
+        await s.confirmations.create(pending('RACE', 'lead1', 1000));
+        const got = await Promise.all(Array.from({ length: 10 }, () => s.confirmations.take('RACE', 1500)));
+        expect(got.filter((x) => x !== undefined)).toHaveLength(1);
+      });
+
+      it('an expired confirmation is not returned by get, take or latestFor, and take consumes it', async () => {
+        await s.confirmations.create(pending('OLD1', 'lead1', 1000, 100));
+        expect(await s.confirmations.get('OLD1', 1100)).toBeUndefined();
+        expect((await s.confirmations.get('OLD1', 1099))?.code).toBe('OLD1');
+        expect(await s.confirmations.latestFor('lead1', 1100)).toBeUndefined();
+        expect(await s.confirmations.take('OLD1', 1100)).toBeUndefined();
+        expect(await s.confirmations.get('OLD1', 1050)).toBeUndefined();
+      });
+
+      it('latestFor picks the caller’s newest live one', async () => {
+        await s.confirmations.create(pending('A', 'lead1', 1000));
+        await s.confirmations.create(pending('B', 'lead1', 2000));
+        await s.confirmations.create(pending('C', 'lead2', 3000));
+        await s.confirmations.create(pending('D', 'lead1', 2500, 10));
+        expect((await s.confirmations.latestFor('lead1', 3000))?.code).toBe('B');
+        expect((await s.confirmations.latestFor('lead2', 3000))?.code).toBe('C');
+        expect(await s.confirmations.latestFor('lead3', 3000)).toBeUndefined();
+        await s.confirmations.delete('B');
+        expect((await s.confirmations.latestFor('lead1', 3000))?.code).toBe('A');
+      });
+
+      it('prune deletes expired ones and counts them', async () => {
+        await s.confirmations.create(pending('A', 'lead1', 1000, 100));
+        await s.confirmations.create(pending('B', 'lead1', 1000, 200));
+        await s.confirmations.create(pending('C', 'lead1', 1000, 10_000));
+        expect(await s.confirmations.prune(1200)).toBe(2);
+        expect((await s.confirmations.get('C', 1200))?.code).toBe('C');
+        expect(await s.confirmations.prune(1200)).toBe(0);
+      });
+
+      it('rejects a duplicate code and keeps the first', async () => {
+        await s.confirmations.create(pending('A', 'lead1', 1000));
+        await expect(s.confirmations.create(pending('A', 'lead2', 1000))).rejects.toThrow();
+        expect((await s.confirmations.get('A', 1000))?.userId).toBe('lead1');
+      });
+    });
+
+    describe('picks', () => {
+      it('put then get reads without taking; take returns it exactly once', async () => {
+        const p = pickFor('lead1', 1000);
+        await s.picks.put(p);
+        expect(await s.picks.get('lead1', 2000)).toEqual(p);
+        expect(await s.picks.get('lead1', 2000)).toEqual(p);
+        expect(await s.picks.get('lead2', 2000)).toBeUndefined();
+        expect(await s.picks.take('lead1', 2000)).toEqual(p);
+        expect(await s.picks.take('lead1', 2000)).toBeUndefined();
+        expect(await s.picks.get('lead1', 2000)).toBeUndefined();
+      });
+
+      it('a new pick replaces the user’s earlier one, not another user’s', async () => {
+        await s.picks.put(pickFor('lead1', 1000, 120_000, 'chat add'));
+        await s.picks.put(pickFor('lead2', 1000, 120_000, 'chat add'));
+        const newer = pickFor('lead1', 2000, 120_000, 'chat remove');
+        await s.picks.put(newer);
+        expect(await s.picks.get('lead1', 2500)).toEqual(newer);
+        expect(await s.picks.take('lead1', 2500)).toEqual(newer);
+        expect(await s.picks.take('lead1', 2500)).toBeUndefined();
+        expect((await s.picks.get('lead2', 2500))?.command).toBe('chat add');
+      });
+
+      it('an expired pick is not returned by get or take, and take consumes it', async () => {
+        await s.picks.put(pickFor('lead1', 1000, 100));
+        expect((await s.picks.get('lead1', 1099))?.userId).toBe('lead1');
+        expect(await s.picks.get('lead1', 1100)).toBeUndefined();
+        expect(await s.picks.take('lead1', 1100)).toBeUndefined();
+        expect(await s.picks.get('lead1', 1050)).toBeUndefined();
+      });
+
+      it('drop says whether a live pick was dropped', async () => {
+        await s.picks.put(pickFor('lead1', 1000));
+        await s.picks.put(pickFor('lead2', 1000, 100));
+        expect(await s.picks.drop('lead1', 2000)).toBe(true);
+        expect(await s.picks.get('lead1', 2000)).toBeUndefined();
+        expect(await s.picks.drop('lead1', 2000)).toBe(false);
+        expect(await s.picks.drop('lead2', 2000)).toBe(false);
+        expect(await s.picks.get('lead2', 1050)).toBeUndefined();
+        expect(await s.picks.drop('nobody', 2000)).toBe(false);
+      });
+
+      it('prune deletes expired picks and counts them', async () => {
+        await s.picks.put(pickFor('a', 1000, 100));
+        await s.picks.put(pickFor('b', 1000, 200));
+        await s.picks.put(pickFor('c', 1000, 10_000));
+        expect(await s.picks.prune(1200)).toBe(2);
+        expect((await s.picks.get('c', 1200))?.userId).toBe('c');
+        expect(await s.picks.prune(1200)).toBe(0);
+      });
+
+      it('defaults now to Date.now(), and concurrent takes give the pick to one', async () => {
+        await s.picks.put(pickFor('live', Date.now()));
+        await s.picks.put(pickFor('dead', Date.now() - 10_000, 5_000));
+        expect((await s.picks.get('live'))?.userId).toBe('live');
+        expect(await s.picks.get('dead')).toBeUndefined();
+        const got = await Promise.all(Array.from({ length: 10 }, () => s.picks.take('live')));
+        expect(got.filter((x) => x !== undefined)).toHaveLength(1);
+      });
+    });
+
+    describe('audit', () => {
+      it('an empty log verifies', async () => {
+        expect(await s.audit.verify()).toEqual({ ok: true, count: 0 });
+      });
+
+      it('append numbers and chains records; the first prevHash is 64 zeros', async () => {
+        const a = await s.audit.append(entry(1));
+        const b = await s.audit.append(entry(2));
+        expect(a.seq).toBe(1);
+        expect(a.prevHash).toBe(GENESIS_HASH);
+        expect(a.prevHash).toMatch(/^0{64}$/);
+        expect(a.hash).toMatch(/^[0-9a-f]{64}$/);
+        expect(a.hash).toBe(auditHash(a));
+        expect(b).toMatchObject({ seq: 2, prevHash: a.hash });
+        expect(await s.audit.get(1)).toEqual(a);
+        expect(await s.audit.get(2)).toEqual(b);
+        expect(await s.audit.get(3)).toBeUndefined();
+      });
+
+      it('a chain of 50 appends verifies', async () => {
+        for (let i = 1; i <= 50; i++) await s.audit.append(entry(i));
+        expect(await s.audit.verify()).toEqual({ ok: true, count: 50 });
+      });
+
+      it('concurrent appends are serialised: one chain, no fork, no duplicate seq', async () => {
+        const recs = await Promise.all(Array.from({ length: 20 }, (_, i) => s.audit.append(entry(i + 1))));
+        expect(recs.map((r) => r.seq).sort((x, y) => x - y)).toEqual(
+          Array.from({ length: 20 }, (_, i) => i + 1),
+        );
+        expect(await s.audit.verify()).toEqual({ ok: true, count: 20 });
+      });
+
+      it('latest is newest first and filters by chat or user', async () => {
+        for (let i = 1; i <= 20; i++) await s.audit.append(entry(i));
+        expect((await s.audit.latest(3)).map((r) => r.seq)).toEqual([20, 19, 18]);
+        expect(await s.audit.latest(100)).toHaveLength(20);
+        expect(await s.audit.latest(0)).toEqual([]);
+        const forChat = await s.audit.latest(100, { chatId: 'chat1' });
+        expect(forChat.length).toBeGreaterThan(0);
+        expect(forChat.every((r) => r.chatId === 'chat1')).toBe(true);
+        expect(forChat.map((r) => r.seq)).toEqual([...forChat.map((r) => r.seq)].sort((x, y) => y - x));
+        const both = await s.audit.latest(100, { chatId: 'chat1', userId: 'admin1' });
+        expect(both.map((r) => r.seq)).toEqual([9]);
+        const rec = (await s.audit.latest(1, { userId: 'lead1' }))[0];
+        expect(rec).toMatchObject({ seq: 20, chatId: undefined, reason: undefined, errcode: undefined });
+      });
+    });
+
+    describe('intents', () => {
+      it('begin → unfinished; finish, markReported take it off the list', async () => {
+        const a = await s.intents.begin(intent('m1'));
+        const b = await s.intents.begin(intent('m2', undefined));
+        const c = await s.intents.begin(intent('m3'));
+        expect(b).toBeGreaterThan(a);
+        expect(c).toBeGreaterThan(b);
+        expect(await s.intents.unfinished()).toEqual([
+          { id: a, ...intent('m1'), finishedAt: undefined, outcome: undefined, replicaId: '' },
+          { id: b, ...intent('m2', undefined), finishedAt: undefined, outcome: undefined, replicaId: '' },
+          { id: c, ...intent('m3'), finishedAt: undefined, outcome: undefined, replicaId: '' },
+        ]);
+        await s.intents.finish(a, 'ok', 2000);
+        await s.intents.markReported(c);
+        expect((await s.intents.unfinished()).map((i) => i.id)).toEqual([b]);
+      });
+
+      it('unfinished(replicas) keeps only intents begun by those replicas', async () => {
+        const a = await s.intents.begin({ ...intent('m1'), replicaId: 'r1' });
+        const b = await s.intents.begin({ ...intent('m2'), replicaId: 'r2' });
+        const c = await s.intents.begin(intent('m3'));
+        const d = await s.intents.begin({ ...intent('m4'), replicaId: 'r1' });
+        await s.intents.finish(d, 'ok', 2000);
+        expect((await s.intents.unfinished(['r1'])).map((i) => [i.id, i.replicaId])).toEqual([[a, 'r1']]);
+        expect((await s.intents.unfinished(['r1', 'r2'])).map((i) => i.id)).toEqual([a, b]);
+        expect((await s.intents.unfinished([''])).map((i) => i.id)).toEqual([c]);
+        expect(await s.intents.unfinished([])).toEqual([]);
+        expect(await s.intents.unfinished(['r9'])).toEqual([]);
+        expect((await s.intents.unfinished()).map((i) => i.id)).toEqual([a, b, c]);
+      });
+
+      it('forMessage lists every intent of one message key, finished or not, in order', async () => {
+        const a = await s.intents.begin({ ...intent('m1'), replicaId: 'r1' });
+        await s.intents.begin(intent('m2'));
+        const c = await s.intents.begin({ ...intent('m1', 'chat2'), replicaId: 'r1' });
+        await s.intents.finish(a, 'ok', 2000);
+        await s.intents.markReported(c);
+        expect(await s.intents.forMessage('m1')).toEqual([
+          { id: a, ...intent('m1'), finishedAt: 2000, outcome: 'ok', replicaId: 'r1' },
+          { id: c, ...intent('m1', 'chat2'), finishedAt: undefined, outcome: undefined, replicaId: 'r1' },
+        ]);
+        expect(await s.intents.forMessage('none')).toEqual([]);
+      });
+    });
+
+    describe('replicas and leases', () => {
+      it('beat, dead and forget', async () => {
+        await s.replicas.beat('r1');
+        await s.replicas.beat('r2');
+        expect(await s.replicas.dead(60_000)).toEqual([]);
+        await sleep(30);
+        await s.replicas.beat('r2');
+        expect(await s.replicas.dead(5)).toContain('r1');
+        expect(await s.replicas.dead(60_000)).toEqual([]);
+        await s.replicas.forget('r1');
+        expect(await s.replicas.dead(5)).not.toContain('r1');
+        await s.replicas.forget('never-beat');
+      });
+
+      it('a lease is exclusive while it lasts, renewable by its holder, and released only by it', async () => {
+        expect(await s.replicas.leaseHolder('prune')).toBeUndefined();
+        expect(await s.replicas.lease('prune', 'a', 60_000)).toBe(true);
+        expect(await s.replicas.lease('prune', 'b', 60_000)).toBe(false);
+        expect(await s.replicas.leaseHolder('prune')).toBe('a');
+        expect(await s.replicas.lease('prune', 'a', 60_000)).toBe(true);
+        expect(await s.replicas.lease('other', 'b', 60_000)).toBe(true);
+        await s.replicas.release('prune', 'b');
+        expect(await s.replicas.leaseHolder('prune')).toBe('a');
+        await s.replicas.release('prune', 'a');
+        expect(await s.replicas.leaseHolder('prune')).toBeUndefined();
+        expect(await s.replicas.lease('prune', 'b', 60_000)).toBe(true);
+        expect(await s.replicas.leaseHolder('prune')).toBe('b');
+        expect(await s.replicas.leaseHolder('other')).toBe('b');
+      });
+
+      it('an expired lease has no holder and can be taken by another', async () => {
+        expect(await s.replicas.lease('prune', 'a', 60_000)).toBe(true);
+        // Renewing with a short ttl shortens the lease; then let it run out.
+        expect(await s.replicas.lease('prune', 'a', 1)).toBe(true);
+        await sleep(30);
+        expect(await s.replicas.leaseHolder('prune')).toBeUndefined();
+        expect(await s.replicas.lease('prune', 'b', 60_000)).toBe(true);
+        expect(await s.replicas.leaseHolder('prune')).toBe('b');
+        expect(await s.replicas.lease('prune', 'a', 60_000)).toBe(false);
+      });
+
+      it('of concurrent takers of a free lease exactly one wins', async () => {
+        const wins = await Promise.all(
+          Array.from({ length: 10 }, (_, i) => s.replicas.lease('race', `h${i}`, 60_000)),
+        );
+        expect(wins.filter(Boolean)).toHaveLength(1);
+        expect(await s.replicas.leaseHolder('race')).toBe(`h${wins.indexOf(true)}`);
+      });
+    });
+
+    describe('kv', () => {
+      it('get returns undefined when unset; set overwrites', async () => {
+        expect(await s.kv.get('groupApi')).toBeUndefined();
+        await s.kv.set('groupApi', 'v1');
+        await s.kv.set('groupApi', 'legacy');
+        await s.kv.set('other', '');
+        expect(await s.kv.get('groupApi')).toBe('legacy');
+        expect(await s.kv.get('other')).toBe('');
+      });
+    });
+  });
+}
