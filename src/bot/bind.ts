@@ -115,7 +115,10 @@ export function bindArgs<A>(spec: CommandSpec<A>, rest: readonly Token[], ctx: B
         } else if (p.optional) {
           continue;
         } else {
-          return tok === undefined ? missing(p.name) : fail('chat.invalid', { value: clip(tok.raw) });
+          // In a 1:1 chat nothing can stand in for the chat: say so, not just "missing".
+          return tok === undefined
+            ? fail('chat.missing-direct', { usageKey })
+            : fail('chat.invalid', { value: clip(tok.raw) });
         }
         if (!ref.ok) return ref;
         args[p.name] = ref.value;
@@ -181,7 +184,15 @@ export function bindArgs<A>(spec: CommandSpec<A>, rest: readonly Token[], ctx: B
           if (p.optional) continue;
           return missing(p.name);
         }
-        args[p.name] = tok.kind === 'quoted' ? tok.text : tok.raw;
+        const typed = tok.kind === 'quoted' ? tok.text : tok.raw;
+        if (p.choices !== undefined) {
+          const value = p.choices[typed.normalize('NFKC').toLowerCase()];
+          if (value === undefined) {
+            const choices = [...new Set(Object.values(p.choices))].join('|');
+            return fail('args.bad-choice', { param: p.name, choices, value: clip(typed), usageKey });
+          }
+          args[p.name] = value;
+        } else args[p.name] = typed;
         i++;
         break;
       }
@@ -284,14 +295,14 @@ function resolveChat(tok: Token, ctx: BindContext): Step<ChatRef> {
   const { registry } = ctx;
   if (tok.kind === 'chatref') {
     const found = tok.text === '' ? [] : registry.byName(tok.text);
-    const label = `#${tok.text}`;
+    const label = /\s/u.test(tok.text) ? `#"${tok.text}"` : `#${tok.text}`;
     if (found.length === 0) return fail('chat.name-not-found', { name: clip(tok.text) });
     if (found.length > 1) {
       return fail('chat.name-ambiguous', {
         name: clip(tok.text),
         candidates: found
           .slice(0, 10)
-          .map((r) => `${r.name} (${r.chatId})`)
+          .map((r) => r.chatId)
           .join(', '),
       });
     }
