@@ -302,7 +302,7 @@ function resolveChat(tok: Token, ctx: BindContext): Step<ChatRef> {
         name: clip(tok.text),
         candidates: found
           .slice(0, 10)
-          .map((r) => r.chatId)
+          .map((r) => `${r.name} (${r.chatId})`)
           .join(', '),
       });
     }

@@ -93,7 +93,7 @@ export const en = {
   'rate.user': 'You are sending commands too fast; wait {seconds} s.',
 
   // Audit reasons, stored as these keys and worded by /audit in the reader's language
-  'audit.reason.role-needed': 'needs the role {needed} (has {role})',
+  'audit.reason.role-needed': 'needs the role {needed}, has {role}',
   'audit.reason.options-forbidden': 'options not allowed for this user: {options}',
   'audit.reason.not-owner': 'not the owner; the owner is {owner}',
   'audit.reason.pending': 'waits for confirmation {code}',

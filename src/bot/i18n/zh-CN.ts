@@ -73,7 +73,7 @@ export const zhCN: Record<MessageKey, string> = {
   'rate.waiting': '钉钉要求我放慢速度；你的命令约 {seconds} 秒后执行。',
   'rate.user': '你发送命令太快了，请等待 {seconds} 秒。',
 
-  'audit.reason.role-needed': '需要 {needed} 角色（实际为 {role}）',
+  'audit.reason.role-needed': '需要 {needed} 角色，实际为 {role}',
   'audit.reason.options-forbidden': '不允许该用户使用的选项：{options}',
   'audit.reason.not-owner': '不是群主；群主是 {owner}',
   'audit.reason.pending': '等待确认 {code}',

@@ -82,7 +82,7 @@ describe('bindArgs: <chat>', () => {
 
   it('#name and #"name with spaces"; not found; ambiguous lists candidates with chatIds', () => {
     expect(args('/chat info #"Design Review"').chat).toMatchObject({
-      label: '#Design Review',
+      label: '#"Design Review"',
       record: { name: 'Design Review' },
     });
     expect(error('/chat info #Nope')).toEqual({ code: 'chat.name-not-found', params: { name: 'Nope' } });
@@ -102,8 +102,8 @@ describe('bindArgs: <chat>', () => {
 
   it('a required chat in a 1:1 chat: missing or not a chat', () => {
     expect(error('/chat rename', direct)).toEqual({
-      code: 'args.missing',
-      params: { param: 'chat', usageKey: 'chat.rename.usage' },
+      code: 'chat.missing-direct',
+      params: { usageKey: 'chat.rename.usage' },
     });
     expect(error('/chat rename Team', direct)).toEqual({ code: 'chat.invalid', params: { value: 'Team' } });
   });
@@ -282,7 +282,7 @@ describe('bindArgs: text, int, counts, validation', () => {
     expect(args(`/audit ${DESIGN_ID}`, direct)).toMatchObject({ chat: { chatId: DESIGN_ID } });
     expect(args('/audit 5 #"Design Review"', direct)).toMatchObject({
       n: 5,
-      chat: { label: '#Design Review' },
+      chat: { label: '#"Design Review"' },
     });
   });
 
