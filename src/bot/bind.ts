@@ -188,7 +188,7 @@ export function bindArgs<A>(spec: CommandSpec<A>, rest: readonly Token[], ctx: B
         if (p.choices !== undefined) {
           const value = p.choices[typed.normalize('NFKC').toLowerCase()];
           if (value === undefined) {
-            const choices = [...new Set(Object.values(p.choices))].join('|');
+            const choices = [...new Set(Object.values(p.choices))].join(' / ');
             return fail('args.bad-choice', { param: p.name, choices, value: clip(typed), usageKey });
           }
           args[p.name] = value;
