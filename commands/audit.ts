@@ -112,7 +112,7 @@ function row(r: AuditRecord, t: Translate, locale: Locale): string {
     r.errcode === undefined ? '' : `errcode ${mdEscape(r.errcode)}`,
   ]
     .filter((x) => x !== '')
-    .join(', ');
+    .join(t('audit.and'));
   const parts = [
     new Date(r.at).toISOString().replace(/\.\d{3}Z$/, 'Z'),
     mdEscape(r.userId),
@@ -147,6 +147,7 @@ export default defineCommand<Args>({
       'audit.empty': 'No audit records{scope}.',
       'audit.capped': 'Showing at most {max}.',
       'audit.why': ' ({why})',
+      'audit.and': ', ',
       'audit.outcome.allowed': 'allowed',
       'audit.outcome.refused': 'refused',
       'audit.outcome.failed': 'failed',
@@ -163,6 +164,7 @@ export default defineCommand<Args>({
       'audit.empty': '没有审计记录{scope}。',
       'audit.capped': '最多显示 {max} 条。',
       'audit.why': '（{why}）',
+      'audit.and': '，',
       'audit.outcome.allowed': '已执行',
       'audit.outcome.refused': '已拒绝',
       'audit.outcome.failed': '失败',

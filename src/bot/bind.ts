@@ -189,7 +189,10 @@ export function bindArgs<A>(spec: CommandSpec<A>, rest: readonly Token[], ctx: B
           const value = p.choices[typed.normalize('NFKC').toLowerCase()];
           if (value === undefined) {
             const choices = [...new Set(Object.values(p.choices))].join(' / ');
-            return fail('args.bad-choice', { param: p.name, choices, value: clip(typed), usageKey });
+            // A <chat> here means the word was left out: echoing `#"name"` back would not help.
+            return isChatForm(tok)
+              ? fail('args.choice-missing', { param: p.name, choices, usageKey })
+              : fail('args.bad-choice', { param: p.name, choices, value: clip(typed), usageKey });
           }
           args[p.name] = value;
         } else args[p.name] = typed;

@@ -22,6 +22,7 @@ export const en = {
   'usage.line': 'Usage: {usage}',
   'usage.example': 'Example: {example}',
   'param.chat': '<chat>',
+  'args.choice-missing': 'Say which {param} first: {choices}.\nUsage: {usage}',
   'args.bad-choice': 'Say which {param}: {choices}; "{value}" is not one.\nUsage: {usage}',
   'args.missing': 'Missing <{param}>.\nUsage: {usage}',
   'args.too-many': 'I did not expect "{extra}" here.\nUsage: {usage}',
@@ -47,7 +48,7 @@ export const en = {
   'chat.invalid':
     '"{value}" is not a chat. Name it by chatId (chat…), #name, #"name with spaces", or here (in a linked group).',
   'chat.missing-direct':
-    'Which chat? In a 1:1 chat I need a <chat>: its chatId (chat…), #name or #"name with spaces"; /chat list shows yours.\nUsage: {usage}',
+    'In a 1:1 chat I need to know which chat: name it by chatId (chat…), #name or #"name with spaces"; /chat list shows yours.\nUsage: {usage}',
   'chat.here-direct':
     '"here" only works in a group chat. Name the chat by chatId or #name, or send /chat link <chatId> in the group first.',
   'chat.here-unknown':

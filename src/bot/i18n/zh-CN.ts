@@ -17,6 +17,7 @@ export const zhCN: Record<MessageKey, string> = {
   'usage.line': '用法：{usage}',
   'usage.example': '示例：{example}',
   'param.chat': '<群>',
+  'args.choice-missing': '请先指定 {param}：{choices}。\n用法：{usage}',
   'args.bad-choice': '请指定 {param}：{choices}；"{value}" 不是其中之一。\n用法：{usage}',
   'args.missing': '缺少 <{param}>。\n用法：{usage}',
   'args.too-many': '这里不需要 "{extra}"。\n用法：{usage}',
@@ -36,7 +37,7 @@ export const zhCN: Record<MessageKey, string> = {
   'chat.invalid':
     '"{value}" 不是群。请用 chatId（chat…）、#群名、#"带空格的群名" 或 here（已关联的群内）指定。',
   'chat.missing-direct':
-    '要操作哪个群？在单聊中需要指定 <群>：chatId（chat…）、#群名 或 #"带空格的群名"；/我的群 列出你的群。\n用法：{usage}',
+    '在单聊中需要指定群：chatId（chat…）、#群名 或 #"带空格的群名"；/我的群 列出你的群。\n用法：{usage}',
   'chat.here-direct':
     '"here" 只能在群聊中使用。请用 chatId 或 #群名 指定群，或先在群里发送 /chat link <chatId>。',
   'chat.here-unknown': '我还不认识这个群。请先在这里发送 /chat link <chatId>，或用 chatId、#群名 指定群。',
