@@ -77,7 +77,7 @@ export const en = {
 
   // Confirmation of risky commands
   'confirm.ask':
-    '{preview}\n\nSend /confirm {code} within {minutes} minutes to go ahead (or tap the link), or /cancel.',
+    '{preview}\n\nSend /confirm {code} within {minutes, plural, one {# minute} other {# minutes}} to go ahead (or tap the link), or /cancel.',
   'confirm.title': 'Please confirm',
   'confirm.link': 'Confirm {code}',
   'confirm.command': '/confirm {code}',

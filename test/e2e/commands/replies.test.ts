@@ -257,7 +257,7 @@ describe('the audit trail in words', () => {
       `lead1 · /chat create · ${made} · 已执行`,
     ]);
     // The record itself holds a stable key and its params, never a sentence in one language.
-    const stored = h.app.store.audit.latest(20).map((r) => r.reason);
+    const stored = (await h.app.store.audit.latest(20)).map((r) => r.reason);
     expect(stored).toContain('audit.reason.not-owner {"owner":"lead1"}');
     expect(stored).toContain('command.unknown-suggest {"command":"chta","suggestions":"/chat"}');
     // …and /audit for the chat a create made finds the create.
