@@ -6,12 +6,16 @@
 import { z } from 'zod';
 import {
   CHAT_ID,
+  decodeReason,
   defineCommand,
   type HandlerContext,
+  type Locale,
   mdEscape,
   OPEN_CONVERSATION_ID,
+  type Translate,
   USER_ID,
   UserError,
+  userErrorText,
 } from '../src/bot/kit.ts';
 import type { AuditRecord } from '../src/store/types.ts';
 
@@ -75,10 +79,40 @@ async function filterFor(ctx: HandlerContext<Args>): Promise<Filter> {
   return { userId: typed };
 }
 
-function row(r: AuditRecord, t: HandlerContext<Args>['t']): string {
-  const why = [r.reason, r.errcode === undefined ? undefined : `errcode ${r.errcode}`]
-    .filter((x): x is string => x !== undefined && x !== '')
-    .join(', ');
+/** The end of a reply's first sentence ("e.g." and "i.e." do not end one). */
+const SENTENCE_END = /(?<!\b(?:e\.g|i\.e))[.!?](?=\s|$)|[。！？]/u;
+
+/**
+ * A stored reason in the reader's words: its message rendered in `locale` (a reply's key gives
+ * the first sentence of what the user was told), as markdown, without a closing full stop.
+ */
+export function reasonInWords(stored: string, t: Translate, locale: Locale): string {
+  const r = decodeReason(stored);
+  if ('text' in r) return mdEscape(r.text); // written before reasons were keys
+  if (t(r.key) === r.key) return ''; // a key no catalogue knows any more: never show it
+  const params: Record<string, string | number> = {};
+  for (const [k, v] of Object.entries(r.params ?? {})) {
+    const at = k.indexOf('@');
+    if (at < 0) params[k] ??= v;
+    else if (k.slice(at + 1) === locale) params[k.slice(0, at)] = v;
+  }
+  const text = userErrorText(new UserError(r.key, params), t)
+    .split('\n', 1)[0]!
+    .replace(/\*\*/g, '')
+    .replace(/(?<!\\)`/g, '')
+    // A param an older record lacks.
+    .replace(/\{[A-Za-z0-9_-]+\}/g, '…');
+  const end = SENTENCE_END.exec(text);
+  return (end === null ? text : text.slice(0, end.index)).replace(/[\s.,;:。，；：]+$/u, '');
+}
+
+function row(r: AuditRecord, t: Translate, locale: Locale): string {
+  const why = [
+    r.reason === undefined ? '' : reasonInWords(r.reason, t, locale),
+    r.errcode === undefined ? '' : `errcode ${mdEscape(r.errcode)}`,
+  ]
+    .filter((x) => x !== '')
+    .join(t('audit.and'));
   const parts = [
     new Date(r.at).toISOString().replace(/\.\d{3}Z$/, 'Z'),
     mdEscape(r.userId),
@@ -86,7 +120,7 @@ function row(r: AuditRecord, t: HandlerContext<Args>['t']): string {
     r.chatId === undefined ? '—' : mdEscape(r.chatId),
     t(`audit.outcome.${r.outcome}`),
   ];
-  return `- ${parts.join(' · ')}${why === '' ? '' : ` (${mdEscape(why)})`} · ${r.durationMs} ms`;
+  return `- ${parts.join(' · ')}${why === '' ? '' : t('audit.why', { why })} · ${r.durationMs} ms`;
 }
 
 export default defineCommand<Args>({
@@ -106,11 +140,14 @@ export default defineCommand<Args>({
       'audit.summary': 'Show the latest audit records (admins).',
       'audit.usage': '/audit [n] [<chat>|<user>]  (n: 1–50, default 10)',
       'audit.title': 'Audit',
-      'audit.header': 'Latest {count} audit records{scope}:',
+      'audit.header':
+        '{count, plural, one {The latest audit record} other {The latest # audit records}}{scope}:',
       'audit.scope-chat': ' for chat {chatId}',
       'audit.scope-user': ' for user {userId}',
       'audit.empty': 'No audit records{scope}.',
       'audit.capped': 'Showing at most {max}.',
+      'audit.why': ' ({why})',
+      'audit.and': ', ',
       'audit.outcome.allowed': 'allowed',
       'audit.outcome.refused': 'refused',
       'audit.outcome.failed': 'failed',
@@ -126,6 +163,8 @@ export default defineCommand<Args>({
       'audit.scope-user': '（用户 {userId}）',
       'audit.empty': '没有审计记录{scope}。',
       'audit.capped': '最多显示 {max} 条。',
+      'audit.why': '（{why}）',
+      'audit.and': '，',
       'audit.outcome.allowed': '已执行',
       'audit.outcome.refused': '已拒绝',
       'audit.outcome.failed': '失败',
@@ -146,7 +185,11 @@ export default defineCommand<Args>({
           : '';
     const records = await ctx.auditLog.latest(n, filter);
     if (records.length === 0) return { title: t('audit.title'), text: t('audit.empty', { scope }) };
-    const lines = [t('audit.header', { count: records.length, scope }), '', ...records.map((r) => row(r, t))];
+    const lines = [
+      t('audit.header', { count: records.length, scope }),
+      '',
+      ...records.map((r) => row(r, t, ctx.locale)),
+    ];
     if (asked > AUDIT_MAX_COUNT) lines.push('', t('audit.capped', { max: AUDIT_MAX_COUNT }));
     return { title: t('audit.title'), text: lines.join('\n') };
   },

@@ -4,7 +4,7 @@
  * admins; the owner already manages the chat. Both are reported per user, not sent.
  */
 import { z } from 'zod';
-import { defineCommand, formatUsers, mdEscape, UserError, zChat, zUserIds } from '../src/bot/kit.ts';
+import { defineCommand, formatUsers, mdEscape, zChat, zUserIds } from '../src/bot/kit.ts';
 
 /** The action words, English and Chinese. */
 const ACTIONS: Readonly<Record<string, 'add' | 'remove'>> = {
@@ -22,11 +22,11 @@ export default defineCommand({
   summary: 'chat.admin.summary',
   usage: 'chat.admin.usage',
   params: [
-    { name: 'action', kind: 'word' },
+    { name: 'action', kind: 'word', choices: ACTIONS },
     { name: 'chat', kind: 'chat' },
     { name: 'users', kind: 'users' },
   ],
-  args: z.object({ action: z.string(), chat: zChat(), users: zUserIds().min(1) }),
+  args: z.object({ action: z.enum(['add', 'remove']), chat: zChat(), users: zUserIds().min(1) }),
   role: 'lead',
   access: 'write',
   messages: {
@@ -34,7 +34,6 @@ export default defineCommand({
       'chat.admin.summary': 'Make members admins of a chat, or take the role away.',
       'chat.admin.usage': '/chat admin add|remove <chat> <users…>',
       'chat.admin.example': '/chat admin add here @alice',
-      'chat.admin.bad-action': 'Say add or remove, not "{action}": /chat admin add|remove <chat> <users…>',
       'chat.admin.added': 'Made admins of **{name}**: {users}.',
       'chat.admin.removed': 'No longer admins of **{name}**: {users}.',
       'chat.admin.not-in': 'Not in the chat (skipped; add them first with /chat add): {users}.',
@@ -45,8 +44,6 @@ export default defineCommand({
       'chat.admin.summary': '设置或取消群管理员。',
       'chat.admin.usage': '/群管理员 add|remove <群> <成员…>',
       'chat.admin.example': '/群管理员 add here @alice',
-      'chat.admin.bad-action':
-        '请写 add（添加）或 remove（移除），而不是"{action}"：/群管理员 add|remove <群> <成员…>',
       'chat.admin.added': '已设为 **{name}** 的管理员：{users}。',
       'chat.admin.removed': '已取消 **{name}** 的管理员：{users}。',
       'chat.admin.not-in': '不在群里（已跳过，请先用 /拉人 拉进群）：{users}。',
@@ -55,9 +52,7 @@ export default defineCommand({
     },
   },
   async handler({ args, api, t }) {
-    const action = ACTIONS[args.action.normalize('NFKC').toLowerCase()];
-    if (action === undefined) throw new UserError('chat.admin.bad-action', { action: args.action });
-    const { chat } = args;
+    const { action, chat } = args;
     const info = await api.get(chat.chatId);
     const inChat = new Set(info.members);
     const notIn = args.users.filter((u) => !inChat.has(u));

@@ -76,9 +76,14 @@ export default defineCommand({
         '/chat create "<name>" [users…] [owner=<user>] [searchable=on|off] [validation=on|off] [mention-all=everyone|owner] [management=everyone|owner] [mute=on|off] [history=on|off]',
       'chat.create.example': '/chat create "Design Review" @alice bob owner=alice validation=on',
       'chat.create.name-length':
-        'A chat name must be 1 to {max} characters; "{name}" has {length}. Put a name with spaces in quotes.',
+        '"{name}" is too long for a chat name: it has {length} characters, DingTalk allows at most {max}.',
+      'chat.create.name-empty':
+        'The chat name is empty. Give it 1 to {max} characters, e.g. /chat create "Design Review" @alice',
       'chat.create.too-many': 'A chat holds at most {max} members; this one would have {count}.',
-      'chat.create.done': 'Created **{name}** with {count} members; owner {owner}.',
+      'chat.create.done':
+        'Created **{name}** with {count, plural, one {# member} other {# members}}; owner {owner}.',
+      'chat.create.same-name':
+        '{count, plural, one {Another chat is} other {# other chats are}} named **{name}** too ({chatIds}), so #"{name}" no longer names one chat. Name this one by its chatId `{chatId}`, or give it a name of its own: /chat rename {chatId} "<new name>"',
       'chat.create.members': 'Members: {members}',
       'chat.create.ids': '- chatId: `{chatId}`\n- openConversationId: `{cid}`',
       'chat.create.settings': 'Settings:',
@@ -92,10 +97,12 @@ export default defineCommand({
       'chat.create.usage':
         '/建群 "<群名>" [成员…] [owner=<用户>] [searchable=on|off] [validation=on|off] [mention-all=everyone|owner] [management=everyone|owner] [mute=on|off] [history=on|off]',
       'chat.create.example': '/建群 "设计评审" @alice bob validation=on',
-      'chat.create.name-length':
-        '群名须为 1 到 {max} 个字符，"{name}" 有 {length} 个。含空格的群名请加引号。',
+      'chat.create.name-length': '"{name}" 作为群名太长：有 {length} 个字符，钉钉最多允许 {max} 个。',
+      'chat.create.name-empty': '群名为空。请用 1 到 {max} 个字符，例如 /建群 "设计评审" @alice',
       'chat.create.too-many': '一个群最多 {max} 人，这个群会有 {count} 人。',
       'chat.create.done': '已创建 **{name}**，共 {count} 人，群主 {owner}。',
+      'chat.create.same-name':
+        '另有 {count} 个群也叫 **{name}**（{chatIds}），#"{name}" 不再只指一个群。请用 chatId `{chatId}` 指定这个群，或给它改个名字：/改群名 {chatId} "<新群名>"',
       'chat.create.members': '成员：{members}',
       'chat.create.ids': '- chatId：`{chatId}`\n- openConversationId：`{cid}`',
       'chat.create.settings': '群设置：',
@@ -104,12 +111,11 @@ export default defineCommand({
       'chat.create.qr-failed': '暂时没能获取入群链接，请稍后发送 `/chat qr {chatId}` 重试。',
     },
   },
-  async handler({ args, caller, api, registry, t, log }) {
+  async handler({ args, caller, api, registry, t, log, concerns }) {
     const name = args.name.trim();
     const length = Array.from(name).length;
-    if (length < 1 || length > MAX_NAME) {
-      throw new UserError('chat.create.name-length', { name, length, max: MAX_NAME });
-    }
+    if (length < 1) throw new UserError('chat.create.name-empty', { max: MAX_NAME });
+    if (length > MAX_NAME) throw new UserError('chat.create.name-length', { name, length, max: MAX_NAME });
     const owner = args.owner ?? caller.userId;
     // The caller, the people named, and the owner (who must be a member).
     const members = [...new Set([caller.userId, ...(args.users ?? []), owner])];
@@ -139,9 +145,15 @@ export default defineCommand({
     } catch (err) {
       // The chat exists although some members could not be added: keep it in the registry.
       const partial = partiallyCreated(err);
-      if (partial) await record(partial);
+      if (partial) {
+        concerns(partial.chatId);
+        await record(partial);
+      }
       throw err;
     }
+    concerns(created.chatId);
+    // Chats already known by this name: #name stops naming one chat, so say how to tell them apart.
+    const namesakes = (await registry.byName(name)).filter((c) => c.chatId !== created.chatId);
     await record(created);
 
     let link: string | undefined;
@@ -158,6 +170,16 @@ export default defineCommand({
     ];
     if (hasSettings)
       lines.push(`${t('chat.create.settings')}\n${settingsInWords({ ...DEFAULTS, ...settings }, t)}`);
+    if (namesakes.length > 0) {
+      lines.push(
+        t('chat.create.same-name', {
+          count: namesakes.length,
+          name: mdEscape(name),
+          chatIds: namesakes.map((c) => c.chatId).join(', '),
+          chatId: created.chatId,
+        }),
+      );
+    }
     lines.push(link ? t('chat.create.join-hint') : t('chat.create.qr-failed', { chatId: created.chatId }));
     return {
       text: lines.join('\n\n'),

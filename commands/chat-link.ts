@@ -5,10 +5,12 @@
  * means it from now on.
  */
 import { z } from 'zod';
-import { CHAT_ID, defineCommand, mdEscape, UserError } from '../src/bot/kit.ts';
+import { CHAT_ID, defineCommand, dingtalkErrorCode, mdEscape, UserError } from '../src/bot/kit.ts';
 
 /** chat/get status of a dissolved chat. */
 const DISSOLVED = 2;
+/** chat/get's "invalid chatid" (40016; 34001 on topapi): no chat with that id this app may manage. */
+const NO_SUCH_CHAT = new Set(['40016', '34001']);
 
 export default defineCommand({
   name: 'chat link',
@@ -25,6 +27,8 @@ export default defineCommand({
       'chat.link.usage': '/chat link <chatId>',
       'chat.link.example': '/chat link chat5a79c1e4f0d2b3a6978812345abcdef0',
       'chat.link.bad-id': '"{value}" is not a chatId (they look like chat0123abcd…).',
+      'chat.link.not-found':
+        "DingTalk knows no chat {chatId} that I may manage. Check the id: I can link only a chat of this organisation that was created through DingTalk's server API (by me or another app), not one made in the DingTalk app.",
       'chat.link.not-owner':
         'DingTalk names {owner} the owner of {chatId}, not you ({userId}); only its owner or an admin can link it.',
       'chat.link.dissolved': '{chatId} has been dissolved; there is nothing to link.',
@@ -40,6 +44,8 @@ export default defineCommand({
       'chat.link.usage': '/chat link <chatId>',
       'chat.link.example': '/chat link chat5a79c1e4f0d2b3a6978812345abcdef0',
       'chat.link.bad-id': '"{value}" 不是 chatId（形如 chat0123abcd…）。',
+      'chat.link.not-found':
+        '钉钉里没有我可以管理的群 {chatId}。请检查 id：我只能登记本企业通过钉钉服务端接口（由我或其他应用）创建的群，不能登记在钉钉客户端里建的群。',
       'chat.link.not-owner':
         '钉钉显示 {chatId} 的群主是 {owner}，不是你（{userId}）；只有群主或管理员可以登记。',
       'chat.link.dissolved': '{chatId} 已解散，无法登记。',
@@ -51,10 +57,19 @@ export default defineCommand({
       'chat.link.bot-created': '它是我为 {user} 创建的，这一点保持不变。',
     },
   },
-  async handler({ args, caller, message, api, registry, t, log }) {
+  async handler({ args, caller, message, api, registry, t, log, concerns }) {
     const chatId = args.chatId.trim();
     if (!CHAT_ID.test(chatId)) throw new UserError('chat.link.bad-id', { value: chatId });
-    const info = await api.get(chatId);
+    concerns(chatId);
+    let info: Awaited<ReturnType<typeof api.get>>;
+    try {
+      info = await api.get(chatId);
+    } catch (err) {
+      // The generic explanation ("only chats … linked with /chat link work") is circular here.
+      if (NO_SUCH_CHAT.has(dingtalkErrorCode(err) ?? ''))
+        throw new UserError('chat.link.not-found', { chatId });
+      throw err;
+    }
     if (info.status === DISSOLVED) throw new UserError('chat.link.dissolved', { chatId });
     if (caller.role !== 'admin' && info.owner !== caller.userId) {
       throw new UserError('chat.link.not-owner', { chatId, owner: info.owner, userId: caller.userId });

@@ -3,7 +3,7 @@
  * member (checked first, so the reply can say so plainly).
  */
 import { z } from 'zod';
-import { defineCommand, mdEscape, UserError, zChat, zUserId } from '../src/bot/kit.ts';
+import { canAddExisting, defineCommand, mdEscape, UserError, zChat, zUserId } from '../src/bot/kit.ts';
 
 export default defineCommand({
   name: 'chat nick',
@@ -25,6 +25,8 @@ export default defineCommand({
       'chat.nick.example': '/chat nick here @alice "Alice (PM)"',
       'chat.nick.empty': 'The nickname is empty: /chat nick <chat> <user> <nickname>',
       'chat.nick.not-member':
+        '{user} is not a member of **{name}**, so they have no nickname there. /chat info {chat} lists its members.',
+      'chat.nick.not-member-add':
         '{user} is not a member of **{name}**, so they have no nickname there. Add them first: /chat add {chat} {user}',
       'chat.nick.done': '{user} is now “{nick}” in **{name}**.',
     },
@@ -33,16 +35,23 @@ export default defineCommand({
       'chat.nick.usage': '/群昵称 <群> <用户> <昵称>',
       'chat.nick.example': '/群昵称 here @alice "产品 Alice"',
       'chat.nick.empty': '昵称不能为空：/群昵称 <群> <用户> <昵称>',
-      'chat.nick.not-member': '{user} 不是 **{name}** 的成员，不能设群昵称。请先拉人：/拉人 {chat} {user}',
+      'chat.nick.not-member': '{user} 不是 **{name}** 的成员，不能设群昵称。/群信息 {chat} 列出群成员。',
+      'chat.nick.not-member-add':
+        '{user} 不是 **{name}** 的成员，不能设群昵称。请先拉人：/拉人 {chat} {user}',
       'chat.nick.done': '{user} 在 **{name}** 的群昵称已改为“{nick}”。',
     },
   },
-  async handler({ args, api, t }) {
+  async handler({ args, api, t, message, caller, mayRun }) {
     const nick = args.nick.trim();
     if (nick === '') throw new UserError('chat.nick.empty');
     const info = await api.get(args.chat.chatId);
     if (!info.members.includes(args.user)) {
-      throw new UserError('chat.nick.not-member', {
+      const hint = (await canAddExisting(args.user, message, caller.userId, () =>
+        mayRun('chat add', args.chat),
+      ))
+        ? 'chat.nick.not-member-add'
+        : 'chat.nick.not-member';
+      throw new UserError(hint, {
         user: args.user,
         name: info.name,
         chat: args.chat.chatId,

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import {
   type ChatRef,
+  canAddExisting,
   defineCommand,
   type HandlerContext,
   mdEscape,
@@ -19,12 +20,17 @@ interface Args {
 }
 
 /** The chat as it is now; refuses a new owner who already owns it or is not a member. */
-async function plan({ args, api }: HandlerContext<Args>) {
+async function plan({ args, api, message, caller, mayRun }: HandlerContext<Args>) {
   const info = await api.get(args.chat.chatId);
   if (info.owner === args.user)
     throw new UserError('chat.owner.already', { user: args.user, name: info.name });
   if (!info.members.includes(args.user)) {
-    throw new UserError('chat.owner.not-member', {
+    const hint = (await canAddExisting(args.user, message, caller.userId, () =>
+      mayRun('chat add', args.chat),
+    ))
+      ? 'chat.owner.not-member-add'
+      : 'chat.owner.not-member';
+    throw new UserError(hint, {
       user: args.user,
       name: info.name,
       chat: args.chat.chatId,
@@ -53,6 +59,8 @@ export default defineCommand<Args>({
       'chat.owner.example': '/chat owner here @alice',
       'chat.owner.already': '{user} already owns **{name}**; nothing to change.',
       'chat.owner.not-member':
+        '{user} is not a member of **{name}**; only a member can become the owner. /chat info {chat} lists its members.',
+      'chat.owner.not-member-add':
         '{user} is not a member of **{name}**; only a member can become the owner. Add them first: /chat add {chat} {user}',
       'chat.owner.preview': 'Owner of **{name}** (`{chatId}`): {old} → {new}.',
       'chat.owner.done': 'Owner of **{name}** changed: {old} → {new}. {old} stays a member.',
@@ -63,6 +71,8 @@ export default defineCommand<Args>({
       'chat.owner.example': '/转让群主 here @alice',
       'chat.owner.already': '{user} 已经是 **{name}** 的群主，无需改动。',
       'chat.owner.not-member':
+        '{user} 不是 **{name}** 的成员，只有群成员才能成为群主。/群信息 {chat} 列出群成员。',
+      'chat.owner.not-member-add':
         '{user} 不是 **{name}** 的成员，只有群成员才能成为群主。请先拉人：/拉人 {chat} {user}',
       'chat.owner.preview': '**{name}**（`{chatId}`）的群主：{old} → {new}。',
       'chat.owner.done': '**{name}** 的群主已转让：{old} → {new}。{old} 仍是群成员。',

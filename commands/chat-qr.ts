@@ -25,7 +25,9 @@ export default defineCommand({
       'chat.qr.done': 'Join link for **{name}** (`{chatId}`), shared by you. Tap it to join or forward it.',
       'chat.qr.join': 'Join {name}',
       'chat.qr.not-member':
-        'DingTalk only lets members share the join link of **{name}**, and you ({userId}) are not one. Its owner {owner} can share it, or add yourself first: /chat add {chatId} me',
+        'DingTalk lets only members share the join link of **{name}**, and you ({userId}) are not one. Ask its owner {owner} to share it.',
+      'chat.qr.not-member-add':
+        'DingTalk lets only members share the join link of **{name}**, and you ({userId}) are not one. Ask its owner {owner} to share it, or add yourself first: /chat add {chatId} me',
     },
     'zh-CN': {
       'chat.qr.summary': '获取群的入群链接（由你分享）。',
@@ -34,10 +36,12 @@ export default defineCommand({
       'chat.qr.done': '**{name}**（`{chatId}`）的入群链接，由你分享。点开入群或转发。',
       'chat.qr.join': '加入 {name}',
       'chat.qr.not-member':
-        '钉钉只允许群成员分享 **{name}** 的入群链接，而你（{userId}）不在群里。可请群主 {owner} 分享，或先把自己拉进群：/拉人 {chatId} me',
+        '钉钉只允许群成员分享 **{name}** 的入群链接，而你（{userId}）不在群里。请群主 {owner} 分享。',
+      'chat.qr.not-member-add':
+        '钉钉只允许群成员分享 **{name}** 的入群链接，而你（{userId}）不在群里。请群主 {owner} 分享，或先把自己拉进群：/拉人 {chatId} me',
     },
   },
-  async handler({ args, caller, api, t }) {
+  async handler({ args, caller, api, t, mayRun }) {
     const { chat } = args;
     let url: string;
     try {
@@ -45,7 +49,9 @@ export default defineCommand({
     } catch (err) {
       if ((err as { errcode?: unknown } | null)?.errcode !== NOT_IN_GROUP) throw err;
       const info = await api.get(chat.chatId);
-      throw new UserError('chat.qr.not-member', {
+      // Suggest adding themselves only to someone who may.
+      const canAdd = await mayRun('chat add', chat);
+      throw new UserError(canAdd ? 'chat.qr.not-member-add' : 'chat.qr.not-member', {
         name: info.name,
         chatId: chat.chatId,
         userId: caller.userId,

@@ -70,8 +70,10 @@ export default defineCommand({
       'chat.set.nothing':
         'Say what to change, e.g. /chat set {chat} searchable=on. Keys: searchable, validation, mention-all, management, mute, history, private-chat.',
       'chat.set.done': 'Changed **{name}**:',
-      'chat.set.unchanged': 'Already so (not sent): {keys}.',
-      'chat.set.none': 'Nothing to change in **{name}**: {keys} already so.',
+      'chat.set.same': '{label} is already {value}',
+      'chat.set.separator': ', ',
+      'chat.set.unchanged': 'Not sent: {items}.',
+      'chat.set.none': 'Nothing to change in **{name}**: {items}.',
       'chat.set.private-chat': 'private-chat',
       'chat.set.private-chat-on': 'members may chat privately and add each other as friends',
       'chat.set.private-chat-off': 'members may not chat privately or add each other as friends',
@@ -86,8 +88,10 @@ export default defineCommand({
       'chat.set.nothing':
         '请说明要改什么，例如 /群设置 {chat} searchable=on。可用的键：searchable、validation、mention-all、management、mute、history、private-chat。',
       'chat.set.done': '**{name}** 已修改：',
-      'chat.set.unchanged': '本来就是这样（未发送）：{keys}。',
-      'chat.set.none': '**{name}** 无需修改：{keys} 本来就是这样。',
+      'chat.set.same': '{label} 已经是{value}',
+      'chat.set.separator': '，',
+      'chat.set.unchanged': '未发送：{items}。',
+      'chat.set.none': '**{name}** 无需修改：{items}。',
       'chat.set.private-chat': '群内私聊 private-chat',
       'chat.set.private-chat-on': '成员可以私聊、互加好友',
       'chat.set.private-chat-off': '成员不能私聊、互加好友',
@@ -111,7 +115,7 @@ export default defineCommand({
         const want = args[k] as ChatSettings[typeof k];
         const label = t(`settings.${option}`);
         if (info.settings[k] === want) {
-          same.push(`${label} ${inWords(want, t)}`);
+          same.push(t('chat.set.same', { label, value: inWords(want, t) }));
           continue;
         }
         Object.assign(patch, { [k]: want });
@@ -143,10 +147,12 @@ export default defineCommand({
       changed.push(`- ${t('chat.set.private-chat')}: **${inWords(args.privateChat, t)}** (${t(state)})`);
     }
     if (changed.length === 0) {
-      return { text: t('chat.set.none', { name: mdEscape(name), keys: same.join(', ') }) };
+      return {
+        text: t('chat.set.none', { name: mdEscape(name), items: same.join(t('chat.set.separator')) }),
+      };
     }
     const lines = [`${t('chat.set.done', { name: mdEscape(name) })}\n${changed.join('\n')}`];
-    if (same.length > 0) lines.push(t('chat.set.unchanged', { keys: same.join(', ') }));
+    if (same.length > 0) lines.push(t('chat.set.unchanged', { items: same.join(t('chat.set.separator')) }));
     return { text: lines.join('\n\n') };
   },
 });

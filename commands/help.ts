@@ -35,8 +35,23 @@ function listing(specs: readonly CommandSpec<unknown>[], t: Translate, group?: s
     if (group === undefined) out.push('', head === '' ? t('help.general') : `**/${head}**`);
     for (const s of list) out.push(`- ${usageLine(s, t)}: ${t(s.summary)}`);
   }
-  out.push('', t('help.footer'));
+  const example = footerExample(specs, t);
+  out.push('', example === undefined ? t('help.footer-plain') : t('help.footer', { example }));
   return out.join('\n');
+}
+
+/** `/help chat create` (`/帮助 建群`): a command the caller sees, so the example works for them. */
+function footerExample(specs: readonly CommandSpec<unknown>[], t: Translate): string | undefined {
+  const others = specs.filter((s) => s.name !== 'help');
+  const spec = others.find((s) => s.name === 'chat create') ?? others[0];
+  return spec === undefined ? undefined : t('help.command', { command: typedName(spec, t) });
+}
+
+/** The name a reader of `t`'s language types: in Chinese the Chinese alias when there is one. */
+function typedName(spec: CommandSpec<unknown>, t: Translate): string {
+  const zh =
+    t('locale.code') === 'zh-CN' ? (spec.aliases ?? []).find((a) => /[^\p{ASCII}]/u.test(a)) : undefined;
+  return zh ?? spec.name;
 }
 
 function detail(spec: CommandSpec<unknown>, t: Translate): string {
@@ -56,8 +71,8 @@ function detail(spec: CommandSpec<unknown>, t: Translate): string {
           : o.kind === 'enum'
             ? (o.values ?? []).join('|')
             : o.kind === 'user'
-              ? '<user>'
-              : '<text>';
+              ? t('help.shape.user')
+              : t('help.shape.text');
       out.push(`- ${key}=${shape}`);
     }
   }
@@ -83,7 +98,11 @@ export default defineCommand({
       'help.example': '/help chat create',
       'help.title': 'Commands you can use',
       'help.general': '**General**',
-      'help.footer': 'Send /help <command> for details, e.g. /help chat create.',
+      'help.footer': 'Send /help <command> for details, e.g. {example}.',
+      'help.footer-plain': 'Send /help <command> for details.',
+      'help.command': '/help {command}',
+      'help.shape.user': '<user>',
+      'help.shape.text': '<text>',
       'help.label.usage': 'Usage: {usage}',
       'help.label.options': 'Options (key=value):',
       'help.label.example': 'Example: {example}',
@@ -93,10 +112,14 @@ export default defineCommand({
     'zh-CN': {
       'help.summary': '列出你可以使用的命令，或查看某个命令的详情',
       'help.usage': '/帮助 [命令]',
-      'help.example': '/帮助 chat create',
+      'help.example': '/帮助 建群',
       'help.title': '你可以使用的命令',
       'help.general': '**常用**',
-      'help.footer': '发送 /帮助 <命令> 查看详情，例如 /帮助 chat create。',
+      'help.footer': '发送 /帮助 <命令> 查看详情，例如 {example}。',
+      'help.footer-plain': '发送 /帮助 <命令> 查看详情。',
+      'help.command': '/帮助 {command}',
+      'help.shape.user': '<用户>',
+      'help.shape.text': '<文字>',
       'help.label.usage': '用法：{usage}',
       'help.label.options': '选项（key=value）：',
       'help.label.example': '示例：{example}',
@@ -122,7 +145,10 @@ export default defineCommand({
     return {
       text:
         close.length > 0
-          ? t('help.unknown-suggest', { command, suggestions: close.map((c) => `/help ${c}`).join(', ') })
+          ? t('help.unknown-suggest', {
+              command,
+              suggestions: close.map((c) => t('help.command', { command: c })).join(', '),
+            })
           : t('help.unknown', { command }),
     };
   },

@@ -26,8 +26,8 @@ export interface AuditEvent {
   /** The bound arguments; sanitised by {@link sanitizeArgs} before they are stored. */
   args: unknown;
   outcome: AuditRecord['outcome'];
-  /** Why it was refused or failed, e.g. `role:lead`, `not-owner`, `forbidden-option:owner`. */
-  reason?: string;
+  /** Why it was refused, failed or waits: a message key and its params (see {@link encodeReason}). */
+  reason?: AuditReason;
   /** DingTalk errcode (or v1 `code`) when a call failed. */
   errcode?: string;
   durationMs: number;
@@ -80,6 +80,51 @@ export function sanitizeArgs(args: unknown, maxValueLength: number = DEFAULT_MAX
   return walk(args, 0) ?? null;
 }
 
+/**
+ * Why an attempt was refused, failed or waits, as a message key and its params, so that
+ * `/audit` words it in the reader's language. A param named `name@<locale>` is that locale's
+ * text of `name` (DingTalk's explanations come in both languages).
+ */
+export interface AuditReason {
+  key: string;
+  params?: Record<string, string | number>;
+}
+
+/**
+ * The stored form: the key, then a space and the params as JSON when there are any. Params are
+ * sanitised like arguments; the limit is higher because most are the bot's own words (DingTalk's
+ * explanation), and what a user typed is already cut short in a reply's params.
+ */
+export function encodeReason(r: AuditReason): string {
+  const params = r.params === undefined ? {} : (sanitizeArgs(r.params, REASON_VALUE_LENGTH) as object);
+  return Object.keys(params).length === 0 ? r.key : `${r.key} ${JSON.stringify(params)}`;
+}
+
+const REASON_VALUE_LENGTH = 200;
+const STORED_KEY = /^[a-z][a-z0-9-]*(?:\.[a-z0-9-]+)+$/;
+
+/**
+ * Reads a stored reason back. Records written before reasons were keys hold free text: that
+ * comes back as `{ text }`.
+ */
+export function decodeReason(stored: string): AuditReason | { text: string } {
+  const space = stored.indexOf(' ');
+  const key = space < 0 ? stored : stored.slice(0, space);
+  if (!STORED_KEY.test(key)) return { text: stored };
+  if (space < 0) return { key };
+  try {
+    const parsed: unknown = JSON.parse(stored.slice(space + 1));
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return { text: stored };
+    const params: Record<string, string | number> = {};
+    for (const [k, v] of Object.entries(parsed)) {
+      if (typeof v === 'string' || typeof v === 'number') params[k] = v;
+    }
+    return { key, params };
+  } catch {
+    return { text: stored };
+  }
+}
+
 /** Writes audit records to the store and the log. */
 export class AuditTrail {
   readonly #store: AuditStore;
@@ -109,7 +154,7 @@ export class AuditTrail {
       chatId: e.chatId,
       args: JSON.stringify(args),
       outcome: e.outcome,
-      reason: e.reason,
+      reason: e.reason === undefined ? undefined : encodeReason(e.reason),
       errcode: e.errcode,
       durationMs,
     };

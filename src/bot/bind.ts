@@ -119,7 +119,10 @@ export async function bindArgs<A>(
         } else if (p.optional) {
           continue;
         } else {
-          return tok === undefined ? missing(p.name) : fail('chat.invalid', { value: clip(tok.raw) });
+          // In a 1:1 chat nothing can stand in for the chat: say so, not just "missing".
+          return tok === undefined
+            ? fail('chat.missing-direct', { usageKey })
+            : fail('chat.invalid', { value: clip(tok.raw) });
         }
         if (!ref.ok) return ref;
         args[p.name] = ref.value;
@@ -185,7 +188,18 @@ export async function bindArgs<A>(
           if (p.optional) continue;
           return missing(p.name);
         }
-        args[p.name] = tok.kind === 'quoted' ? tok.text : tok.raw;
+        const typed = tok.kind === 'quoted' ? tok.text : tok.raw;
+        if (p.choices !== undefined) {
+          const value = p.choices[typed.normalize('NFKC').toLowerCase()];
+          if (value === undefined) {
+            const choices = [...new Set(Object.values(p.choices))].join(' / ');
+            // A <chat> here means the word was left out: echoing `#"name"` back would not help.
+            return isChatForm(tok)
+              ? fail('args.choice-missing', { param: p.name, choices, usageKey })
+              : fail('args.bad-choice', { param: p.name, choices, value: clip(typed), usageKey });
+          }
+          args[p.name] = value;
+        } else args[p.name] = typed;
         i++;
         break;
       }
@@ -288,7 +302,7 @@ async function resolveChat(tok: Token, ctx: BindContext): Promise<Step<ChatRef>>
   const { registry } = ctx;
   if (tok.kind === 'chatref') {
     const found = tok.text === '' ? [] : await registry.byName(tok.text);
-    const label = `#${tok.text}`;
+    const label = /\s/u.test(tok.text) ? `#"${tok.text}"` : `#${tok.text}`;
     if (found.length === 0) return fail('chat.name-not-found', { name: clip(tok.text) });
     if (found.length > 1) {
       return fail('chat.name-ambiguous', {

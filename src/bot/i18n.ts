@@ -18,11 +18,69 @@ export function isLocale(value: unknown): value is Locale {
   return value === 'en' || value === 'zh-CN';
 }
 
-/** Replaces `{name}` with `params.name`; unknown placeholders stay as they are. */
-export function formatMessage(template: string, params: Record<string, string | number> = {}): string {
-  return template.replace(/\{([A-Za-z0-9_-]+)\}/g, (whole, name: string) =>
+/**
+ * Fills a template: `{name}` becomes `params.name` (unknown placeholders stay as they are), and
+ * `{count, plural, one {# chat} other {# chats}}` picks the branch `Intl.PluralRules` gives for
+ * `params.count` in `locale` (`=0`-style exact branches first, `other` as the fallback; `#` is
+ * the number). Chinese has only `other`.
+ */
+export function formatMessage(
+  template: string,
+  params: Record<string, string | number> = {},
+  locale: Locale = 'en',
+): string {
+  return fillPlurals(template, params, locale).replace(/\{([A-Za-z0-9_-]+)\}/g, (whole, name: string) =>
     Object.hasOwn(params, name) ? String(params[name]) : whole,
   );
+}
+
+const PLURAL_HEAD = /\{([A-Za-z0-9_-]+),\s*plural,\s*/g;
+const pluralRules = new Map<Locale, Intl.PluralRules>();
+
+/** Replaces every `{x, plural, …}` block whose param is a number; others are left as typed. */
+function fillPlurals(template: string, params: Record<string, string | number>, locale: Locale): string {
+  let out = '';
+  let from = 0;
+  PLURAL_HEAD.lastIndex = 0;
+  for (let m = PLURAL_HEAD.exec(template); m !== null; m = PLURAL_HEAD.exec(template)) {
+    const block = readBranches(template, PLURAL_HEAD.lastIndex);
+    const value = params[m[1] ?? ''];
+    if (block === undefined || typeof value !== 'number') continue;
+    let rules = pluralRules.get(locale);
+    if (rules === undefined) {
+      rules = new Intl.PluralRules(locale);
+      pluralRules.set(locale, rules);
+    }
+    const branch =
+      block.branches.get(`=${value}`) ??
+      block.branches.get(rules.select(value)) ??
+      block.branches.get('other');
+    out += template.slice(from, m.index) + (branch ?? '').replaceAll('#', String(value));
+    from = block.end;
+    PLURAL_HEAD.lastIndex = block.end;
+  }
+  return out + template.slice(from);
+}
+
+/** Reads `one {…} other {…}}` from `at`; branch bodies may hold `{name}` placeholders. */
+function readBranches(s: string, at: number): { branches: Map<string, string>; end: number } | undefined {
+  const branches = new Map<string, string>();
+  let i = at;
+  for (;;) {
+    while (s[i] === ' ') i++;
+    if (s[i] === '}') return branches.size > 0 ? { branches, end: i + 1 } : undefined;
+    const sel = /^(=\d+|[a-z]+)\s*\{/.exec(s.slice(i));
+    if (sel === null) return undefined;
+    i += sel[0].length;
+    let depth = 1;
+    const start = i;
+    for (; i < s.length && depth > 0; i++) {
+      if (s[i] === '{') depth++;
+      else if (s[i] === '}') depth--;
+    }
+    if (depth > 0) return undefined;
+    branches.set(sel[1] ?? '', s.slice(start, i - 1));
+  }
 }
 
 /**
@@ -40,7 +98,11 @@ export function createTranslator(
   };
   const primary = merged(locale);
   const english = locale === 'en' ? primary : merged('en');
-  return (key, params) => formatMessage(primary.get(key) ?? english.get(key) ?? key, params);
+  return (key, params) => {
+    const own = primary.get(key);
+    // An English fallback text is also counted by English rules.
+    return formatMessage(own ?? english.get(key) ?? key, params, own === undefined ? 'en' : locale);
+  };
 }
 
 /**

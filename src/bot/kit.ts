@@ -6,8 +6,10 @@ import { DingTalkApiError } from '../dingtalk/errors.ts';
 import type { ChatSettings } from '../dingtalk/types.ts';
 import { CHAT_ID, OPEN_CONVERSATION_ID, USER_ID } from './bind.ts';
 import { mdEscape } from './render.ts';
-import type { ChatRef, CommandSpec, Translate } from './types.ts';
+import type { ChatRef, CommandSpec, IncomingMessage, Translate } from './types.ts';
 
+export { type AuditReason, decodeReason } from './audit.ts';
+export { userErrorText } from './i18n.ts';
 export { dtmdSendLink, mdEscape, mdLink } from './render.ts';
 export { suggest } from './suggest.ts';
 export type {
@@ -44,6 +46,21 @@ export function isUserListRejected(err: unknown): boolean {
   if (!(err instanceof DingTalkApiError) || err.mayHaveTakenEffect) return false;
   if (err.errcode === 40031 || err.errcode === 40003) return true;
   return err.code === 'parameter.invalid' || err.code === 'invalid.staffid' || err.code === 'staff.not.found';
+}
+
+/**
+ * Whether a reply may suggest `/chat add … <userId>`: only when the user surely exists (picked
+ * with @ in DingTalk, or the caller) and the caller may run it (`mayAdd`). A typed userId may be
+ * a typo, and "add zed" would then be a hint that cannot work.
+ */
+export async function canAddExisting(
+  userId: string,
+  message: Pick<IncomingMessage, 'mentions'>,
+  callerId: string,
+  mayAdd: () => Promise<boolean>,
+): Promise<boolean> {
+  const known = userId === callerId || message.mentions.some((m) => m.userId === userId);
+  return known && (await mayAdd());
 }
 
 /**

@@ -166,6 +166,21 @@ export function parseLine(text: string, opts: ParseOptions): ParseResult {
   return { ok: false, error: new UserError('parse.no-slash') };
 }
 
+/**
+ * The first words of a command line as typed (after the slash, or from the start without one),
+ * read without tokenizing, so that a line the parser refuses still shows which command it meant
+ * (for the reply's language, its example and the audit). Empty for a line without words.
+ */
+export function leadingWords(text: string, max = 2): string[] {
+  const line = stripControls(text.slice(0, MAX_LINE_CHARS)).trim();
+  const slashAt = findSlash(line);
+  const body = slashAt >= 0 ? line.slice(slashAt + 1) : line;
+  return body
+    .split(/\s+/u)
+    .filter((w) => w !== '')
+    .slice(0, max);
+}
+
 /** Index of the command slash: at the start, or after leading `@Name` words. -1 when none. */
 function findSlash(line: string): number {
   let i = 0;

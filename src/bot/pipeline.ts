@@ -11,15 +11,15 @@ import { explainDingTalkError } from '../dingtalk/explain.ts';
 import type { GroupApi } from '../dingtalk/types.ts';
 import type { Store } from '../store/types.ts';
 import type { RobotFrame } from '../stream/index.ts';
-import type { AuditTrail } from './audit.ts';
+import type { AuditReason, AuditTrail } from './audit.ts';
 import type { Authorizer } from './auth.ts';
 import { bindArgs } from './bind.ts';
 import type { Confirmations } from './confirm.ts';
 import { createTranslator, userErrorText } from './i18n.ts';
 import { dingtalkErrorCode } from './kit.ts';
 import { normalizeRobotPayload } from './normalize.ts';
-import { parseLine } from './parse.ts';
-import type { CommandRegistry } from './registry.ts';
+import { leadingWords, parseLine } from './parse.ts';
+import { type CommandRegistry, impliedLocale } from './registry.ts';
 import { dtmdSendLink, renderReply } from './render.ts';
 import type { RenderedReply, Replier } from './replier.ts';
 import {
@@ -60,7 +60,8 @@ interface ConfirmPayload {
   mentions: IncomingMessage['mentions'];
   conversationType: IncomingMessage['conversationType'];
   conversationId: string;
-  locale: Locale;
+  /** The chat it concerns, so that a cancel is audited with it. */
+  chatId?: string;
 }
 
 interface Outcome {
@@ -70,12 +71,26 @@ interface Outcome {
     chatId?: string;
     args?: unknown;
     outcome: 'allowed' | 'refused' | 'failed' | 'confirmed' | 'pending';
-    reason?: string;
+    reason?: AuditReason;
     errcode?: string;
   };
 }
 
 const CONFIRM_COMMANDS = new Set(['confirm', 'cancel']);
+/** Parse errors of a line that meant a command (audited); the others are chit-chat (not). */
+const MALFORMED = new Set(['parse.unclosed-quote', 'parse.too-long']);
+
+/** A UserError as an audit reason: what the user was told, without the usage line's key. */
+function reasonOf(err: UserError): AuditReason {
+  const { usageKey: _usage, ...params } = err.params;
+  return { key: err.code, params };
+}
+
+/** Echoed input is cut short. */
+function clip(s: string, max = 40): string {
+  const chars = Array.from(s);
+  return chars.length > max ? `${chars.slice(0, max).join('')}…` : s;
+}
 
 /** The replica id of this process when none is configured: host, pid and a random part. */
 export const PROCESS_REPLICA_ID = `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
@@ -249,7 +264,7 @@ export class Pipeline {
       // Claimed by an earlier process that did not finish (a crash): never run it again.
       this.stats.duplicates++;
       log.warn('message was being processed when the bot stopped; reporting it as uncertain');
-      const t = this.translator(this.o.defaultLocale);
+      const t = this.translator(this.localeOf(msg));
       const rendered = this.render({ text: t('pipeline.uncertain') }, msg);
       await this.o.store.dedupe.finish(key, JSON.stringify(rendered));
       await this.deliver(key, msg, rendered);
@@ -257,14 +272,15 @@ export class Pipeline {
     }
     const started = this.now();
     let outcome: Outcome;
-    let locale = this.o.defaultLocale;
     try {
-      const r = await this.run(msg, log, (l) => {
-        locale = l;
-      });
-      outcome = r;
+      outcome = await this.run(msg, log);
     } catch (err) {
-      outcome = this.failure(err, this.translator(locale), log, 'unknown');
+      outcome = this.failure(
+        err,
+        this.translator(this.localeOf(msg)),
+        log,
+        clip(leadingWords(msg.text).join(' ')),
+      );
     }
     if (outcome.audit) {
       try {
@@ -311,9 +327,19 @@ export class Pipeline {
     return t;
   }
 
+  /**
+   * The language of every reply to `msg`, decided once: a Chinese command word (an alias, or a
+   * mistyped one) answers in Chinese, anything else in BOT_LOCALE.
+   */
+  private localeOf(msg: IncomingMessage): Locale {
+    const word = leadingWords(msg.text)[0];
+    return (word === undefined ? undefined : impliedLocale(word)) ?? this.o.defaultLocale;
+  }
+
   /** Parse, resolve, authorize, confirm and run. Returns the reply and what to audit. */
-  private async run(msg: IncomingMessage, log: Logger, setLocale: (l: Locale) => void): Promise<Outcome> {
-    let t = this.translator(this.o.defaultLocale);
+  private async run(msg: IncomingMessage, log: Logger): Promise<Outcome> {
+    const locale = this.localeOf(msg);
+    const t = this.translator(locale);
     if (!msg.senderUserId) return { reply: { text: t('pipeline.no-user-id') } };
     if (msg.msgtype !== 'text' && msg.msgtype !== 'richText')
       return { reply: { text: t('pipeline.text-only') } };
@@ -322,17 +348,38 @@ export class Pipeline {
       conversationType: msg.conversationType,
       isCommandWord: this.o.commands.isCommandWord,
     });
-    if (!parsed.ok) return { reply: this.userErrorReply(parsed.error, t) };
+    if (!parsed.ok) {
+      // A line that meant a command: answer with that command's example and audit it.
+      const words = leadingWords(msg.text);
+      const meant = this.o.commands.get(words.join(' ')) ?? this.o.commands.get(words[0] ?? '');
+      const reply = this.userErrorReply(parsed.error, t, meant, msg);
+      if (!MALFORMED.has(parsed.error.code)) return { reply };
+      return {
+        reply,
+        audit: {
+          command: meant?.name ?? clip(words[0] ?? ''),
+          outcome: 'refused',
+          reason: reasonOf(parsed.error),
+        },
+      };
+    }
     const match = this.o.commands.match(parsed.words);
-    if (!match.ok) return { reply: this.userErrorReply(match.error, t) };
+    if (!match.ok) {
+      const typed = match.error.params.command;
+      return {
+        reply: this.userErrorReply(match.error, t),
+        audit: {
+          command: typeof typed === 'string' ? typed : clip(leadingWords(msg.text)[0] ?? ''),
+          outcome: 'refused',
+          reason: reasonOf(match.error),
+        },
+      };
+    }
     const spec = match.spec;
-    const locale = match.locale ?? this.o.defaultLocale;
-    setLocale(locale);
-    t = this.translator(locale);
     const cmdLog = log.child({ command: spec.name });
 
     if (CONFIRM_COMMANDS.has(spec.name)) return this.confirmFlow(spec, match.rest, msg, t, cmdLog);
-    return this.execute(spec, match.rest, msg, t, locale, cmdLog, false);
+    return this.execute(spec, match.rest, msg, t, locale, cmdLog, undefined);
   }
 
   private async execute(
@@ -342,7 +389,8 @@ export class Pipeline {
     t: Translate,
     locale: Locale,
     log: Logger,
-    confirmed: boolean,
+    /** The code it was confirmed with, when this runs on `/confirm`. */
+    confirmedWith: string | undefined,
   ): Promise<Outcome> {
     const userId = msg.senderUserId;
     const role = this.o.authorizer.roleOf(userId);
@@ -352,7 +400,11 @@ export class Pipeline {
         reply: {
           text: t('auth.role-needed', { command: spec.name, needed: can.needed, role: can.role, userId }),
         },
-        audit: { command: spec.name, outcome: 'refused', reason: `role ${can.needed} needed` },
+        audit: {
+          command: spec.name,
+          outcome: 'refused',
+          reason: { key: 'audit.reason.role-needed', params: { needed: can.needed, role: can.role } },
+        },
       };
     }
     const bound = await bindArgs(spec, rest, {
@@ -362,8 +414,8 @@ export class Pipeline {
     });
     if (!bound.ok) {
       return {
-        reply: this.userErrorReply(bound.error, t, spec),
-        audit: { command: spec.name, outcome: 'refused', reason: `bad arguments: ${bound.error.code}` },
+        reply: this.userErrorReply(bound.error, t, spec, msg),
+        audit: { command: spec.name, outcome: 'refused', reason: reasonOf(bound.error) },
       };
     }
     const chat: ChatRef | undefined = bound.chat;
@@ -372,36 +424,67 @@ export class Pipeline {
       ...(chat ? { chatId: chat.chatId } : {}),
       args: bound.args,
     };
+    // The chat a command without a <chat> reports (ctx.concerns), e.g. the one a create made.
+    let concerned: string | undefined;
+    const audited = (a: NonNullable<Outcome['audit']>): NonNullable<Outcome['audit']> =>
+      a.chatId === undefined && concerned !== undefined ? { ...a, chatId: concerned } : a;
+    const failed = (err: unknown): Outcome => {
+      const f = this.failure(err, t, log, spec.name);
+      return {
+        reply: f.reply,
+        audit: audited({ ...auditBase, ...f.audit, command: spec.name } as NonNullable<Outcome['audit']>),
+      };
+    };
     const forbidden = this.o.authorizer.forbiddenOptions(spec, userId, bound.usedOptions);
     if (forbidden.length > 0) {
       return {
         reply: {
           text: t('auth.option-forbidden', { options: forbidden.join(', '), role: role.role, userId }),
         },
-        audit: { ...auditBase, outcome: 'refused', reason: `options not allowed: ${forbidden.join(',')}` },
+        audit: {
+          ...auditBase,
+          outcome: 'refused',
+          reason: { key: 'audit.reason.options-forbidden', params: { options: forbidden.join(', ') } },
+        },
       };
     }
     if (spec.access === 'write' && chat) {
-      const own = await this.o.authorizer.checkOwnership(userId, chat, this.o.groups);
+      let own: Awaited<ReturnType<Authorizer['checkOwnership']>>;
+      try {
+        own = await this.o.authorizer.checkOwnership(userId, chat, this.o.groups);
+      } catch (err) {
+        return failed(err);
+      }
       if (!own.ok) {
         return {
           reply: { text: t('auth.not-owner', { chat: chat.label, owner: own.owner, userId }) },
-          audit: { ...auditBase, outcome: 'refused', reason: 'not the owner' },
+          audit: {
+            ...auditBase,
+            outcome: 'refused',
+            reason: { key: 'audit.reason.not-owner', params: { owner: own.owner } },
+          },
         };
       }
     }
-    const ctx = this.context(bound.args, msg, t, locale, log, role.role);
-    if (!confirmed && this.o.authorizer.isRisky(spec)) {
-      const preview = spec.preview
-        ? await spec.preview(ctx)
-        : t('confirm.generic-preview', { command: spec.name });
+    const ctx = this.context(bound.args, msg, t, locale, log, role.role, (id) => {
+      concerned = id;
+    });
+    if (confirmedWith === undefined && this.o.authorizer.isRisky(spec)) {
+      let preview: string;
+      try {
+        preview = spec.preview
+          ? await spec.preview(ctx)
+          : t('confirm.generic-preview', { command: spec.name });
+      } catch (err) {
+        return failed(err);
+      }
       const payload: ConfirmPayload = {
         command: spec.name,
         text: msg.text,
         mentions: msg.mentions,
         conversationType: msg.conversationType,
         conversationId: msg.conversationId,
-        locale,
+        ...(chat ? { chatId: chat.chatId } : {}),
       };
       const pending = await this.o.confirmations.create({
         userId,
@@ -416,10 +499,15 @@ export class Pipeline {
           title: t('confirm.title'),
           link: {
             title: t('confirm.link', { code: pending.code }),
-            url: dtmdSendLink(`/confirm ${pending.code}`),
+            // The link sends the command in the prompt's language, so the answer stays in it.
+            url: dtmdSendLink(t('confirm.command', { code: pending.code })),
           },
         },
-        audit: { ...auditBase, outcome: 'pending', reason: `confirmation ${pending.code}` },
+        audit: {
+          ...auditBase,
+          outcome: 'pending',
+          reason: { key: 'audit.reason.pending', params: { code: pending.code } },
+        },
       };
     }
     const intentId =
@@ -438,30 +526,42 @@ export class Pipeline {
     try {
       const reply = await this.withTimeout(spec.handler(ctx));
       if (intentId !== undefined) await this.o.store.intents.finish(intentId, 'ok');
-      return { reply, audit: { ...auditBase, outcome: confirmed ? 'confirmed' : 'allowed' } };
+      return {
+        reply,
+        audit: audited(
+          confirmedWith === undefined
+            ? { ...auditBase, outcome: 'allowed' }
+            : {
+                ...auditBase,
+                outcome: 'confirmed',
+                reason: { key: 'audit.reason.confirmed', params: { code: confirmedWith } },
+              },
+        ),
+      };
     } catch (err) {
       if (err instanceof CommandTimeoutError) {
         // The handler is abandoned, not stopped: a DingTalk write it started may still land.
         // The user is told the outcome is unknown now, so a restart need not report it again.
         if (intentId !== undefined) await this.o.store.intents.finish(intentId, 'timeout: outcome unknown');
         log.warn({ timeoutMs: this.commandTimeoutMs }, 'command timed out');
+        const seconds = Number((this.commandTimeoutMs / 1000).toFixed(1));
         return {
           reply: {
             text: t('pipeline.timeout', {
-              seconds: Number((this.commandTimeoutMs / 1000).toFixed(1)),
+              seconds,
               check: chat ? `/chat info ${chat.chatId}` : '/chat list',
             }),
           },
-          audit: { ...auditBase, outcome: 'failed', reason: 'timed out; outcome unknown' },
+          audit: audited({
+            ...auditBase,
+            outcome: 'failed',
+            reason: { key: 'audit.reason.timeout', params: { seconds } },
+          }),
         };
       }
       if (intentId !== undefined)
         await this.o.store.intents.finish(intentId, `error: ${dingtalkErrorCode(err) ?? 'unknown'}`);
-      const f = this.failure(err, t, log, spec.name);
-      return {
-        reply: f.reply,
-        audit: { ...auditBase, ...f.audit, command: spec.name } as Outcome['audit'] & object,
-      };
+      return failed(err);
     }
   }
 
@@ -479,7 +579,12 @@ export class Pipeline {
       return dropped
         ? {
             reply: { text: t('confirm.cancelled', { command: dropped.command, code: dropped.code }) },
-            audit: { command: dropped.command, outcome: 'refused', reason: 'cancelled by the user' },
+            audit: {
+              command: dropped.command,
+              ...chatOf(dropped.payload),
+              outcome: 'refused',
+              reason: { key: 'audit.reason.cancelled', params: { code: dropped.code } },
+            },
           }
         : { reply: { text: t('confirm.nothing-to-cancel') } };
     }
@@ -488,7 +593,11 @@ export class Pipeline {
     if (!r.ok) {
       return {
         reply: { text: t(`confirm.${r.reason}`, { code }) },
-        audit: { command: 'confirm', outcome: 'refused', reason: `confirmation ${r.reason}` },
+        audit: {
+          command: 'confirm',
+          outcome: 'refused',
+          reason: { key: `confirm.${r.reason}`, params: { code } },
+        },
       };
     }
     const p = r.payload as ConfirmPayload;
@@ -508,9 +617,17 @@ export class Pipeline {
     if (!parsed.ok) return { reply: this.userErrorReply(parsed.error, t) };
     const match = this.o.commands.match(parsed.words);
     if (!match.ok) return { reply: this.userErrorReply(match.error, t) };
-    const tl = this.translator(p.locale);
     // Authorization and ownership are checked again: things may have changed in two minutes.
-    return this.execute(target, match.rest, original, tl, p.locale, log.child({ command: p.command }), true);
+    // The answer is in this message's language, like every reply to it.
+    return this.execute(
+      target,
+      match.rest,
+      original,
+      t,
+      this.localeOf(msg),
+      log.child({ command: p.command }),
+      r.pending.code,
+    );
   }
 
   private context(
@@ -520,6 +637,7 @@ export class Pipeline {
     locale: Locale,
     log: Logger,
     role: HandlerContext<unknown>['caller']['role'],
+    concerns: (chatId: string) => void,
   ): HandlerContext<unknown> {
     return {
       message: msg,
@@ -532,6 +650,17 @@ export class Pipeline {
       t,
       locale,
       visibleCommands: () => this.o.authorizer.visible(this.o.commands.all(), msg.senderUserId),
+      mayRun: async (command, target) => {
+        const s = this.o.commands.get(command);
+        if (s === undefined || !this.o.authorizer.canRun(s, msg.senderUserId).ok) return false;
+        if (s.access !== 'write' || target === undefined) return true;
+        try {
+          return (await this.o.authorizer.checkOwnership(msg.senderUserId, target, this.o.groups)).ok;
+        } catch {
+          return false; // unknown: no hint rather than a wrong one
+        }
+      },
+      concerns,
       signal: AbortSignal.timeout(this.commandTimeoutMs),
     };
   }
@@ -549,11 +678,32 @@ export class Pipeline {
     }
   }
 
-  private userErrorReply(err: UserError, t: Translate, spec?: CommandSpec<unknown>): Reply {
-    if (spec && err.params.usage === undefined && err.params.usageKey === undefined) {
-      return { text: userErrorText(new UserError(err.code, { ...err.params, usageKey: spec.usage }), t) };
+  /**
+   * A UserError about the input: with the command's usage where the message has a place for it,
+   * and then the command's own example. In a 1:1 chat the usage shows `<chat>` as required.
+   */
+  private userErrorReply(
+    err: UserError,
+    t: Translate,
+    spec?: CommandSpec<unknown>,
+    msg?: IncomingMessage,
+  ): Reply {
+    if (spec === undefined) return { text: userErrorText(err, t) };
+    const withUsage =
+      err.params.usage === undefined && err.params.usageKey === undefined
+        ? new UserError(err.code, { ...err.params, usageKey: spec.usage })
+        : err;
+    let text = userErrorText(withUsage, t);
+    if (t(err.code).includes('{usage}') && msg?.conversationType === 'direct') {
+      const chat = t('param.chat');
+      text = text.replaceAll(`[${chat}]`, chat);
     }
-    return { text: userErrorText(err, t) };
+    // The example goes with errors about the line's shape, not with e.g. an unknown chat name.
+    const exampleKey = `${spec.usage.replace(/\.usage$/, '')}.example`;
+    const example = t(exampleKey);
+    if (example !== exampleKey && (t(err.code).includes('{usage}') || MALFORMED.has(err.code)))
+      text += `\n${t('usage.example', { example })}`;
+    return { text };
   }
 
   /** Turns any error into the reply the user sees and what the audit records. */
@@ -561,7 +711,7 @@ export class Pipeline {
     if (err instanceof UserError) {
       return {
         reply: { text: userErrorText(err, t) },
-        audit: { command, outcome: 'refused', reason: err.code },
+        audit: { command, outcome: 'refused', reason: reasonOf(err) },
       };
     }
     if (err instanceof DingTalkError) {
@@ -580,7 +730,14 @@ export class Pipeline {
         audit: {
           command,
           outcome: 'failed',
-          reason: e.cause.slice(0, 200),
+          // In both languages: the reader of /audit decides which one they see.
+          reason: {
+            key: 'audit.reason.dingtalk',
+            params: {
+              'cause@en': explainDingTalkError(err, 'en').cause,
+              'cause@zh-CN': explainDingTalkError(err, 'zh-CN').cause,
+            },
+          },
           errcode: dingtalkErrorCode(err) ?? 'unknown',
         },
       };
@@ -589,7 +746,7 @@ export class Pipeline {
     log.error({ err, incident }, 'command failed');
     return {
       reply: { text: t('pipeline.internal-error', { incident }) },
-      audit: { command, outcome: 'failed', reason: `internal error ${incident}` },
+      audit: { command, outcome: 'failed', reason: { key: 'audit.reason.internal', params: { incident } } },
     };
   }
 }
@@ -599,6 +756,16 @@ class CommandTimeoutError extends Error {
   constructor() {
     super('command timed out');
     this.name = 'CommandTimeoutError';
+  }
+}
+
+/** `{chatId}` of a stored confirmation payload, when it names one. */
+function chatOf(payload: string): { chatId?: string } {
+  try {
+    const p = JSON.parse(payload) as Partial<ConfirmPayload> | null;
+    return typeof p?.chatId === 'string' ? { chatId: p.chatId } : {};
+  } catch {
+    return {};
   }
 }
 

@@ -51,6 +51,7 @@ const ParamShape = z.object({
   name: z.string().regex(/^[a-z][A-Za-z0-9]*$/, 'must be a camelCase identifier'),
   kind: z.enum(['chat', 'user', 'users', 'text', 'word', 'int']),
   optional: z.boolean().optional(),
+  choices: z.record(z.string(), z.string().min(1)).optional(),
 });
 
 const OptionShape = z.object({
@@ -91,6 +92,11 @@ type Shape = z.infer<typeof SpecShape>;
 /** `mention-all` -> `mentionAll`: the key an option gets in the args object. */
 export function optionArgName(key: string): string {
   return key.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+}
+
+/** `zh-CN` when a command word holds a CJK character (a Chinese alias, or a mistyped one). */
+export function impliedLocale(word: string): Locale | undefined {
+  return CJK.test(word) ? 'zh-CN' : undefined;
 }
 
 /** How command words are compared: NFKC (full-width letters) and lower case. */
@@ -180,6 +186,9 @@ function checkParams(spec: Shape, label: string, problems: string[]): void {
       problems.push(`${label}: params[${i}] "${p.name}" is required but follows an optional param`);
     }
     if (p.optional && p.kind !== 'chat') sawOptional = true;
+    if (p.choices !== undefined && p.kind !== 'word') {
+      problems.push(`${label}: params[${i}] "${p.name}": only a word param takes choices`);
+    }
   });
   for (const [key, o] of Object.entries(spec.options ?? {})) {
     if (!/^[a-z][a-z0-9-]*$/.test(key)) problems.push(`${label}: options.${key}: must be kebab-case`);
@@ -211,7 +220,7 @@ function buildRegistry(commands: CommandSpec<unknown>[]): CommandRegistry {
     spec,
     rest,
     typed,
-    locale: CJK.test(typed) ? 'zh-CN' : undefined,
+    locale: impliedLocale(typed),
   });
 
   function match(words: readonly Token[]): MatchResult {

@@ -80,6 +80,11 @@ export interface ParamSpec {
   name: string;
   kind: ParamKind;
   optional?: boolean;
+  /**
+   * `word` only: the words accepted (any case), each mapped to the value the handler gets
+   * (`{ add: 'add', 添加: 'add' }`). Another word is answered with the distinct values.
+   */
+  choices?: Readonly<Record<string, string>>;
 }
 
 export interface OptionSpec {
@@ -132,6 +137,13 @@ export interface HandlerContext<A> {
   locale: Locale;
   /** Specs the caller may run (for /help). */
   visibleCommands: () => readonly CommandSpec<unknown>[];
+  /**
+   * May the caller run `command` (by name), on `chat` when given (role, then ownership)? For
+   * hints: a reply suggests a command only when the person may run it.
+   */
+  mayRun: (command: string, chat?: ChatRef) => Promise<boolean>;
+  /** Tells the audit which chat the command concerned when it has no `<chat>`, e.g. the one a create made. */
+  concerns: (chatId: string) => void;
   signal: AbortSignal;
 }
 

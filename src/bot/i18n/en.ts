@@ -6,7 +6,7 @@ export const en = {
   // Reading the message
   'parse.empty': 'Send me a command, e.g. /help.',
   'parse.no-slash': 'Commands start with /. Send /help to see what I can do.',
-  'parse.unclosed-quote': 'A quote {quote} is not closed. Close it, e.g. name="Design Review".',
+  'parse.unclosed-quote': 'A quote {quote} is not closed: add the closing quote.',
   'parse.too-long': 'That is too long for a command (more than {max} characters).',
   'pipeline.text-only': 'I only read text commands. Send /help to see them.',
   'pipeline.no-user-id':
@@ -20,6 +20,10 @@ export const en = {
 
   // Arguments
   'usage.line': 'Usage: {usage}',
+  'usage.example': 'Example: {example}',
+  'param.chat': '<chat>',
+  'args.choice-missing': 'Say which {param} first: {choices}.\nUsage: {usage}',
+  'args.bad-choice': 'Say which {param}: {choices}; "{value}" is not one.\nUsage: {usage}',
   'args.missing': 'Missing <{param}>.\nUsage: {usage}',
   'args.too-many': 'I did not expect "{extra}" here.\nUsage: {usage}',
   'args.invalid': 'Some arguments are not right: {problems}\nUsage: {usage}',
@@ -43,19 +47,22 @@ export const en = {
   // Chats
   'chat.invalid':
     '"{value}" is not a chat. Name it by chatId (chat…), #name, #"name with spaces", or here (in a linked group).',
+  'chat.missing-direct':
+    'In a 1:1 chat I need to know which chat: name it by chatId (chat…), #name or #"name with spaces"; /chat list shows yours.\nUsage: {usage}',
   'chat.here-direct':
     '"here" only works in a group chat. Name the chat by chatId or #name, or send /chat link <chatId> in the group first.',
   'chat.here-unknown':
     'I do not know this group yet. Send /chat link <chatId> here first, or name the chat by chatId or #name.',
   'chat.cid-unknown': 'I do not know the chat {cid}. Send /chat link <chatId> in that group first.',
   'chat.name-not-found': 'No chat named "{name}" that I know of. Send /chat list to see my chats.',
-  'chat.name-ambiguous': 'Several chats are named "{name}": {candidates}. Use the chatId instead.',
+  'chat.name-ambiguous':
+    'Several chats are named "{name}": {candidates}. Name the one you mean by its chatId.',
 
   // Authorization
   'auth.role-needed': '/{command} needs the role {needed}; you are {userId} (role {role}). Try /whoami.',
   'auth.option-forbidden': 'You ({userId}, role {role}) may not use the option(s) {options}.',
   'auth.not-owner':
-    'You ({userId}) do not own {chat} (owner: {owner}), so you cannot change it. Its owner lead or an admin can; /chat list shows yours.',
+    'You ({userId}) may not change {chat}: its owner is {owner}. Ask {owner} or a bot admin; /chat list shows the chats you may change.',
 
   // Failures
   'pipeline.timeout':
@@ -70,9 +77,10 @@ export const en = {
 
   // Confirmation of risky commands
   'confirm.ask':
-    '{preview}\n\nSend /confirm {code} within {minutes} minutes to go ahead (or tap the link), or /cancel.',
+    '{preview}\n\nSend /confirm {code} within {minutes, plural, one {# minute} other {# minutes}} to go ahead (or tap the link), or /cancel.',
   'confirm.title': 'Please confirm',
   'confirm.link': 'Confirm {code}',
+  'confirm.command': '/confirm {code}',
   'confirm.generic-preview': 'You are about to run /{command}.',
   'confirm.need-code': 'Which one? Send /confirm <code> with the code I gave you.',
   'confirm.unknown': 'Nothing waits for the code {code}: it is wrong or was used already.',
@@ -84,6 +92,17 @@ export const en = {
   // Pace
   'rate.waiting': 'DingTalk asks me to slow down; your command runs in about {seconds} s.',
   'rate.user': 'You are sending commands too fast; wait {seconds} s.',
+
+  // Audit reasons, stored as these keys and worded by /audit in the reader's language
+  'audit.reason.role-needed': 'needs the role {needed}, has {role}',
+  'audit.reason.options-forbidden': 'options not allowed for this user: {options}',
+  'audit.reason.not-owner': 'not the owner; the owner is {owner}',
+  'audit.reason.pending': 'waits for confirmation {code}',
+  'audit.reason.confirmed': 'confirmed with {code}',
+  'audit.reason.cancelled': 'cancelled by the user ({code})',
+  'audit.reason.timeout': 'no answer within {seconds} s; outcome unknown',
+  'audit.reason.dingtalk': 'DingTalk refused: {cause}',
+  'audit.reason.internal': 'internal error, incident {incident}',
 
   // The catalogue's own locale (for code that needs to know it)
   'locale.code': 'en',

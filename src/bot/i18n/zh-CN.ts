@@ -4,7 +4,7 @@ import type { MessageKey } from './en.ts';
 export const zhCN: Record<MessageKey, string> = {
   'parse.empty': '请发送命令，例如 /help。',
   'parse.no-slash': '命令以 / 开头。发送 /帮助 查看我能做什么。',
-  'parse.unclosed-quote': '引号 {quote} 没有闭合。请补上，例如 name="设计评审"。',
+  'parse.unclosed-quote': '引号 {quote} 没有闭合：请补上另一半引号。',
   'parse.too-long': '命令太长了（超过 {max} 个字符）。',
   'pipeline.text-only': '我只读取文字命令。发送 /帮助 查看命令。',
   'pipeline.no-user-id': '我只为本组织成员服务：钉钉没有提供你的 userId。',
@@ -15,6 +15,10 @@ export const zhCN: Record<MessageKey, string> = {
   'command.group-unknown': '/{command} 不是命令。/{group} 的子命令有：{list}。',
 
   'usage.line': '用法：{usage}',
+  'usage.example': '示例：{example}',
+  'param.chat': '<群>',
+  'args.choice-missing': '请先指定 {param}：{choices}。\n用法：{usage}',
+  'args.bad-choice': '请指定 {param}：{choices}；"{value}" 不是其中之一。\n用法：{usage}',
   'args.missing': '缺少 <{param}>。\n用法：{usage}',
   'args.too-many': '这里不需要 "{extra}"。\n用法：{usage}',
   'args.invalid': '参数有误：{problems}\n用法：{usage}',
@@ -32,17 +36,19 @@ export const zhCN: Record<MessageKey, string> = {
 
   'chat.invalid':
     '"{value}" 不是群。请用 chatId（chat…）、#群名、#"带空格的群名" 或 here（已关联的群内）指定。',
+  'chat.missing-direct':
+    '在单聊中需要指定群：chatId（chat…）、#群名 或 #"带空格的群名"；/我的群 列出你的群。\n用法：{usage}',
   'chat.here-direct':
     '"here" 只能在群聊中使用。请用 chatId 或 #群名 指定群，或先在群里发送 /chat link <chatId>。',
   'chat.here-unknown': '我还不认识这个群。请先在这里发送 /chat link <chatId>，或用 chatId、#群名 指定群。',
   'chat.cid-unknown': '我不认识群 {cid}。请先在那个群里发送 /chat link <chatId>。',
   'chat.name-not-found': '我不知道名为 "{name}" 的群。发送 /我的群 查看我管理的群。',
-  'chat.name-ambiguous': '有多个群叫 "{name}"：{candidates}。请改用 chatId。',
+  'chat.name-ambiguous': '有多个群叫 "{name}"：{candidates}。请用 chatId 指定你要的那个。',
 
   'auth.role-needed': '/{command} 需要 {needed} 角色；你是 {userId}（角色 {role}）。可以发送 /我是谁 查看。',
   'auth.option-forbidden': '你（{userId}，角色 {role}）不能使用选项 {options}。',
   'auth.not-owner':
-    '你（{userId}）不是 {chat} 的负责人（群主：{owner}），不能修改它。只有它的负责人或管理员可以；/我的群 列出你的群。',
+    '你（{userId}）不能修改 {chat}：它的群主是 {owner}。请找 {owner} 或机器人管理员；/我的群 列出你可以修改的群。',
 
   'pipeline.timeout':
     '已超过 {seconds} 秒，我不再等待。钉钉可能仍会完成此操作：请先用 {check} 查看结果，再决定是否重发。',
@@ -56,6 +62,7 @@ export const zhCN: Record<MessageKey, string> = {
   'confirm.ask': '{preview}\n\n请在 {minutes} 分钟内发送 /确认 {code} 继续（或点击链接），或发送 /取消。',
   'confirm.title': '请确认',
   'confirm.link': '确认 {code}',
+  'confirm.command': '/确认 {code}',
   'confirm.generic-preview': '你将要执行 /{command}。',
   'confirm.need-code': '确认哪一个？请发送 /确认 <确认码>。',
   'confirm.unknown': '没有等待确认码 {code} 的操作：确认码有误或已使用。',
@@ -66,6 +73,16 @@ export const zhCN: Record<MessageKey, string> = {
 
   'rate.waiting': '钉钉要求我放慢速度；你的命令约 {seconds} 秒后执行。',
   'rate.user': '你发送命令太快了，请等待 {seconds} 秒。',
+
+  'audit.reason.role-needed': '需要 {needed} 角色，实际为 {role}',
+  'audit.reason.options-forbidden': '不允许该用户使用的选项：{options}',
+  'audit.reason.not-owner': '不是群主；群主是 {owner}',
+  'audit.reason.pending': '等待确认 {code}',
+  'audit.reason.confirmed': '已用 {code} 确认',
+  'audit.reason.cancelled': '用户已取消（{code}）',
+  'audit.reason.timeout': '{seconds} 秒内没有结果，结果未知',
+  'audit.reason.dingtalk': '钉钉拒绝：{cause}',
+  'audit.reason.internal': '内部错误，事件编号 {incident}',
 
   'locale.code': 'zh-CN',
 

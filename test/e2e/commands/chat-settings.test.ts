@@ -88,7 +88,7 @@ describe('chat changing commands', () => {
       expect(reply).toContain('- mention-all: everyone → **owner**');
       expect(reply).toContain('- mute: off → **on**');
       expect(reply).toContain('- private-chat: **off**');
-      expect(reply).toContain('Already so (not sent): searchable on.');
+      expect(reply).toContain('Not sent: searchable is already on.');
     });
 
     it('turns private chat back on with is_prohibit=false, in Chinese for 群设置', async () => {
@@ -163,7 +163,9 @@ describe('chat changing commands', () => {
       expect(none).toContain('Nothing to change');
       expect(none).toContain('erin');
       const bad = await h.say('lead1', `/chat admin promote ${c.chatId} alice`);
-      expect(bad).toContain('Say add or remove');
+      expect(bad).toBe(
+        'Say which action: add / remove; "promote" is not one.  \nUsage: /chat admin add|remove ＜chat＞ ＜users…＞  \nExample: /chat admin add here @alice',
+      );
       expect(writes(t.calls())).toEqual([]);
     });
 

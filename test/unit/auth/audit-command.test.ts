@@ -65,7 +65,7 @@ async function seeded(): Promise<MemoryAuditStore> {
       chatId: i % 4 === 0 ? CHAT_A : i % 4 === 1 ? CHAT_B : undefined,
       args: '{}',
       outcome: i % 5 === 0 ? 'refused' : 'allowed',
-      reason: i % 5 === 0 ? 'role:admin' : undefined,
+      reason: i % 5 === 0 ? 'audit.reason.role-needed {"needed":"admin","role":"lead"}' : undefined,
       errcode: i === 59 ? '60011' : undefined,
       durationMs: 12,
     });
@@ -134,13 +134,15 @@ describe('/audit', () => {
     const { calls, lines, reply } = await run('');
     expect(calls).toEqual([{ n: 10, filter: {} }]);
     expect(lines).toHaveLength(10);
-    expect(reply.text).toContain('Latest 10 audit records:');
+    expect(reply.text).toContain('The latest 10 audit records:');
     // Newest: i = 59 -> 03:04:05 + 59 s = 03:05:04, lead2, chat info, no chat, errcode shown.
     expect(lines[0]).toBe(
       '- 2026-01-02T03:05:04Z · lead2 · /chat info · — · allowed (errcode 60011) · 12 ms',
     );
-    // i = 55: refused, with its reason.
-    expect(lines[4]).toBe('- 2026-01-02T03:05:00Z · lead2 · /chat info · — · refused (role:admin) · 12 ms');
+    // i = 55: refused, with its reason in words.
+    expect(lines[4]).toBe(
+      '- 2026-01-02T03:05:00Z · lead2 · /chat info · — · refused (needs the role admin, has lead) · 12 ms',
+    );
   });
 
   it('takes n and caps it at 50', async () => {

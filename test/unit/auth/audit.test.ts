@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { AuditTrail, sanitizeArgs } from '../../../src/bot/audit.ts';
+import { AuditTrail, decodeReason, encodeReason, sanitizeArgs } from '../../../src/bot/audit.ts';
 import { createLogger } from '../../../src/log.ts';
 import { MemoryAuditStore } from './fakes.ts';
 
@@ -98,7 +98,7 @@ describe('AuditTrail', () => {
       chatId: 'chat123',
       args: { chat: chatRef, name: 'N'.repeat(100), text: '/chat rename here something' },
       outcome: 'failed',
-      reason: 'dingtalk',
+      reason: { key: 'audit.reason.dingtalk', params: { 'cause@en': 'No such chat.' } },
       errcode: '60011',
       durationMs: 250,
     });
@@ -109,7 +109,7 @@ describe('AuditTrail', () => {
       command: 'chat rename',
       chatId: 'chat123',
       outcome: 'failed',
-      reason: 'dingtalk',
+      reason: 'audit.reason.dingtalk {"cause@en":"No such chat."}',
       errcode: '60011',
       durationMs: 250,
     });
@@ -147,11 +147,19 @@ describe('AuditTrail', () => {
       command: 'audit',
       args: {},
       outcome: 'refused',
-      reason: 'role:admin',
+      reason: { key: 'audit.reason.role-needed', params: { needed: 'admin', role: 'lead' } },
       durationMs: 1.6,
     });
-    expect(rec).toMatchObject({ chatId: undefined, reason: 'role:admin', errcode: undefined, durationMs: 2 });
-    expect(lines[0]).toMatchObject({ audit: true, outcome: 'refused', reason: 'role:admin' });
+    const stored = 'audit.reason.role-needed {"needed":"admin","role":"lead"}';
+    expect(rec).toMatchObject({ chatId: undefined, reason: stored, errcode: undefined, durationMs: 2 });
+    expect(lines[0]).toMatchObject({ audit: true, outcome: 'refused', reason: stored });
+    expect(decodeReason(stored)).toEqual({
+      key: 'audit.reason.role-needed',
+      params: { needed: 'admin', role: 'lead' },
+    });
+    // A reason without params is its key; free text from older records comes back as text.
+    expect(encodeReason({ key: 'confirm.unknown' })).toBe('confirm.unknown');
+    expect(decodeReason('not the owner')).toEqual({ text: 'not the owner' });
   });
 
   it('still logs the event when the store fails, and rethrows', async () => {

@@ -84,7 +84,7 @@ describe('bindArgs: <chat>', () => {
 
   it('#name and #"name with spaces"; not found; ambiguous lists candidates with chatIds', async () => {
     expect((await args('/chat info #"Design Review"')).chat).toMatchObject({
-      label: '#Design Review',
+      label: '#"Design Review"',
       record: { name: 'Design Review' },
     });
     expect(await error('/chat info #Nope')).toEqual({
@@ -107,8 +107,8 @@ describe('bindArgs: <chat>', () => {
 
   it('a required chat in a 1:1 chat: missing or not a chat', async () => {
     expect(await error('/chat rename', direct)).toEqual({
-      code: 'args.missing',
-      params: { param: 'chat', usageKey: 'chat.rename.usage' },
+      code: 'chat.missing-direct',
+      params: { usageKey: 'chat.rename.usage' },
     });
     expect(await error('/chat rename Team', direct)).toEqual({
       code: 'chat.invalid',
@@ -296,7 +296,7 @@ describe('bindArgs: text, int, counts, validation', () => {
     expect(await args(`/audit ${DESIGN_ID}`, direct)).toMatchObject({ chat: { chatId: DESIGN_ID } });
     expect(await args('/audit 5 #"Design Review"', direct)).toMatchObject({
       n: 5,
-      chat: { label: '#Design Review' },
+      chat: { label: '#"Design Review"' },
     });
   });
 

@@ -38,6 +38,8 @@ function ctx<A>(
     locale,
     visibleCommands: () => over.visible ?? all,
     signal: new AbortController().signal,
+    mayRun: async () => true,
+    concerns: () => {},
   };
 }
 

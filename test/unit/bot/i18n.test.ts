@@ -10,7 +10,9 @@ import {
 } from '../../../src/bot/i18n.ts';
 import { UserError } from '../../../src/bot/types.ts';
 
-const placeholders = (s: string) => [...s.matchAll(/\{([A-Za-z0-9_-]+)\}/g)].map((m) => m[1]).sort();
+/** The params a message uses: `{name}`, and `{name, plural, …}` (whose branches may repeat `{name}`). */
+const placeholders = (s: string) =>
+  [...new Set([...s.matchAll(/\{([A-Za-z0-9_-]+)(?:\}|,\s*plural)/g)].map((m) => m[1]))].sort();
 
 describe('catalogues', () => {
   it('en and zh-CN have the same keys', () => {
