@@ -8,6 +8,7 @@ import { AuditTrail } from './bot/audit.ts';
 import { Authorizer } from './bot/auth.ts';
 import { Confirmations } from './bot/confirm.ts';
 import { createTranslator } from './bot/i18n.ts';
+import { Directory } from './bot/directory.ts';
 import { Pipeline, type PipelineOptions, PROCESS_REPLICA_ID } from './bot/pipeline.ts';
 import { loadPolicy, type Policy, PolicyError, unknownPolicyCommands } from './bot/policy.ts';
 import { loadCommands } from './bot/registry.ts';
@@ -87,6 +88,7 @@ export function createApp(o: AppOptions): App {
     audit: new AuditTrail(store.audit, logger),
     defaultLocale: config.locale,
     robotCode,
+    directory: new Directory({ contact: dingtalk.contact }),
     replicaId,
     ...o.pipeline,
   });

@@ -22,6 +22,7 @@ import {
 } from '../dingtalk/contact.ts';
 import { isPermissionDenied } from '../dingtalk/errors.ts';
 import { ENDPOINT_PERMISSION } from '../dingtalk/explain.ts';
+import type { PeopleView } from './types.ts';
 
 /** A person as replies show them. `name` is missing when DingTalk would not say. */
 export interface Person {
@@ -499,4 +500,30 @@ export class Directory {
       truncated: list.truncated,
     };
   }
+}
+
+/** Shortens a long userId for a label: `0147225041597041` -> `0147…041`; short ones stay whole. */
+export function shortUserId(userId: string): string {
+  const chars = Array.from(userId);
+  return chars.length > 12 ? `${chars.slice(0, 4).join('')}…${chars.slice(-3).join('')}` : userId;
+}
+
+/** `Alice Wang (alice)`, or the userId alone when there is no name. */
+export function personLabel(userId: string, name: string | undefined): string {
+  return name === undefined || name === '' || name === userId ? userId : `${name} (${shortUserId(userId)})`;
+}
+
+/** The {@link PeopleView} handlers get, over a directory. */
+export function peopleView(directory: Pick<Directory, 'names'>): PeopleView {
+  const labels: PeopleView['labels'] = async (userIds, o = {}) => {
+    const limit = Math.max(0, Math.floor(o.limit ?? userIds.length));
+    const named = await directory.names(userIds.slice(0, limit), {
+      ...(o.budgetMs !== undefined ? { budgetMs: o.budgetMs } : {}),
+    });
+    return userIds.map((id) => personLabel(id, named.get(id)));
+  };
+  return {
+    labels,
+    label: async (userId) => (await labels([userId]))[0] ?? userId,
+  };
 }

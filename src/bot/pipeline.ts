@@ -15,6 +15,7 @@ import type { AuditReason, AuditTrail } from './audit.ts';
 import type { Authorizer } from './auth.ts';
 import { bindArgs } from './bind.ts';
 import type { Confirmations } from './confirm.ts';
+import { type Directory, peopleView } from './directory.ts';
 import { createTranslator, userErrorText } from './i18n.ts';
 import { dingtalkErrorCode } from './kit.ts';
 import { normalizeRobotPayload } from './normalize.ts';
@@ -28,6 +29,7 @@ import {
   type HandlerContext,
   type IncomingMessage,
   type Locale,
+  type PeopleView,
   type Reply,
   type Translate,
   UserError,
@@ -44,6 +46,8 @@ export interface PipelineOptions {
   audit: AuditTrail;
   defaultLocale: Locale;
   robotCode: string;
+  /** Names and people lookups (contact API, cached). */
+  directory: Directory;
   /** This replica's id, recorded with its claims and intents. Default {@link PROCESS_REPLICA_ID}. */
   replicaId?: string;
   /** Messages processed at once; more wait in a queue (the ack has already left). */
@@ -110,6 +114,7 @@ export class Pipeline {
   private readonly now: () => number;
   private readonly replicaId: string;
   private readonly translators = new Map<Locale, Translate>();
+  private readonly people: PeopleView;
   /** Counters for tests, the bench and shutdown. */
   readonly stats = { frames: 0, dropped: 0, duplicates: 0, replied: 0, replyFailures: 0, errors: 0 };
 
@@ -119,6 +124,7 @@ export class Pipeline {
     this.commandTimeoutMs = o.commandTimeoutMs ?? 60_000;
     this.now = o.now ?? Date.now;
     this.replicaId = o.replicaId ?? PROCESS_REPLICA_ID;
+    this.people = peopleView(o.directory);
   }
 
   /**
@@ -661,6 +667,7 @@ export class Pipeline {
         }
       },
       concerns,
+      people: this.people,
       signal: AbortSignal.timeout(this.commandTimeoutMs),
     };
   }

@@ -144,7 +144,23 @@ export interface HandlerContext<A> {
   mayRun: (command: string, chat?: ChatRef) => Promise<boolean>;
   /** Tells the audit which chat the command concerned when it has no `<chat>`, e.g. the one a create made. */
   concerns: (chatId: string) => void;
+  /** People as replies show them: names from the directory, the userId beside each. */
+  people: PeopleView;
   signal: AbortSignal;
+}
+
+/**
+ * Names for replies (architecture.md §3: "Replies show people by name with the userId beside
+ * it"). Never throws: a person DingTalk will not name is shown by userId alone.
+ */
+export interface PeopleView {
+  /**
+   * `Alice Wang (alice)` for each id, in order. Names at most `limit` people (default all; the
+   * rest are shown by userId), spending at most `budgetMs` of DingTalk calls (default 2 s).
+   */
+  labels(userIds: readonly string[], o?: { limit?: number; budgetMs?: number }): Promise<string[]>;
+  /** One person's label. */
+  label(userId: string): Promise<string>;
 }
 
 /** An error whose message is meant for the user: a catalogue key and its params. */

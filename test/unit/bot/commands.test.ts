@@ -40,6 +40,7 @@ function ctx<A>(
     signal: new AbortController().signal,
     mayRun: async () => true,
     concerns: () => {},
+    people: { labels: async (ids) => [...ids], label: async (id) => id },
   };
 }
 
