@@ -51,7 +51,9 @@ describe('member commands', () => {
       expect(upd?.headers['x-acs-dingtalk-access-token']).toBe(upd?.token);
       expect(upd?.body).toEqual({ chatid: c.chatId, add_useridlist: ['bob', 'carol'] });
       expect(h.emu.org.chat(c.chatId)?.members).toEqual(['lead1', 'alice', 'bob', 'carol']);
-      expect(reply).toBe('Added 2 to **Squad**: Bob (bob), Carol (carol). Members now: 4.\n\nAlready in the chat: Alice (alice).');
+      expect(reply).toBe(
+        'Added 2 to **Squad**: Bob (bob), Carol (carol). Members now: 4.\n\nAlready in the chat: Alice (alice).',
+      );
     });
 
     it('makes no write when everyone is already in', async () => {
@@ -130,7 +132,9 @@ describe('member commands', () => {
       const t = track(h);
       const reply = await h.say('lead1', `/chat remove ${c.chatId} bob lead1`);
       expect(writes(t.calls())).toEqual([]);
-      expect(reply).toContain('Lee Lead (lead1) owns the chat and cannot be removed: transfer ownership first');
+      expect(reply).toContain(
+        'Lee Lead (lead1) owns the chat and cannot be removed: transfer ownership first',
+      );
       expect(h.emu.org.chat(c.chatId)?.members).toContain('bob');
     });
 
@@ -174,7 +178,9 @@ describe('member commands', () => {
       expect(upd?.body).toEqual({ chatid: c.chatId, owner: 'alice' });
       expect(upd?.token).toBeTruthy();
       expect(h.emu.org.chat(c.chatId)?.owner).toBe('alice');
-      expect(done).toBe('Owner of **Handover** changed: Lee Lead (lead1) → Alice (alice). Lee Lead (lead1) stays a member.');
+      expect(done).toBe(
+        'Owner of **Handover** changed: Lee Lead (lead1) → Alice (alice). Lee Lead (lead1) stays a member.',
+      );
     });
 
     it('says the new owner must be a member', async () => {

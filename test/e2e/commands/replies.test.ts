@@ -135,7 +135,9 @@ describe('replies in Chinese (a Chinese command word)', () => {
   });
 
   it('each error names the actual problem', async () => {
-    expect(await h.say('lead1', '/建群 小组')).toMatch(/^已创建 \*\*小组\*\*，共 1 人，群主 Lee Lead \(lead1\)。/);
+    expect(await h.say('lead1', '/建群 小组')).toMatch(
+      /^已创建 \*\*小组\*\*，共 1 人，群主 Lee Lead \(lead1\)。/,
+    );
     expect(await h.say('lead1', '/群信息')).toBe(
       '在单聊中需要指定群：chatId（chat…）、#群名 或 #"带空格的群名"；/我的群 列出你的群。  \n用法：/群信息 ＜群＞  \n示例：/群信息 #"设计评审"',
     );
@@ -171,7 +173,9 @@ describe('replies in Chinese (a Chinese command word)', () => {
     expect(ask).toBe(
       `将有 1 人离开 **Product Weekly**（\`${pw}\`）：Bob (bob)。\n\n请在 2 分钟内发送 /确认 ${code} 继续（或点击链接），或发送 /取消。\n\n[确认 ${code}](dtmd://dingtalkclient/sendMessage?content=${encodeURIComponent(`/确认 ${code}`)})`,
     );
-    expect(await h.say('lead1', `/确认 ${code}`)).toBe('已把 1 人移出 **Product Weekly**：Bob (bob)。现有 2 人。');
+    expect(await h.say('lead1', `/确认 ${code}`)).toBe(
+      '已把 1 人移出 **Product Weekly**：Bob (bob)。现有 2 人。',
+    );
   });
 });
 

@@ -89,7 +89,9 @@ describe('transcript: a lead sets up and runs a chat', () => {
     // The final picture, as /chat info tells it.
     const info = await h.say('lead1', '/chat info', inGroup);
     expect(info).toContain('- owner: Alice (alice)');
-    expect(info).toContain('- members (5): Lee Lead (lead1), Alice (alice), Bob (bob), Carol (carol), Dave (dave)');
+    expect(info).toContain(
+      '- members (5): Lee Lead (lead1), Alice (alice), Bob (bob), Carol (carol), Dave (dave)',
+    );
     expect(info).toContain('- searchable: on');
     expect(info).toContain('- validation: on');
   });

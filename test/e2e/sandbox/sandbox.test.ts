@@ -94,7 +94,9 @@ describe('sandbox through a pipe', () => {
     expect(chatId).toBeDefined();
     expect(created).toMatch(/Join Design Review <https:\/\/qr\.dingtalk\.com\/\S+>/);
 
-    expect(replyTo(stdout, '/chat add #"Design Review" carol')).toContain('Added 1 to Design Review: 陈可 (carol).');
+    expect(replyTo(stdout, '/chat add #"Design Review" carol')).toContain(
+      'Added 1 to Design Review: 陈可 (carol).',
+    );
     expect(replyTo(stdout, '/chat qr #"Design Review"')).toMatch(
       /Join Design Review <https:\/\/qr\.dingtalk\.com\/action\/joingroup\?\S+>/,
     );
@@ -115,7 +117,9 @@ describe('sandbox through a pipe', () => {
 
     // A Chinese alias answers in Chinese.
     expect(replyTo(stdout, '/拉人 here dave')).toContain('已把 1 人拉进 Design Review：Dave Zhou (dave)');
-    expect(replyTo(stdout, '/群信息')).toContain('成员（5 人）：李伟 (lead1), Alice Wang (alice), Bob Li (bob), 陈可 (carol), Dave Zhou (dave)');
+    expect(replyTo(stdout, '/群信息')).toContain(
+      '成员（5 人）：李伟 (lead1), Alice Wang (alice), Bob Li (bob), 陈可 (carol), Dave Zhou (dave)',
+    );
     const mine = replyTo(stdout, '/我的群');
     expect(mine).toContain('你的群（2 个）');
     expect(mine).toContain('Design Review');
