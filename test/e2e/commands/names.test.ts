@@ -103,6 +103,21 @@ describe('names in replies', () => {
     expect(await h.say('admin1', '/chat list')).toContain('for Lee Lead (lead1)');
   });
 
+  it('/help lists the contact permission points for those who may name people', async () => {
+    const help = await h.say('lead1', '/help');
+    for (const point of [
+      'qyapi_addresslist_search',
+      'qyapi_get_member',
+      'qyapi_get_member_by_mobile',
+      'qyapi_get_department_list',
+      'qyapi_get_department_member',
+    ])
+      expect(help).toContain(`\`${point}\``);
+    expect(help).toContain('Without them typed userIds and @-picks still work');
+    expect(await h.say('lead1', '/帮助')).toContain('未开通时，输入 userId 和 @ 选人照常可用');
+    expect(await h.say('alice', '/help')).not.toContain('qyapi_');
+  });
+
   it('/chat info on a chat of 120 names the first 50 and counts the rest', async () => {
     const members = CROWD.map((u) => u.userId);
     const c = seedChat(h, 'Crowd', 'm001', members);
