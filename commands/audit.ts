@@ -106,7 +106,8 @@ export function reasonInWords(stored: string, t: Translate, locale: Locale): str
   return (end === null ? text : text.slice(0, end.index)).replace(/[\s.,;:。，；：]+$/u, '');
 }
 
-function row(r: AuditRecord, t: Translate, locale: Locale): string {
+/** One record; `who` is the label of its user (a name beside the userId, or the userId). */
+function row(r: AuditRecord, who: string, t: Translate, locale: Locale): string {
   const why = [
     r.reason === undefined ? '' : reasonInWords(r.reason, t, locale),
     r.errcode === undefined ? '' : `errcode ${mdEscape(r.errcode)}`,
@@ -115,7 +116,7 @@ function row(r: AuditRecord, t: Translate, locale: Locale): string {
     .join(t('audit.and'));
   const parts = [
     new Date(r.at).toISOString().replace(/\.\d{3}Z$/, 'Z'),
-    mdEscape(r.userId),
+    mdEscape(who),
     `/${mdEscape(r.command)}`,
     r.chatId === undefined ? '—' : mdEscape(r.chatId),
     t(`audit.outcome.${r.outcome}`),
@@ -177,18 +178,24 @@ export default defineCommand<Args>({
     const asked = ctx.args.n ?? AUDIT_DEFAULT_COUNT;
     const n = Math.min(asked, AUDIT_MAX_COUNT);
     const filter = await filterFor(ctx);
+    const records = await ctx.auditLog.latest(n, filter);
+    // Every user once, the filtered one first (the header names them even with no records).
+    const users = [
+      ...new Set([...(filter.userId === undefined ? [] : [filter.userId]), ...records.map((r) => r.userId)]),
+    ];
+    const named = await ctx.people.labels(users);
+    const label = (u: string): string => named[users.indexOf(u)] ?? u;
     const scope =
       filter.chatId !== undefined
         ? t('audit.scope-chat', { chatId: mdEscape(filter.chatId) })
         : filter.userId !== undefined
-          ? t('audit.scope-user', { userId: mdEscape(filter.userId) })
+          ? t('audit.scope-user', { userId: mdEscape(label(filter.userId)) })
           : '';
-    const records = await ctx.auditLog.latest(n, filter);
     if (records.length === 0) return { title: t('audit.title'), text: t('audit.empty', { scope }) };
     const lines = [
       t('audit.header', { count: records.length, scope }),
       '',
-      ...records.map((r) => row(r, t, ctx.locale)),
+      ...records.map((r) => row(r, label(r.userId), t, ctx.locale)),
     ];
     if (asked > AUDIT_MAX_COUNT) lines.push('', t('audit.capped', { max: AUDIT_MAX_COUNT }));
     return { title: t('audit.title'), text: lines.join('\n') };

@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import {
   defineCommand,
-  formatUsers,
+  formatPeople,
   isUserListRejected,
   mdEscape,
   UserError,
@@ -51,14 +51,15 @@ export default defineCommand({
       'chat.add.refused': '钉钉拒绝了这些 userId（不在本组织？），未添加：{users}。',
     },
   },
-  async handler({ args, api, t }) {
+  async handler({ args, api, t, people }) {
     const { chat, users } = args;
     const info = await api.get(chat.chatId);
     const inChat = new Set(info.members);
     const already = users.filter((u) => inChat.has(u));
     const add = users.filter((u) => !inChat.has(u));
     const name = mdEscape(info.name);
-    if (add.length === 0) return { text: t('chat.add.none', { users: formatUsers(already, 50), name }) };
+    const list = (ids: readonly string[]) => formatPeople(people, ids, { max: 50 });
+    if (add.length === 0) return { text: t('chat.add.none', { users: await list(already), name }) };
     const total = info.members.length + add.length;
     if (total > MAX_MEMBERS)
       throw new UserError('chat.add.too-many', { max: MAX_MEMBERS, name: info.name, count: total });
@@ -88,13 +89,13 @@ export default defineCommand({
             t('chat.add.done', {
               count: added.length,
               name,
-              users: formatUsers(added, 50),
+              users: await list(added),
               total: info.members.length + added.length,
             }),
           ]
         : [];
-    if (refused.length > 0) lines.push(t('chat.add.refused', { users: formatUsers(refused, 50) }));
-    if (already.length > 0) lines.push(t('chat.add.already', { users: formatUsers(already, 50) }));
+    if (refused.length > 0) lines.push(t('chat.add.refused', { users: await list(refused) }));
+    if (already.length > 0) lines.push(t('chat.add.already', { users: await list(already) }));
     return { text: lines.join('\n\n') };
   },
 });

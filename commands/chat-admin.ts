@@ -4,7 +4,7 @@
  * admins; the owner already manages the chat. Both are reported per user, not sent.
  */
 import { z } from 'zod';
-import { defineCommand, formatUsers, mdEscape, zChat, zUserIds } from '../src/bot/kit.ts';
+import { defineCommand, formatPeople, mdEscape, zChat, zUserIds } from '../src/bot/kit.ts';
 
 /** The action words, English and Chinese. */
 const ACTIONS: Readonly<Record<string, 'add' | 'remove'>> = {
@@ -51,7 +51,7 @@ export default defineCommand({
       'chat.admin.none': '**{name}** 无需改动。',
     },
   },
-  async handler({ args, api, t }) {
+  async handler({ args, api, t, people }) {
     const { action, chat } = args;
     const info = await api.get(chat.chatId);
     const inChat = new Set(info.members);
@@ -71,14 +71,15 @@ export default defineCommand({
       lines.push(
         t(action === 'add' ? 'chat.admin.added' : 'chat.admin.removed', {
           name,
-          users: formatUsers(target, 50),
+          users: await formatPeople(people, target, { max: 50 }),
         }),
       );
     } else {
       lines.push(t('chat.admin.none', { name }));
     }
-    if (notIn.length > 0) lines.push(t('chat.admin.not-in', { users: formatUsers(notIn, 50) }));
-    if (owner) lines.push(t('chat.admin.owner', { owner: mdEscape(info.owner) }));
+    if (notIn.length > 0)
+      lines.push(t('chat.admin.not-in', { users: await formatPeople(people, notIn, { max: 50 }) }));
+    if (owner) lines.push(t('chat.admin.owner', { owner: mdEscape(await people.label(info.owner)) }));
     return { text: lines.join('\n\n') };
   },
 });

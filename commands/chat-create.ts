@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import {
   defineCommand,
-  formatUsers,
+  formatPeople,
   mdEscape,
   settingsInWords,
   UserError,
@@ -111,7 +111,7 @@ export default defineCommand({
       'chat.create.qr-failed': '暂时没能获取入群链接，请稍后发送 `/chat qr {chatId}` 重试。',
     },
   },
-  async handler({ args, caller, api, registry, t, log, concerns }) {
+  async handler({ args, caller, api, registry, t, log, concerns, people }) {
     const name = args.name.trim();
     const length = Array.from(name).length;
     if (length < 1) throw new UserError('chat.create.name-empty', { max: MAX_NAME });
@@ -163,9 +163,12 @@ export default defineCommand({
       log.warn({ err, chatId: created.chatId }, 'join link not fetched after create');
     }
 
+    const memberList = await formatPeople(people, members);
+    // The owner is among the members named just now: a cache hit.
+    const ownerLabel = await people.label(owner);
     const lines = [
-      t('chat.create.done', { name: mdEscape(name), count: members.length, owner: mdEscape(owner) }),
-      t('chat.create.members', { members: formatUsers(members) }),
+      t('chat.create.done', { name: mdEscape(name), count: members.length, owner: mdEscape(ownerLabel) }),
+      t('chat.create.members', { members: memberList }),
       t('chat.create.ids', { chatId: created.chatId, cid: created.openConversationId }),
     ];
     if (hasSettings)

@@ -5,8 +5,15 @@
 import { z } from 'zod';
 import { defineCommand, formatUsers, mdEscape, settingsInWords, zChat } from '../src/bot/kit.ts';
 
-/** Members listed by userId (chat/get gives no nicks); the rest are counted. */
-const MEMBERS_SHOWN = 20;
+/**
+ * Members named (chat/get gives only userIds, so names come from the directory); the rest are
+ * counted. Naming them spends at most {@link NAMES_BUDGET_MS} of DingTalk calls: user/get once
+ * per person the directory does not know yet, which at 20 QPS (less the limiter's burst) is just
+ * enough for the owner and 50 members, so the reply comes within 3 s; whoever is still unnamed
+ * when the time is up is shown by userId alone.
+ */
+const MEMBERS_SHOWN = 50;
+const NAMES_BUDGET_MS = 2_500;
 
 export default defineCommand({
   name: 'chat info',
@@ -51,26 +58,34 @@ export default defineCommand({
       'chat.info.unregistered': '尚未登记；`/chat link {chatId}` 可登记。',
     },
   },
-  async handler({ args, api, registry, t }) {
+  async handler({ args, api, registry, t, people }) {
     const { chat } = args;
     const info = await api.get(chat.chatId);
     const rec = chat.record ?? (await registry.get(chat.chatId));
     const cid = chat.openConversationId ?? rec?.openConversationId;
     const head = [t('chat.info.title', { name: mdEscape(info.name) })];
     if (info.status === 2) head.push(t('chat.info.dissolved'));
+    // One batch, so the whole reply stays inside the budget; the owner first, so it is named
+    // even when the budget runs out on the members.
+    const shown = info.members.slice(0, MEMBERS_SHOWN);
+    const lead = [info.owner, ...(rec ? [rec.createdFor] : [])];
+    const labels = await people.labels([...lead, ...shown], { budgetMs: NAMES_BUDGET_MS });
+    const label = (i: number, id: string): string => labels[i] ?? id;
+    const owner = label(0, info.owner);
+    const members = formatUsers(
+      [...shown.map((id, i) => label(lead.length + i, id)), ...info.members.slice(MEMBERS_SHOWN)],
+      MEMBERS_SHOWN,
+    );
     const facts = [
-      t('chat.info.owner', { owner: mdEscape(info.owner) }),
-      t('chat.info.members', {
-        count: info.members.length,
-        members: formatUsers(info.members, MEMBERS_SHOWN),
-      }),
+      t('chat.info.owner', { owner: mdEscape(owner) }),
+      t('chat.info.members', { count: info.members.length, members }),
       t('chat.info.chat-id', { chatId: info.chatId }),
       cid ? t('chat.info.cid', { cid }) : t('chat.info.cid-unknown', { chatId: info.chatId }),
     ].join('\n');
     const settings = `${t('chat.info.settings')}\n${settingsInWords(info.settings, t)}`;
     const registered = rec
       ? t(rec.createdByBot ? 'chat.info.created' : 'chat.info.linked', {
-          user: mdEscape(rec.createdFor),
+          user: mdEscape(label(1, rec.createdFor)),
           date: new Date(rec.createdAt).toISOString().slice(0, 10),
         })
       : t('chat.info.unregistered', { chatId: info.chatId });

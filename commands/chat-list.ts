@@ -45,14 +45,21 @@ export default defineCommand({
       'chat.list.more': '…… 另有 {count} 个。',
     },
   },
-  async handler({ caller, registry, t }) {
+  async handler({ caller, registry, t, people }) {
     const admin = caller.role === 'admin';
     const chats = await (admin ? registry.list() : registry.listFor(caller.userId));
     if (chats.length === 0) return { text: t('chat.list.empty') };
-    const rows = chats.slice(0, SHOWN).map((c) => {
+    const shown = chats.slice(0, SHOWN);
+    // Only an admin's list says whom each chat is for.
+    const owners = admin ? [...new Set(shown.map((c) => c.createdFor))] : [];
+    const named = await people.labels(owners);
+    const rows = shown.map((c) => {
       const notes = [];
       if (!c.createdByBot) notes.push(t('chat.list.linked'));
-      if (admin) notes.push(t('chat.list.for', { user: mdEscape(c.createdFor) }));
+      if (admin)
+        notes.push(
+          t('chat.list.for', { user: mdEscape(named[owners.indexOf(c.createdFor)] ?? c.createdFor) }),
+        );
       const row = t('chat.list.row', {
         name: mdEscape(c.name),
         chatId: c.chatId,

@@ -25,9 +25,9 @@ export default defineCommand({
       'chat.nick.example': '/chat nick here @alice "Alice (PM)"',
       'chat.nick.empty': 'The nickname is empty: /chat nick <chat> <user> <nickname>',
       'chat.nick.not-member':
-        '{user} is not a member of **{name}**, so they have no nickname there. /chat info {chat} lists its members.',
+        '{who} is not a member of **{name}**, so they have no nickname there. /chat info {chat} lists its members.',
       'chat.nick.not-member-add':
-        '{user} is not a member of **{name}**, so they have no nickname there. Add them first: /chat add {chat} {user}',
+        '{who} is not a member of **{name}**, so they have no nickname there. Add them first: /chat add {chat} {user}',
       'chat.nick.done': '{user} is now “{nick}” in **{name}**.',
     },
     'zh-CN': {
@@ -35,13 +35,12 @@ export default defineCommand({
       'chat.nick.usage': '/群昵称 <群> <用户> <昵称>',
       'chat.nick.example': '/群昵称 here @alice "产品 Alice"',
       'chat.nick.empty': '昵称不能为空：/群昵称 <群> <用户> <昵称>',
-      'chat.nick.not-member': '{user} 不是 **{name}** 的成员，不能设群昵称。/群信息 {chat} 列出群成员。',
-      'chat.nick.not-member-add':
-        '{user} 不是 **{name}** 的成员，不能设群昵称。请先拉人：/拉人 {chat} {user}',
+      'chat.nick.not-member': '{who} 不是 **{name}** 的成员，不能设群昵称。/群信息 {chat} 列出群成员。',
+      'chat.nick.not-member-add': '{who} 不是 **{name}** 的成员，不能设群昵称。请先拉人：/拉人 {chat} {user}',
       'chat.nick.done': '{user} 在 **{name}** 的群昵称已改为“{nick}”。',
     },
   },
-  async handler({ args, api, t, message, caller, mayRun }) {
+  async handler({ args, api, t, message, caller, mayRun, people }) {
     const nick = args.nick.trim();
     if (nick === '') throw new UserError('chat.nick.empty');
     const info = await api.get(args.chat.chatId);
@@ -51,7 +50,9 @@ export default defineCommand({
       ))
         ? 'chat.nick.not-member-add'
         : 'chat.nick.not-member';
+      // `who` names them; `user` is the userId the suggested command takes.
       throw new UserError(hint, {
+        who: await people.label(args.user),
         user: args.user,
         name: info.name,
         chat: args.chat.chatId,
@@ -60,7 +61,7 @@ export default defineCommand({
     await api.setNick(args.chat.chatId, args.user, nick);
     return {
       text: t('chat.nick.done', {
-        user: mdEscape(args.user),
+        user: mdEscape(await people.label(args.user)),
         nick: mdEscape(nick),
         name: mdEscape(info.name),
       }),

@@ -20,17 +20,19 @@ interface Args {
 }
 
 /** The chat as it is now; refuses a new owner who already owns it or is not a member. */
-async function plan({ args, api, message, caller, mayRun }: HandlerContext<Args>) {
+async function plan({ args, api, message, caller, mayRun, people }: HandlerContext<Args>) {
   const info = await api.get(args.chat.chatId);
   if (info.owner === args.user)
-    throw new UserError('chat.owner.already', { user: args.user, name: info.name });
+    throw new UserError('chat.owner.already', { user: await people.label(args.user), name: info.name });
   if (!info.members.includes(args.user)) {
     const hint = (await canAddExisting(args.user, message, caller.userId, () =>
       mayRun('chat add', args.chat),
     ))
       ? 'chat.owner.not-member-add'
       : 'chat.owner.not-member';
+    // `who` names them; `user` is the userId the suggested command takes.
     throw new UserError(hint, {
+      who: await people.label(args.user),
       user: args.user,
       name: info.name,
       chat: args.chat.chatId,
@@ -59,9 +61,9 @@ export default defineCommand<Args>({
       'chat.owner.example': '/chat owner here @alice',
       'chat.owner.already': '{user} already owns **{name}**; nothing to change.',
       'chat.owner.not-member':
-        '{user} is not a member of **{name}**; only a member can become the owner. /chat info {chat} lists its members.',
+        '{who} is not a member of **{name}**; only a member can become the owner. /chat info {chat} lists its members.',
       'chat.owner.not-member-add':
-        '{user} is not a member of **{name}**; only a member can become the owner. Add them first: /chat add {chat} {user}',
+        '{who} is not a member of **{name}**; only a member can become the owner. Add them first: /chat add {chat} {user}',
       'chat.owner.preview': 'Owner of **{name}** (`{chatId}`): {old} → {new}.',
       'chat.owner.done': 'Owner of **{name}** changed: {old} → {new}. {old} stays a member.',
     },
@@ -71,30 +73,32 @@ export default defineCommand<Args>({
       'chat.owner.example': '/转让群主 here @alice',
       'chat.owner.already': '{user} 已经是 **{name}** 的群主，无需改动。',
       'chat.owner.not-member':
-        '{user} 不是 **{name}** 的成员，只有群成员才能成为群主。/群信息 {chat} 列出群成员。',
+        '{who} 不是 **{name}** 的成员，只有群成员才能成为群主。/群信息 {chat} 列出群成员。',
       'chat.owner.not-member-add':
-        '{user} 不是 **{name}** 的成员，只有群成员才能成为群主。请先拉人：/拉人 {chat} {user}',
+        '{who} 不是 **{name}** 的成员，只有群成员才能成为群主。请先拉人：/拉人 {chat} {user}',
       'chat.owner.preview': '**{name}**（`{chatId}`）的群主：{old} → {new}。',
       'chat.owner.done': '**{name}** 的群主已转让：{old} → {new}。{old} 仍是群成员。',
     },
   },
   async preview(ctx) {
     const info = await plan(ctx);
+    const [old, next] = await ctx.people.labels([info.owner, ctx.args.user]);
     return ctx.t('chat.owner.preview', {
       name: mdEscape(info.name),
       chatId: ctx.args.chat.chatId,
-      old: mdEscape(info.owner),
-      new: mdEscape(ctx.args.user),
+      old: mdEscape(old ?? info.owner),
+      new: mdEscape(next ?? ctx.args.user),
     });
   },
   async handler(ctx) {
     const info = await plan(ctx);
     await ctx.api.update(ctx.args.chat.chatId, { owner: ctx.args.user });
+    const [old, next] = await ctx.people.labels([info.owner, ctx.args.user]);
     return {
       text: ctx.t('chat.owner.done', {
         name: mdEscape(info.name),
-        old: mdEscape(info.owner),
-        new: mdEscape(ctx.args.user),
+        old: mdEscape(old ?? info.owner),
+        new: mdEscape(next ?? ctx.args.user),
       }),
     };
   },

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import {
   type ChatRef,
   defineCommand,
-  formatUsers,
+  formatPeople,
   type HandlerContext,
   mdEscape,
   UserError,
@@ -20,10 +20,13 @@ interface Args {
 }
 
 /** Who leaves and who is skipped; refuses the owner and a list of nobody in the chat. */
-async function plan({ args, api }: HandlerContext<Args>) {
+async function plan({ args, api, people }: HandlerContext<Args>) {
   const info = await api.get(args.chat.chatId);
   if (args.users.includes(info.owner)) {
-    throw new UserError('chat.remove.owner', { owner: info.owner, chat: args.chat.chatId });
+    throw new UserError('chat.remove.owner', {
+      owner: await people.label(info.owner),
+      chat: args.chat.chatId,
+    });
   }
   const inChat = new Set(info.members);
   return {
@@ -72,35 +75,41 @@ export default defineCommand<Args>({
   async preview(ctx) {
     const { info, leave, notIn } = await plan(ctx);
     const name = mdEscape(info.name);
-    const { t } = ctx;
+    const { t, people } = ctx;
+    // UserError params are escaped when rendered: the labels go in raw.
     if (leave.length === 0)
-      throw new UserError('chat.remove.none', { users: notIn.join(', '), name: info.name });
+      throw new UserError('chat.remove.none', {
+        users: (await people.labels(notIn)).join(', '),
+        name: info.name,
+      });
     const lines = [
       t('chat.remove.preview', {
         count: leave.length,
         name,
         chatId: info.chatId,
-        users: formatUsers(leave, 50),
+        users: await formatPeople(people, leave, { max: 50 }),
       }),
     ];
-    if (notIn.length > 0) lines.push(t('chat.remove.not-in', { users: formatUsers(notIn, 50) }));
+    if (notIn.length > 0)
+      lines.push(t('chat.remove.not-in', { users: await formatPeople(people, notIn, { max: 50 }) }));
     return lines.join('\n\n');
   },
   async handler(ctx) {
     const { info, leave, notIn } = await plan(ctx);
-    const { t } = ctx;
+    const { t, people } = ctx;
     const name = mdEscape(info.name);
-    if (leave.length === 0) return { text: t('chat.remove.none', { users: formatUsers(notIn, 50), name }) };
+    const list = (ids: readonly string[]) => formatPeople(people, ids, { max: 50 });
+    if (leave.length === 0) return { text: t('chat.remove.none', { users: await list(notIn), name }) };
     await ctx.api.update(ctx.args.chat.chatId, { remove: leave });
     const lines = [
       t('chat.remove.done', {
         count: leave.length,
         name,
-        users: formatUsers(leave, 50),
+        users: await list(leave),
         total: info.members.length - leave.length,
       }),
     ];
-    if (notIn.length > 0) lines.push(t('chat.remove.not-in', { users: formatUsers(notIn, 50) }));
+    if (notIn.length > 0) lines.push(t('chat.remove.not-in', { users: await list(notIn) }));
     return { text: lines.join('\n\n') };
   },
 });

@@ -24,6 +24,14 @@ function usageLine(spec: CommandSpec<unknown>, t: Translate): string {
   return aliases === '' ? usage : `${usage} · ${aliases}`;
 }
 
+/** Whether a command takes people (a users slot or a user option). */
+function takesUsers(spec: CommandSpec<unknown>): boolean {
+  return (
+    spec.params.some((p) => p.kind === 'user' || p.kind === 'users') ||
+    Object.values(spec.options ?? {}).some((o) => o.kind === 'user')
+  );
+}
+
 function listing(specs: readonly CommandSpec<unknown>[], t: Translate, group?: string): string {
   const groups = new Map<string, CommandSpec<unknown>[]>();
   for (const s of specs) {
@@ -35,6 +43,8 @@ function listing(specs: readonly CommandSpec<unknown>[], t: Translate, group?: s
     if (group === undefined) out.push('', head === '' ? t('help.general') : `**/${head}**`);
     for (const s of list) out.push(`- ${usageLine(s, t)}: ${t(s.summary)}`);
   }
+  // Only people who may name users need to know how names are looked up.
+  if (group === undefined && specs.some(takesUsers)) out.push('', t('help.people'), t('help.permissions'));
   const example = footerExample(specs, t);
   out.push('', example === undefined ? t('help.footer-plain') : t('help.footer', { example }));
   return out.join('\n');
@@ -106,6 +116,10 @@ export default defineCommand({
       'help.label.usage': 'Usage: {usage}',
       'help.label.options': 'Options (key=value):',
       'help.label.example': 'Example: {example}',
+      'help.people':
+        'People: pick them with @, or type a userId, `me`, a name (`"Alice Wang"`), a mobile or `dept:<department>`; replies name them with the userId beside.',
+      'help.permissions':
+        "Names, mobiles and departments are looked up in DingTalk's contacts, which needs the app's permission points `qyapi_addresslist_search` (search), `qyapi_get_member` (a user by userId), `qyapi_get_member_by_mobile`, `qyapi_get_department_list` and `qyapi_get_department_member` (departments and their members). Without them typed userIds and @-picks still work, and replies show userIds.",
       'help.unknown': 'I know no command /{command} that you may use.',
       'help.unknown-suggest': 'I know no command /{command} that you may use. Did you mean {suggestions}?',
     },
@@ -123,6 +137,10 @@ export default defineCommand({
       'help.label.usage': '用法：{usage}',
       'help.label.options': '选项（key=value）：',
       'help.label.example': '示例：{example}',
+      'help.people':
+        '指定人员：用 @ 选人，或输入 userId、`me`、姓名（`"王小明"`）、手机号或 `部门:<部门名>`；回复中显示姓名，后附 userId。',
+      'help.permissions':
+        '姓名、手机号和部门通过钉钉通讯录查找，需要应用开通权限点 `qyapi_addresslist_search`（搜索）、`qyapi_get_member`（按 userId 查人）、`qyapi_get_member_by_mobile`、`qyapi_get_department_list` 和 `qyapi_get_department_member`（部门及其成员）。未开通时，输入 userId 和 @ 选人照常可用，回复只显示 userId。',
       'help.unknown': '没有你可以使用的命令 /{command}。',
       'help.unknown-suggest': '没有你可以使用的命令 /{command}。你是不是想用 {suggestions}？',
     },

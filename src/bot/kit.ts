@@ -6,7 +6,7 @@ import { DingTalkApiError } from '../dingtalk/errors.ts';
 import type { ChatSettings } from '../dingtalk/types.ts';
 import { CHAT_ID, OPEN_CONVERSATION_ID, USER_ID } from './bind.ts';
 import { mdEscape } from './render.ts';
-import type { ChatRef, CommandSpec, IncomingMessage, Translate } from './types.ts';
+import type { ChatRef, CommandSpec, IncomingMessage, PeopleView, Translate } from './types.ts';
 
 export { type AuditReason, decodeReason } from './audit.ts';
 export { userErrorText } from './i18n.ts';
@@ -21,6 +21,7 @@ export type {
   MessageCatalogue,
   OptionSpec,
   ParamSpec,
+  PeopleView,
   Reply,
   Role,
   Translate,
@@ -104,4 +105,23 @@ export function formatUsers(ids: readonly string[], max = 10): string {
   const n = Math.max(1, Math.floor(max));
   const shown = ids.slice(0, n).map(mdEscape).join(', ');
   return ids.length > n ? `${shown} (+${ids.length - n})` : shown;
+}
+
+/**
+ * `Alice Wang (alice), Bob (bob) (+7)`: {@link formatUsers} over people's labels: the first
+ * `max` people named (the userId alone when DingTalk gives no name), the rest counted. Names
+ * cost DingTalk calls for people the directory does not know yet, at most `budgetMs` of them
+ * (default the view's 2 s). Never throws.
+ */
+export async function formatPeople(
+  people: PeopleView,
+  ids: readonly string[],
+  o: { max?: number; budgetMs?: number } = {},
+): Promise<string> {
+  const n = Math.max(1, Math.floor(o.max ?? 10));
+  const shown = await people.labels(
+    ids.slice(0, n),
+    o.budgetMs === undefined ? {} : { budgetMs: o.budgetMs },
+  );
+  return formatUsers([...shown, ...ids.slice(n)], n);
 }

@@ -47,7 +47,7 @@ describe('/chat create', () => {
     expect(chat?.members).toEqual(['lead1', 'alice', 'bob']);
     expect(chat?.settings).toMatchObject({ searchable: 1, chatBannedType: 1, validationType: 0 });
 
-    expect(reply).toMatch(/^Created \*\*Design Review\*\* with 3 members; owner lead1\./);
+    expect(reply).toMatch(/^Created \*\*Design Review\*\* with 3 members; owner Lee Lead \(lead1\)\./);
     expect(reply).toContain(`\`${chatid}\``);
     expect(reply).toContain(`\`${openConversationId}\``);
     expect(reply).toContain('- searchable: on');
@@ -59,7 +59,7 @@ describe('/chat create', () => {
     const list = await h.say('lead1', '/chat list');
     expect(list).toContain(`**Design Review** \`${chatid}\``);
     const info = await h.say('lead1', '/chat info #"Design Review"');
-    expect(info).toContain('Created by me for lead1');
+    expect(info).toContain('Created by me for Lee Lead (lead1)');
   });
 
   it('uses owner= and adds the owner to the members', async () => {
@@ -77,7 +77,7 @@ describe('/chat create', () => {
     });
     const chatid = responseOf<{ chatid: string }>(create).chatid;
     expect(h.emu.org.chat(chatid)?.owner).toBe('carol');
-    expect(reply).toContain('owner carol');
+    expect(reply).toContain('owner Carol (carol)');
     // Created for the caller, not for the owner.
     expect(await h.say('lead2', '/chat list')).toContain(chatid);
     expect(await h.say('carol', '/chat list')).not.toContain(chatid);
@@ -120,7 +120,7 @@ describe('/chat create', () => {
 
   it('answers in Chinese to the Chinese alias', async () => {
     const reply = await h.say('lead1', '/建群 周会 alice');
-    expect(reply).toMatch(/^已创建 \*\*周会\*\*，共 2 人，群主 lead1。/);
+    expect(reply).toMatch(/^已创建 \*\*周会\*\*，共 2 人，群主 Lee Lead \(lead1\)。/);
     expect(reply).toContain('[加入 周会]');
   });
 

@@ -165,6 +165,6 @@ describe('DINGTALK_GROUP_API=auto', () => {
     expect(w3[0]?.response).toMatchObject({ errcode: 60011 });
     expect(w3[1]).toMatchObject({ status: 200, body: { chatid: chat.chatId, add_useridlist: ['carol'] } });
     expect(h.emu.org.chat(chat.chatId)?.members).toEqual(['lead1', 'alice', 'bob', 'carol']);
-    expect(reply).toContain('Added 1 to **Auto**: carol.');
+    expect(reply).toContain('Added 1 to **Auto**: Carol (carol).');
   });
 });

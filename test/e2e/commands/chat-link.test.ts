@@ -24,7 +24,7 @@ describe('/chat link', () => {
     expect(list).toContain(`**Existing Team** \`${c.chatId}\``);
     expect(list).toContain('linked');
     // Now known by name.
-    expect(await h.say('lead1', '/chat info #"Existing Team"')).toContain('Linked by lead1');
+    expect(await h.say('lead1', '/chat info #"Existing Team"')).toContain('Linked by Lee Lead (lead1)');
   });
 
   it('in a group, checks the chat is this group and binds it to here', async () => {
@@ -38,7 +38,7 @@ describe('/chat link', () => {
     expect(reply).toContain('`here` now means this chat');
     const info = await h.say('lead2', '/chat info', { chat: c.chatId });
     expect(info).toContain('**Group Here**');
-    expect(info).toContain('- members (3): lead2, alice, bob');
+    expect(info).toContain('- members (3): Li Lead (lead2), Alice (alice), Bob (bob)');
     // A change in the group now works on `here` with the chat left out.
     await h.say('lead2', '/chat rename Group There', { chat: c.chatId });
     expect(h.emu.org.chat(c.chatId)?.name).toBe('Group There');

@@ -51,7 +51,9 @@ describe('member commands', () => {
       expect(upd?.headers['x-acs-dingtalk-access-token']).toBe(upd?.token);
       expect(upd?.body).toEqual({ chatid: c.chatId, add_useridlist: ['bob', 'carol'] });
       expect(h.emu.org.chat(c.chatId)?.members).toEqual(['lead1', 'alice', 'bob', 'carol']);
-      expect(reply).toBe('Added 2 to **Squad**: bob, carol. Members now: 4.\n\nAlready in the chat: alice.');
+      expect(reply).toBe(
+        'Added 2 to **Squad**: Bob (bob), Carol (carol). Members now: 4.\n\nAlready in the chat: Alice (alice).',
+      );
     });
 
     it('makes no write when everyone is already in', async () => {
@@ -60,7 +62,7 @@ describe('member commands', () => {
       const reply = await h.say('lead1', `/拉人 ${c.chatId} alice bob`);
       expect(writes(t.calls())).toEqual([]);
       expect(reply).toContain('无需拉人');
-      expect(reply).toContain('alice, bob');
+      expect(reply).toContain('Alice (alice), Bob (bob)');
     });
 
     it('splits more than 40 people into calls of 40', async () => {
@@ -85,7 +87,7 @@ describe('member commands', () => {
       const gets = t.calls().filter((r) => r.endpoint === 'chat.get');
       expect(gets.some((r) => (r.response as { errcode: number }).errcode === 90018)).toBe(true);
       expect(gets.at(-1)?.response).toMatchObject({ errcode: 0 });
-      expect(reply).toContain('Added 1 to **Busy**: alice.');
+      expect(reply).toContain('Added 1 to **Busy**: Alice (alice).');
       expect(h.emu.org.chat(c.chatId)?.members).toEqual(['lead1', 'alice']);
     });
 
@@ -112,16 +114,16 @@ describe('member commands', () => {
       const t = track(h);
       const ask = await h.say('lead1', `/chat remove ${c.chatId} bob dave`);
       expect(writes(t.calls())).toEqual([]);
-      expect(ask).toContain(`1 will leave **Cleanup** (\`${c.chatId}\`): bob.`);
-      expect(ask).toContain('Not in the chat (skipped): dave.');
+      expect(ask).toContain(`1 will leave **Cleanup** (\`${c.chatId}\`): Bob (bob).`);
+      expect(ask).toContain('Not in the chat (skipped): Dave (dave).');
       expect(h.emu.org.chat(c.chatId)?.members).toContain('bob');
       const done = await h.say('lead1', `/confirm ${confirmCode(ask)}`);
       const [upd] = writes(t.calls());
       expect(upd?.endpoint).toBe('im.group.update');
       expect(upd?.body).toEqual({ chatid: c.chatId, del_useridlist: ['bob'] });
       expect(h.emu.org.chat(c.chatId)?.members).toEqual(['lead1', 'alice', 'carol']);
-      expect(done).toContain('Removed 1 from **Cleanup**: bob. Members now: 3.');
-      expect(done).toContain('Not in the chat (skipped): dave.');
+      expect(done).toContain('Removed 1 from **Cleanup**: Bob (bob). Members now: 3.');
+      expect(done).toContain('Not in the chat (skipped): Dave (dave).');
     });
 
     it('never removes the owner', async () => {
@@ -130,7 +132,9 @@ describe('member commands', () => {
       const t = track(h);
       const reply = await h.say('lead1', `/chat remove ${c.chatId} bob lead1`);
       expect(writes(t.calls())).toEqual([]);
-      expect(reply).toContain('lead1 owns the chat and cannot be removed: transfer ownership first');
+      expect(reply).toContain(
+        'Lee Lead (lead1) owns the chat and cannot be removed: transfer ownership first',
+      );
       expect(h.emu.org.chat(c.chatId)?.members).toContain('bob');
     });
 
@@ -167,14 +171,16 @@ describe('member commands', () => {
       const t = track(h);
       const ask = await h.say('lead1', `/chat owner ${c.chatId} alice`);
       expect(writes(t.calls())).toEqual([]);
-      expect(ask).toContain(`Owner of **Handover** (\`${c.chatId}\`): lead1 → alice.`);
+      expect(ask).toContain(`Owner of **Handover** (\`${c.chatId}\`): Lee Lead (lead1) → Alice (alice).`);
       const done = await h.say('lead1', `/confirm ${confirmCode(ask)}`);
       const [upd] = writes(t.calls());
       expect(upd?.endpoint).toBe('im.group.update');
       expect(upd?.body).toEqual({ chatid: c.chatId, owner: 'alice' });
       expect(upd?.token).toBeTruthy();
       expect(h.emu.org.chat(c.chatId)?.owner).toBe('alice');
-      expect(done).toBe('Owner of **Handover** changed: lead1 → alice. lead1 stays a member.');
+      expect(done).toBe(
+        'Owner of **Handover** changed: Lee Lead (lead1) → Alice (alice). Lee Lead (lead1) stays a member.',
+      );
     });
 
     it('says the new owner must be a member', async () => {
@@ -182,7 +188,7 @@ describe('member commands', () => {
       const reply = await h.say('lead1', `/chat owner ${c.chatId} dave`);
       // dave was typed, not picked: he may not exist, so no "add dave" hint.
       expect(reply).toBe(
-        `dave is not a member of **Members Only**; only a member can become the owner. /chat info ${c.chatId} lists its members.`,
+        `Dave (dave) is not a member of **Members Only**; only a member can become the owner. /chat info ${c.chatId} lists its members.`,
       );
       expect(reply).not.toContain('/confirm');
     });
@@ -190,7 +196,7 @@ describe('member commands', () => {
     it('answers in Chinese to 转让群主 and refuses the current owner', async () => {
       const c = seedChat(h, 'Same', 'lead1', ['alice']);
       const reply = await h.say('lead1', `/转让群主 ${c.chatId} me`);
-      expect(reply).toContain('lead1 已经是 **Same** 的群主');
+      expect(reply).toContain('Lee Lead (lead1) 已经是 **Same** 的群主');
     });
 
     it('explains a chat DingTalk does not know (bad chatid)', async () => {

@@ -27,14 +27,14 @@ describe('read commands', () => {
       expect(get?.path).toBe('/chat/get');
       expect(get?.query).toMatchObject({ chatid: chat.chatId, access_token: get?.token });
       expect(reply).toMatch(/^\*\*Infra\*\*/);
-      expect(reply).toContain('- owner: lead1');
-      expect(reply).toContain('- members (3): lead1, alice, bob');
+      expect(reply).toContain('- owner: Lee Lead (lead1)');
+      expect(reply).toContain('- members (3): Lee Lead (lead1), Alice (alice), Bob (bob)');
       expect(reply).toContain('- validation: on');
       expect(reply).toContain('- management: owner');
       expect(reply).toContain('- searchable: off');
       expect(reply).toContain(`- chatId: \`${chat.chatId}\``);
       expect(reply).toContain(`- openConversationId: \`${chat.openConversationId}\``);
-      expect(reply).toContain('Created by me for lead1');
+      expect(reply).toContain('Created by me for Lee Lead (lead1)');
     });
 
     it('answers in Chinese to 群信息, and in a group the chat may be left out', async () => {
@@ -46,7 +46,7 @@ describe('read commands', () => {
       expect(reply).toMatch(/[\u4e00-\u9fff]/);
       const lead = await h.say('lead1', '/群信息', { chat: chat.chatId });
       expect(lead).toContain('**Infra**');
-      expect(lead).toContain('- 群主：lead1');
+      expect(lead).toContain('- 群主：Lee Lead (lead1)');
       expect(lead).toContain('入群验证 validation: 开');
     });
 
@@ -159,7 +159,7 @@ describe('read commands', () => {
       const all = await h.say('admin1', '/chat list');
       expect(all).toMatch(/^All registered chats/);
       expect(all).toContain('**Stranger**');
-      expect(all).toContain('for lead2');
+      expect(all).toContain('for Li Lead (lead2)');
     });
 
     it('gives a hint when the caller has none', async () => {

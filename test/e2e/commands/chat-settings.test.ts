@@ -146,14 +146,14 @@ describe('chat changing commands', () => {
         role: 2,
       });
       expect(h.emu.org.chat(c.chatId)?.admins).toEqual(['alice', 'bob']);
-      expect(reply).toContain('Made admins of **Admins**: alice, bob.');
-      expect(reply).toContain('Not in the chat (skipped; add them first with /chat add): erin.');
-      expect(reply).toContain('lead1 owns the chat');
+      expect(reply).toContain('Made admins of **Admins**: Alice (alice), Bob (bob).');
+      expect(reply).toContain('Not in the chat (skipped; add them first with /chat add): Erin (erin).');
+      expect(reply).toContain('Lee Lead (lead1) owns the chat');
 
       const removed = await h.say('lead1', `/群管理员 remove ${c.chatId} bob`);
       expect(writes(t.calls())[1]?.body).toMatchObject({ userIds: ['bob'], role: 3 });
       expect(h.emu.org.chat(c.chatId)?.admins).toEqual(['alice']);
-      expect(removed).toContain('已取消 **Admins** 的管理员：bob。');
+      expect(removed).toContain('已取消 **Admins** 的管理员：Bob (bob)。');
     });
 
     it('says so without a write when nobody named is a member, and refuses a bad action word', async () => {
@@ -185,7 +185,7 @@ describe('chat changing commands', () => {
         expect(w[1]?.body).toMatchObject({ chatid: chat.chatId, role: 2 });
         expect(String(bodyOf<{ userids: unknown }>(w[1]).userids)).toBe('alice,bob');
         expect(h2.emu.org.chat(chat.chatId)?.admins).toEqual(['alice', 'bob']);
-        expect(reply).toContain('Made admins of **Legacy Admins**: alice, bob.');
+        expect(reply).toContain('Made admins of **Legacy Admins**: Alice (alice), Bob (bob).');
       } finally {
         await h2.stop();
       }
@@ -203,7 +203,7 @@ describe('chat changing commands', () => {
       expect(nick?.query.access_token).toBe(nick?.token);
       expect(nick?.body).toEqual({ chatid: c.chatId, userid: 'alice', group_nick: 'Alice (Design)' });
       expect(h.emu.org.chat(c.chatId)?.nicks.alice).toBe('Alice (Design)');
-      expect(reply).toBe('alice is now “Alice (Design)” in **Nicks**.');
+      expect(reply).toBe('Alice (alice) is now “Alice (Design)” in **Nicks**.');
     });
 
     it('says the user must be a member, without a write', async () => {
@@ -211,7 +211,7 @@ describe('chat changing commands', () => {
       const t = track(h);
       const reply = await h.say('lead1', `/群昵称 ${c.chatId} dave 小戴`);
       expect(writes(t.calls())).toEqual([]);
-      expect(reply).toContain('dave 不是 **Outsiders** 的成员');
+      expect(reply).toContain('Dave (dave) 不是 **Outsiders** 的成员');
     });
 
     it('explains DingTalk refusing a user who left meanwhile (60124)', async () => {

@@ -40,7 +40,7 @@ describe('replies in English', () => {
 
   it('a count of one reads as one', async () => {
     expect(await h.say('lead1', '/chat create Val')).toMatch(
-      /^Created \*\*Val\*\* with 1 member; owner lead1\./,
+      /^Created \*\*Val\*\* with 1 member; owner Lee Lead \(lead1\)\./,
     );
   });
 
@@ -84,7 +84,7 @@ describe('replies in English', () => {
       `zed is not a member of **Product Weekly**, so they have no nickname there. /chat info ${pw} lists its members.`,
     );
     expect(await h.say('admin1', '/chat nick #"Product Weekly" me Boss')).toBe(
-      `admin1 is not a member of **Product Weekly**, so they have no nickname there. Add them first: /chat add ${pw} admin1`,
+      `Ada Admin (admin1) is not a member of **Product Weekly**, so they have no nickname there. Add them first: /chat add ${pw} admin1`,
     );
     // Someone of role everyone is shown an example they can run.
     const help = await h.say('alice', '/help');
@@ -135,7 +135,9 @@ describe('replies in Chinese (a Chinese command word)', () => {
   });
 
   it('each error names the actual problem', async () => {
-    expect(await h.say('lead1', '/建群 小组')).toMatch(/^已创建 \*\*小组\*\*，共 1 人，群主 lead1。/);
+    expect(await h.say('lead1', '/建群 小组')).toMatch(
+      /^已创建 \*\*小组\*\*，共 1 人，群主 Lee Lead \(lead1\)。/,
+    );
     expect(await h.say('lead1', '/群信息')).toBe(
       '在单聊中需要指定群：chatId（chat…）、#群名 或 #"带空格的群名"；/我的群 列出你的群。  \n用法：/群信息 ＜群＞  \n示例：/群信息 #"设计评审"',
     );
@@ -169,9 +171,11 @@ describe('replies in Chinese (a Chinese command word)', () => {
     const ask = await h.say('lead1', '/踢人 #"Product Weekly" bob');
     const code = /\/确认 ([A-Z0-9]{6})/.exec(ask)?.[1] ?? '';
     expect(ask).toBe(
-      `将有 1 人离开 **Product Weekly**（\`${pw}\`）：bob。\n\n请在 2 分钟内发送 /确认 ${code} 继续（或点击链接），或发送 /取消。\n\n[确认 ${code}](dtmd://dingtalkclient/sendMessage?content=${encodeURIComponent(`/确认 ${code}`)})`,
+      `将有 1 人离开 **Product Weekly**（\`${pw}\`）：Bob (bob)。\n\n请在 2 分钟内发送 /确认 ${code} 继续（或点击链接），或发送 /取消。\n\n[确认 ${code}](dtmd://dingtalkclient/sendMessage?content=${encodeURIComponent(`/确认 ${code}`)})`,
     );
-    expect(await h.say('lead1', `/确认 ${code}`)).toBe('已把 1 人移出 **Product Weekly**：bob。现有 2 人。');
+    expect(await h.say('lead1', `/确认 ${code}`)).toBe(
+      '已把 1 人移出 **Product Weekly**：Bob (bob)。现有 2 人。',
+    );
   });
 });
 
@@ -229,38 +233,38 @@ describe('the audit trail in words', () => {
     await h.say('lead1', `/chat info ${NO_SUCH_CHAT}`); // failed
 
     expect(await rows('/audit 12')).toEqual([
-      `lead1 · /chat info · ${NO_SUCH_CHAT} · failed (DingTalk refused: The chat id is not valid for this organisation, errcode 40016)`,
-      `lead1 · /chat remove · ${pw} · refused (cancelled by the user (${cancelled}))`,
-      `lead1 · /chat remove · ${pw} · pending (waits for confirmation ${cancelled})`,
-      `lead1 · /chat remove · ${pw} · confirmed (confirmed with ${code})`,
-      `lead1 · /chat remove · ${pw} · pending (waits for confirmation ${code})`,
-      'lead1 · /chta · — · refused (Unknown command /chta)',
-      'lead1 · /chat create · — · refused (A quote " is not closed: add the closing quote)',
-      `lead1 · /chat remove · ${pw} · refused (lead1 owns the chat and cannot be removed: transfer ownership first (/chat owner ${pw} ＜user＞))`,
-      `lead2 · /chat rename · ${pw} · refused (not the owner; the owner is lead1)`,
-      'alice · /chat create · — · refused (needs the role lead, has everyone)',
-      `lead1 · /chat create · ${made} · allowed`,
-      `lead1 · /chat link · ${pw} · allowed`,
+      `Lee Lead (lead1) · /chat info · ${NO_SUCH_CHAT} · failed (DingTalk refused: The chat id is not valid for this organisation, errcode 40016)`,
+      `Lee Lead (lead1) · /chat remove · ${pw} · refused (cancelled by the user (${cancelled}))`,
+      `Lee Lead (lead1) · /chat remove · ${pw} · pending (waits for confirmation ${cancelled})`,
+      `Lee Lead (lead1) · /chat remove · ${pw} · confirmed (confirmed with ${code})`,
+      `Lee Lead (lead1) · /chat remove · ${pw} · pending (waits for confirmation ${code})`,
+      'Lee Lead (lead1) · /chta · — · refused (Unknown command /chta)',
+      'Lee Lead (lead1) · /chat create · — · refused (A quote " is not closed: add the closing quote)',
+      `Lee Lead (lead1) · /chat remove · ${pw} · refused (Lee Lead (lead1) owns the chat and cannot be removed: transfer ownership first (/chat owner ${pw} ＜user＞))`,
+      `Li Lead (lead2) · /chat rename · ${pw} · refused (not the owner; the owner is lead1)`,
+      'Alice (alice) · /chat create · — · refused (needs the role lead, has everyone)',
+      `Lee Lead (lead1) · /chat create · ${made} · allowed`,
+      `Lee Lead (lead1) · /chat link · ${pw} · allowed`,
     ]);
     expect(await rows('/审计 12')).toEqual([
-      'admin1 · /audit · — · 已执行',
-      `lead1 · /chat info · ${NO_SUCH_CHAT} · 失败（钉钉拒绝：群 id 不合法（可能不属于本企业），errcode 40016）`,
-      `lead1 · /chat remove · ${pw} · 已拒绝（用户已取消（${cancelled}））`,
-      `lead1 · /chat remove · ${pw} · 待确认（等待确认 ${cancelled}）`,
-      `lead1 · /chat remove · ${pw} · 已确认（已用 ${code} 确认）`,
-      `lead1 · /chat remove · ${pw} · 待确认（等待确认 ${code}）`,
-      'lead1 · /chta · — · 已拒绝（未知命令 /chta）',
-      'lead1 · /chat create · — · 已拒绝（引号 " 没有闭合：请补上另一半引号）',
-      `lead1 · /chat remove · ${pw} · 已拒绝（lead1 是群主，不能移出：请先转让群主（/转让群主 ${pw} ＜用户＞））`,
-      `lead2 · /chat rename · ${pw} · 已拒绝（不是群主；群主是 lead1）`,
-      'alice · /chat create · — · 已拒绝（需要 lead 角色，实际为 everyone）',
-      `lead1 · /chat create · ${made} · 已执行`,
+      'Ada Admin (admin1) · /audit · — · 已执行',
+      `Lee Lead (lead1) · /chat info · ${NO_SUCH_CHAT} · 失败（钉钉拒绝：群 id 不合法（可能不属于本企业），errcode 40016）`,
+      `Lee Lead (lead1) · /chat remove · ${pw} · 已拒绝（用户已取消（${cancelled}））`,
+      `Lee Lead (lead1) · /chat remove · ${pw} · 待确认（等待确认 ${cancelled}）`,
+      `Lee Lead (lead1) · /chat remove · ${pw} · 已确认（已用 ${code} 确认）`,
+      `Lee Lead (lead1) · /chat remove · ${pw} · 待确认（等待确认 ${code}）`,
+      'Lee Lead (lead1) · /chta · — · 已拒绝（未知命令 /chta）',
+      'Lee Lead (lead1) · /chat create · — · 已拒绝（引号 " 没有闭合：请补上另一半引号）',
+      `Lee Lead (lead1) · /chat remove · ${pw} · 已拒绝（Lee Lead (lead1) 是群主，不能移出：请先转让群主（/转让群主 ${pw} ＜用户＞））`,
+      `Li Lead (lead2) · /chat rename · ${pw} · 已拒绝（不是群主；群主是 lead1）`,
+      'Alice (alice) · /chat create · — · 已拒绝（需要 lead 角色，实际为 everyone）',
+      `Lee Lead (lead1) · /chat create · ${made} · 已执行`,
     ]);
     // The record itself holds a stable key and its params, never a sentence in one language.
     const stored = (await h.app.store.audit.latest(20)).map((r) => r.reason);
     expect(stored).toContain('audit.reason.not-owner {"owner":"lead1"}');
     expect(stored).toContain('command.unknown-suggest {"command":"chta","suggestions":"/chat"}');
     // …and /audit for the chat a create made finds the create.
-    expect(await rows(`/audit ${made}`)).toEqual([`lead1 · /chat create · ${made} · allowed`]);
+    expect(await rows(`/audit ${made}`)).toEqual([`Lee Lead (lead1) · /chat create · ${made} · allowed`]);
   });
 });

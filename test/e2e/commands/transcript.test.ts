@@ -18,7 +18,7 @@ describe('transcript: a lead sets up and runs a chat', () => {
   it('create, rename, add, admin, settings, private chat, nick, QR, owner transfer, remove', async () => {
     // 1. Create with three people (1:1 with the bot, typed userIds).
     const created = await h.say('lead1', '/chat create "Design Review" @alice @bob @carol');
-    expect(created).toContain('Created **Design Review** with 4 members; owner lead1.');
+    expect(created).toContain('Created **Design Review** with 4 members; owner Lee Lead (lead1).');
     const chat = h.emu.org.chats().find((c) => c.name === 'Design Review')!;
     const state = () => h.emu.org.chat(chat.chatId)!;
     expect(state().owner).toBe('lead1');
@@ -34,7 +34,7 @@ describe('transcript: a lead sets up and runs a chat', () => {
 
     // 3. Add two.
     const added = await h.say('lead1', `/chat add ${chat.chatId} dave erin`);
-    expect(added).toContain('Added 2 to **Design Crit**: dave, erin. Members now: 6.');
+    expect(added).toContain('Added 2 to **Design Crit**: Dave (dave), Erin (erin). Members now: 6.');
     expect(state().members).toEqual(['lead1', 'alice', 'bob', 'carol', 'dave', 'erin']);
 
     // Someone adds the bot to the group; the lead carries on there, picking people with @.
@@ -43,7 +43,7 @@ describe('transcript: a lead sets up and runs a chat', () => {
 
     // 4. Make one admin (picked mention, chat left out = here).
     const admin = await h.say('lead1', '/chat admin add @alice', { ...inGroup, mentions: ['alice'] });
-    expect(admin).toContain('Made admins of **Design Crit**: alice.');
+    expect(admin).toContain('Made admins of **Design Crit**: Alice (alice).');
     expect(state().admins).toEqual(['alice']);
 
     // 5. Searchable and validation on.
@@ -59,7 +59,7 @@ describe('transcript: a lead sets up and runs a chat', () => {
 
     // 7. A nickname.
     const nick = await h.say('lead1', '/chat nick @bob "Bob (PM)"', { ...inGroup, mentions: ['bob'] });
-    expect(nick).toContain('bob is now “Bob (PM)” in **Design Crit**.');
+    expect(nick).toContain('Bob (bob) is now “Bob (PM)” in **Design Crit**.');
     expect(state().nicks).toEqual({ bob: 'Bob (PM)' });
 
     // 8. The QR link, shared by the lead.
@@ -69,10 +69,10 @@ describe('transcript: a lead sets up and runs a chat', () => {
     // 9. Transfer ownership to alice, with confirmation.
     const askOwner = await h.say('lead1', '/chat owner @alice', { ...inGroup, mentions: ['alice'] });
     expect(askOwner).toContain('Owner of **Design Crit**');
-    expect(askOwner).toContain('lead1 → alice');
+    expect(askOwner).toContain('Lee Lead (lead1) → Alice (alice)');
     expect(state().owner).toBe('lead1');
     const owned = await h.say('lead1', `/confirm ${confirmCode(askOwner)}`, inGroup);
-    expect(owned).toContain('Owner of **Design Crit** changed: lead1 → alice.');
+    expect(owned).toContain('Owner of **Design Crit** changed: Lee Lead (lead1) → Alice (alice).');
     expect(state().owner).toBe('alice');
     expect(state().admins).toEqual([]);
 
@@ -82,14 +82,16 @@ describe('transcript: a lead sets up and runs a chat', () => {
     expect(askRemove).toContain('erin');
     expect(state().members).toContain('erin');
     const removed = await h.say('lead1', `/confirm ${confirmCode(askRemove)}`);
-    expect(removed).toContain('Removed 1 from **Design Crit**: erin. Members now: 5.');
+    expect(removed).toContain('Removed 1 from **Design Crit**: Erin (erin). Members now: 5.');
     expect(state().members).toEqual(['lead1', 'alice', 'bob', 'carol', 'dave']);
     expect(state().nicks).toEqual({ bob: 'Bob (PM)' });
 
     // The final picture, as /chat info tells it.
     const info = await h.say('lead1', '/chat info', inGroup);
-    expect(info).toContain('- owner: alice');
-    expect(info).toContain('- members (5): lead1, alice, bob, carol, dave');
+    expect(info).toContain('- owner: Alice (alice)');
+    expect(info).toContain(
+      '- members (5): Lee Lead (lead1), Alice (alice), Bob (bob), Carol (carol), Dave (dave)',
+    );
     expect(info).toContain('- searchable: on');
     expect(info).toContain('- validation: on');
   });

@@ -73,7 +73,7 @@ describe('runtime: what a user sees', () => {
     expect(replies[0]?.conversationId).toBe(c.openConversationId);
     // In a group the reply @-mentions the sender.
     expect(replies[0]?.atUserIds).toEqual(['lead1']);
-    expect(replies[0]?.text).toContain('members (2): lead1, alice');
+    expect(replies[0]?.text).toContain('members (2): Lee Lead (lead1), Alice (alice)');
   });
 
   it('replies through robot.batchSend when a 1:1 sessionWebhook has expired', async () => {

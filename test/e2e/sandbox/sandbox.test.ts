@@ -89,12 +89,14 @@ describe('sandbox through a pipe', () => {
     expect(replyTo(stdout, '/whoami')).toMatch(/userId: lead1[\s\S]*role: lead/);
 
     const created = replyTo(stdout, '/chat create "Design Review" alice bob');
-    expect(created).toContain('Created Design Review with 3 members; owner lead1.');
+    expect(created).toContain('Created Design Review with 3 members; owner 李伟 (lead1).');
     const chatId = CHAT_ID.exec(created)?.[0] as string;
     expect(chatId).toBeDefined();
     expect(created).toMatch(/Join Design Review <https:\/\/qr\.dingtalk\.com\/\S+>/);
 
-    expect(replyTo(stdout, '/chat add #"Design Review" carol')).toContain('Added 1 to Design Review: carol.');
+    expect(replyTo(stdout, '/chat add #"Design Review" carol')).toContain(
+      'Added 1 to Design Review: 陈可 (carol).',
+    );
     expect(replyTo(stdout, '/chat qr #"Design Review"')).toMatch(
       /Join Design Review <https:\/\/qr\.dingtalk\.com\/action\/joingroup\?\S+>/,
     );
@@ -110,12 +112,14 @@ describe('sandbox through a pipe', () => {
 
     // @alice became a DingTalk mention of alice (a member), not a typed word.
     const admin = replyTo(stdout, '/chat admin add here @alice');
-    expect(admin).toContain('Made admins of Design Review: alice.');
+    expect(admin).toContain('Made admins of Design Review: Alice Wang (alice).');
     expect(admin).not.toContain('Not in the chat');
 
     // A Chinese alias answers in Chinese.
-    expect(replyTo(stdout, '/拉人 here dave')).toContain('已把 1 人拉进 Design Review：dave');
-    expect(replyTo(stdout, '/群信息')).toContain('成员（5 人）：lead1, alice, bob, carol, dave');
+    expect(replyTo(stdout, '/拉人 here dave')).toContain('已把 1 人拉进 Design Review：Dave Zhou (dave)');
+    expect(replyTo(stdout, '/群信息')).toContain(
+      '成员（5 人）：李伟 (lead1), Alice Wang (alice), Bob Li (bob), 陈可 (carol), Dave Zhou (dave)',
+    );
     const mine = replyTo(stdout, '/我的群');
     expect(mine).toContain('你的群（2 个）');
     expect(mine).toContain('Design Review');
@@ -148,7 +152,7 @@ describe('sandbox through a pipe', () => {
     const info = replyTo(second.stdout, '/chat info #"Keep Me"');
     expect(info).toContain(`chatId: ${chatId}`);
     expect(info).toContain('searchable: on');
-    expect(info).toContain('members (3): lead1, alice, bob');
+    expect(info).toContain('members (3): 李伟 (lead1), Alice Wang (alice), Bob Li (bob)');
     // The org and the bot's registry still agree on the chat's ids, so `here` works in it.
     expect(replyTo(second.stdout, '/whoami')).toContain(`chatId: ${chatId} (Keep Me)`);
     expect(replyTo(second.stdout, '/chat info #"Platform Team"')).toContain('dave');

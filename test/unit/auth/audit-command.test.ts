@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import auditCommand from '../../../commands/audit.ts';
 import { bindArgs } from '../../../src/bot/bind.ts';
+import { peopleView } from '../../../src/bot/directory.ts';
 import { createTranslator } from '../../../src/bot/i18n.ts';
 import { tokenize } from '../../../src/bot/parse.ts';
 import { loadCommands } from '../../../src/bot/registry.ts';
@@ -105,6 +106,8 @@ async function run(
     t: createTranslator(locale, [auditCommand.messages]),
     locale,
     visibleCommands: () => [],
+    // A directory that names nobody: rows show userIds alone (names are the e2e tests' part).
+    people: peopleView({ names: async (ids) => new Map(ids.map((id) => [id, undefined])) }),
     signal: new AbortController().signal,
   } as unknown as HandlerContext<typeof bound.args>;
   const reply = await auditCommand.handler(ctx);
