@@ -17,6 +17,7 @@ import { type RenderedReply, Replier } from './bot/replier.ts';
 import type { CommandSpec } from './bot/types.ts';
 import type { Config } from './config.ts';
 import { createDingTalk, type DingTalk, type FamilyMemory } from './dingtalk/index.ts';
+import { type HealthServer, Metrics, startHealthServer } from './health.ts';
 import { openStore } from './store/index.ts';
 import type { IntentRecord, Store } from './store/types.ts';
 import { StreamSupervisor, type SupervisorOptions } from './stream/index.ts';
@@ -35,6 +36,8 @@ export interface AppOptions {
   dingtalk?: Partial<Parameters<typeof createDingTalk>[0]>;
   /** This replica's id (claims, intents, heartbeat). Default: one random id per process. */
   replicaId?: string;
+  /** Prometheus counters; default a fresh set (served at /metrics with BOT_HTTP_PORT). */
+  metrics?: Metrics;
 }
 
 export interface App {
@@ -43,6 +46,9 @@ export interface App {
   readonly dingtalk: DingTalk;
   readonly pipeline: Pipeline;
   readonly supervisor: StreamSupervisor;
+  readonly metrics: Metrics;
+  /** The /healthz /readyz /metrics server, once started (BOT_HTTP_PORT set). */
+  health(): HealthServer | undefined;
   /** Connects; resolves when the first Stream connection is open. */
   start(): Promise<void>;
   /** Graceful: stop taking messages, let in-flight ones finish (bounded), close everything. */
@@ -65,6 +71,7 @@ export function createApp(o: AppOptions): App {
   const store = o.store ?? openStore({ dataDir: config.dataDir });
   const replicaId = o.replicaId ?? PROCESS_REPLICA_ID;
   const family = familyMemory(store, logger);
+  const metrics = o.metrics ?? new Metrics();
   const dingtalk = createDingTalk({
     apiBase: config.apiBase,
     oapiBase: config.oapiBase,
@@ -74,6 +81,12 @@ export function createApp(o: AppOptions): App {
     groupApi: config.groupApi,
     logger,
     rememberFamily: family,
+    // Several replicas spend one per-app budget: each call also reserves a slot in PostgreSQL.
+    sharedBudget: store.rateBudget,
+    observe: {
+      call: (api, outcome) => metrics.dingtalkCalls.inc({ api, outcome }),
+      limiterWait: () => metrics.limiterWaits.inc(),
+    },
     ...o.dingtalk,
   });
   const replier = new Replier(dingtalk.robot, robotCode, logger, config.oapiBase);
@@ -90,6 +103,7 @@ export function createApp(o: AppOptions): App {
     robotCode,
     directory: new Directory({ contact: dingtalk.contact }),
     replicaId,
+    metrics,
     ...o.pipeline,
   });
   const supervisor = new StreamSupervisor({
@@ -100,8 +114,27 @@ export function createApp(o: AppOptions): App {
     onRobotFrame: (f) => pipeline.handleFrame(f),
     ...o.stream,
   });
+  let opened = 0;
+  supervisor.on('open', () => {
+    if (opened++ > 0) metrics.streamReconnects.inc();
+  });
   let pruneTimer: NodeJS.Timeout | undefined;
   let beatTimer: NodeJS.Timeout | undefined;
+  let takeoverTimer: NodeJS.Timeout | undefined;
+  let health: HealthServer | undefined;
+  let scanning = false;
+  // Shared store only: claims of replicas that stopped beating are answered by a survivor.
+  const takeOver = async () => {
+    if (store.kind !== 'postgres' || scanning) return;
+    scanning = true;
+    try {
+      for (const orphan of await store.dedupe.orphaned(replicaId, TAKEOVER_DEAD_AFTER_MS)) {
+        await pipeline.takeOver(orphan);
+      }
+    } finally {
+      scanning = false;
+    }
+  };
   // Timers must not reject unobserved: a failing store is logged and tried again next time.
   const prune = async () => {
     await store.dedupe.prune();
@@ -116,7 +149,21 @@ export function createApp(o: AppOptions): App {
     dingtalk,
     pipeline,
     supervisor,
+    metrics,
+    health: () => health,
     async start() {
+      if (config.httpPort !== undefined) {
+        health = await startHealthServer({
+          port: config.httpPort,
+          host: config.httpHost,
+          metrics,
+          checks: {
+            streamConnected: () => supervisor.status === 'open',
+            storeReachable: () => store.ping().then(() => true),
+          },
+        });
+        logger.info({ host: health.host, port: health.port }, 'health endpoints listening');
+      }
       await family.load();
       await prune();
       pruneTimer = setInterval(() => {
@@ -132,11 +179,18 @@ export function createApp(o: AppOptions): App {
       // a second time while its "uncertain" report is on the way.
       const interrupted = await settleInterrupted(store, config);
       await supervisor.start();
-      await reportInterrupted(interrupted, store, dingtalk, robotCode, logger);
+      await reportInterrupted(interrupted, dingtalk, robotCode, logger);
+      if (store.kind === 'postgres') {
+        takeoverTimer = setInterval(() => {
+          takeOver().catch((err: unknown) => logger.warn({ err }, 'looking for orphaned claims failed'));
+        }, TAKEOVER_EVERY_MS);
+        takeoverTimer.unref();
+      }
     },
     async stop(opts = {}) {
       if (pruneTimer) clearInterval(pruneTimer);
       if (beatTimer) clearInterval(beatTimer);
+      if (takeoverTimer) clearInterval(takeoverTimer);
       // Close the stream first: a frame that arrived now would be acked and then dropped.
       await supervisor.stop();
       const cut = await pipeline.drain(opts.drainMs ?? 10_000);
@@ -151,6 +205,7 @@ export function createApp(o: AppOptions): App {
         .forget(replicaId)
         .catch((err: unknown) => logger.warn({ err }, 'could not remove the replica heartbeat'));
       await store.close();
+      await health?.stop();
     },
   };
 }
@@ -161,6 +216,12 @@ const CLOSE_TIMEOUT_MS = 2_000;
 export const HEARTBEAT_MS = 5_000;
 /** A replica whose heartbeat is older than this is dead (several beats missed). */
 export const REPLICA_DEAD_AFTER_MS = 6 * HEARTBEAT_MS;
+/**
+ * A claim whose replica has not beaten for this long is taken over. With the scan every
+ * {@link TAKEOVER_EVERY_MS}, a survivor answers within about 25 s of the death (the issue asks 60).
+ */
+export const TAKEOVER_DEAD_AFTER_MS = 4 * HEARTBEAT_MS;
+export const TAKEOVER_EVERY_MS = HEARTBEAT_MS;
 const FAMILY_KEY = 'groupApiFamily';
 
 /**
@@ -211,6 +272,9 @@ async function settleInterrupted(store: Store, config: Config): Promise<Interrup
       : await store.intents.unfinished(['', ...(await store.replicas.dead(REPLICA_DEAD_AFTER_MS))]);
   const reports: InterruptedReport[] = [];
   for (const intent of intents) {
+    // Compare-and-set first: replicas starting together (or a survivor's takeover) race for
+    // the same intents, and only the winner reports. A report that then fails is not retried.
+    if (!(await store.intents.markReported(intent.id))) continue;
     const text = t('pipeline.interrupted', {
       command: intent.command,
       chat: intent.chatId ?? '-',
@@ -226,12 +290,11 @@ async function settleInterrupted(store: Store, config: Config): Promise<Interrup
 
 /**
  * Crash safety, step 2: writes that began but never recorded an outcome are reported to their
- * users (1:1) as uncertain, with a way to check. They are never replayed. One that cannot be
- * reported now stays unreported and is tried again at the next start.
+ * users (1:1) as uncertain, with a way to check. They are never replayed, and each is reported
+ * at most once (marked in step 1): one whose report fails is logged, not sent again.
  */
 async function reportInterrupted(
   reports: InterruptedReport[],
-  store: Store,
   dingtalk: DingTalk,
   robotCode: string,
   logger: Logger,
@@ -244,7 +307,6 @@ async function reportInterrupted(
         msgKey: rendered.openApi.msgKey,
         msgParam: rendered.openApi.msgParam,
       });
-      await store.intents.markReported(intent.id);
       logger.warn(
         { intent: intent.id, command: intent.command },
         'reported an interrupted write as uncertain',

@@ -5,8 +5,11 @@
  */
 import { pino } from 'pino';
 import { type App, createApp } from './app.ts';
+import { PROCESS_REPLICA_ID } from './bot/pipeline.ts';
 import { type Config, ConfigError, loadConfig } from './config.ts';
 import { createLogger, type Logger } from './log.ts';
+import { databaseUrlPassword, describeDatabaseUrl, openPostgresStore } from './store/index.ts';
+import type { Store } from './store/types.ts';
 
 const HELP = `dingtalk-group-bot: create and manage DingTalk group chats with slash commands.
 
@@ -22,7 +25,8 @@ Usage:
 
 Settings (environment or .env): DINGTALK_CLIENT_ID, DINGTALK_CLIENT_SECRET, DINGTALK_API_BASE,
 DINGTALK_OAPI_BASE, DINGTALK_ROBOT_CODE, DINGTALK_GROUP_API (auto|legacy|v1), BOT_ADMINS,
-BOT_LEADS, BOT_POLICY_FILE, BOT_LOCALE (en|zh-CN), BOT_DATA_DIR, LOG_LEVEL, NO_COLOR.
+BOT_LEADS, BOT_POLICY_FILE, BOT_LOCALE (en|zh-CN), BOT_DATA_DIR, DATABASE_URL (PostgreSQL shared
+by several replicas), BOT_HTTP_PORT, BOT_HTTP_HOST (health and metrics), LOG_LEVEL, NO_COLOR.
 See README.md.
 `;
 
@@ -78,17 +82,40 @@ async function main(argv: string[], sandbox: SandboxLoader | undefined): Promise
   }
   const logger = createLogger({
     level: config.logLevel,
-    secrets: [config.credentials?.clientSecret ?? ''],
+    secrets: [
+      config.credentials?.clientSecret ?? '',
+      config.databaseUrl === undefined ? '' : (databaseUrlPassword(config.databaseUrl) ?? ''),
+    ],
     destination: stdout,
   });
   return runLive(config, logger);
 }
 
 async function runLive(config: Config, logger: Logger): Promise<number> {
+  let store: Store | undefined;
+  if (config.databaseUrl !== undefined) {
+    try {
+      store = await openPostgresStore({ url: config.databaseUrl, replica: PROCESS_REPLICA_ID });
+    } catch (err) {
+      // One line: the store's errors name host, port and database and never the password.
+      logger.fatal(
+        { database: describeDatabaseUrl(config.databaseUrl), err: (err as Error).message },
+        'cannot use DATABASE_URL; check that PostgreSQL runs there and that the user, password and database are right',
+      );
+      flushLogs();
+      return 1;
+    }
+  }
   let app: App;
   try {
-    app = createApp({ config, logger, stream: { maxAuthFailures: MAX_AUTH_FAILURES } });
+    app = createApp({
+      config,
+      logger,
+      stream: { maxAuthFailures: MAX_AUTH_FAILURES },
+      ...(store ? { store } : {}),
+    });
   } catch (err) {
+    await store?.close().catch(() => {});
     logger.fatal({ err: (err as Error).message }, 'could not start');
     process.stderr.write(`${(err as Error).message}\n`);
     return 1;

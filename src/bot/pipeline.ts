@@ -9,7 +9,9 @@ import type { Logger } from 'pino';
 import { DingTalkError } from '../dingtalk/errors.ts';
 import { explainDingTalkError } from '../dingtalk/explain.ts';
 import type { GroupApi } from '../dingtalk/types.ts';
-import type { Store } from '../store/types.ts';
+import type { Metrics } from '../health.ts';
+import { StoreUnavailableError } from '../store/errors.ts';
+import type { ClaimResult, OrphanedClaim, Store } from '../store/types.ts';
 import type { RobotFrame } from '../stream/index.ts';
 import type { AuditReason, AuditTrail } from './audit.ts';
 import type { Authorizer } from './auth.ts';
@@ -54,8 +56,14 @@ export interface PipelineOptions {
   concurrency?: number;
   /** A handler running longer than this is abandoned with an error reply. */
   commandTimeoutMs?: number;
+  /** Prometheus counters (messages, replies, errors, takeovers); none when undefined. */
+  metrics?: Metrics | undefined;
   now?: () => number;
 }
+
+/** While the store is unreachable, a claim is tried again after this long (doubling, capped). */
+const CLAIM_RETRY_FIRST_MS = 250;
+const CLAIM_RETRY_MAX_MS = 5_000;
 
 /** Stored with a pending confirmation: enough to bind and run the command again later. */
 interface ConfirmPayload {
@@ -235,6 +243,7 @@ export class Pipeline {
         await job();
       } catch (err) {
         this.stats.errors++;
+        this.o.metrics?.errors.inc({ kind: err instanceof StoreUnavailableError ? 'store' : 'internal' });
         this.log.error({ err }, 'message processing failed');
       } finally {
         this.active--;
@@ -256,19 +265,27 @@ export class Pipeline {
   }
 
   private async process(key: string, msg: IncomingMessage): Promise<void> {
-    const claim = await this.o.store.dedupe.claim(key, this.now(), {
-      replicaId: this.replicaId,
-      message: JSON.stringify(msg),
-    });
+    const log = this.log.child({ msgId: msg.msgId });
+    const claim = await this.claim(key, msg, log);
+    if (claim === undefined) return;
     if (claim.state === 'done') {
       this.stats.duplicates++;
       if (!claim.delivered) await this.deliver(key, msg, JSON.parse(claim.reply) as RenderedReply);
       return;
     }
-    const log = this.log.child({ msgId: msg.msgId });
     if (claim.state === 'running') {
-      // Claimed by an earlier process that did not finish (a crash): never run it again.
       this.stats.duplicates++;
+      if (
+        this.o.store.kind === 'postgres' &&
+        claim.replicaId !== undefined &&
+        claim.replicaId !== this.replicaId
+      ) {
+        // Another replica holds it (DingTalk gave the message to both): that one answers, or a
+        // survivor takes the claim over if it dies (see takeOver).
+        log.info({ holder: claim.replicaId }, 'message is being processed by another replica');
+        return;
+      }
+      // Claimed by an earlier process that did not finish (a crash): never run it again.
       log.warn('message was being processed when the bot stopped; reporting it as uncertain');
       const t = this.translator(this.localeOf(msg));
       const rendered = this.render({ text: t('pipeline.uncertain') }, msg);
@@ -276,6 +293,101 @@ export class Pipeline {
       await this.deliver(key, msg, rendered);
       return;
     }
+    this.o.metrics?.messages.inc();
+    await this.runClaimed(key, msg, log);
+  }
+
+  /**
+   * The claim of a new message. While the store is unreachable the message (already acked) is
+   * kept here and its claim tried again until the store is back; the user is told once that the
+   * command waits. Undefined when the bot shuts down before the store returned.
+   */
+  private async claim(key: string, msg: IncomingMessage, log: Logger): Promise<ClaimResult | undefined> {
+    const owner = { replicaId: this.replicaId, message: JSON.stringify(msg) };
+    let delay = CLAIM_RETRY_FIRST_MS;
+    let told = false;
+    for (;;) {
+      try {
+        const c = await this.o.store.dedupe.claim(key, this.now(), owner);
+        if (told) log.info('the store is back; running the message that waited');
+        return c;
+      } catch (err) {
+        if (!(err instanceof StoreUnavailableError)) throw err;
+        if (!told) {
+          told = true;
+          this.o.metrics?.errors.inc({ kind: 'store' });
+          log.warn({ err: err.message }, 'store unavailable; the message waits for it');
+          const t = this.translator(this.localeOf(msg));
+          try {
+            await this.o.replier.send(msg, this.render({ text: t('pipeline.store-waiting') }, msg));
+          } catch (e) {
+            log.error({ err: describe(e) }, 'could not tell the user that the message waits');
+          }
+        }
+        if (!this.accepting) {
+          log.error('shutting down while the store is unavailable: the waiting message is not run');
+          return undefined;
+        }
+        await new Promise((r) => setTimeout(r, delay));
+        delay = Math.min(CLAIM_RETRY_MAX_MS, delay * 2);
+      }
+    }
+  }
+
+  /**
+   * Takeover (shared store): answers a claim left by a replica that stopped beating. Only the
+   * replica whose compare-and-set wins goes on, so the message is answered once. With no write
+   * intent begun for it, the command runs as if it had just arrived, under the adopted claim;
+   * otherwise the user is told the outcome is unknown and how to check (never a replay).
+   * Resolves with true when this replica took the claim.
+   */
+  async takeOver(orphan: OrphanedClaim): Promise<boolean> {
+    if (!this.accepting) return false;
+    if (!(await this.o.store.dedupe.adopt(orphan.key, orphan.replicaId, this.replicaId))) return false;
+    this.o.metrics?.claimsTakenOver.inc();
+    const log = this.log.child({ msgKey: orphan.key, from: orphan.replicaId });
+    let msg: IncomingMessage;
+    try {
+      msg = JSON.parse(orphan.message) as IncomingMessage;
+    } catch {
+      // Written by claim() from JSON.stringify; unreadable means a damaged row: let it go.
+      log.error('the claim taken over holds no readable message; dropping it');
+      await this.o.store.dedupe.release(orphan.key);
+      return true;
+    }
+    const intents = await this.o.store.intents.forMessage(orphan.key);
+    if (intents.length === 0) {
+      log.warn('took over a message of a stopped replica; running it');
+      this.track(
+        orphan.key,
+        this.schedule(() => this.runClaimed(orphan.key, msg, log)),
+      );
+      return true;
+    }
+    // A write had begun: report it once (start-up reporting races for the same intents).
+    let won = false;
+    for (const i of intents) if (await this.o.store.intents.markReported(i.id)) won = true;
+    if (!won) return true;
+    const last = intents[intents.length - 1] as (typeof intents)[number];
+    const t = this.translator(this.localeOf(msg));
+    const rendered = this.render(
+      {
+        text: t('pipeline.interrupted', {
+          command: last.command,
+          chat: last.chatId ?? '-',
+          check: last.chatId ? `/chat info ${last.chatId}` : '/chat list',
+        }),
+      },
+      msg,
+    );
+    log.warn({ command: last.command }, 'took over an interrupted write of a stopped replica; reported it');
+    await this.o.store.dedupe.finish(orphan.key, JSON.stringify(rendered));
+    await this.deliver(orphan.key, msg, rendered);
+    return true;
+  }
+
+  /** Runs a claimed message to its reply: the command, the audit, the stored and sent reply. */
+  private async runClaimed(key: string, msg: IncomingMessage, log: Logger): Promise<void> {
     const started = this.now();
     let outcome: Outcome;
     try {
@@ -305,7 +417,13 @@ export class Pipeline {
       }
     }
     const rendered = this.render(outcome.reply, msg);
-    await this.o.store.dedupe.finish(key, JSON.stringify(rendered));
+    try {
+      await this.o.store.dedupe.finish(key, JSON.stringify(rendered));
+    } catch (err) {
+      // The store went away after the claim: the user still gets the answer.
+      this.o.metrics?.errors.inc({ kind: 'store' });
+      log.error({ err: describe(err) }, 'could not store the reply; sending it anyway');
+    }
     await this.deliver(key, msg, rendered);
   }
 
@@ -316,11 +434,21 @@ export class Pipeline {
   private async deliver(key: string, msg: IncomingMessage, rendered: RenderedReply): Promise<void> {
     try {
       await this.o.replier.send(msg, rendered);
-      await this.o.store.dedupe.markDelivered(key);
-      this.stats.replied++;
     } catch (err) {
       this.stats.replyFailures++;
+      this.o.metrics?.errors.inc({ kind: 'reply' });
       this.log.error({ err: describe(err), msgId: msg.msgId }, 'reply could not be delivered');
+      return;
+    }
+    this.stats.replied++;
+    this.o.metrics?.replies.inc();
+    try {
+      await this.o.store.dedupe.markDelivered(key);
+    } catch (err) {
+      this.log.error(
+        { err: describe(err), msgId: msg.msgId },
+        'could not record that the reply was delivered',
+      );
     }
   }
 
@@ -715,6 +843,14 @@ export class Pipeline {
 
   /** Turns any error into the reply the user sees and what the audit records. */
   private failure(err: unknown, t: Translate, log: Logger, command: string): Outcome {
+    if (err instanceof StoreUnavailableError) {
+      this.o.metrics?.errors.inc({ kind: 'store' });
+      log.error({ err: err.message }, 'store unavailable while running a command');
+      return {
+        reply: { text: t('pipeline.store-unavailable') },
+        audit: { command, outcome: 'failed', reason: { key: 'audit.reason.store', params: {} } },
+      };
+    }
     if (err instanceof UserError) {
       return {
         reply: { text: userErrorText(err, t) },
@@ -722,6 +858,7 @@ export class Pipeline {
       };
     }
     if (err instanceof DingTalkError) {
+      this.o.metrics?.errors.inc({ kind: 'dingtalk' });
       const locale = t('locale.code') === 'zh-CN' ? 'zh-CN' : 'en';
       const e = explainDingTalkError(err, locale);
       log.warn({ err: describe(err) }, 'DingTalk refused a call');
@@ -750,6 +887,7 @@ export class Pipeline {
       };
     }
     const incident = randomBytes(4).toString('hex');
+    this.o.metrics?.errors.inc({ kind: 'internal' });
     log.error({ err, incident }, 'command failed');
     return {
       reply: { text: t('pipeline.internal-error', { incident }) },

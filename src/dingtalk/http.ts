@@ -62,11 +62,30 @@ export interface TokenSource {
   invalidate(token: string): void;
 }
 
+/**
+ * A rate budget shared with other replicas (the PostgreSQL store's): `reserve` takes the next
+ * slot of `api`, `intervalMs` after the previous one, and says how long to wait for it.
+ */
+export interface SharedRateBudget {
+  reserve(api: string, intervalMs: number): Promise<number>;
+}
+
+/** What the HTTP layer reports for metrics. */
+export interface HttpObserver {
+  /** One attempt answered (or failed): `outcome` is ok, error, rate_limited, network, ... */
+  call?(api: string, outcome: string): void;
+  /** A call waited for the local limiter or the shared budget before it was sent. */
+  limiterWait?(api: string): void;
+}
+
 export interface HttpClientOptions {
   apiBase: string;
   oapiBase: string;
   logger: Logger;
   limiter: RateLimiter;
+  /** Shared across replicas, on top of `limiter`; calls per second of it is `qps`. */
+  budget?: { shared: SharedRateBudget; intervalMs: number } | undefined;
+  observe?: HttpObserver | undefined;
   retry: RetryOptions;
   timeoutMs: number;
   connectionsPerHost: number;
@@ -107,6 +126,26 @@ const NOT_SENT_CODES = new Set([
   'UND_ERR_CONNECT_TIMEOUT',
 ]);
 const TOKEN_ERRCODES = new Set([40014, 42001, 40001]);
+/** How long a call waits for the shared budget's answer before it goes by the local limiter. */
+const BUDGET_TIMEOUT_MS = 2_000;
+/** While the shared budget is down, one warning per this period. */
+const BUDGET_WARN_EVERY_MS = 60_000;
+
+/** The metrics label of an attempt's verdict. */
+function outcomeOf(v: Verdict): string {
+  switch (v.kind) {
+    case 'ok':
+      return 'ok';
+    case 'rate-limited':
+      return 'rate_limited';
+    case 'token-invalid':
+      return 'token_invalid';
+    case 'network':
+      return 'network';
+    default:
+      return 'error';
+  }
+}
 const RATE_ERRCODES = new Set([90018, 90002]);
 
 /** The HTTP client. One per process; `close()` drains the pools. */
@@ -116,6 +155,7 @@ export class HttpClient {
   readonly #random: () => number;
   #tokens: TokenSource | undefined;
   readonly #stats: HttpStats = { calls: 0, retries: 0, rateLimitWaits: 0, connectionsOpened: 0 };
+  #budgetWarnedAt = Number.NEGATIVE_INFINITY;
 
   constructor(opts: HttpClientOptions) {
     this.#opts = opts;
@@ -168,6 +208,7 @@ export class HttpClient {
       } finally {
         release();
       }
+      this.#opts.observe?.call?.(spec.endpoint, outcomeOf(v));
       switch (v.kind) {
         case 'ok': {
           const parsed = spec.schema.safeParse(v.value);
@@ -222,10 +263,52 @@ export class HttpClient {
   }
 
   async #acquire(spec: CallSpec<unknown>): Promise<() => void> {
+    let release: () => void;
     try {
-      return await this.#opts.limiter.acquire(spec.endpoint, spec.signal);
+      release = await this.#opts.limiter.acquire(spec.endpoint, spec.signal);
     } catch (err) {
       throw new DingTalkHttpError(spec.endpoint, 'aborted before sending', false, err);
+    }
+    const budget = this.#opts.budget;
+    if (budget === undefined) return release;
+    const wait = await this.#reserve(budget, spec.endpoint);
+    if (wait > 0) {
+      this.#opts.observe?.limiterWait?.(spec.endpoint);
+      try {
+        await sleep(wait, spec.signal);
+      } catch (err) {
+        release();
+        throw new DingTalkHttpError(spec.endpoint, 'aborted before sending', false, err);
+      }
+    }
+    return release;
+  }
+
+  /**
+   * The wait for the shared slot, or 0 when the budget cannot be asked (database down or slow):
+   * a call never fails because of the budget; the local limiter alone holds it back then.
+   */
+  async #reserve(budget: NonNullable<HttpClientOptions['budget']>, api: string): Promise<number> {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      return await Promise.race([
+        budget.shared.reserve(api, budget.intervalMs),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error('no answer in time')), BUDGET_TIMEOUT_MS);
+        }),
+      ]);
+    } catch (err) {
+      const now = Date.now();
+      if (now - this.#budgetWarnedAt > BUDGET_WARN_EVERY_MS) {
+        this.#budgetWarnedAt = now;
+        this.#opts.logger.warn(
+          { endpoint: api, err: (err as Error).message },
+          'shared rate budget unavailable; using the local limiter only',
+        );
+      }
+      return 0;
+    } finally {
+      clearTimeout(timer);
     }
   }
 

@@ -6,7 +6,7 @@ import type { Logger } from '../log.ts';
 import { ChatApiRaw } from './chat.ts';
 import { ContactApi } from './contact.ts';
 import { type FamilyMemory, type GroupApiMode, Groups } from './groups.ts';
-import { HttpClient, type RetryOptions } from './http.ts';
+import { HttpClient, type HttpObserver, type RetryOptions, type SharedRateBudget } from './http.ts';
 import { type LimiterKeyStats, RateLimiter } from './limiter.ts';
 import { type RobotApi, RobotClient } from './robot.ts';
 import { TokenCache } from './token.ts';
@@ -27,7 +27,7 @@ export {
 export * from './errors.ts';
 export { type Explanation, explainDingTalkError } from './explain.ts';
 export type { FamilyMemory, GroupApiMode } from './groups.ts';
-export type { RetryOptions } from './http.ts';
+export type { HttpObserver, RetryOptions, SharedRateBudget } from './http.ts';
 export type { RobotApi, SessionMessage } from './robot.ts';
 export { TokenCache } from './token.ts';
 
@@ -74,7 +74,20 @@ export interface CreateDingTalkOptions {
   rememberFamily?: FamilyMemory;
   /** Clock for the token cache and limiter (tests). */
   now?: () => number;
+  /**
+   * The budget shared by replicas (PostgreSQL): every call also reserves a slot in it, spaced
+   * for `qps` with a small margin, on top of the in-process limiter.
+   */
+  sharedBudget?: SharedRateBudget | undefined;
+  /** Told about every attempt and limiter wait (metrics). */
+  observe?: HttpObserver | undefined;
 }
+
+/**
+ * Shared slots are spaced this much wider than 1/qps: slots are timed at the database, calls at
+ * DingTalk, and network jitter between the two may bunch a few of them into one window.
+ */
+export const SHARED_BUDGET_MARGIN = 1.05;
 
 export interface DingTalkStats {
   tokenFetches: number;
@@ -100,16 +113,25 @@ export interface DingTalk {
 /** Builds the client. Nothing touches the network until the first call. */
 export function createDingTalk(opts: CreateDingTalkOptions): DingTalk {
   const d = DEFAULT_CLIENT_OPTIONS;
+  const qps = opts.qps ?? d.qps;
+  const windowMs = opts.limiterWindowMs ?? d.limiterWindowMs;
+  const observe = opts.observe;
   const limiter = new RateLimiter({
-    qps: opts.qps ?? d.qps,
-    windowMs: opts.limiterWindowMs ?? d.limiterWindowMs,
+    qps,
+    windowMs,
     ...(opts.now ? { now: opts.now } : {}),
+    ...(observe?.limiterWait ? { onQueued: (key: string) => observe.limiterWait?.(key) } : {}),
   });
   const http = new HttpClient({
     apiBase: opts.apiBase,
     oapiBase: opts.oapiBase,
     logger: opts.logger.child({ component: 'dingtalk' }),
     limiter,
+    budget:
+      opts.sharedBudget === undefined
+        ? undefined
+        : { shared: opts.sharedBudget, intervalMs: (windowMs / qps) * SHARED_BUDGET_MARGIN },
+    observe,
     retry: { ...d.retry, ...opts.retry },
     timeoutMs: opts.timeoutMs ?? d.timeoutMs,
     connectionsPerHost: opts.connectionsPerHost ?? d.connectionsPerHost,

@@ -42,6 +42,8 @@ export interface LimiterOptions {
   /** Window length (DingTalk's is 1 s). */
   windowMs: number;
   now?: () => number;
+  /** Told each time a call has to wait for a slot (metrics). */
+  onQueued?: (key: string) => void;
 }
 
 /** Sliding-window limiter keyed by API name. */
@@ -50,12 +52,14 @@ export class RateLimiter {
   readonly #qps: number;
   readonly #windowMs: number;
   readonly #now: () => number;
+  readonly #onQueued: ((key: string) => void) | undefined;
 
   constructor(opts: LimiterOptions) {
     if (!(opts.qps >= 1)) throw new RangeError('qps must be at least 1');
     this.#qps = Math.floor(opts.qps);
     this.#windowMs = opts.windowMs;
     this.#now = opts.now ?? Date.now;
+    this.#onQueued = opts.onQueued;
   }
 
   /**
@@ -65,7 +69,10 @@ export class RateLimiter {
   async acquire(key: string, signal?: AbortSignal): Promise<() => void> {
     signal?.throwIfAborted();
     const b = this.#bucket(key);
-    if (b.queue.length > 0 || !this.#tryTake(b)) await this.#enqueue(b, signal);
+    if (b.queue.length > 0 || !this.#tryTake(b)) {
+      this.#onQueued?.(key);
+      await this.#enqueue(b, signal);
+    }
     let released = false;
     return () => {
       if (released) return;

@@ -737,9 +737,9 @@ function intentStore(db: Db): IntentStore {
       (await db.rows<IntentRow>('SELECT * FROM intents WHERE msg_key = $1 ORDER BY id ASC', [msgKey])).map(
         toIntent,
       ),
-    async markReported(id) {
-      await db.query('UPDATE intents SET reported = true WHERE id = $1', [id]);
-    },
+    markReported: async (id) =>
+      (await db.query('UPDATE intents SET reported = true WHERE id = $1 AND NOT reported', [id])).rowCount ===
+      1,
   };
 }
 

@@ -595,7 +595,7 @@ function intentStore(db: Database.Database): IntentStore {
   const forMessage = db.prepare<[string], IntentRow>(
     `SELECT ${columns} FROM intents WHERE msgKey = ? ORDER BY id ASC`,
   );
-  const reported = db.prepare<[number]>('UPDATE intents SET reported = 1 WHERE id = ?');
+  const reported = db.prepare<[number]>('UPDATE intents SET reported = 1 WHERE id = ? AND reported = 0');
 
   return {
     begin: async (i) =>
@@ -617,9 +617,7 @@ function intentStore(db: Database.Database): IntentStore {
     unfinished: async (replicas) =>
       (replicas === undefined ? unfinished.all() : unfinishedOf.all(JSON.stringify(replicas))).map(toIntent),
     forMessage: async (msgKey) => forMessage.all(msgKey).map(toIntent),
-    async markReported(id) {
-      reported.run(id);
-    },
+    markReported: async (id) => reported.run(id).changes === 1,
   };
 }
 

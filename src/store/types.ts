@@ -191,8 +191,11 @@ export interface IntentStore {
   unfinished(replicas?: readonly string[]): Promise<IntentRecord[]>;
   /** The intents begun for one message key (a survivor checks these before running an orphan). */
   forMessage(msgKey: string): Promise<IntentRecord[]>;
-  /** Marks an unfinished intent as reported to the user. */
-  markReported(id: number): Promise<void>;
+  /**
+   * Marks an intent as reported to the user. Compare-and-set: true only for the one caller that
+   * changed it, so that replicas racing to report the same intent report it once.
+   */
+  markReported(id: number): Promise<boolean>;
 }
 
 /** Replica heartbeats and leases, timed by the database's clock. */

@@ -503,8 +503,17 @@ export function storeContract(
           { id: c, ...intent('m3'), finishedAt: undefined, outcome: undefined, replicaId: '' },
         ]);
         await s.intents.finish(a, 'ok', 2000);
-        await s.intents.markReported(c);
+        expect(await s.intents.markReported(c)).toBe(true);
         expect((await s.intents.unfinished()).map((i) => i.id)).toEqual([b]);
+        // Compare-and-set: a second report of the same intent (another replica) is refused.
+        expect(await s.intents.markReported(c)).toBe(false);
+        expect(await s.intents.markReported(9_999_999)).toBe(false);
+      });
+
+      it('markReported raced by several callers: exactly one wins', async () => {
+        const id = await s.intents.begin(intent('race'));
+        const wins = await Promise.all([1, 2, 3, 4].map(() => s.intents.markReported(id)));
+        expect(wins.filter((w) => w)).toHaveLength(1);
       });
 
       it('unfinished(replicas) keeps only intents begun by those replicas', async () => {

@@ -72,6 +72,9 @@ export const en = {
     'DingTalk refused: {cause}\nWhat to do: {next}\nPermission involved: {permission}\nIds: {ids}',
   'pipeline.uncertain':
     'I stopped while working on this message, so it may or may not have been done. Check the result (e.g. /chat info) before you send it again.',
+  'pipeline.store-waiting': "The bot's database is unreachable; I will run your command when it is back.",
+  'pipeline.store-unavailable':
+    "The bot's database is unreachable right now, so I could not finish this. Try again in a minute.",
   'pipeline.interrupted':
     'I was stopped while running /{command} (chat {chat}), so I do not know whether DingTalk did it. I will not repeat it on my own. Check with {check} before you send it again.',
 
@@ -102,6 +105,7 @@ export const en = {
   'audit.reason.cancelled': 'cancelled by the user ({code})',
   'audit.reason.timeout': 'no answer within {seconds} s; outcome unknown',
   'audit.reason.dingtalk': 'DingTalk refused: {cause}',
+  'audit.reason.store': "the bot's database was unreachable",
   'audit.reason.internal': 'internal error, incident {incident}',
 
   // The catalogue's own locale (for code that needs to know it)

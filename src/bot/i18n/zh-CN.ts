@@ -56,6 +56,8 @@ export const zhCN: Record<MessageKey, string> = {
   'pipeline.dingtalk-error': '钉钉拒绝了请求：{cause}\n怎么办：{next}\n相关权限：{permission}\n编号：{ids}',
   'pipeline.uncertain':
     '处理这条消息时我停止了，操作可能已完成也可能没有。请先检查结果（例如 /群信息）再重新发送。',
+  'pipeline.store-waiting': '机器人的数据库暂时无法连接；恢复后我会执行你的命令。',
+  'pipeline.store-unavailable': '机器人的数据库暂时无法连接，这次没能完成。请稍后再试。',
   'pipeline.interrupted':
     '执行 /{command}（群 {chat}）时我被中断了，不确定钉钉是否已经完成。我不会自动重做。请先用 {check} 查看结果，再决定是否重发。',
 
@@ -82,6 +84,7 @@ export const zhCN: Record<MessageKey, string> = {
   'audit.reason.cancelled': '用户已取消（{code}）',
   'audit.reason.timeout': '{seconds} 秒内没有结果，结果未知',
   'audit.reason.dingtalk': '钉钉拒绝：{cause}',
+  'audit.reason.store': '机器人的数据库无法连接',
   'audit.reason.internal': '内部错误，事件编号 {incident}',
 
   'locale.code': 'zh-CN',
