@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import auditCommand from '../../../commands/audit.ts';
-import { bindArgs } from '../../../src/bot/bind.ts';
+import { bindArgs, completeArgs } from '../../../src/bot/bind.ts';
 import { createTranslator } from '../../../src/bot/i18n.ts';
 import { tokenize } from '../../../src/bot/parse.ts';
 import { loadCommands } from '../../../src/bot/registry.ts';
@@ -87,12 +87,14 @@ async function run(
     registry,
   });
   if (!bound.ok) throw bound.error;
+  const done = completeArgs(auditCommand, bound.pre, []);
+  if (!done.ok) throw done.error;
   const store = opts.store ?? (await seeded());
   const calls: { n: number; filter: unknown }[] = [];
   const locale = opts.locale ?? 'en';
   const ctx = {
     message: msg,
-    args: bound.args,
+    args: done.args,
     caller: { userId: 'boss', nick: 'Boss', role: 'admin' },
     registry,
     auditLog: {
@@ -106,7 +108,7 @@ async function run(
     locale,
     visibleCommands: () => [],
     signal: new AbortController().signal,
-  } as unknown as HandlerContext<typeof bound.args>;
+  } as unknown as HandlerContext<typeof done.args>;
   const reply = await auditCommand.handler(ctx);
   return { reply, calls, lines: reply.text.split('\n').filter((l) => l.startsWith('- ')) };
 }
