@@ -122,11 +122,8 @@ export async function bindArgs<A>(
       const value = tok.value ?? '';
       // `owner="Alice Wang"`: the raw text after `key=` opens with a quote.
       const quoted = /^[A-Za-z0-9_-]+[=＝]["'“‘]/.test(tok.raw);
-      return personSlot(
-        quoted ? { kind: 'quoted', text: value, raw: value } : classifyValue(value),
-        ctx,
-        typed,
-      );
+      const raw = tok.raw.replace(/^[^=＝]*[=＝]/, '');
+      return personSlot(quoted ? { kind: 'quoted', text: value, raw } : classifyValue(value), ctx, typed);
     }
     return personSlot(tok, ctx, typed);
   };

@@ -546,7 +546,7 @@ export class Pipeline {
       if (r.kind === 'fail') {
         const first = r.errors[0] as UserError;
         return {
-          reply: { text: r.errors.map((e) => userErrorText(e, t)).join('\n') },
+          reply: { text: r.errors.map((e) => peopleErrorText(e, t)).join('\n') },
           audit: { ...auditBase, outcome: 'refused', reason: reasonOf(first) },
         };
       }
@@ -764,7 +764,8 @@ export class Pipeline {
         people.push(had);
         continue;
       }
-      const word = mdEscape(clip(ref.raw));
+      const word = clip(ref.raw);
+      const shown = mdEscape(word);
       const r = await this.o.directory.resolve(ref);
       switch (r.kind) {
         case 'one': {
@@ -774,21 +775,25 @@ export class Pipeline {
             raw: ref.raw,
             ids: [r.person.userId],
             labels: [label],
-            ...(named ? { note: `${word} → ${mdEscape(label)}` } : {}),
+            ...(named ? { note: `${shown} → ${mdEscape(label)}` } : {}),
             found: named && ref.kind !== 'mobile',
           });
           break;
         }
         case 'members': {
           if (r.members.length === 0) {
-            errors.push(new UserError('people.dept-empty', { word, dept: mdEscape(r.dept.name) }));
+            errors.push(new UserError('people.dept-empty', { word, dept: r.dept.name }));
             break;
           }
           people.push({
             raw: ref.raw,
             ids: r.members.map((m) => m.userId),
             labels: r.members.map((m) => personLabel(m.userId, m.name)),
-            note: t('people.dept-note', { word, dept: mdEscape(r.dept.name), count: r.members.length }),
+            note: t('people.dept-note', {
+              word: shown,
+              dept: mdEscape(r.dept.name),
+              count: r.members.length,
+            }),
             found: true,
             ...(r.members.length > BIG_DEPT || r.truncated ? { bigDept: true } : {}),
           });
@@ -811,7 +816,7 @@ export class Pipeline {
             r.close.length > 0
               ? new UserError('people.none-close', {
                   word,
-                  close: r.close.map((c) => mdEscape(personLabel(c.userId, c.name))).join(', '),
+                  close: r.close.map((c) => personLabel(c.userId, c.name)).join(', '),
                 })
               : new UserError(ref.kind === 'dept' ? 'people.dept-none' : 'people.none', { word }),
           );
@@ -820,7 +825,7 @@ export class Pipeline {
           errors.push(
             new UserError('people.depts', {
               word,
-              depts: r.candidates.map((d) => mdEscape(d.name)).join(', '),
+              depts: r.candidates.map((d) => d.name).join(', '),
             }),
           );
           break;
@@ -1113,6 +1118,14 @@ class CommandTimeoutError extends Error {
     super('command timed out');
     this.name = 'CommandTimeoutError';
   }
+}
+
+/** A people error: like {@link userErrorText}, but a permission point is shown as it is spelled. */
+function peopleErrorText(err: UserError, t: Translate): string {
+  const params: Record<string, string | number> = {};
+  for (const [k, v] of Object.entries(err.params))
+    params[k] = typeof v === 'string' && k !== 'permission' ? mdEscape(v) : v;
+  return t(err.code, params);
 }
 
 /** A pick candidate: name, department or title, userId. */

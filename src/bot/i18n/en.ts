@@ -74,7 +74,7 @@ export const en = {
   'pick.title': 'Which one?',
   'pick.ask':
     '{count, plural, one {A name matches several people} other {# names match several people}}. Nothing was changed yet.',
-  'pick.word': '"{word}":',
+  'pick.word': '{word}:',
   'pick.word-command': 'pick',
   'pick.how':
     'Send {example} with {count, plural, one {the number of the person you mean} other {one number per name, in order}} (within {minutes} minutes), or /cancel.',

@@ -57,7 +57,7 @@ export const zhCN: Record<MessageKey, string> = {
   'people.more': '等另外 {count} 人',
   'pick.title': '请选择',
   'pick.ask': '有 {count} 个名字匹配到多个人。尚未做任何更改。',
-  'pick.word': '"{word}"：',
+  'pick.word': '{word}：',
   'pick.word-command': '选',
   'pick.how': '请在 {minutes} 分钟内发送 {example}（每个名字一个序号，按顺序），或发送 /取消。',
   'pick.nothing': '你没有等待选择的操作。',
