@@ -349,6 +349,22 @@ function mentionSlot(m: Mention): Step<Slot> {
   return { ok: true, value: { userId: m.userId } };
 }
 
+/**
+ * One person typed as free text (`Alice`, `"Alice Wang"`, `13800138000`, `@manager4220`, `me`):
+ * a userId known at once, a {@link PersonWord} for the directory, or the error to show.
+ */
+export function typedPerson(text: string, callerId: string): { userId: string } | PersonWord | UserError {
+  const quote = /^["'“‘](.*)["'”’]$/su.exec(text);
+  const tok: Token = quote ? { kind: 'quoted', text: quote[1] ?? '', raw: text } : classifyValue(text);
+  let word: PersonWord | undefined;
+  const step = personSlot(tok, { caller: { userId: callerId } } as BindContext, (w) => {
+    word = w;
+    return { ok: true, value: { ref: 0 } };
+  });
+  if (!step.ok) return step.error;
+  return word ?? (step.value as { userId: string });
+}
+
 /** An option's value read like a bare word (`owner=dept:Design`, `owner=@王小明`). */
 function classifyValue(value: string): Token {
   const dept = /^(?:dept|部门)[:：]/i.exec(value);

@@ -13,7 +13,7 @@ import type { Store } from '../store/types.ts';
 import type { RobotFrame } from '../stream/index.ts';
 import type { AuditReason, AuditTrail } from './audit.ts';
 import type { Authorizer } from './auth.ts';
-import { bindArgs, completeArgs, type PreArgs, shownArgs } from './bind.ts';
+import { bindArgs, completeArgs, type PreArgs, shownArgs, typedPerson } from './bind.ts';
 import type { Confirmations } from './confirm.ts';
 import { CONTACT_RANGE, type Directory, type Person, peopleView, personLabel } from './directory.ts';
 import { createTranslator, userErrorText } from './i18n.ts';
@@ -979,6 +979,24 @@ export class Pipeline {
     );
   }
 
+  /** One typed person for a handler (e.g. `/audit <user>`): a userId, or a UserError thrown. */
+  private async findPerson(typed: string, callerId: string, t: Translate, log: Logger): Promise<string> {
+    const w = typedPerson(typed, callerId);
+    if (w instanceof UserError) throw w;
+    if ('userId' in w) return w.userId;
+    const r = await this.resolvePeople({ values: {}, slots: [], refs: [w] }, undefined, t, log);
+    if (r.kind === 'error') throw r.error;
+    if (r.kind === 'fail') throw r.errors[0] as UserError;
+    if (r.kind === 'pick') {
+      const candidates = (r.words[0]?.candidates ?? []).map((c) => personLabel(c.userId, c.name)).join(', ');
+      throw new UserError('people.ambiguous', { word: clip(w.raw), candidates });
+    }
+    const ids = r.people[0]?.ids ?? [];
+    if (ids.length !== 1)
+      throw new UserError('people.one-expected', { word: clip(w.raw), count: ids.length });
+    return ids[0] as string;
+  }
+
   /** Who a big command would touch: names first, then a count. */
   private bigPreview(found: Resolved[], count: number, t: Translate): string {
     const labels = [...new Map(found.flatMap((p) => p.ids.map((id, i) => [id, p.labels[i] ?? id]))).values()];
@@ -1022,6 +1040,7 @@ export class Pipeline {
       },
       concerns,
       people: this.people,
+      findPerson: (typed) => this.findPerson(typed, msg.senderUserId, t, log),
       signal: AbortSignal.timeout(this.commandTimeoutMs),
     };
   }

@@ -54,6 +54,7 @@ export const en = {
   'people.resolved': 'Found: {list}.',
   'people.dept-note': '{word} → {dept} ({count, plural, one {# person} other {# people}})',
   'people.dept-empty': 'The department {dept} ("{word}") has no members. Nothing was changed.',
+  'people.ambiguous': 'Several people match "{word}": {candidates}. Type one of their userIds.',
   'people.none': 'Nobody in the directory matches "{word}". Nothing was changed.',
   'people.none-close':
     'Nobody in the directory matches "{word}". Did you mean: {close}? Nothing was changed.',

@@ -139,6 +139,20 @@ describe('people typed by name, mobile and department', () => {
     });
   });
 
+  it('/audit <user> by name, by mobile, and an ambiguous name listed', async () => {
+    const c = seedChat(h, 'ForAudit', 'lead2', []);
+    await h.say('lead2', `/chat rename ${c.chatId} Audited2`);
+    const byName = await h.say('admin1', '/audit 林芳');
+    expect(byName).toContain('for user lead2');
+    expect(byName).toContain('/chat rename');
+    // a lone number is the count, so a mobile comes after one
+    expect(await h.say('admin1', '/audit 5 13800138003')).toContain('for user lead2');
+    expect(await h.say('admin1', '/audit "Alice Wang"')).toBe(
+      'Several people match "Alice Wang": Alice Wang (alice), Alice Wang (alice2). Type one of their userIds.',
+    );
+    expect(await h.say('admin1', '/audit 王五')).toContain('Nobody in the directory matches');
+  });
+
   describe('ambiguity and /pick', () => {
     it('several matches: nothing changes, the candidates are numbered, /pick carries it out', async () => {
       const c = seedChat(h, 'Pick', 'lead1', []);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import auditCommand from '../../../commands/audit.ts';
-import { bindArgs, completeArgs } from '../../../src/bot/bind.ts';
+import { bindArgs, completeArgs, typedPerson } from '../../../src/bot/bind.ts';
 import { createTranslator } from '../../../src/bot/i18n.ts';
 import { tokenize } from '../../../src/bot/parse.ts';
 import { loadCommands } from '../../../src/bot/registry.ts';
@@ -107,6 +107,14 @@ async function run(
     t: createTranslator(locale, [auditCommand.messages]),
     locale,
     visibleCommands: () => [],
+    // A directory that knows every userId and no names (the e2e tests run the real one).
+    findPerson: async (typed: string) => {
+      const w = typedPerson(typed, 'boss');
+      if (w instanceof UserError) throw w;
+      if ('userId' in w) return w.userId;
+      if (w.kind === 'userId') return w.text;
+      throw new UserError('people.none', { word: typed });
+    },
     signal: new AbortController().signal,
   } as unknown as HandlerContext<typeof done.args>;
   const reply = await auditCommand.handler(ctx);
@@ -190,7 +198,7 @@ describe('/audit', () => {
     expect((await refusal('here', { conversationType: 'group', conversationId: 'cidOther00000' })).code).toBe(
       'chat.here-unknown',
     );
-    expect((await refusal('"not a user"')).code).toBe('user.invalid');
+    expect((await refusal('"not a user"')).code).toBe('people.none');
     expect((await refusal('@x', { mentions: [{ dingtalkId: 'x', userId: undefined }] })).code).toBe(
       'user.external',
     );
