@@ -161,9 +161,9 @@ describe('/chat create', () => {
     // Without user/get the typed userId is used as typed, and DingTalk refuses it.
     h.emu.faults.contact.deny('qyapi_get_member');
     const t = track(h);
-    const reply = await h.say('lead1', '/chat create Ghosts alice nobody43').finally(() =>
-      h.emu.faults.contact.allow(),
-    );
+    const reply = await h
+      .say('lead1', '/chat create Ghosts alice nobody43')
+      .finally(() => h.emu.faults.contact.allow());
     expect(t.endpoints()).toEqual(['im.group.create']);
     expect(t.calls()[0]?.status).toBe(400);
     expect(reply).not.toContain('Created');

@@ -84,7 +84,9 @@ describe('replies in English', () => {
       'Nobody in the directory matches "zed". Nothing was changed.',
     );
     // erin exists but is no member: no "add erin" for a lead who may not add to the chat.
-    expect(await h.say('lead2', '/chat nick #"Product Weekly" erin Zed')).toContain('You (lead2) may not change');
+    expect(await h.say('lead2', '/chat nick #"Product Weekly" erin Zed')).toContain(
+      'You (lead2) may not change',
+    );
     expect(await h.say('admin1', '/chat nick #"Product Weekly" me Boss')).toBe(
       `admin1 is not a member of **Product Weekly**, so they have no nickname there. Add them first: /chat add ${pw} admin1`,
     );
