@@ -73,10 +73,16 @@ async function filterFor(ctx: HandlerContext<Args>): Promise<Filter> {
       return { userId: picked.userId };
     }
   }
+  // A person by userId, name or mobile: the directory decides. A userId it does not know (someone
+  // who left) still filters the records: they outlive the person.
   const typed = word.replace(/^@/, '');
-  if (typed.toLowerCase() === 'me') return { userId: ctx.caller.userId };
-  if (!USER_ID.test(typed)) throw new UserError('user.invalid', { value: target.slice(0, 40) });
-  return { userId: typed };
+  try {
+    return { userId: await ctx.findPerson(target) };
+  } catch (err) {
+    if (err instanceof UserError && err.code === 'people.none' && USER_ID.test(typed))
+      return { userId: typed };
+    throw err;
+  }
 }
 
 /** The end of a reply's first sentence ("e.g." and "i.e." do not end one). */

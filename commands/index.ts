@@ -20,6 +20,7 @@ import chatRename from './chat-rename.ts';
 import chatSet from './chat-set.ts';
 import confirm from './confirm.ts';
 import help from './help.ts';
+import pick from './pick.ts';
 import whoami from './whoami.ts';
 
 // Each spec is typed by its own args; the registry only needs the common shape.
@@ -41,6 +42,7 @@ const specs = [
   chatLink,
   confirm,
   cancel,
+  pick,
   audit,
 ];
 

@@ -13,9 +13,14 @@
  * A multi-word nick (`@Bob Li`) cannot be told apart from the words after it in general. Two rules
  * cover the common cases: in a list of users, capitalised or non-ASCII bare words right after a
  * picked `@Name` belong to that name; a free text after a picked name is taken from its quotes when it is quoted last.
+ *
+ * Typed people (architecture.md §3, Users) are not resolved here: each becomes a {@link PersonWord}
+ * for the directory (the pipeline resolves them after authorization), and {@link completeArgs}
+ * puts the userIds in and validates with the spec's schema.
  */
 
 import type { RegistryStore } from '../store/types.ts';
+import { normaliseMobile } from './directory.ts';
 import type { Token } from './parse.ts';
 import { optionArgName } from './registry.ts';
 import { suggest } from './suggest.ts';
@@ -27,8 +32,28 @@ export interface BindContext {
   registry: RegistryStore;
 }
 
-export type BindResult<A> =
-  | { ok: true; args: A; chat?: ChatRef; usedOptions: string[] }
+/** A person as typed, for the directory to resolve. */
+export interface PersonWord {
+  kind: 'userId' | 'name' | 'mobile' | 'dept';
+  /** What is looked up: the userId, the name, the mobile or the department name. */
+  text: string;
+  /** As typed, for replies. */
+  raw: string;
+}
+
+/** A user slot before resolution: a known userId (picked mention, `me`) or an index into `refs`. */
+type Slot = { userId: string } | { ref: number };
+
+/** Bound arguments whose typed people are not resolved yet; see {@link completeArgs}. */
+export interface PreArgs {
+  values: Record<string, unknown>;
+  /** user params (`many`: a users param) whose values are slots */
+  slots: { name: string; many: boolean }[];
+  refs: PersonWord[];
+}
+
+export type BindResult =
+  | { ok: true; pre: PreArgs; chat?: ChatRef; usedOptions: string[] }
   | { ok: false; error: UserError };
 
 /** userIds are ASCII words; anything else is a typo or an attempt to smuggle text. */
@@ -38,6 +63,14 @@ export const CHAT_ID = /^chat(?=[A-Za-z]*[0-9])[0-9A-Za-z]{6,64}$/;
 /** openConversationId: `cid` + base64-ish. */
 export const OPEN_CONVERSATION_ID = /^cid[A-Za-z0-9+/=_-]{8,128}$/;
 const INT = /^[+-]?\d{1,15}$/;
+/** A mainland mobile, maybe with the country code (`8613800138000`, `86-13800138000`). */
+const MAINLAND_MOBILE = /^(?:\+?86-?)?1\d{10}$/;
+/** One group of a mobile typed with spaces (`+86`, `138`, `0013`). */
+const MOBILE_PART = /^\+?\d[\d-]*$/;
+/** Eleven characters starting with 1, mostly digits, with a letter: a mistyped mobile. */
+const MOBILE_TYPO = /^(?=1(?:[^\d]*\d){8})(?=.*[A-Za-z])[\dA-Za-z]{11}$/;
+/** Most tokens a mobile spreads over (`+86 138 0013 8000`). */
+const MOBILE_MAX_PARTS = 4;
 /** A word that reads as part of a display name rather than a userId. */
 const NAME_PART = /^(?:\p{Lu}|[^\p{ASCII}])/u;
 const ON = new Set(['on', 'true', 'yes', '1', '开', '开启', '打开', '是']);
@@ -54,12 +87,15 @@ const fail = (
   error: new UserError(code, params),
 });
 
-/** Binds and validates; see the module comment for the rules. */
+/**
+ * Binds the words to params and options (see the module comment for the rules). Typed people
+ * are left as {@link PersonWord}s; {@link completeArgs} finishes and validates.
+ */
 export async function bindArgs<A>(
   spec: CommandSpec<A>,
   rest: readonly Token[],
   ctx: BindContext,
-): Promise<BindResult<A>> {
+): Promise<BindResult> {
   const { message } = ctx;
   const options = spec.options ?? {};
   const usageKey = spec.usage;
@@ -74,17 +110,26 @@ export async function bindArgs<A>(
     if (tok.kind === 'mention' || atValue) assigned.set(tok, left.shift()!);
   }
 
-  const userFrom = (tok: Token): Step<string> => {
+  const refs: PersonWord[] = [];
+  const typed = (w: PersonWord): Step<Slot> => {
+    refs.push(w);
+    return { ok: true, value: { ref: refs.length - 1 } };
+  };
+  const userFrom = (tok: Token): Step<Slot> => {
     const picked = assigned.get(tok);
-    if (picked !== undefined) return mentionUser(picked);
-    const typed = (tok.kind === 'option' ? (tok.value ?? '') : tok.text).replace(/^[@＠]/, '');
-    if (typed.toLowerCase() === 'me' && USER_ID.test(ctx.caller.userId))
-      return { ok: true, value: ctx.caller.userId };
-    if (tok.kind !== 'chatref' && USER_ID.test(typed)) return { ok: true, value: typed };
-    return fail('user.invalid', { value: clip(tok.kind === 'option' ? (tok.value ?? '') : tok.raw) });
+    if (picked !== undefined) return mentionSlot(picked);
+    if (tok.kind === 'option') {
+      const value = tok.value ?? '';
+      // `owner="Alice Wang"`: the raw text after `key=` opens with a quote.
+      const quoted = /^[A-Za-z0-9_-]+[=＝]["'“‘]/.test(tok.raw);
+      const raw = tok.raw.replace(/^[^=＝]*[=＝]/, '');
+      return personSlot(quoted ? { kind: 'quoted', text: value, raw } : classifyValue(value), ctx, typed);
+    }
+    return personSlot(tok, ctx, typed);
   };
 
-  const args: Record<string, unknown> = {};
+  const values: Record<string, unknown> = {};
+  const slots: PreArgs['slots'] = [];
   const usedOptions: string[] = [];
 
   // 2. Options (before params: an empty user option takes a stripped mention first).
@@ -96,7 +141,8 @@ export async function bindArgs<A>(
     if (usedOptions.includes(key)) return fail('args.option-twice', { option: key });
     const value = optionValue(key, opt, tok, left, userFrom);
     if (!value.ok) return value;
-    args[optionArgName(key)] = value.value;
+    values[optionArgName(key)] = value.value;
+    if (opt.kind === 'user') slots.push({ name: optionArgName(key), many: false });
     usedOptions.push(key);
   }
 
@@ -125,43 +171,55 @@ export async function bindArgs<A>(
             : fail('chat.invalid', { value: clip(tok.raw) });
         }
         if (!ref.ok) return ref;
-        args[p.name] = ref.value;
+        values[p.name] = ref.value;
         chat ??= ref.value;
         break;
       }
       case 'user': {
-        let user: Step<string>;
-        if (left.length > 0) user = mentionUser(left.shift()!);
+        let user: Step<Slot>;
+        if (left.length > 0) user = mentionSlot(left.shift()!);
         else if (tok !== undefined) {
           user = userFrom(tok);
           i++;
         } else if (p.optional) continue;
         else return missing(p.name);
         if (!user.ok) return user;
-        args[p.name] = user.value;
+        values[p.name] = user.value;
+        slots.push({ name: p.name, many: false });
         break;
       }
       case 'users': {
-        const ids: string[] = [];
+        const list: Slot[] = [];
         for (const m of left.splice(0)) {
-          const u = mentionUser(m);
+          const u = mentionSlot(m);
           if (!u.ok) return u;
-          ids.push(u.value);
+          list.push(u.value);
         }
         // With visible names, a capitalised or non-ASCII bare word right after a picked `@Name`
-        // is the rest of a multi-word nick (`@Alice Wang`), not a typed userId (those are
-        // usually lower case or digits: `carol`, `manager4220`).
+        // is the rest of a multi-word nick (`@Alice Wang`), not a typed person.
         let afterPicked = false;
         for (; i < words.length; i++) {
           const w = words[i]!;
           if (afterPicked && w.kind === 'word' && !assigned.has(w) && NAME_PART.test(w.text)) continue;
           afterPicked = assigned.has(w);
+          const parts = afterPicked ? 0 : mobileRun(words, i);
+          if (parts > 0) {
+            const run = words.slice(i, i + parts);
+            const raw = run.map((t) => t.raw).join(' ');
+            const u = typed({ kind: 'mobile', text: run.map((t) => t.text).join(''), raw });
+            if (u.ok) list.push(u.value);
+            i += parts - 1;
+            continue;
+          }
           const u = userFrom(w);
           if (!u.ok) return u;
-          ids.push(u.value);
+          list.push(u.value);
         }
-        if (ids.length === 0 && !p.optional) return missing(p.name);
-        if (ids.length > 0) args[p.name] = [...new Set(ids)];
+        if (list.length === 0 && !p.optional) return missing(p.name);
+        if (list.length > 0) {
+          values[p.name] = list;
+          slots.push({ name: p.name, many: true });
+        }
         break;
       }
       case 'text': {
@@ -177,7 +235,7 @@ export async function bindArgs<A>(
         const afterName = before !== undefined && assigned.has(before);
         // After a picked `@Multi Word` name, a quoted text is the text; the bare words before it
         // are the rest of the name (`/chat nick here @Alice Wang "Ally"`).
-        args[p.name] =
+        values[p.name] =
           quoted.length === 1 && (tail.length === 1 || (afterName && tail.at(-1) === quoted[0]))
             ? quoted[0]!.text
             : tail.map((t) => (t.kind === 'quoted' ? t.text : t.raw)).join(' ');
@@ -188,18 +246,18 @@ export async function bindArgs<A>(
           if (p.optional) continue;
           return missing(p.name);
         }
-        const typed = tok.kind === 'quoted' ? tok.text : tok.raw;
+        const typedWord = tok.kind === 'quoted' ? tok.text : tok.raw;
         if (p.choices !== undefined) {
-          const value = p.choices[typed.normalize('NFKC').toLowerCase()];
+          const value = p.choices[typedWord.normalize('NFKC').toLowerCase()];
           if (value === undefined) {
             const choices = [...new Set(Object.values(p.choices))].join(' / ');
             // A <chat> here means the word was left out: echoing `#"name"` back would not help.
             return isChatForm(tok)
               ? fail('args.choice-missing', { param: p.name, choices, usageKey })
-              : fail('args.bad-choice', { param: p.name, choices, value: clip(typed), usageKey });
+              : fail('args.bad-choice', { param: p.name, choices, value: clip(typedWord), usageKey });
           }
-          args[p.name] = value;
-        } else args[p.name] = typed;
+          values[p.name] = value;
+        } else values[p.name] = typedWord;
         i++;
         break;
       }
@@ -211,7 +269,7 @@ export async function bindArgs<A>(
             ? missing(p.name)
             : fail('args.not-int', { param: p.name, value: clip(tok.raw) });
         }
-        args[p.name] = Number(digits);
+        values[p.name] = Number(digits);
         i++;
         break;
       }
@@ -233,23 +291,140 @@ export async function bindArgs<A>(
     spec.params.some((p) => p.kind === 'user' || p.kind === 'users') ||
     Object.values(options).some((o) => o.kind === 'user');
   if (left.length > 0 && readsUsers) return fail('args.mentions-left', { usageKey });
+  const pre: PreArgs = { values, slots, refs };
+  return chat === undefined ? { ok: true, pre, usedOptions } : { ok: true, pre, chat, usedOptions };
+}
 
+/**
+ * Puts the userIds of the typed people in (`resolved[i]` for `pre.refs[i]`) and validates with
+ * the spec's schema. A single-user slot must come to exactly one person.
+ */
+export function completeArgs<A>(
+  spec: CommandSpec<A>,
+  pre: PreArgs,
+  resolved: readonly (readonly string[])[],
+): { ok: true; args: A } | { ok: false; error: UserError } {
+  const args: Record<string, unknown> = { ...pre.values };
+  for (const { name, many } of pre.slots) {
+    const slots = (many ? pre.values[name] : [pre.values[name]]) as Slot[];
+    const ids: string[] = [];
+    for (const slot of slots) {
+      if ('userId' in slot) ids.push(slot.userId);
+      else {
+        const got = resolved[slot.ref] ?? [];
+        if (!many && got.length !== 1)
+          return fail('people.one-expected', {
+            word: clip(pre.refs[slot.ref]?.raw ?? ''),
+            count: got.length,
+          });
+        ids.push(...got);
+      }
+    }
+    args[name] = many ? [...new Set(ids)] : ids[0];
+  }
   const checked = spec.args.safeParse(args);
   if (!checked.success) {
     const problems = checked.error.issues
       .slice(0, 5)
       .map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : 'args'}: ${issue.message}`)
       .join('; ');
-    return fail('args.invalid', { problems, usageKey });
+    return fail('args.invalid', { problems, usageKey: spec.usage });
   }
-  return chat === undefined
-    ? { ok: true, args: checked.data, usedOptions }
-    : { ok: true, args: checked.data, chat, usedOptions };
+  return { ok: true, args: checked.data };
 }
 
-function mentionUser(m: Mention): Step<string> {
+/** The arguments as the audit shows them before resolution: typed people as typed. */
+export function shownArgs(pre: PreArgs): Record<string, unknown> {
+  const args: Record<string, unknown> = { ...pre.values };
+  const show = (slot: Slot): string => ('userId' in slot ? slot.userId : (pre.refs[slot.ref]?.raw ?? ''));
+  for (const { name, many } of pre.slots) {
+    const v = pre.values[name];
+    args[name] = many ? (v as Slot[]).map(show) : show(v as Slot);
+  }
+  return args;
+}
+
+function mentionSlot(m: Mention): Step<Slot> {
   if (m.userId === undefined || !USER_ID.test(m.userId)) return fail('user.external');
-  return { ok: true, value: m.userId };
+  return { ok: true, value: { userId: m.userId } };
+}
+
+/**
+ * One person typed as free text (`Alice`, `"Alice Wang"`, `13800138000`, `@manager4220`, `me`):
+ * a userId known at once, a {@link PersonWord} for the directory, or the error to show.
+ */
+export function typedPerson(text: string, callerId: string): { userId: string } | PersonWord | UserError {
+  const quote = /^["'“‘](.*)["'”’]$/su.exec(text);
+  const tok: Token = quote ? { kind: 'quoted', text: quote[1] ?? '', raw: text } : classifyValue(text);
+  let word: PersonWord | undefined;
+  const step = personSlot(tok, { caller: { userId: callerId } } as BindContext, (w) => {
+    word = w;
+    return { ok: true, value: { ref: 0 } };
+  });
+  if (!step.ok) return step.error;
+  return word ?? (step.value as { userId: string });
+}
+
+/** An option's value read like a bare word (`owner=dept:Design`, `owner=@王小明`). */
+function classifyValue(value: string): Token {
+  const dept = /^(?:dept|部门)[:：]/i.exec(value);
+  if (dept !== null) return { kind: 'dept', text: value.slice(dept[0].length), raw: value };
+  if (value.length > 1 && /^[@＠]/.test(value)) return { kind: 'mention', text: value.slice(1), raw: value };
+  return { kind: 'word', text: value, raw: value };
+}
+
+/**
+ * What a typed (not picked) token in a users slot stands for: `me`, a mobile, a userId-shaped
+ * word (the directory confirms it, then tries it as a name), a department, or else a name.
+ */
+function personSlot(tok: Token, ctx: BindContext, typed: (w: PersonWord) => Step<Slot>): Step<Slot> {
+  const raw = tok.raw;
+  switch (tok.kind) {
+    case 'chatref':
+    case 'option':
+      return fail('user.invalid', { value: clip(raw) });
+    case 'dept':
+      if (tok.text.trim() === '') return fail('people.dept-empty-name', { value: clip(raw) });
+      return typed({ kind: 'dept', text: tok.text.trim(), raw });
+    case 'quoted': {
+      const text = tok.text.trim();
+      // A mobile typed with spaces inside quotes is still a mobile.
+      if (/^\+?[\d\s-]+$/.test(text) && MAINLAND_MOBILE.test(text.replace(/\s/g, '')))
+        return typed({ kind: 'mobile', text, raw });
+      return typed({ kind: 'name', text: tok.text, raw });
+    }
+    case 'mention':
+      // `@word` with no picked mention left: a typed userId, or a name DingTalk did not turn into a pick.
+      if (tok.text.toLowerCase() === 'me' && USER_ID.test(ctx.caller.userId))
+        return { ok: true, value: { userId: ctx.caller.userId } };
+      return typed({ kind: USER_ID.test(tok.text) ? 'userId' : 'name', text: tok.text, raw });
+    case 'word': {
+      const w = tok.text;
+      if (w.toLowerCase() === 'me' && USER_ID.test(ctx.caller.userId))
+        return { ok: true, value: { userId: ctx.caller.userId } };
+      if (isMobileWord(w)) return typed({ kind: 'mobile', text: w, raw });
+      return typed({ kind: USER_ID.test(w) ? 'userId' : 'name', text: w, raw });
+    }
+  }
+}
+
+/** A single word meant as a mobile: `+…`, a mainland number, or a mainland number with a letter in it. */
+function isMobileWord(w: string): boolean {
+  return (w.startsWith('+') && /\d/.test(w)) || MAINLAND_MOBILE.test(w) || MOBILE_TYPO.test(w);
+}
+
+/**
+ * How many words from `at` make one mobile typed in groups (`+86 138 0013 8000`): the longest
+ * run of 2 to {@link MOBILE_MAX_PARTS} digit groups that joins into a mainland mobile; 0 when none.
+ */
+export function mobileRun(words: readonly Token[], at: number): number {
+  for (let n = Math.min(MOBILE_MAX_PARTS, words.length - at); n >= 2; n--) {
+    const run = words.slice(at, at + n);
+    if (!run.every((t) => t.kind === 'word' && MOBILE_PART.test(t.text))) continue;
+    const joined = run.map((t) => t.text).join('');
+    if (MAINLAND_MOBILE.test(joined) && normaliseMobile(joined) !== undefined) return n;
+  }
+  return 0;
 }
 
 function optionValue(
@@ -257,7 +432,7 @@ function optionValue(
   opt: OptionSpec,
   tok: Token,
   left: Mention[],
-  userFrom: (tok: Token) => Step<string>,
+  userFrom: (tok: Token) => Step<Slot>,
 ): Step<unknown> {
   const raw = tok.value ?? '';
   const word = raw.normalize('NFKC').toLowerCase().trim();
@@ -273,7 +448,10 @@ function optionValue(
       return fail('args.bad-enum', { option: key, value: clip(raw), values: values.join('|') });
     }
     case 'user':
-      if (raw === '' && left.length > 0) return mentionUser(left.pop()!);
+      if (raw.trim() === '') {
+        if (left.length > 0) return mentionSlot(left.pop()!);
+        return fail('args.option-empty', { option: key });
+      }
       return userFrom(tok);
     case 'text':
       return { ok: true, value: raw };

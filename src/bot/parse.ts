@@ -6,14 +6,15 @@
  */
 import { UserError } from './types.ts';
 
-export type TokenKind = 'word' | 'quoted' | 'option' | 'chatref' | 'mention';
+export type TokenKind = 'word' | 'quoted' | 'option' | 'chatref' | 'mention' | 'dept';
 
 /** One word of a command line. `raw` is the text as typed (after control characters are gone). */
 export interface Token {
   kind: TokenKind;
   /**
    * word: the word; quoted: the text between the quotes; option: `key=value` as typed;
-   * chatref: the name after `#` (unquoted); mention: the word after `@`.
+   * chatref: the name after `#` (unquoted); mention: the word after `@`; dept: the department
+   * name after `dept:` / `部门:` (unquoted, maybe empty).
    */
   text: string;
   /** option only: the key, lower case */
@@ -52,6 +53,9 @@ const OPTION = /^([A-Za-z][A-Za-z0-9_-]*)[=＝]/;
 /** An openConversationId ends in base64 padding (`cidAsXSBLnA==`): a word, not `key=`. */
 const CID_PADDED = /^cid[A-Za-z0-9+/_-]+={1,2}$/;
 const OPTION_PREFIX = /^[A-Za-z][A-Za-z0-9_-]*[=＝]$/;
+/** `dept:` / `部门:` (ASCII or full-width colon) before a department name. */
+const DEPT_PREFIX = /^(?:dept|部门)[:：]/i;
+const DEPT_PREFIX_ONLY = /^(?:dept|部门)[:：]$/i;
 
 /** Removes control and format characters (bidi overrides, zero-width marks); line breaks become spaces. */
 export function stripControls(input: string): string {
@@ -59,7 +63,7 @@ export function stripControls(input: string): string {
 }
 
 /**
- * Splits a line into tokens. Quotes open only at the start of a word, after `#` or after `key=`,
+ * Splits a line into tokens. Quotes open only at the start of a word, after `#`, `key=` or `dept:`,
  * so apostrophes inside words (`don't`) stay literal. There are no escapes: a quote of another
  * kind may be used to include a quote character.
  */
@@ -92,14 +96,17 @@ export function tokenize(input: string): { ok: true; tokens: Token[] } | { ok: f
     while (i < s.length && !SPACE.test(s[i]!)) {
       const q = QUOTES.get(s[i]!);
       const prefix = q === undefined ? '' : s.slice(start, i).join('');
-      if (q !== undefined && (isChatRefPrefix(prefix) || OPTION_PREFIX.test(prefix))) {
+      const deptPrefix = q !== undefined && DEPT_PREFIX_ONLY.test(prefix);
+      if (q !== undefined && (isChatRefPrefix(prefix) || OPTION_PREFIX.test(prefix) || deptPrefix)) {
         const end = s.indexOf(q, i + 1);
         if (end < 0) return { ok: false, error: new UserError('parse.unclosed-quote', { quote: s[i]! }) };
         const inner = s.slice(i + 1, end).join('');
         const raw = s.slice(start, end + 1).join('');
         quotedTail = isChatRefPrefix(prefix)
           ? { kind: 'chatref', text: inner, raw }
-          : optionToken(prefix, inner, raw);
+          : deptPrefix
+            ? { kind: 'dept', text: inner, raw }
+            : optionToken(prefix, inner, raw);
         i = end + 1;
         break;
       }
@@ -120,6 +127,8 @@ function optionToken(prefix: string, value: string, raw: string): Token {
 }
 
 function classify(word: string): Token {
+  const dept = DEPT_PREFIX.exec(word);
+  if (dept !== null) return { kind: 'dept', text: word.slice(dept[0].length), raw: word };
   const opt = CID_PADDED.test(word) ? null : OPTION.exec(word);
   if (opt !== null) return optionToken(opt[0], word.slice(opt[0].length), word);
   const first = word[0];

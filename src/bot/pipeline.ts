@@ -15,15 +15,15 @@ import type { ClaimResult, OrphanedClaim, Store } from '../store/types.ts';
 import type { RobotFrame } from '../stream/index.ts';
 import type { AuditReason, AuditTrail } from './audit.ts';
 import type { Authorizer } from './auth.ts';
-import { bindArgs } from './bind.ts';
+import { bindArgs, completeArgs, type PreArgs, shownArgs, typedPerson } from './bind.ts';
 import type { Confirmations } from './confirm.ts';
-import { type Directory, peopleView } from './directory.ts';
+import { CONTACT_RANGE, type Directory, type Person, peopleView, personLabel } from './directory.ts';
 import { createTranslator, userErrorText } from './i18n.ts';
 import { dingtalkErrorCode } from './kit.ts';
 import { normalizeRobotPayload } from './normalize.ts';
 import { leadingWords, parseLine } from './parse.ts';
 import { type CommandRegistry, impliedLocale } from './registry.ts';
-import { dtmdSendLink, renderReply } from './render.ts';
+import { dtmdSendLink, mdEscape, renderReply } from './render.ts';
 import type { RenderedReply, Replier } from './replier.ts';
 import {
   type ChatRef,
@@ -74,7 +74,43 @@ interface ConfirmPayload {
   conversationId: string;
   /** The chat it concerns, so that a cancel is audited with it. */
   chatId?: string;
+  /** The typed people as resolved when it was asked (so the confirmed run uses what was shown). */
+  people?: Resolved[];
 }
+
+/**
+ * One typed person, resolved: its userIds (one, or a department's members) with their labels,
+ * and the line that tells the user who the word was.
+ */
+interface Resolved {
+  raw: string;
+  ids: string[];
+  labels: string[];
+  note?: string;
+  /** found by name or department (counts toward {@link BIG_FIND}) */
+  found: boolean;
+  /** a department of more than {@link BIG_DEPT} people */
+  bigDept?: boolean;
+}
+
+/** One ambiguous word of a pending pick and its numbered candidates. */
+interface PickWord {
+  index: number;
+  raw: string;
+  candidates: { userId: string; name?: string; line: string }[];
+}
+
+/** Stored with a pending pick: the message, what was resolved and what waits for a choice. */
+interface PickPayload extends Omit<ConfirmPayload, 'people'> {
+  people: (Resolved | null)[];
+  words: PickWord[];
+}
+
+type PeopleStep =
+  | { kind: 'ok'; people: Resolved[] }
+  | { kind: 'pick'; people: (Resolved | null)[]; words: PickWord[] }
+  | { kind: 'fail'; errors: UserError[] }
+  | { kind: 'error'; error: unknown };
 
 interface Outcome {
   reply: Reply;
@@ -89,6 +125,14 @@ interface Outcome {
 }
 
 const CONFIRM_COMMANDS = new Set(['confirm', 'cancel']);
+const PICK_COMMAND = 'pick';
+/** How long a pick waits: two minutes, like a confirmation. */
+const PICK_TTL_MS = 120_000;
+/** A department larger than this, or more people than {@link BIG_FIND} found by name or department, is confirmed first. */
+const BIG_DEPT = 50;
+const BIG_FIND = 20;
+/** People a preview lists by name before it counts the rest. */
+const PREVIEW_PEOPLE = 60;
 /** Parse errors of a line that meant a command (audited); the others are chit-chat (not). */
 const MALFORMED = new Set(['parse.unclosed-quote', 'parse.too-long']);
 
@@ -511,9 +555,15 @@ export class Pipeline {
     }
     const spec = match.spec;
     const cmdLog = log.child({ command: spec.name });
+    // Names seen for free label people in later replies.
+    this.o.directory.learn(msg.senderUserId, msg.senderNick);
 
-    if (CONFIRM_COMMANDS.has(spec.name)) return this.confirmFlow(spec, match.rest, msg, t, cmdLog);
-    return this.execute(spec, match.rest, msg, t, locale, cmdLog, undefined);
+    if (spec.name === PICK_COMMAND) return this.pickFlow(match.rest, msg, t, cmdLog);
+    // Any other command drops the sender's pending pick.
+    const droppedPick = await this.o.store.picks.drop(msg.senderUserId, this.now());
+    if (CONFIRM_COMMANDS.has(spec.name))
+      return this.confirmFlow(spec, match.rest, msg, t, cmdLog, droppedPick);
+    return this.execute(spec, match.rest, msg, t, locale, cmdLog, undefined, undefined);
   }
 
   private async execute(
@@ -525,6 +575,8 @@ export class Pipeline {
     log: Logger,
     /** The code it was confirmed with, when this runs on `/confirm`. */
     confirmedWith: string | undefined,
+    /** Typed people resolved before (by `/pick` or for the confirmation), by ref index. */
+    known: readonly (Resolved | null)[] | undefined,
   ): Promise<Outcome> {
     const userId = msg.senderUserId;
     const role = this.o.authorizer.roleOf(userId);
@@ -553,11 +605,25 @@ export class Pipeline {
       };
     }
     const chat: ChatRef | undefined = bound.chat;
-    const auditBase = {
+    const { pre } = bound;
+    const auditBase: { command: string; chatId?: string; args: unknown } = {
       command: spec.name,
       ...(chat ? { chatId: chat.chatId } : {}),
-      args: bound.args,
+      args: shownArgs(pre),
     };
+    let args: unknown;
+    if (pre.refs.length === 0) {
+      // Nothing to look up: validate now, as before any DingTalk call.
+      const done = completeArgs(spec, pre, []);
+      if (!done.ok) {
+        return {
+          reply: this.userErrorReply(done.error, t, spec, msg),
+          audit: { ...auditBase, outcome: 'refused', reason: reasonOf(done.error) },
+        };
+      }
+      args = done.args;
+      auditBase.args = args;
+    }
     // The chat a command without a <chat> reports (ctx.concerns), e.g. the one a create made.
     let concerned: string | undefined;
     const audited = (a: NonNullable<Outcome['audit']>): NonNullable<Outcome['audit']> =>
@@ -600,18 +666,59 @@ export class Pipeline {
         };
       }
     }
-    const ctx = this.context(bound.args, msg, t, locale, log, role.role, (id) => {
+    // Typed people, after authorization (a refused caller learns nothing about the directory).
+    let people: Resolved[] = [];
+    if (pre.refs.length > 0) {
+      const r = await this.resolvePeople(pre, known, t, log);
+      if (r.kind === 'error') return failed(r.error);
+      if (r.kind === 'fail') {
+        const first = r.errors[0] as UserError;
+        return {
+          reply: { text: r.errors.map((e) => peopleErrorText(e, t)).join('\n') },
+          audit: { ...auditBase, outcome: 'refused', reason: reasonOf(first) },
+        };
+      }
+      if (r.kind === 'pick') return this.askPick(spec, msg, chat, r.people, r.words, t, auditBase);
+      people = r.people;
+      const done = completeArgs(
+        spec,
+        pre,
+        people.map((p) => p.ids),
+      );
+      if (!done.ok) {
+        return {
+          reply: this.userErrorReply(done.error, t, spec, msg),
+          audit: { ...auditBase, outcome: 'refused', reason: reasonOf(done.error) },
+        };
+      }
+      args = done.args;
+      auditBase.args = args;
+    }
+    const notes = people.flatMap((p) => (p.note === undefined ? [] : [p.note]));
+    const withNotes = (reply: Reply): Reply =>
+      notes.length === 0
+        ? reply
+        : { ...reply, text: `${reply.text}\n\n${t('people.resolved', { list: notes.join('; ') })}` };
+    const found = people.filter((p) => p.found);
+    const foundCount = new Set(found.flatMap((p) => p.ids)).size;
+    const big = found.some((p) => p.bigDept === true) || foundCount > BIG_FIND;
+
+    const ctx = this.context(args, msg, t, locale, log, role.role, (id) => {
       concerned = id;
     });
-    if (confirmedWith === undefined && this.o.authorizer.isRisky(spec)) {
-      let preview: string;
+    if (confirmedWith === undefined && (big || this.o.authorizer.isRisky(spec))) {
+      const parts: string[] = [];
       try {
-        preview = spec.preview
-          ? await spec.preview(ctx)
-          : t('confirm.generic-preview', { command: spec.name });
+        if (this.o.authorizer.isRisky(spec))
+          parts.push(
+            spec.preview ? await spec.preview(ctx) : t('confirm.generic-preview', { command: spec.name }),
+          );
       } catch (err) {
         return failed(err);
       }
+      if (big) parts.push(this.bigPreview(found, foundCount, t));
+      if (notes.length > 0) parts.push(t('people.resolved', { list: notes.join('; ') }));
+      const preview = parts.join('\n\n');
       const payload: ConfirmPayload = {
         command: spec.name,
         text: msg.text,
@@ -619,6 +726,7 @@ export class Pipeline {
         conversationType: msg.conversationType,
         conversationId: msg.conversationId,
         ...(chat ? { chatId: chat.chatId } : {}),
+        ...(people.length > 0 ? { people } : {}),
       };
       const pending = await this.o.confirmations.create({
         userId,
@@ -661,7 +769,7 @@ export class Pipeline {
       const reply = await this.withTimeout(spec.handler(ctx));
       if (intentId !== undefined) await this.o.store.intents.finish(intentId, 'ok');
       return {
-        reply,
+        reply: withNotes(reply),
         audit: audited(
           confirmedWith === undefined
             ? { ...auditBase, outcome: 'allowed' }
@@ -705,11 +813,14 @@ export class Pipeline {
     msg: IncomingMessage,
     t: Translate,
     log: Logger,
+    /** `/cancel` dropped a pending pick on the way in. */
+    droppedPick: boolean,
   ): Promise<Outcome> {
     const userId = msg.senderUserId;
     const code = rest.find((w) => w.kind === 'word' || w.kind === 'quoted')?.text;
     if (spec.name === 'cancel') {
       const dropped = await this.o.confirmations.cancel(userId, code);
+      if (!dropped && droppedPick) return { reply: { text: t('pick.cancelled') } };
       return dropped
         ? {
             reply: { text: t('confirm.cancelled', { command: dropped.command, code: dropped.code }) },
@@ -761,7 +872,268 @@ export class Pipeline {
       this.localeOf(msg),
       log.child({ command: p.command }),
       r.pending.code,
+      p.people,
     );
+  }
+
+  /** Resolves the typed people of `pre` through the directory; `known` ones are taken as they are. */
+  private async resolvePeople(
+    pre: PreArgs,
+    known: readonly (Resolved | null)[] | undefined,
+    t: Translate,
+    log: Logger,
+  ): Promise<PeopleStep> {
+    const people: (Resolved | null)[] = [];
+    const words: PickWord[] = [];
+    const errors: UserError[] = [];
+    for (const [index, ref] of pre.refs.entries()) {
+      const had = known?.[index];
+      if (had && had.raw === ref.raw) {
+        people.push(had);
+        continue;
+      }
+      const word = clip(ref.raw);
+      const shown = mdEscape(word);
+      const r = await this.o.directory.resolve(ref);
+      switch (r.kind) {
+        case 'one': {
+          const label = personLabel(r.person.userId, r.person.name);
+          const named = ref.kind !== 'userId' || r.person.userId !== ref.text;
+          people.push({
+            raw: ref.raw,
+            ids: [r.person.userId],
+            labels: [label],
+            ...(named ? { note: `${shown} → ${mdEscape(label)}` } : {}),
+            found: named && ref.kind !== 'mobile',
+          });
+          break;
+        }
+        case 'members': {
+          if (r.members.length === 0) {
+            errors.push(new UserError('people.dept-empty', { word, dept: r.dept.name }));
+            break;
+          }
+          people.push({
+            raw: ref.raw,
+            ids: r.members.map((m) => m.userId),
+            labels: r.members.map((m) => personLabel(m.userId, m.name)),
+            note: t('people.dept-note', {
+              word: shown,
+              dept: mdEscape(r.dept.name),
+              count: r.members.length,
+            }),
+            found: true,
+            ...(r.members.length > BIG_DEPT || r.truncated ? { bigDept: true } : {}),
+          });
+          break;
+        }
+        case 'many':
+          people.push(null);
+          words.push({
+            index,
+            raw: ref.raw,
+            candidates: r.candidates.map((c) => ({
+              userId: c.userId,
+              ...(c.name !== undefined ? { name: c.name } : {}),
+              line: candidateLine(c),
+            })),
+          });
+          break;
+        case 'none':
+          errors.push(
+            r.close.length > 0
+              ? new UserError('people.none-close', {
+                  word,
+                  close: r.close.map((c) => personLabel(c.userId, c.name)).join(', '),
+                })
+              : new UserError(ref.kind === 'dept' ? 'people.dept-none' : 'people.none', { word }),
+          );
+          break;
+        case 'depts':
+          errors.push(
+            new UserError('people.depts', {
+              word,
+              depts: r.candidates.map((d) => d.name).join(', '),
+            }),
+          );
+          break;
+        case 'invalid':
+          errors.push(new UserError(`people.invalid-${r.reason}`, { word }));
+          break;
+        case 'denied':
+          errors.push(
+            r.permission === CONTACT_RANGE
+              ? new UserError('people.out-of-range', { word })
+              : new UserError('people.denied', { word, permission: r.permission }),
+          );
+          break;
+        case 'error':
+          log.warn({ kind: ref.kind }, 'a people lookup failed');
+          return { kind: 'error', error: r.error };
+      }
+    }
+    if (errors.length > 0) return { kind: 'fail', errors };
+    if (words.length > 0) return { kind: 'pick', people, words };
+    return { kind: 'ok', people: people as Resolved[] };
+  }
+
+  /** Stores a pending pick and answers with the numbered candidates of each ambiguous word. */
+  private async askPick(
+    spec: CommandSpec<unknown>,
+    msg: IncomingMessage,
+    chat: ChatRef | undefined,
+    people: (Resolved | null)[],
+    words: PickWord[],
+    t: Translate,
+    auditBase: { command: string; chatId?: string; args: unknown },
+  ): Promise<Outcome> {
+    const now = this.now();
+    const payload: PickPayload = {
+      command: spec.name,
+      text: msg.text,
+      mentions: msg.mentions,
+      conversationType: msg.conversationType,
+      conversationId: msg.conversationId,
+      ...(chat ? { chatId: chat.chatId } : {}),
+      people,
+      words,
+    };
+    await this.o.store.picks.put({
+      userId: msg.senderUserId,
+      conversationId: msg.conversationId,
+      command: spec.name,
+      payload: JSON.stringify(payload),
+      createdAt: now,
+      expiresAt: now + PICK_TTL_MS,
+    });
+    const lines = [t('pick.ask', { count: words.length })];
+    for (const w of words) {
+      lines.push('', t('pick.word', { word: mdEscape(clip(w.raw)) }));
+      w.candidates.forEach((c, i) => {
+        lines.push(`${i + 1}. ${c.line}`);
+      });
+    }
+    const example = `/${t('pick.word-command')} ${words.map(() => '1').join(' ')}`;
+    lines.push('', t('pick.how', { example, minutes: PICK_TTL_MS / 60_000, count: words.length }));
+    return {
+      reply: { text: lines.join('\n'), title: t('pick.title') },
+      audit: {
+        ...auditBase,
+        outcome: 'pending',
+        reason: { key: 'audit.reason.pick', params: { words: words.map((w) => clip(w.raw)).join(', ') } },
+      },
+    };
+  }
+
+  /** `/pick <n>…`: the sender's pending pick, carried out with the chosen people. */
+  private async pickFlow(
+    rest: Parameters<typeof bindArgs>[1],
+    msg: IncomingMessage,
+    t: Translate,
+    log: Logger,
+  ): Promise<Outcome> {
+    const userId = msg.senderUserId;
+    const now = this.now();
+    // Expired rows too (every expiry is after 0), so that a late pick hears "expired".
+    const row = await this.o.store.picks.get(userId, 0);
+    if (row === undefined) return { reply: { text: t('pick.nothing') } };
+    if (row.expiresAt <= now) {
+      await this.o.store.picks.take(userId, now);
+      return { reply: { text: t('pick.expired', { command: row.command }) } };
+    }
+    let p: PickPayload;
+    try {
+      p = JSON.parse(row.payload) as PickPayload;
+    } catch {
+      await this.o.store.picks.take(userId, now);
+      return { reply: { text: t('pick.nothing') } };
+    }
+    const typed = rest
+      .flatMap((w) => (w.kind === 'quoted' ? w.text : w.raw).normalize('NFKC').split(/[\s,，、]+/u))
+      .filter((w) => w !== '');
+    const choices = typed.map((w) => (/^\d{1,3}$/.test(w) ? Number(w) : Number.NaN));
+    const wrong =
+      choices.length !== p.words.length ||
+      choices.some((n, i) => !(n >= 1 && n <= (p.words[i]?.candidates.length ?? 0)));
+    if (wrong) {
+      const ranges = p.words.map((w) => `1–${w.candidates.length}`).join(', ');
+      return {
+        reply: {
+          text: t('pick.bad', { count: p.words.length, ranges, typed: mdEscape(clip(typed.join(' '))) }),
+        },
+      };
+    }
+    // Taken atomically: a pick runs once.
+    if ((await this.o.store.picks.take(userId, now)) === undefined)
+      return { reply: { text: t('pick.nothing') } };
+    const people = [...p.people];
+    p.words.forEach((w, i) => {
+      const c = w.candidates[(choices[i] as number) - 1] as PickWord['candidates'][number];
+      const label = personLabel(c.userId, c.name);
+      people[w.index] = {
+        raw: w.raw,
+        ids: [c.userId],
+        labels: [label],
+        note: `${mdEscape(clip(w.raw))} → ${mdEscape(label)}`,
+        found: true,
+      };
+    });
+    const target = this.o.commands.get(p.command);
+    if (!target) return { reply: { text: t('pick.nothing') } };
+    const parsed = parseLine(p.text, {
+      conversationType: p.conversationType,
+      isCommandWord: this.o.commands.isCommandWord,
+    });
+    if (!parsed.ok) return { reply: this.userErrorReply(parsed.error, t) };
+    const match = this.o.commands.match(parsed.words);
+    if (!match.ok) return { reply: this.userErrorReply(match.error, t) };
+    const original: IncomingMessage = {
+      ...msg,
+      text: p.text,
+      mentions: p.mentions,
+      conversationType: p.conversationType,
+      conversationId: p.conversationId,
+    };
+    // Authorization and ownership are checked again, as for /confirm.
+    return this.execute(
+      target,
+      match.rest,
+      original,
+      t,
+      this.localeOf(msg),
+      log.child({ command: p.command }),
+      undefined,
+      people,
+    );
+  }
+
+  /** One typed person for a handler (e.g. `/audit <user>`): a userId, or a UserError thrown. */
+  private async findPerson(typed: string, callerId: string, t: Translate, log: Logger): Promise<string> {
+    const w = typedPerson(typed, callerId);
+    if (w instanceof UserError) throw w;
+    if ('userId' in w) return w.userId;
+    const r = await this.resolvePeople({ values: {}, slots: [], refs: [w] }, undefined, t, log);
+    if (r.kind === 'error') throw r.error;
+    if (r.kind === 'fail') throw r.errors[0] as UserError;
+    if (r.kind === 'pick') {
+      const candidates = (r.words[0]?.candidates ?? []).map((c) => personLabel(c.userId, c.name)).join(', ');
+      throw new UserError('people.ambiguous', { word: clip(w.raw), candidates });
+    }
+    const ids = r.people[0]?.ids ?? [];
+    if (ids.length !== 1)
+      throw new UserError('people.one-expected', { word: clip(w.raw), count: ids.length });
+    return ids[0] as string;
+  }
+
+  /** Who a big command would touch: names first, then a count. */
+  private bigPreview(found: Resolved[], count: number, t: Translate): string {
+    const labels = [...new Map(found.flatMap((p) => p.ids.map((id, i) => [id, p.labels[i] ?? id]))).values()];
+    const shown = labels.slice(0, PREVIEW_PEOPLE).map(mdEscape).join(', ');
+    const more = labels.length - PREVIEW_PEOPLE;
+    return t('people.big', {
+      count,
+      list: more > 0 ? `${shown} ${t('people.more', { count: more })}` : shown,
+    });
   }
 
   private context(
@@ -796,6 +1168,7 @@ export class Pipeline {
       },
       concerns,
       people: this.people,
+      findPerson: (typed) => this.findPerson(typed, msg.senderUserId, t, log),
       signal: AbortSignal.timeout(this.commandTimeoutMs),
     };
   }
@@ -902,6 +1275,23 @@ class CommandTimeoutError extends Error {
     super('command timed out');
     this.name = 'CommandTimeoutError';
   }
+}
+
+/** A people error: like {@link userErrorText}, but a permission point is shown as it is spelled. */
+function peopleErrorText(err: UserError, t: Translate): string {
+  const params: Record<string, string | number> = {};
+  for (const [k, v] of Object.entries(err.params))
+    params[k] = typeof v === 'string' && k !== 'permission' ? mdEscape(v) : v;
+  return t(err.code, params);
+}
+
+/** A pick candidate: name, department or title, userId. */
+function candidateLine(p: Person): string {
+  const where = p.deptNames?.join(', ') ?? p.title;
+  return [p.name ?? p.userId, where, p.userId]
+    .filter((x) => x !== undefined && x !== '')
+    .map((x) => mdEscape(x as string))
+    .join(' · ');
 }
 
 /** `{chatId}` of a stored confirmation payload, when it names one. */

@@ -146,6 +146,11 @@ export interface HandlerContext<A> {
   concerns: (chatId: string) => void;
   /** People as replies show them: names from the directory, the userId beside each. */
   people: PeopleView;
+  /**
+   * One person typed as text (a name, a mobile, a userId, `me`) to a userId, through the
+   * directory. Throws a UserError to show when it is nobody, several people or refused.
+   */
+  findPerson: (typed: string) => Promise<string>;
   signal: AbortSignal;
 }
 

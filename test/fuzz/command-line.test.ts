@@ -6,9 +6,10 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import help from '../../commands/help.ts';
 import whoami from '../../commands/whoami.ts';
-import { bindArgs } from '../../src/bot/bind.ts';
+import { bindArgs, completeArgs } from '../../src/bot/bind.ts';
+import { normaliseMobile } from '../../src/bot/directory.ts';
 import { createTranslator, userErrorText } from '../../src/bot/i18n.ts';
-import { parseLine } from '../../src/bot/parse.ts';
+import { parseLine, stripControls } from '../../src/bot/parse.ts';
 import { loadCommands } from '../../src/bot/registry.ts';
 import { renderReply } from '../../src/bot/render.ts';
 import { type CommandSpec, type IncomingMessage, UserError } from '../../src/bot/types.ts';
@@ -73,6 +74,22 @@ const piece = fc.oneof(
     'alice',
     '@Bob',
     'x'.repeat(70),
+    // people by name, mobile and department
+    'dept:',
+    'DEPT:',
+    '部门:',
+    '部门：',
+    'dept:"Design Team"',
+    '+86',
+    '+86-',
+    '138',
+    '0013',
+    '8000',
+    '13800138000',
+    '1380013800a',
+    '"Alice Wang"',
+    '王小明',
+    '@王小明',
   ),
   fc.string({ unit: 'binary', maxLength: 6 }),
   fc.string({ unit: 'grapheme', maxLength: 6 }),
@@ -106,6 +123,14 @@ async function run(text: string, msg: IncomingMessage): Promise<Outcome> {
   });
   if (!bound.ok) return { kind: 'error', error: bound.error };
   if (bound.chat !== undefined) expect(typeof bound.chat.chatId).toBe('string');
+  for (const ref of bound.pre.refs) expect(['userId', 'name', 'mobile', 'dept']).toContain(ref.kind);
+  // Whatever the directory answers (one person, a department of several, nobody), completing never throws.
+  const done = completeArgs(
+    found.spec,
+    bound.pre,
+    bound.pre.refs.map((_, i) => (i % 3 === 0 ? ['alice'] : i % 3 === 1 ? ['bob', 'carol'] : [])),
+  );
+  if (!done.ok) return { kind: 'error', error: done.error };
   return { kind: 'bound', spec: found.spec };
 }
 
@@ -144,4 +169,66 @@ describe('command line fuzz', () => {
       { numRuns: 10_000 },
     );
   });
+
+  it('dept:"<name>" and 部门:<name> round-trip to the department name', async () => {
+    const name = fc
+      .string({ unit: 'grapheme', minLength: 1, maxLength: 20 })
+      .filter((n) => !/["'“”‘’\s]/u.test(n) && stripControls(n) === n && n.trim() !== '');
+    await fc.assert(
+      fc.asyncProperty(
+        name,
+        fc.constantFrom('dept:', 'DEPT:', '部门:', '部门：'),
+        fc.boolean(),
+        async (n, prefix, quoted) => {
+          const text = `/chat add here ${prefix}${quoted ? `"${n} x"` : n}`;
+          const refs = await refsOf(text);
+          expect(refs).toEqual([
+            { kind: 'dept', text: quoted ? `${n} x`.trim() : n.trim(), raw: expect.any(String) },
+          ]);
+        },
+      ),
+      { numRuns: 2_000 },
+    );
+  });
+
+  it('a mainland mobile typed in groups, with +86 or not, round-trips to its 11 digits', async () => {
+    const digits = fc
+      .array(fc.integer({ min: 0, max: 9 }), { minLength: 10, maxLength: 10 })
+      .map((d) => `1${d.join('')}`);
+    await fc.assert(
+      fc.asyncProperty(
+        digits,
+        fc.constantFrom('', '+86', '+86-', '+86 ', '86'),
+        fc.constantFrom('none', '3-4-4'),
+        async (mobile, cc, grouping) => {
+          const body =
+            grouping === 'none' ? mobile : `${mobile.slice(0, 3)} ${mobile.slice(3, 7)} ${mobile.slice(7)}`;
+          // `86` without + only glues to an ungrouped number
+          if (cc === '86' && grouping !== 'none') return;
+          const refs = await refsOf(`/chat add here ${cc}${body} alice`);
+          expect(refs).toHaveLength(2);
+          expect(refs[0]?.kind).toBe('mobile');
+          expect(normaliseMobile(refs[0]?.text ?? '')).toBe(mobile);
+          expect(refs[1]).toMatchObject({ kind: 'userId', text: 'alice' });
+        },
+      ),
+      { numRuns: 2_000 },
+    );
+  });
 });
+
+/** The typed people of a line (it must bind). */
+async function refsOf(text: string) {
+  const msg = message({ text });
+  const parsed = parseLine(text, { conversationType: 'group' });
+  if (!parsed.ok) throw parsed.error;
+  const found = registry.match(parsed.words);
+  if (!found.ok) throw found.error;
+  const bound = await bindArgs(found.spec, found.rest, {
+    message: msg,
+    caller: { userId: msg.senderUserId },
+    registry: store,
+  });
+  if (!bound.ok) throw bound.error;
+  return bound.pre.refs;
+}

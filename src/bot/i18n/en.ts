@@ -40,9 +40,49 @@ export const en = {
   'args.mentions-left': 'You mentioned more people than this command takes.\nUsage: {usage}',
 
   // Users
-  'user.invalid': '"{value}" is not a userId. Pick the person with @, type their userId, or write me.',
+  'user.invalid':
+    '"{value}" is not a person. Type a name, a mobile, a userId, dept:<name> or me, or pick them with @.',
   'user.external':
     'Someone you mentioned is outside this organisation (DingTalk gave no userId), so I cannot use them.',
+
+  // People typed by name, mobile or department (architecture.md §3, Users)
+  'args.option-empty': '{option}= needs a person: a name, a mobile, a userId, me, or @-pick them.',
+  'people.one-expected':
+    '"{word}" stands for {count, plural, one {# person} other {# people}} here, but this takes exactly one.',
+  'people.dept-empty-name':
+    '"{value}" names no department: write dept:<name>, e.g. dept:Design or dept:"Design Team".',
+  'people.resolved': 'Found: {list}.',
+  'people.dept-note': '{word} → {dept} ({count, plural, one {# person} other {# people}})',
+  'people.dept-empty': 'The department {dept} ("{word}") has no members. Nothing was changed.',
+  'people.ambiguous': 'Several people match "{word}": {candidates}. Type one of their userIds.',
+  'people.none': 'Nobody in the directory matches "{word}". Nothing was changed.',
+  'people.none-close':
+    'Nobody in the directory matches "{word}". Did you mean: {close}? Nothing was changed.',
+  'people.dept-none': 'No department matches "{word}". Nothing was changed.',
+  'people.depts':
+    'Several departments match "{word}": {depts}. Type the exact name, e.g. dept:"<name>". Nothing was changed.',
+  'people.invalid-empty': 'A person is empty in "{word}": type a name, a mobile, a userId or dept:<name>.',
+  'people.invalid-tooLong': 'The name "{word}" is too long to be a person\'s name. Nothing was changed.',
+  'people.invalid-badMobile':
+    '"{word}" is not a mobile number: use digits only, e.g. 13800138000 or +86 138 0013 8000.',
+  'people.denied':
+    'I cannot look up "{word}": the app lacks the DingTalk permission {permission}. Typed userIds and @-picks still work.',
+  'people.out-of-range':
+    'I cannot look up "{word}": that person or department is outside the app\'s contact range. Typed userIds and @-picks still work.',
+  'people.big':
+    'This concerns {count, plural, one {# person} other {# people}} found by name or department: {list}',
+  'people.more': 'and {count} more',
+  'pick.title': 'Which one?',
+  'pick.ask':
+    '{count, plural, one {A name matches several people} other {# names match several people}}. Nothing was changed yet.',
+  'pick.word': '{word}:',
+  'pick.word-command': 'pick',
+  'pick.how':
+    'Send {example} with {count, plural, one {the number of the person you mean} other {one number per name, in order}} (within {minutes} minutes), or /cancel.',
+  'pick.nothing': 'Nothing of yours waits for a pick.',
+  'pick.expired': 'Your pick for /{command} has expired. Send the command again.',
+  'pick.bad': 'Send {count, plural, one {one number} other {# numbers, in order}} ({ranges}), not "{typed}".',
+  'pick.cancelled': 'Dropped your pending pick.',
 
   // Chats
   'chat.invalid':
@@ -100,6 +140,7 @@ export const en = {
   'audit.reason.role-needed': 'needs the role {needed}, has {role}',
   'audit.reason.options-forbidden': 'options not allowed for this user: {options}',
   'audit.reason.not-owner': 'not the owner; the owner is {owner}',
+  'audit.reason.pick': 'waits for a pick among the people {words} matched',
   'audit.reason.pending': 'waits for confirmation {code}',
   'audit.reason.confirmed': 'confirmed with {code}',
   'audit.reason.cancelled': 'cancelled by the user ({code})',

@@ -31,8 +31,40 @@ export const zhCN: Record<MessageKey, string> = {
   'args.bad-enum': '{option} 只能是 {values} 之一，而不是 "{value}"。',
   'args.mentions-left': '你 @ 的人比这个命令需要的多。\n用法：{usage}',
 
-  'user.invalid': '"{value}" 不是 userId。请用 @ 选人、输入对方的 userId，或写 me。',
+  'user.invalid': '"{value}" 不是一个人。请输入姓名、手机号、userId、部门:<部门名> 或 me，或用 @ 选人。',
   'user.external': '你 @ 的人中有组织外成员（钉钉没有提供 userId），无法操作。',
+
+  // 按姓名、手机号或部门指定的人
+  'args.option-empty': '{option}= 后面需要一个人：姓名、手机号、userId、me，或用 @ 选人。',
+  'people.one-expected': '"{word}" 在这里对应 {count} 人，但这里只能是一个人。',
+  'people.dept-empty-name':
+    '"{value}" 没有写部门名：请写 dept:<部门名>，例如 dept:设计 或 部门:"设计 团队"。',
+  'people.resolved': '已识别：{list}。',
+  'people.dept-note': '{word} → {dept}（{count} 人）',
+  'people.dept-empty': '部门 {dept}（"{word}"）没有成员。未做任何更改。',
+  'people.ambiguous': '有多人与"{word}"匹配：{candidates}。请输入其中一人的 userId。',
+  'people.none': '通讯录中没有与"{word}"匹配的人。未做任何更改。',
+  'people.none-close': '通讯录中没有与"{word}"匹配的人。你是否要找：{close}？未做任何更改。',
+  'people.dept-none': '没有与"{word}"匹配的部门。未做任何更改。',
+  'people.depts':
+    '有多个部门与"{word}"匹配：{depts}。请输入准确的部门名，例如 部门:"<部门名>"。未做任何更改。',
+  'people.invalid-empty': '"{word}" 中的人为空：请输入姓名、手机号、userId 或 部门:<部门名>。',
+  'people.invalid-tooLong': '"{word}" 太长，不可能是人名。未做任何更改。',
+  'people.invalid-badMobile': '"{word}" 不是手机号：只能包含数字，例如 13800138000 或 +86 138 0013 8000。',
+  'people.denied': '无法查找"{word}"：应用缺少钉钉权限 {permission}。输入 userId 或用 @ 选人仍然可用。',
+  'people.out-of-range':
+    '无法查找"{word}"：此人或部门不在应用的通讯录授权范围内。输入 userId 或用 @ 选人仍然可用。',
+  'people.big': '此操作涉及按姓名或部门找到的 {count} 人：{list}',
+  'people.more': '等另外 {count} 人',
+  'pick.title': '请选择',
+  'pick.ask': '有 {count} 个名字匹配到多个人。尚未做任何更改。',
+  'pick.word': '{word}：',
+  'pick.word-command': '选',
+  'pick.how': '请在 {minutes} 分钟内发送 {example}（{count} 个名字，每个一个序号，按顺序），或发送 /取消。',
+  'pick.nothing': '你没有等待选择的操作。',
+  'pick.expired': '你对 /{command} 的选择已过期。请重新发送命令。',
+  'pick.bad': '请发送 {count} 个序号（{ranges}），而不是"{typed}"。',
+  'pick.cancelled': '已取消等待选择的操作。',
 
   'chat.invalid':
     '"{value}" 不是群。请用 chatId（chat…）、#群名、#"带空格的群名" 或 here（已关联的群内）指定。',
@@ -79,6 +111,7 @@ export const zhCN: Record<MessageKey, string> = {
   'audit.reason.role-needed': '需要 {needed} 角色，实际为 {role}',
   'audit.reason.options-forbidden': '不允许该用户使用的选项：{options}',
   'audit.reason.not-owner': '不是群主；群主是 {owner}',
+  'audit.reason.pick': '等待在 {words} 匹配到的人中选择',
   'audit.reason.pending': '等待确认 {code}',
   'audit.reason.confirmed': '已用 {code} 确认',
   'audit.reason.cancelled': '用户已取消（{code}）',

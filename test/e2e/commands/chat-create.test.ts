@@ -149,9 +149,21 @@ describe('/chat create', () => {
     expect(reply).toContain('Created **Throttled**');
   });
 
-  it('explains a DingTalk refusal (unknown userId) and records nothing', async () => {
+  it('names an unknown person back and creates nothing', async () => {
     const t = track(h);
     const reply = await h.say('lead1', '/chat create Ghosts alice nobody42');
+    expect(t.endpoints()).toEqual([]);
+    expect(reply).toBe('Nobody in the directory matches "nobody42". Nothing was changed.');
+    expect(await h.say('lead1', '/chat list')).not.toContain('Ghosts');
+  });
+
+  it('explains a DingTalk refusal (unknown userId, not confirmable) and records nothing', async () => {
+    // Without user/get the typed userId is used as typed, and DingTalk refuses it.
+    h.emu.faults.contact.deny('qyapi_get_member');
+    const t = track(h);
+    const reply = await h
+      .say('lead1', '/chat create Ghosts alice nobody43')
+      .finally(() => h.emu.faults.contact.allow());
     expect(t.endpoints()).toEqual(['im.group.create']);
     expect(t.calls()[0]?.status).toBe(400);
     expect(reply).not.toContain('Created');

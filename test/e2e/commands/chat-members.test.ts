@@ -18,12 +18,15 @@ describe('member commands', () => {
   });
   afterEach(() => {
     h.emu.faults.clearInjections();
+    h.emu.faults.contact.allow();
     h.emu.faults.qpsLimit = null;
     h.emu.faults.qpsWindowMs = 1000;
   });
 
   describe('/chat add', () => {
     it('one unknown userId does not sink the others: they are tried one by one', async () => {
+      // user/get refused: typed userIds are used as typed, and DingTalk meets nosuchuser.
+      h.emu.faults.contact.deny('qyapi_get_member');
       const c = seedChat(h, 'Mixed', 'lead1', ['alice']);
       const t = track(h);
       const reply = await h.say('lead1', `/chat add ${c.chatId} bob nosuchuser carol`);
@@ -92,6 +95,7 @@ describe('member commands', () => {
     });
 
     it('explains an unknown userId refused by DingTalk', async () => {
+      h.emu.faults.contact.deny('qyapi_get_member');
       const c = seedChat(h, 'Typos', 'lead1', []);
       const reply = await h.say('lead1', `/chat add ${c.chatId} bobb`);
       expect(reply).toContain('DingTalk refused');

@@ -79,9 +79,13 @@ describe('replies in English', () => {
     expect(await h.say('admin1', '/chat qr #"Product Weekly"')).toBe(
       `DingTalk lets only members share the join link of **Product Weekly**, and you (admin1) are not one. Ask its owner lead1 to share it, or add yourself first: /chat add ${pw} me`,
     );
-    // zed may not exist (a typed userId): no "add zed"; the caller surely exists.
+    // zed is nobody in the directory: named back, nothing tried.
     expect(await h.say('lead1', '/chat nick #"Product Weekly" zed Zed')).toBe(
-      `zed is not a member of **Product Weekly**, so they have no nickname there. /chat info ${pw} lists its members.`,
+      'Nobody in the directory matches "zed". Nothing was changed.',
+    );
+    // erin exists but is no member: no "add erin" for a lead who may not add to the chat.
+    expect(await h.say('lead2', '/chat nick #"Product Weekly" erin Zed')).toContain(
+      'You (lead2) may not change',
     );
     expect(await h.say('admin1', '/chat nick #"Product Weekly" me Boss')).toBe(
       `Ada Admin (admin1) is not a member of **Product Weekly**, so they have no nickname there. Add them first: /chat add ${pw} admin1`,
@@ -151,7 +155,10 @@ describe('replies in Chinese (a Chinese command word)', () => {
       '钉钉只允许群成员分享 **Product Weekly** 的入群链接，而你（lead2）不在群里。请群主 lead1 分享。',
     );
     expect(await h.say('lead1', '/群昵称 #"Product Weekly" zed Zed')).toBe(
-      `zed 不是 **Product Weekly** 的成员，不能设群昵称。/群信息 ${pw} 列出群成员。`,
+      '通讯录中没有与"zed"匹配的人。未做任何更改。',
+    );
+    expect(await h.say('lead1', '/群昵称 #"Product Weekly" erin Erin')).toContain(
+      '不是 **Product Weekly** 的成员，不能设群昵称。',
     );
     expect(await h.say('lead1', '/群设置 #"Product Weekly" mute=off')).toBe(
       '**Product Weekly** 无需修改：全员禁言 mute 已经是关。',

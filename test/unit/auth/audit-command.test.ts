@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import auditCommand from '../../../commands/audit.ts';
-import { bindArgs } from '../../../src/bot/bind.ts';
+import { bindArgs, completeArgs, typedPerson } from '../../../src/bot/bind.ts';
 import { peopleView } from '../../../src/bot/directory.ts';
 import { createTranslator } from '../../../src/bot/i18n.ts';
 import { tokenize } from '../../../src/bot/parse.ts';
@@ -88,12 +88,14 @@ async function run(
     registry,
   });
   if (!bound.ok) throw bound.error;
+  const done = completeArgs(auditCommand, bound.pre, []);
+  if (!done.ok) throw done.error;
   const store = opts.store ?? (await seeded());
   const calls: { n: number; filter: unknown }[] = [];
   const locale = opts.locale ?? 'en';
   const ctx = {
     message: msg,
-    args: bound.args,
+    args: done.args,
     caller: { userId: 'boss', nick: 'Boss', role: 'admin' },
     registry,
     auditLog: {
@@ -108,8 +110,16 @@ async function run(
     visibleCommands: () => [],
     // A directory that names nobody: rows show userIds alone (names are the e2e tests' part).
     people: peopleView({ names: async (ids) => new Map(ids.map((id) => [id, undefined])) }),
+    // A directory that knows every userId and no names (the e2e tests run the real one).
+    findPerson: async (typed: string) => {
+      const w = typedPerson(typed, 'boss');
+      if (w instanceof UserError) throw w;
+      if ('userId' in w) return w.userId;
+      if (w.kind === 'userId') return w.text;
+      throw new UserError('people.none', { word: typed });
+    },
     signal: new AbortController().signal,
-  } as unknown as HandlerContext<typeof bound.args>;
+  } as unknown as HandlerContext<typeof done.args>;
   const reply = await auditCommand.handler(ctx);
   return { reply, calls, lines: reply.text.split('\n').filter((l) => l.startsWith('- ')) };
 }
@@ -191,7 +201,7 @@ describe('/audit', () => {
     expect((await refusal('here', { conversationType: 'group', conversationId: 'cidOther00000' })).code).toBe(
       'chat.here-unknown',
     );
-    expect((await refusal('"not a user"')).code).toBe('user.invalid');
+    expect((await refusal('"not a user"')).code).toBe('people.none');
     expect((await refusal('@x', { mentions: [{ dingtalkId: 'x', userId: undefined }] })).code).toBe(
       'user.external',
     );

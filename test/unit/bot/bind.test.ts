@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bindArgs } from '../../../src/bot/bind.ts';
+import { bindArgs, completeArgs } from '../../../src/bot/bind.ts';
 import { parseLine } from '../../../src/bot/parse.ts';
 import { loadCommands } from '../../../src/bot/registry.ts';
 import type { CommandSpec, IncomingMessage } from '../../../src/bot/types.ts';
@@ -18,11 +18,20 @@ async function bind(line: string, over: Partial<IncomingMessage> = {}) {
   if (!p.ok) throw new Error(p.error.code);
   const found = registry.match(p.words);
   if (!found.ok) throw new Error(found.error.code);
-  return bindArgs(found.spec as CommandSpec<unknown>, found.rest, {
+  const spec = found.spec as CommandSpec<unknown>;
+  const r = await bindArgs(spec, found.rest, {
     message: msg,
     caller: { userId: msg.senderUserId },
     registry: seededRegistry(),
   });
+  if (!r.ok) return r;
+  // A typed userId stands for itself here (the directory is the pipeline's business).
+  const done = completeArgs(
+    spec,
+    r.pre,
+    r.pre.refs.map((ref) => [ref.kind === 'userId' ? ref.text : `${ref.kind}:${ref.text}`]),
+  );
+  return done.ok ? { ...r, args: done.args } : done;
 }
 async function args(line: string, over: Partial<IncomingMessage> = {}): Promise<Record<string, unknown>> {
   const r = await bind(line, over);
@@ -100,7 +109,8 @@ describe('bindArgs: <chat>', () => {
   it('left out in a group means here; in a 1:1 chat an optional chat stays empty', async () => {
     expect(await bind('/chat info')).toMatchObject({ ok: true, chat: { chatId: HERE_ID, label: 'here' } });
     const r = await bind('/chat info', direct);
-    expect(r).toEqual({ ok: true, args: {}, usedOptions: [] });
+    expect(r).toMatchObject({ ok: true, args: {}, usedOptions: [] });
+    expect(r.ok && r.chat).toBe(undefined);
     expect((await args('/chat rename Team Blue')).chat).toMatchObject({ chatId: HERE_ID });
     expect((await args('/chat rename Team Blue')).name).toBe('Team Blue');
   });
@@ -181,9 +191,8 @@ describe('bindArgs: users', () => {
     expect((await error('/chat add here @Ext', { mentions: m(undefined) })).code).toBe('user.external');
   });
 
-  it('a word that cannot be a userId is refused', async () => {
-    expect(await error('/chat add here 张三')).toEqual({ code: 'user.invalid', params: { value: '张三' } });
-    expect((await error('/chat add here #team')).code).toBe('user.invalid');
+  it('a chat reference is not a person', async () => {
+    expect(await error('/chat add here #team')).toEqual({ code: 'user.invalid', params: { value: '#team' } });
   });
 
   it('one user: visible and stripped mention, then the text after it', async () => {
@@ -219,7 +228,7 @@ describe('bindArgs: users', () => {
 describe('bindArgs: options', () => {
   it('binds every kind, under camelCase names, and reports the keys used', async () => {
     const r = await bind('/chat create Design alice owner=bob mute=开 Mention-All=OWNER note="a b"');
-    expect(r).toEqual({
+    expect(r).toMatchObject({
       ok: true,
       args: { name: 'Design', users: ['alice'], owner: 'bob', mute: true, mentionAll: 'owner', note: 'a b' },
       usedOptions: ['owner', 'mute', 'mention-all', 'note'],
@@ -317,5 +326,107 @@ describe('bindArgs: text, int, counts, validation', () => {
       code: 'args.invalid',
       params: { problems: expect.stringMatching(/^n: /) },
     });
+  });
+});
+
+/** The typed people of a line, as the directory will get them. */
+async function refsOf(line: string, over: Partial<IncomingMessage> = {}) {
+  const msg = message({ text: line, ...over });
+  const p = parseLine(line, { conversationType: msg.conversationType });
+  if (!p.ok) throw new Error(p.error.code);
+  const found = registry.match(p.words);
+  if (!found.ok) throw new Error(found.error.code);
+  const r = await bindArgs(found.spec as CommandSpec<unknown>, found.rest, {
+    message: msg,
+    caller: { userId: msg.senderUserId },
+    registry: seededRegistry(),
+  });
+  if (!r.ok) throw new Error(`${r.error.code} ${JSON.stringify(r.error.params)}`);
+  return r.pre.refs.map((x) => [x.kind, x.text]);
+}
+
+describe('bindArgs: people typed by name, mobile or department', () => {
+  it('names: bare non-ASCII, quoted, typed @ without a pick, an ASCII word that is no userId', async () => {
+    expect(await refsOf('/chat add here 王小明 "Alice Wang" “李雷” @张伟 o\'brien')).toEqual([
+      ['name', '王小明'],
+      ['name', 'Alice Wang'],
+      ['name', '李雷'],
+      ['name', '张伟'],
+      ['name', "o'brien"],
+    ]);
+  });
+
+  it('userId-shaped words, typed or with @, go to the directory as userIds', async () => {
+    expect(await refsOf('/chat add here alice @manager4220 0147225041597041')).toEqual([
+      ['userId', 'alice'],
+      ['userId', 'manager4220'],
+      ['userId', '0147225041597041'],
+    ]);
+  });
+
+  it('mobiles in one word, with +86 and a dash, and spread over several words', async () => {
+    expect(await refsOf('/chat add here 13800138000 +86-13800138001 +86 138 0013 8002 alice')).toEqual([
+      ['mobile', '13800138000'],
+      ['mobile', '+86-13800138001'],
+      ['mobile', '+8613800138002'],
+      ['userId', 'alice'],
+    ]);
+    // a mistyped mobile is still read as one, for a clear answer
+    expect(await refsOf('/chat add here 1380013800O +86138abc')).toEqual([
+      ['mobile', '1380013800O'],
+      ['mobile', '+86138abc'],
+    ]);
+  });
+
+  it('departments: dept:, 部门: with either colon, quoted names', async () => {
+    expect(
+      await refsOf('/chat add here dept:Design 部门:设计 部门：平台组 dept:"Design Team" DEPT:x'),
+    ).toEqual([
+      ['dept', 'Design'],
+      ['dept', '设计'],
+      ['dept', '平台组'],
+      ['dept', 'Design Team'],
+      ['dept', 'x'],
+    ]);
+  });
+
+  it('an empty dept: is refused before any lookup', async () => {
+    expect((await error('/chat add here dept:')).code).toBe('people.dept-empty-name');
+    expect((await error('/chat add here 部门:""')).code).toBe('people.dept-empty-name');
+  });
+
+  it('options: owner="Alice Wang", owner=王小明, owner=dept:x; owner= alone is an error', async () => {
+    expect(await refsOf('/chat create X owner="Alice Wang"')).toEqual([['name', 'Alice Wang']]);
+    expect(await refsOf('/chat create X owner=王小明')).toEqual([['name', '王小明']]);
+    expect(await refsOf('/chat create X owner=13800138000')).toEqual([['mobile', '13800138000']]);
+    expect(await error('/chat create X owner=')).toEqual({
+      code: 'args.option-empty',
+      params: { option: 'owner' },
+    });
+    // a stripped picked mention still fills owner=
+    expect(await args('/chat create X owner=', { mentions: m('bob') })).toMatchObject({ owner: 'bob' });
+  });
+
+  it('me and picked mentions need no lookup', async () => {
+    expect(await refsOf('/chat add here me @Bob', { mentions: m('bob') })).toEqual([]);
+  });
+
+  it('a single-user slot must come to exactly one person', async () => {
+    const msg = message({ text: '/chat nick here dept:Design Bob' });
+    const p = parseLine(msg.text, { conversationType: 'group' });
+    if (!p.ok) throw new Error(p.error.code);
+    const found = registry.match(p.words);
+    if (!found.ok) throw new Error(found.error.code);
+    const spec = found.spec as CommandSpec<unknown>;
+    const r = await bindArgs(spec, found.rest, {
+      message: msg,
+      caller: { userId: 'lead1' },
+      registry: seededRegistry(),
+    });
+    if (!r.ok) throw new Error(r.error.code);
+    const done = completeArgs(spec, r.pre, [['a', 'b']]);
+    expect(done.ok ? 'ok' : done.error.code).toBe('people.one-expected');
+    const one = completeArgs(spec, r.pre, [['carol']]);
+    expect(one.ok && one.args).toMatchObject({ user: 'carol', nickname: 'Bob' });
   });
 });

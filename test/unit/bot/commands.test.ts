@@ -37,6 +37,9 @@ function ctx<A>(
     t: createTranslator(locale, registry.messages),
     locale,
     visibleCommands: () => over.visible ?? all,
+    findPerson: async () => {
+      throw new Error('these commands look nobody up');
+    },
     signal: new AbortController().signal,
     mayRun: async () => true,
     concerns: () => {},
