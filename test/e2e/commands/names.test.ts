@@ -11,7 +11,7 @@ import { confirmCode, seedChat, track } from './helpers.ts';
 /** An org whose directory names differ from the nicks, with a long opaque userId. */
 const NAMED: SeedUser[] = [
   ...TEST_USERS.filter((u) => !['alice', 'bob'].includes(u.userId)),
-  { userId: 'alice', nick: 'Ali', name: 'Alice Wang' },
+  { userId: 'alice', nick: 'Alice Wang', name: 'Alice Wang' },
   { userId: 'bob', nick: 'Bobby', name: '王小明' },
   { userId: '0147225041597041', nick: 'Zed', name: 'Zed Zhou' },
 ];

@@ -143,10 +143,10 @@ describe('people typed by name, mobile and department', () => {
     const c = seedChat(h, 'ForAudit', 'lead2', []);
     await h.say('lead2', `/chat rename ${c.chatId} Audited2`);
     const byName = await h.say('admin1', '/audit 林芳');
-    expect(byName).toContain('for user lead2');
+    expect(byName).toContain('for user 林芳 (lead2)');
     expect(byName).toContain('/chat rename');
     // a lone number is the count, so a mobile comes after one
-    expect(await h.say('admin1', '/audit 5 13800138003')).toContain('for user lead2');
+    expect(await h.say('admin1', '/audit 5 13800138003')).toContain('(lead2):');
     expect(await h.say('admin1', '/audit "Alice Wang"')).toBe(
       'Several people match "Alice Wang": Alice Wang (alice), Alice Wang (alice2). Type one of their userIds.',
     );
