@@ -695,10 +695,18 @@ export class Pipeline {
       auditBase.args = args;
     }
     const notes = people.flatMap((p) => (p.note === undefined ? [] : [p.note]));
-    const withNotes = (reply: Reply): Reply =>
-      notes.length === 0
-        ? reply
-        : { ...reply, text: `${reply.text}\n\n${t('people.resolved', { list: notes.join('; ') })}` };
+    // Who each typed word turned out to be goes right after the reply's first paragraph (the
+    // result), before ids and hints, so it is read with the result it explains.
+    const withNotes = (reply: Reply): Reply => {
+      if (notes.length === 0) return reply;
+      const line = t('people.resolved', { list: notes.join('; ') });
+      const cut = reply.text.indexOf('\n\n');
+      const text =
+        cut < 0
+          ? `${reply.text}\n\n${line}`
+          : `${reply.text.slice(0, cut)}\n\n${line}${reply.text.slice(cut)}`;
+      return { ...reply, text };
+    };
     const found = people.filter((p) => p.found);
     const foundCount = new Set(found.flatMap((p) => p.ids)).size;
     const big = found.some((p) => p.bigDept === true) || foundCount > BIG_FIND;
