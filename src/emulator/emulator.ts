@@ -268,12 +268,48 @@ export class Emulator {
   }
 
   /**
-   * Pushes a payload as a CALLBACK frame to one random live connection. With no live connection
-   * the message waits for the next one and `messageId` is '' (see `deliveries` for the real one).
+   * Pushes a payload as a CALLBACK frame to one random live connection, or to `to` (which must be
+   * live, else this throws). With no live connection and no `to`, the message waits for the next
+   * one and `messageId` is '' (see `deliveries` for the real one).
    */
-  deliver(payload: RobotPayload): { msgId: string; messageId: string } {
-    const messageId = this.stream.deliverCallback(ROBOT_TOPIC, JSON.stringify(payload), payload.msgId);
+  deliver(payload: RobotPayload, to?: { connectionId: string }): { msgId: string; messageId: string } {
+    const [messageId = ''] = this.stream.deliverCallback(
+      ROBOT_TOPIC,
+      JSON.stringify(payload),
+      payload.msgId,
+      to,
+    );
     return { msgId: payload.msgId, messageId };
+  }
+
+  /**
+   * Pushes a copy of the payload to every live connection at once, each with its own messageId
+   * (the same msgId): a message reaching two replicas. Throws when no connection is live.
+   */
+  deliverToAll(payload: RobotPayload): { msgId: string; messageIds: string[] } {
+    const messageIds = this.stream.deliverCallback(
+      ROBOT_TOPIC,
+      JSON.stringify(payload),
+      payload.msgId,
+      'all',
+    );
+    return { msgId: payload.msgId, messageIds };
+  }
+
+  /**
+   * Pushes a message delivered before again to the given connection (a redelivery: same msgId,
+   * new messageId, `redelivery: true` in `deliveries`). Throws for an unknown msgId or connection.
+   */
+  redeliver(msgId: string, to: { connectionId: string }): { msgId: string; messageId: string } {
+    const [messageId = ''] = this.stream.redeliver(msgId, to);
+    return { msgId, messageId };
+  }
+
+  /** Ids of the connections robot messages can go to now, oldest first. */
+  liveConnectionIds(): string[] {
+    return this.connections()
+      .filter((c) => c.open && !c.goingAway && c.subscriptions.some((s) => s.topic === ROBOT_TOPIC))
+      .map((c) => c.id);
   }
 
   /**
@@ -348,10 +384,31 @@ export class Emulator {
           if (chat) opts.chat = chat;
           const mentions = asStringList(b.mentions);
           if (mentions) opts.mentions = mentions;
+          // `to`: a connection id, or "all" for a copy to every live connection
+          const to = asString(b.to);
           try {
             const payload = this.buildMessage(from, text, opts);
-            const ids = this.deliver(payload);
+            if (to === 'all') return { status: 200, body: { ...this.deliverToAll(payload), payload } };
+            const ids = this.deliver(payload, to === undefined ? undefined : { connectionId: to });
             return { status: 200, body: { ...ids, payload } };
+          } catch (err) {
+            return v1Err(400, 'invalidParameter', (err as Error).message);
+          }
+        },
+      },
+      {
+        method: 'POST',
+        path: '/_emulator/redeliver',
+        endpoint: 'control.redeliver',
+        family: 'control',
+        handle: (ctx) => {
+          const b = asObject(ctx.body);
+          const msgId = asString(b?.msgId);
+          const to = asString(b?.to);
+          if (!msgId || !to)
+            return v1Err(400, 'invalidParameter', 'msgId and to (a connection id) are required');
+          try {
+            return { status: 200, body: this.redeliver(msgId, { connectionId: to }) };
           } catch (err) {
             return v1Err(400, 'invalidParameter', (err as Error).message);
           }

@@ -13,6 +13,9 @@ import type { RecordedAck, RecordedDelivery, RecordedPing } from './types.ts';
 
 export const ROBOT_TOPIC = '/v1.0/im/bot/messages/get';
 
+/** How many recent messages `redeliver` can find. */
+const SENT_KEPT = 1_000;
+
 export interface Subscription {
   type: string;
   topic: string;
@@ -70,6 +73,8 @@ export class StreamHub {
   private readonly tickets = new Map<string, Ticket>();
   private readonly outstanding = new Map<string, Outstanding>();
   private readonly pingsById = new Map<string, RecordedPing>();
+  /** what each msgId carried, for `redeliver` */
+  private readonly sent = new Map<string, { topic: string; data: string }>();
   /** messages waiting for a live subscribed connection */
   private readonly queue: Outstanding[] = [];
   private readonly ids = new MessageIdMinter();
@@ -287,15 +292,43 @@ export class StreamHub {
 
   /**
    * Pushes a CALLBACK to one random live connection subscribed to `topic` (stream-protocol.md §6.3);
-   * with none, the message waits for the next one. Returns the headers.messageId.
+   * with none, the message waits for the next one. `to` picks the connection instead (tests of
+   * several replicas); `'all'` pushes a copy to every live one. Returns the headers.messageIds.
    */
-  deliverCallback(topic: string, data: string, msgId: string): string {
-    return this.push({ msgId, topic, data, attempt: 0, timer: undefined });
+  deliverCallback(topic: string, data: string, msgId: string, to?: DeliverTo): string[] {
+    this.sent.set(msgId, { topic, data });
+    // Bounded so that soak runs do not keep every message ever sent.
+    if (this.sent.size > SENT_KEPT) this.sent.delete(this.sent.keys().next().value ?? msgId);
+    const o: Outstanding = { msgId, topic, data, attempt: 0, timer: undefined };
+    if (to === undefined) return [this.push(o)];
+    return this.pinned(o, to).map((conn) => this.push({ ...o }, conn));
   }
 
-  private push(o: Outstanding): string {
+  /**
+   * Pushes a message delivered before again, as a redelivery (same msgId, new messageId), to
+   * `to`: what DingTalk does when the first connection did not ack (stream-protocol.md §6.1).
+   */
+  redeliver(msgId: string, to: DeliverTo): string[] {
+    const prior = this.sent.get(msgId);
+    if (!prior) throw new Error(`no message ${msgId} was delivered`);
+    const o: Outstanding = { msgId, ...prior, attempt: 1, timer: undefined };
+    return this.pinned(o, to).map((conn) => this.push({ ...o }, conn));
+  }
+
+  /** The live connections `to` names; throws when it names none. */
+  private pinned(o: Outstanding, to: DeliverTo): Conn[] {
+    const live = this.live('CALLBACK', o.topic);
+    const conns = to === 'all' ? live : live.filter((c) => c.id === to.connectionId);
+    if (conns.length === 0) {
+      const what = to === 'all' ? 'any' : to.connectionId;
+      throw new Error(`no live connection ${what} subscribed to ${o.topic}`);
+    }
+    return conns;
+  }
+
+  private push(o: Outstanding, pinned?: Conn): string {
     const targets = this.live('CALLBACK', o.topic);
-    const conn = targets[Math.floor(Math.random() * targets.length)];
+    const conn = pinned ?? targets[Math.floor(Math.random() * targets.length)];
     if (!conn) {
       this.queue.push(o);
       return '';
@@ -388,6 +421,9 @@ export class StreamHub {
     }
   }
 }
+
+/** Where a test sends a message: one connection by id, or a copy to every live connection. */
+export type DeliverTo = { connectionId: string } | 'all';
 
 export type BadFrame =
   | 'nonJson'
