@@ -4,13 +4,14 @@
  * repeatedly stands by, exactly one stays connected and answers; when the active one stops
  * without giving up its lease, the standby connects once the lease lapses and answers.
  */
+import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type App, createApp } from '../../../src/app.ts';
 import { loadConfig } from '../../../src/config.ts';
 import { Emulator } from '../../../src/emulator/index.ts';
-import { silentLogger } from '../../../src/log.ts';
+import { createLogger } from '../../../src/log.ts';
 import { openPostgresStore } from '../../../src/store/index.ts';
-import { TEST_USERS } from '../../helpers/harness.ts';
+import { type Harness, startHarness, TEST_USERS } from '../../helpers/harness.ts';
 import { freshDatabase, type TestDatabase } from '../../helpers/pg.ts';
 
 const TTL_MS = 4_000;
@@ -19,14 +20,24 @@ describe('replicas against a DingTalk that kicks older connections', () => {
   let emu: Emulator;
   let db: TestDatabase;
   const apps: App[] = [];
+  const logs = new Map<string, string[]>();
+  const logged = (app: App) => (logs.get(app.replicaId) ?? []).map((l) => JSON.parse(l).msg as string);
   const replica = async (replicaId: string) => {
     const config = loadConfig(
       { ...emu.env(), BOT_DATA_DIR: '/nonexistent-unused', BOT_LEADS: 'lead1', DATABASE_URL: db.url },
       undefined,
     );
+    const lines: string[] = [];
+    logs.set(replicaId, lines);
+    const sink = new Writable({
+      write(chunk, _enc, cb) {
+        for (const line of String(chunk).split('\n')) if (line) lines.push(line);
+        cb();
+      },
+    });
     const app = createApp({
       config,
-      logger: silentLogger(),
+      logger: createLogger({ level: 'info', destination: sink }),
       store: await openPostgresStore({ url: db.url, replica: replicaId }),
       replicaId,
       stream: { drainMs: 500 },
@@ -66,6 +77,12 @@ describe('replicas against a DingTalk that kicks older connections', () => {
     expect(active.supervisor.status).toBe('open');
     expect(live()).toHaveLength(1);
     expect(await active.store.replicas.leaseHolder('stream')).toBe(active.replicaId);
+    expect(logged(standing)).toContain(
+      'displaced repeatedly by another replica: standing by and watching its lease',
+    );
+    expect(logged(active)).not.toContain(
+      'displaced repeatedly by another replica: standing by and watching its lease',
+    );
 
     expect(await emu.say('lead1', '/help')).toHaveLength(1);
     expect([await taken(active), await taken(standing)]).toEqual([1, 0]);
@@ -80,5 +97,29 @@ describe('replicas against a DingTalk that kicks older connections', () => {
     expect(await standing.store.replicas.leaseHolder('stream')).toBe(standing.replicaId);
     expect(await emu.say('lead1', '/help')).toHaveLength(1);
     expect(await taken(standing)).toBe(1);
+    expect(logged(standing)).toContain('the stream lease lapsed: taking over the connection');
   }, 40_000);
+});
+
+describe('one replica on SQLite against a DingTalk that kicks older connections', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({ emulator: { disconnectCloseDelayMs: 300 } });
+    h.emu.faults.kickOlderConnections = true;
+  });
+  afterAll(async () => {
+    await h?.stop();
+  });
+
+  it('never stands by: each `disconnect` soon after connecting is followed by a new connection', async () => {
+    expect(h.app.store.kind).toBe('sqlite');
+    for (let i = 1; i <= 4; i++) {
+      h.emu.sendDisconnect();
+      await h.emu.waitFor(() => h.emu.connections().length === i + 1 || undefined, 5_000);
+      await h.emu.waitFor(() => h.app.supervisor.status === 'open' || undefined, 5_000);
+    }
+    expect(h.emu.connections().filter((c) => c.open && !c.goingAway)).toHaveLength(1);
+    expect(h.logs.join('\n')).not.toContain('standing by');
+    expect(await h.say('lead1', '/help')).not.toBe('');
+  });
 });
