@@ -20,7 +20,12 @@ import { createDingTalk, type DingTalk, type FamilyMemory } from './dingtalk/ind
 import { type HealthServer, Metrics, startHealthServer } from './health.ts';
 import { openStore } from './store/index.ts';
 import type { IntentRecord, Store } from './store/types.ts';
-import { StreamSupervisor, type SupervisorOptions } from './stream/index.ts';
+import {
+  StandbyGuard,
+  type StandbyOptions,
+  StreamSupervisor,
+  type SupervisorOptions,
+} from './stream/index.ts';
 
 export interface AppOptions {
   config: Config;
@@ -38,6 +43,8 @@ export interface AppOptions {
   replicaId?: string;
   /** Prometheus counters; default a fresh set (served at /metrics with BOT_HTTP_PORT). */
   metrics?: Metrics;
+  /** Timing of the stand-by when DingTalk kicks older connections (PostgreSQL only). */
+  standby?: Partial<StandbyOptions>;
 }
 
 export interface App {
@@ -114,6 +121,11 @@ export function createApp(o: AppOptions): App {
     onRobotFrame: (f) => pipeline.handleFrame(f),
     ...o.stream,
   });
+  // One replica on SQLite is never displaced by another: only a shared store needs the stand-by.
+  const standby =
+    store.kind === 'postgres'
+      ? new StandbyGuard(supervisor, store.replicas, replicaId, logger, o.standby)
+      : undefined;
   let opened = 0;
   supervisor.on('open', () => {
     if (opened++ > 0) metrics.streamReconnects.inc();
@@ -178,6 +190,7 @@ export function createApp(o: AppOptions): App {
       // Before any frame arrives: a redelivery of an interrupted message must not be answered
       // a second time while its "uncertain" report is on the way.
       const interrupted = await settleInterrupted(store, config);
+      standby?.start();
       await supervisor.start();
       await reportInterrupted(interrupted, dingtalk, robotCode, logger);
       if (store.kind === 'postgres') {
@@ -191,6 +204,7 @@ export function createApp(o: AppOptions): App {
       if (pruneTimer) clearInterval(pruneTimer);
       if (beatTimer) clearInterval(beatTimer);
       if (takeoverTimer) clearInterval(takeoverTimer);
+      standby?.stop();
       // Close the stream first: a frame that arrived now would be acked and then dropped.
       await supervisor.stop();
       const cut = await pipeline.drain(opts.drainMs ?? 10_000);

@@ -45,6 +45,11 @@ export class Faults {
   stopPong = false;
   /** send SYSTEM CONNECTED + REGISTERED frames after each upgrade */
   registeredFrames: boolean;
+  /**
+   * A new connection displaces the app's older ones: each gets a `disconnect` frame and is closed
+   * after disconnectCloseDelayMs (stream-protocol.md §6.3: soimy PR #380, UNCONFIRMED; off by default).
+   */
+  kickOlderConnections = false;
   /** contact-API permission points and UNCONFIRMED behaviours (see `ContactSwitches`) */
   readonly contact: ContactSwitches;
   private injections: Injection[] = [];

@@ -187,6 +187,10 @@ export class StreamHub {
       ua: ticket.ua,
       localIp: ticket.localIp,
     };
+    // One app per emulator, so every other connection is an older one of the same clientId.
+    if (this.faults.kickOlderConnections) {
+      for (const older of this.conns) if (older.open) this.sendDisconnect(older.id);
+    }
     this.conns.push(conn);
     ws.on('ping', (data) => {
       if (!this.faults.stopPong) ws.pong(data);

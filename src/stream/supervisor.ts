@@ -34,11 +34,12 @@ export const DEFAULT_SUPERVISOR_OPTIONS = {
   Omit<SupervisorOptions, 'clientId' | 'clientSecret' | 'apiBase' | 'logger' | 'onRobotFrame'>
 >;
 
-export type SupervisorState = 'idle' | 'connecting' | 'open' | 'backoff' | 'stopped';
+export type SupervisorState = 'idle' | 'connecting' | 'open' | 'backoff' | 'standby' | 'stopped';
 
 /**
  * Events: `open` (a connection is live), `fatal` (Error; credentials refused too often),
- * `state` (SupervisorState).
+ * `state` (SupervisorState), `displaced` (ms the connection had been open when DingTalk sent it
+ * `disconnect`; emitted before the replacement is dialled, so a listener may call standBy()).
  */
 export class StreamSupervisor extends EventEmitter {
   private current: GuardedStreamClient | undefined;
@@ -52,6 +53,7 @@ export class StreamSupervisor extends EventEmitter {
   private retryTimer: NodeJS.Timeout | undefined;
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private lastActivity = 0;
+  private openedAt = 0;
   private readonly log: Logger;
   private readonly cfg: typeof DEFAULT_SUPERVISOR_OPTIONS;
   /** Counters for tests and the bench. */
@@ -110,6 +112,34 @@ export class StreamSupervisor extends EventEmitter {
     this.draining.clear();
   }
 
+  /**
+   * Stops reconnecting and closes every socket until {@link resume}: another replica holds the
+   * app's connection (see standby.ts).
+   */
+  async standBy(): Promise<void> {
+    if (this.halted) return;
+    this.setState('standby');
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    this.pending?.disconnect();
+    await this.connecting?.catch(() => {});
+    for (const c of [this.current, ...this.draining]) c?.disconnect();
+    this.current = undefined;
+    this.draining.clear();
+  }
+
+  /** Connects again after {@link standBy}. */
+  resume(): void {
+    if (this.state !== 'standby') return;
+    this.attempt = 0;
+    this.setState('idle');
+    void this.connectNow();
+  }
+
+  private get halted(): boolean {
+    return this.state === 'stopped' || this.state === 'standby';
+  }
+
   private setState(s: SupervisorState): void {
     if (this.state === 'stopped' && s !== 'stopped') return;
     this.state = s;
@@ -118,7 +148,7 @@ export class StreamSupervisor extends EventEmitter {
 
   /** One attempt at a time: a second call while connecting joins the first. */
   private connectNow(): Promise<void> {
-    if (this.state === 'stopped') return Promise.resolve();
+    if (this.halted) return Promise.resolve();
     if (this.connecting) return this.connecting;
     if (this.retryTimer) {
       clearTimeout(this.retryTimer);
@@ -142,7 +172,7 @@ export class StreamSupervisor extends EventEmitter {
     this.connecting = client
       .connect()
       .then(() => {
-        if (this.state === 'stopped') {
+        if (this.halted) {
           client.disconnect();
           return;
         }
@@ -151,6 +181,7 @@ export class StreamSupervisor extends EventEmitter {
         this.attempt = 0;
         this.authFailures = 0;
         this.lastActivity = Date.now();
+        this.openedAt = this.lastActivity;
         this.stats.connects++;
         this.setState('open');
         this.log.info({ conn: client.label }, 'stream connected');
@@ -159,7 +190,7 @@ export class StreamSupervisor extends EventEmitter {
       })
       .catch((err: unknown) => {
         client.disconnect();
-        if (this.state === 'stopped') return; // cancelled by stop()
+        if (this.halted) return; // cancelled by stop() or standBy()
         this.stats.failures++;
         if (err instanceof StreamAuthError) {
           this.authFailures++;
@@ -185,7 +216,7 @@ export class StreamSupervisor extends EventEmitter {
   }
 
   private scheduleRetry(): void {
-    if (this.state === 'stopped' || this.retryTimer) return;
+    if (this.halted || this.retryTimer) return;
     const { initialMs, maxMs, factor } = this.cfg.backoff;
     const base = Math.min(maxMs, initialMs * factor ** this.attempt);
     // Full jitter on top of half the base: spreads reconnects without ever retrying in a tight loop.
@@ -212,10 +243,11 @@ export class StreamSupervisor extends EventEmitter {
   /** Make-before-break: the old socket stays to drain while the new one opens. */
   private onDisconnectFrame(client: GuardedStreamClient): void {
     this.stats.disconnectFrames++;
-    if (client !== this.current || this.state === 'stopped') return;
+    if (client !== this.current || this.halted) return;
     this.stats.reconnects++;
     this.current = undefined;
     this.drain(client);
+    this.emit('displaced', Date.now() - this.openedAt);
     void this.connectNow();
   }
 
@@ -230,7 +262,7 @@ export class StreamSupervisor extends EventEmitter {
 
   private onClientClosed(client: GuardedStreamClient, code: number): void {
     if (this.draining.delete(client)) return;
-    if (client !== this.current || this.state === 'stopped') return;
+    if (client !== this.current || this.halted) return;
     this.log.warn({ conn: client.label, code }, 'stream connection closed; reconnecting');
     this.current = undefined;
     this.stats.reconnects++;

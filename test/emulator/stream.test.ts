@@ -229,6 +229,30 @@ describe('SYSTEM frames', () => {
     await emu.waitFor(() => next.frames.length === 1);
   });
 
+  it('kickOlderConnections: a new connection displaces the older ones; off, both stay', async () => {
+    await start({ disconnectCloseDelayMs: 50 });
+    const a = await connect();
+    const b = await connect();
+    emu.sendRawFrame('marker');
+    await emu.waitFor(() => a.raw.includes('marker') && b.raw.includes('marker'));
+    expect(a.frames).toEqual([]);
+    expect(emu.connections().filter((c) => !c.goingAway)).toHaveLength(2);
+
+    emu.faults.kickOlderConnections = true;
+    const c = await connect();
+    await emu.waitFor(() => a.closed && b.closed);
+    for (const older of [a, b]) {
+      expect(older.frames).toHaveLength(1);
+      expect(older.frames[0]).toMatchObject({ type: 'SYSTEM', headers: { topic: 'disconnect' } });
+    }
+    expect(c.closed).toBe(false);
+    expect(c.frames).toEqual([]);
+    // Only the newest takes messages.
+    const { messageId } = emu.deliver(emu.buildMessage('alice', 'x'));
+    expect(emu.deliveries.at(-1)).toMatchObject({ messageId, connectionId: emu.connections()[2]?.id });
+    await emu.waitFor(() => c.frames.length === 1);
+  });
+
   it('CONNECTED/REGISTERED frames only when switched on', async () => {
     await start({ registeredFrames: true });
     const c = await connect();
