@@ -207,6 +207,8 @@ export function createApp(o: AppOptions): App {
       standby?.stop();
       // Close the stream first: a frame that arrived now would be acked and then dropped.
       await supervisor.stop();
+      // A standing-by replica may take the stream over now rather than when the lease lapses.
+      await standby?.release();
       const cut = await pipeline.drain(opts.drainMs ?? 10_000);
       if (cut > 0) logger.warn({ cut }, 'shutdown cut off commands still running');
       // A request still hanging must not hold the shutdown: give the pools a bounded close.

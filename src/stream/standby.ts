@@ -75,7 +75,21 @@ export class StandbyGuard {
     this.renewTimer.unref();
   }
 
-  /** Stops renewing and watching. The lease is kept: it lapses after ttlMs. */
+  /**
+   * Gives the lease up (graceful stop), so a standing-by replica can take over at its next look
+   * instead of waiting for the lease to lapse. Never throws.
+   */
+  async release(): Promise<void> {
+    if (!this.holding) return;
+    this.holding = false;
+    try {
+      await this.replicas.release(this.cfg.leaseName, this.holder);
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'could not release the stream lease');
+    }
+  }
+
+  /** Stops renewing and watching. The lease is kept (see release): it lapses after ttlMs. */
   stop(): void {
     this.supervisor.off('open', this.onOpen);
     this.supervisor.off('displaced', this.onDisplaced);

@@ -88,9 +88,10 @@ describe('replicas against a DingTalk that kicks older connections', () => {
     expect([await taken(active), await taken(standing)]).toEqual([1, 0]);
     expect(emu.connections().length).toBe(opens);
 
-    // Stopped like a dead replica: the lease is not released and must lapse.
+    // A graceful stop gives the lease up; the standby takes it at its next look.
     await active.stop({ drainMs: 500 });
     const stoppedAt = Date.now();
+    expect(await standing.store.replicas.leaseHolder('stream')).not.toBe(active.replicaId);
     await emu.waitFor(() => standing.supervisor.status === 'open' || undefined, TTL_MS + 5_000);
     expect(Date.now() - stoppedAt).toBeLessThanOrEqual(TTL_MS + 5_000);
     expect(live()).toHaveLength(1);
