@@ -263,25 +263,27 @@ export class HttpClient {
   }
 
   async #acquire(spec: CallSpec<unknown>): Promise<() => void> {
-    let release: () => void;
+    // The shared slot first, then the local one: a local slot is held until one window after the
+    // answer, so holding it while waiting for a shared slot would idle it for that wait and cut
+    // this replica's rate below the app's budget (measured: a 200-create burst over two replicas
+    // took 155% of the floor that way). Paced by the shared slots, the local limiter rarely waits.
+    const budget = this.#opts.budget;
+    if (budget !== undefined) {
+      const wait = await this.#reserve(budget, spec.endpoint);
+      if (wait > 0) {
+        this.#opts.observe?.limiterWait?.(spec.endpoint);
+        try {
+          await sleep(wait, spec.signal);
+        } catch (err) {
+          throw new DingTalkHttpError(spec.endpoint, 'aborted before sending', false, err);
+        }
+      }
+    }
     try {
-      release = await this.#opts.limiter.acquire(spec.endpoint, spec.signal);
+      return await this.#opts.limiter.acquire(spec.endpoint, spec.signal);
     } catch (err) {
       throw new DingTalkHttpError(spec.endpoint, 'aborted before sending', false, err);
     }
-    const budget = this.#opts.budget;
-    if (budget === undefined) return release;
-    const wait = await this.#reserve(budget, spec.endpoint);
-    if (wait > 0) {
-      this.#opts.observe?.limiterWait?.(spec.endpoint);
-      try {
-        await sleep(wait, spec.signal);
-      } catch (err) {
-        release();
-        throw new DingTalkHttpError(spec.endpoint, 'aborted before sending', false, err);
-      }
-    }
-    return release;
   }
 
   /**

@@ -69,7 +69,8 @@ export function buildRobotMessage(
     chatbotUserId: env.botDingtalkId,
     msgId,
     msgtype: 'text',
-    senderNick: sender.nick,
+    // DingTalk's senderNick is the sender's display name, the one the contact directory holds.
+    senderNick: sender.name,
     senderId: sender.dingtalkId,
     senderStaffId: sender.userId,
     senderCorpId: env.corpId,
