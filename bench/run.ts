@@ -413,6 +413,11 @@ async function replicasItem(): Promise<{ rows: Row[]; raw: ReplicasRaw }> {
         ok: ratio <= 1.1,
       },
       {
+        metric: `8 two replicas: last ${b[0]?.busiest ?? '-'} answered after`,
+        value: `${fmt1(med(b, (r) => r.busiestLastMs) / 1000)} s`,
+        target: '',
+      },
+      {
         metric: '8 two replicas: rate-limit errors shown to users (worst run)',
         value: shown,
         target: '0',
