@@ -102,9 +102,22 @@ class BotHost {
     const origin = performance.timeOrigin;
     this.dataDir = mkdtempSync(join(tmpdir(), 'dgb-bench-'));
     const level = o.logLevel ?? 'info';
-    const config = loadConfig({ ...o.env, BOT_DATA_DIR: this.dataDir, LOG_LEVEL: level }, undefined);
+    const env: Record<string, string> = { ...o.env, BOT_DATA_DIR: this.dataDir, LOG_LEVEL: level };
+    if (o.databaseUrl !== undefined) env.DATABASE_URL = o.databaseUrl;
+    const config = loadConfig(env, undefined);
     const logger = createLogger({ level, destination: discard() });
-    const app = createApp({ config, logger, ...o.app });
+    // As src/entry.ts does for DATABASE_URL: the shared store, then the app on it.
+    const shared =
+      o.databaseUrl === undefined
+        ? {}
+        : {
+            store: await (await import('../src/store/index.ts')).openPostgresStore({
+              url: o.databaseUrl,
+              ...(o.replicaId === undefined ? {} : { replica: o.replicaId }),
+            }),
+            ...(o.replicaId === undefined ? {} : { replicaId: o.replicaId }),
+          };
+    const app = createApp({ config, logger, ...shared, ...o.app });
     this.app = app;
 
     // createApp wires `onRobotFrame: (f) => pipeline.handleFrame(f)`, looked up at call time, so

@@ -33,6 +33,10 @@ export interface BotStart {
   logLevel?: string;
   /** false for long runs: the stamp lists would grow with every message */
   stamp?: boolean;
+  /** PostgreSQL instead of SQLite (bench/replicas.ts): the store src/entry.ts opens for DATABASE_URL */
+  databaseUrl?: string;
+  /** this replica's id (claims, heartbeat); one per bot when several share `databaseUrl` */
+  replicaId?: string;
 }
 
 /** One frame as the bot saw it: RobotFrame stamps made absolute. */

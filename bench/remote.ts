@@ -54,6 +54,7 @@ export class RemoteBot {
     readonly where: 'worker' | 'process',
     private readonly post: (m: Request) => void,
     private readonly end: () => Promise<void>,
+    private readonly signal?: (s: NodeJS.Signals) => void,
   ) {}
 
   /** The bot in a worker thread of this process. */
@@ -87,6 +88,7 @@ export class RemoteBot {
         await exited;
         clearTimeout(kill);
       },
+      (s) => child.kill(s),
     );
     child.on('message', (m) => bot.settle(m as Response));
     child.on('error', (err) => bot.fail(err));
@@ -134,6 +136,12 @@ export class RemoteBot {
       }
     }
     return { offsetMs, rttMs };
+  }
+
+  /** Sends `s` to the bot's process (a replica's death in bench/replicas.ts); child processes only. */
+  kill(s: NodeJS.Signals): void {
+    if (!this.signal) throw new Error('only a bot in a child process can be sent a signal');
+    this.signal(s);
   }
 
   /** Stops the bot (graceful app.stop), then ends its thread or process. */

@@ -1,8 +1,9 @@
 /**
- * `npm run bench [-- --runs N] [--memory-messages N] [--only names] [--out FILE]`: measures the bot
+ * `npm run bench [-- --runs N] [--memory-messages N] [--only names|replicas] [--out FILE]`: measures the bot
  * against the emulator and prints a table (metric, value, target, ok/MISS); the same figures go
  * to bench/results.json. Each timed figure is the median of N runs (default 3). `--only names`
- * runs item 7 alone (names: calls per resolved name, /chat info on 500 members).
+ * runs item 7 alone (names: calls per resolved name, /chat info on 500 members); `--only replicas`
+ * item 8 alone (two replicas on a throwaway PostgreSQL: burst, overhead, failover).
  *
  * The emulator runs in this thread; the bot under test never does (DingTalk is another machine
  * in production): for items 1-4 and 6 it runs in a worker thread (bench/bot.ts through
@@ -38,6 +39,7 @@ import {
 import { type BigInfoRun, bigInfo, INFO_MEMBERS, INFO_NAMED, type NameCallsRun, nameCalls } from './names.ts';
 import { type AckStamp, now } from './protocol.ts';
 import type { RemoteBot, RuntimeFloor } from './remote.ts';
+import { REPLICA_CREATES, type ReplicasRaw, replicasBench } from './replicas.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -386,16 +388,91 @@ async function namesItem(): Promise<{
   };
 }
 
+/** Item 8: two replicas on one PostgreSQL (a throwaway cluster): burst, overhead, failover. */
+async function replicasItem(): Promise<{ rows: Row[]; raw: ReplicasRaw }> {
+  const raw = await replicasBench(RUNS, progress);
+  const b = raw.burst;
+  const ratio = med(b, (r) => r.elapsedMs / r.floorMs);
+  const refusalShare = Math.max(...b.map((r) => r.refusals / Math.max(1, r.calls)));
+  const shown = Math.max(...b.map((r) => r.rateLimitShown));
+  const f = raw.failover;
+  const gap = Math.max(...f.map((r) => r.maxWaitMs));
+  const takeover = Math.max(...f.map((r) => r.takeoverMs));
+  return {
+    rows: [
+      {
+        metric: `8 two replicas, ${REPLICA_CREATES} creates: succeeded (worst run)`,
+        value: `${Math.min(...b.map((r) => r.succeeded))}/${REPLICA_CREATES}`,
+        target: `${REPLICA_CREATES}/${REPLICA_CREATES}`,
+        ok: b.every((r) => r.succeeded === REPLICA_CREATES),
+      },
+      {
+        metric: '8 two replicas: elapsed / floor',
+        value: `${fmt1(med(b, (r) => r.elapsedMs) / 1000)} s / ${fmt1(med(b, (r) => r.floorMs) / 1000)} s (${(ratio * 100).toFixed(0)} %)`,
+        target: '<= 110 %',
+        ok: ratio <= 1.1,
+      },
+      {
+        metric: `8 two replicas: last ${b[0]?.busiest ?? '-'} answered after`,
+        value: `${fmt1(med(b, (r) => r.busiestLastMs) / 1000)} s`,
+        target: '',
+      },
+      {
+        metric: '8 two replicas: rate-limit errors shown to users (worst run)',
+        value: shown,
+        target: '0',
+        ok: shown === 0,
+      },
+      {
+        metric: '8 two replicas: 90018/QpsLimit answers / API calls (worst run)',
+        value: `${(refusalShare * 100).toFixed(2)} % (${Math.max(...b.map((r) => r.refusals))} of ~${fmt0(med(b, (r) => r.calls))})`,
+        target: '<= 1 %',
+        ok: refusalShare <= 0.01,
+      },
+      {
+        metric: '8 /chat info overhead on PostgreSQL p50 / p99',
+        value: `${fmtMs(med(raw.overheadPostgres, (r) => r.p50))} / ${fmtMs(med(raw.overheadPostgres, (r) => r.p99))}`,
+        target: 'p50 < 2 ms',
+        ok: med(raw.overheadPostgres, (r) => r.p50) < 2,
+      },
+      {
+        metric: '8 /chat info overhead on SQLite (same run) p50 / p99',
+        value: `${fmtMs(med(raw.overheadSqlite, (r) => r.p50))} / ${fmtMs(med(raw.overheadSqlite, (r) => r.p99))}`,
+        target: '',
+      },
+      {
+        metric: '8 failover, SIGKILL of one of two: longest wait for a reply',
+        value: `${fmt1(gap / 1000)} s (${f.map((r) => `${r.slow.length} of ${r.messages} waited > 5 s`).join(', ')})`,
+        target: '< 60 s',
+        ok: gap < 60_000,
+      },
+      {
+        metric: '8 failover: longest wait of a claim taken over (acked by the dead)',
+        value: `${fmt1(takeover / 1000)} s (${f.map((r) => r.slow.filter((x) => x.acked).length).join(', ')} taken over)`,
+        target: '',
+      },
+      {
+        metric: '8 failover: messages lost / answered twice',
+        value: `${Math.max(...f.map((r) => r.lost))} / ${Math.max(...f.map((r) => r.duplicated))}`,
+        target: '0 / 0',
+        ok: f.every((r) => r.lost === 0 && r.duplicated === 0),
+      },
+    ],
+    raw,
+  };
+}
+
 async function main(): Promise<void> {
   const benchStart = performance.now();
   if (args.only !== undefined) {
-    if (args.only !== 'names') throw new Error(`--only knows one item, names; not ${args.only}`);
-    const names = await namesItem();
+    const item =
+      args.only === 'names' ? await namesItem() : args.only === 'replicas' ? await replicasItem() : undefined;
+    if (!item) throw new Error(`--only knows two items, names and replicas; not ${args.only}`);
     out();
-    out(table(names.rows));
+    out(table(item.rows));
     writeFileSync(
       args.out as string,
-      `${JSON.stringify({ date: new Date().toISOString(), runs: RUNS, rows: names.rows, raw: names.raw }, null, 2)}\n`,
+      `${JSON.stringify({ date: new Date().toISOString(), runs: RUNS, rows: item.rows, raw: item.raw }, null, 2)}\n`,
     );
     out(`figures written to ${args.out}`);
     return;
