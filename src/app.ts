@@ -18,7 +18,8 @@ import type { CommandSpec } from './bot/types.ts';
 import type { Config } from './config.ts';
 import { createDingTalk, type DingTalk, type FamilyMemory } from './dingtalk/index.ts';
 import { type HealthServer, Metrics, startHealthServer } from './health.ts';
-import { openStore } from './store/index.ts';
+import { fileHolder, holdSqliteFile, SQLITE_FILE_LEASE, SQLITE_FILE_LEASE_MS } from './store/file-lock.ts';
+import { openStore, storePath } from './store/index.ts';
 import type { IntentRecord, Store } from './store/types.ts';
 import {
   StandbyGuard,
@@ -153,7 +154,13 @@ export function createApp(o: AppOptions): App {
     await store.confirmations.prune();
     await store.picks.prune();
   };
-  const beat = () => store.replicas.beat(replicaId);
+  // On SQLite the file is this process's alone (see file-lock.ts); the lease is renewed with the beat.
+  const fileHolderId = fileHolder(replicaId);
+  const beat = async () => {
+    await store.replicas.beat(replicaId);
+    if (store.kind === 'sqlite')
+      await store.replicas.lease(SQLITE_FILE_LEASE, fileHolderId, SQLITE_FILE_LEASE_MS);
+  };
 
   return {
     store,
@@ -176,6 +183,8 @@ export function createApp(o: AppOptions): App {
         });
         logger.info({ host: health.host, port: health.port }, 'health endpoints listening');
       }
+      if (store.kind === 'sqlite')
+        await holdSqliteFile(store.replicas, fileHolderId, storePath(config.dataDir));
       await family.load();
       await prune();
       pruneTimer = setInterval(() => {
@@ -220,6 +229,8 @@ export function createApp(o: AppOptions): App {
       await store.replicas
         .forget(replicaId)
         .catch((err: unknown) => logger.warn({ err }, 'could not remove the replica heartbeat'));
+      if (store.kind === 'sqlite')
+        await store.replicas.release(SQLITE_FILE_LEASE, fileHolderId).catch(() => {});
       await store.close();
       await health?.stop();
     },

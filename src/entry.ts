@@ -8,6 +8,7 @@ import { type App, createApp } from './app.ts';
 import { PROCESS_REPLICA_ID } from './bot/pipeline.ts';
 import { type Config, ConfigError, loadConfig } from './config.ts';
 import { createLogger, type Logger } from './log.ts';
+import { StoreInUseError } from './store/file-lock.ts';
 import { databaseUrlPassword, describeDatabaseUrl, openPostgresStore } from './store/index.ts';
 import type { Store } from './store/types.ts';
 
@@ -159,6 +160,12 @@ async function runLive(config: Config, logger: Logger): Promise<number> {
     await app.start();
   } catch (err) {
     if (stopping) return new Promise<number>(() => {});
+    if (err instanceof StoreInUseError) {
+      logger.fatal({ holder: err.holder }, err.message);
+      await app.stop({ drainMs: 0 }).catch(() => {});
+      flushLogs();
+      return 1;
+    }
     logger.fatal(
       { err: (err as Error).message },
       'DingTalk refused the credentials; check DINGTALK_CLIENT_ID and DINGTALK_CLIENT_SECRET',
