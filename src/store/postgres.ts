@@ -797,6 +797,9 @@ function changeStore(db: Db): ChangeStore {
     markUndone: async (id, now = Date.now()) =>
       (await db.query('UPDATE changes SET undone_at = $1 WHERE id = $2 AND undone_at IS NULL', [now, id]))
         .rowCount === 1,
+    async unmarkUndone(id) {
+      await db.query('UPDATE changes SET undone_at = NULL WHERE id = $1', [id]);
+    },
     async setFact(f) {
       if (f.value === undefined) {
         await db.query('DELETE FROM chat_facts WHERE chat_id = $1 AND kind = $2 AND user_id = $3', [

@@ -652,6 +652,7 @@ function changeStore(db: Database.Database): ChangeStore {
   const undone = db.prepare<[number, number]>(
     'UPDATE changes SET undoneAt = ? WHERE id = ? AND undoneAt IS NULL',
   );
+  const notUndone = db.prepare<[number]>('UPDATE changes SET undoneAt = NULL WHERE id = ?');
   const setFact = db.prepare<[ChatFact]>(
     `INSERT INTO chat_facts (chatId, kind, userId, value, at) VALUES (@chatId, @kind, @userId, @value, @at)
      ON CONFLICT(chatId, kind, userId) DO UPDATE SET value = excluded.value, at = excluded.at`,
@@ -678,6 +679,9 @@ function changeStore(db: Database.Database): ChangeStore {
       return r && toChange(r);
     },
     markUndone: async (id, now = Date.now()) => undone.run(now, id).changes === 1,
+    async unmarkUndone(id) {
+      notUndone.run(id);
+    },
     async setFact(f) {
       if (f.value === undefined) dropFact.run(f.chatId, f.kind, f.userId);
       else

@@ -238,6 +238,8 @@ export interface ChangeStore {
   get(id: number): Promise<ChangeRecord | undefined>;
   /** Marks a change undone. Compare-and-set: true only for the one caller that did, so an undo runs once. */
   markUndone(id: number, now?: number): Promise<boolean>;
+  /** Clears the mark again (an undo whose first write failed took nothing back). */
+  unmarkUndone(id: number): Promise<void>;
   /** Sets a fact (`value` undefined forgets it). */
   setFact(f: Omit<ChatFact, 'at' | 'value'> & { value: string | undefined; at?: number }): Promise<void>;
   /** The facts of one chat, by kind then userId. */

@@ -636,6 +636,10 @@ export function storeContract(
         expect(await s.changes.markUndone(a)).toBe(true);
         expect(await s.changes.latestUndoable('lead1', 0)).toBeUndefined();
         expect(await s.changes.markUndone(424_242)).toBe(false);
+        // A failed undo gives the change back; it can then be undone (once) again.
+        await s.changes.unmarkUndone(a);
+        expect((await s.changes.latestUndoable('lead1', 0))?.id).toBe(a);
+        expect(await s.changes.markUndone(a)).toBe(true);
       });
 
       it('of concurrent markUndone calls exactly one wins', async () => {
