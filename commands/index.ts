@@ -18,6 +18,7 @@ import chatQr from './chat-qr.ts';
 import chatRemove from './chat-remove.ts';
 import chatRename from './chat-rename.ts';
 import chatSet from './chat-set.ts';
+import chatUndo from './chat-undo.ts';
 import confirm from './confirm.ts';
 import help from './help.ts';
 import pick from './pick.ts';
@@ -38,6 +39,7 @@ const specs = [
   chatSet,
   chatAdmin,
   chatNick,
+  chatUndo,
   chatList,
   chatLink,
   confirm,
