@@ -8,6 +8,7 @@ import cancel from './cancel.ts';
 import chatAdd from './chat-add.ts';
 import chatAdmin from './chat-admin.ts';
 import chatCid from './chat-cid.ts';
+import chatClone from './chat-clone.ts';
 import chatCreate from './chat-create.ts';
 import chatInfo from './chat-info.ts';
 import chatLink from './chat-link.ts';
@@ -29,6 +30,7 @@ const specs = [
   help,
   whoami,
   chatCreate,
+  chatClone,
   chatInfo,
   chatCid,
   chatQr,
