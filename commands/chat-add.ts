@@ -51,7 +51,7 @@ export default defineCommand({
       'chat.add.refused': '钉钉拒绝了这些 userId（不在本组织？），未添加：{users}。',
     },
   },
-  async handler({ args, api, t, people }) {
+  async handler({ args, api, t, people, changes }) {
     const { chat, users } = args;
     const info = await api.get(chat.chatId);
     const inChat = new Set(info.members);
@@ -83,6 +83,8 @@ export default defineCommand({
         }
       }
     }
+    // Undo takes out only those this add put in, not those already in.
+    if (added.length > 0) await changes.record(chat.chatId, [{ kind: 'remove', users: added }]);
     const lines =
       added.length > 0
         ? [

@@ -51,7 +51,7 @@ export default defineCommand({
       'chat.admin.none': '**{name}** 无需改动。',
     },
   },
-  async handler({ args, api, t, people }) {
+  async handler({ args, api, t, people, changes }) {
     const { action, chat } = args;
     const info = await api.get(chat.chatId);
     const inChat = new Set(info.members);
@@ -68,6 +68,16 @@ export default defineCommand({
         target,
         action,
       );
+      // DingTalk does not list admins: an undo of an add leaves alone those the bot knew were
+      // admins already; an undo of a remove makes them all admins again.
+      const knew = new Set((await changes.known(chat.chatId)).admins);
+      const inverse = action === 'add' ? target.filter((u) => !knew.has(u)) : target;
+      for (const u of target)
+        await changes.note(chat.chatId, { kind: 'admin', user: u, on: action === 'add' });
+      if (inverse.length > 0)
+        await changes.record(chat.chatId, [
+          { kind: 'admins', action: action === 'add' ? 'remove' : 'add', users: inverse },
+        ]);
       lines.push(
         t(action === 'add' ? 'chat.admin.added' : 'chat.admin.removed', {
           name,

@@ -40,7 +40,7 @@ export default defineCommand({
       'chat.nick.done': '{user} 在 **{name}** 的群昵称已改为“{nick}”。',
     },
   },
-  async handler({ args, api, t, message, caller, mayRun, people }) {
+  async handler({ args, api, t, message, caller, mayRun, people, changes }) {
     const nick = args.nick.trim();
     if (nick === '') throw new UserError('chat.nick.empty');
     const info = await api.get(args.chat.chatId);
@@ -58,7 +58,10 @@ export default defineCommand({
         chat: args.chat.chatId,
       });
     }
+    const previous = (await changes.known(args.chat.chatId)).nicks[args.user];
     await api.setNick(args.chat.chatId, args.user, nick);
+    await changes.note(args.chat.chatId, { kind: 'nick', user: args.user, nick });
+    await changes.record(args.chat.chatId, [{ kind: 'nick', user: args.user, nick: previous ?? null }]);
     return {
       text: t('chat.nick.done', {
         user: mdEscape(await people.label(args.user)),

@@ -93,6 +93,9 @@ export default defineCommand<Args>({
   async handler(ctx) {
     const info = await plan(ctx);
     await ctx.api.update(ctx.args.chat.chatId, { owner: ctx.args.user });
+    await ctx.changes.record(ctx.args.chat.chatId, [
+      { kind: 'owner', owner: info.owner, current: ctx.args.user },
+    ]);
     const [old, next] = await ctx.people.labels([info.owner, ctx.args.user]);
     return {
       text: ctx.t('chat.owner.done', {

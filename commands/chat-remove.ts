@@ -101,6 +101,7 @@ export default defineCommand<Args>({
     const list = (ids: readonly string[]) => formatPeople(people, ids, { max: 50 });
     if (leave.length === 0) return { text: t('chat.remove.none', { users: await list(notIn), name }) };
     await ctx.api.update(ctx.args.chat.chatId, { remove: leave });
+    await ctx.changes.record(ctx.args.chat.chatId, [{ kind: 'add', users: leave }]);
     const lines = [
       t('chat.remove.done', {
         count: leave.length,

@@ -38,7 +38,7 @@ export default defineCommand({
       'chat.rename.done': '群名已改：**{old}** → **{name}**（`{chatId}`）。',
     },
   },
-  async handler({ args, api, registry, t }) {
+  async handler({ args, api, registry, t, changes }) {
     const { chat } = args;
     const name = args.name.trim();
     const length = Array.from(name).length;
@@ -47,6 +47,7 @@ export default defineCommand({
     const info = await api.get(chat.chatId);
     if (info.name === name) return { text: t('chat.rename.same', { name: mdEscape(name) }) };
     await api.update(chat.chatId, { name });
+    await changes.record(chat.chatId, [{ kind: 'rename', name: info.name }]);
     if (await registry.get(chat.chatId)) await registry.rename(chat.chatId, name);
     return {
       text: t('chat.rename.done', { old: mdEscape(info.name), name: mdEscape(name), chatId: chat.chatId }),

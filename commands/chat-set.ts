@@ -9,6 +9,7 @@ import {
   dingtalkErrorCode,
   mdEscape,
   type Translate,
+  type UndoStep,
   UserError,
   zChat,
 } from '../src/bot/kit.ts';
@@ -99,7 +100,7 @@ export default defineCommand({
         '但群内私聊设置**没有**修改：钉钉拒绝了（{code}）。请重试：/群设置 {chat} private-chat={value}。',
     },
   },
-  async handler({ args, api, t }) {
+  async handler({ args, api, t, changes }) {
     const asked = KEYS.filter(([k]) => args[k] !== undefined);
     if (asked.length === 0 && args.privateChat === undefined) {
       throw new UserError('chat.set.nothing', { chat: args.chat.chatId });
@@ -107,10 +108,14 @@ export default defineCommand({
     const changed: string[] = [];
     const same: string[] = [];
     let name = args.chat.record?.name ?? args.chat.chatId;
+    // What takes this set back: the previous values (chat/get tells the settings; the private
+    // chat switch only the bot's own record knows).
+    const undo: UndoStep[] = [];
     if (asked.length > 0) {
       const info = await api.get(args.chat.chatId);
       name = info.name;
       const patch: Partial<ChatSettings> = {};
+      const before: Partial<ChatSettings> = {};
       for (const [k, option] of asked) {
         const want = args[k] as ChatSettings[typeof k];
         const label = t(`settings.${option}`);
@@ -119,17 +124,23 @@ export default defineCommand({
           continue;
         }
         Object.assign(patch, { [k]: want });
+        Object.assign(before, { [k]: info.settings[k] });
         changed.push(`- ${label}: ${inWords(info.settings[k], t)} → **${inWords(want, t)}**`);
       }
-      if (changed.length > 0) await api.update(args.chat.chatId, { settings: patch });
+      if (changed.length > 0) {
+        await api.update(args.chat.chatId, { settings: patch });
+        undo.push({ kind: 'settings', settings: before });
+      }
     }
     if (args.privateChat !== undefined) {
+      const previous = (await changes.known(args.chat.chatId)).privateChat;
       // friendswitch speaks of prohibiting: private-chat=off is is_prohibit=true.
       try {
         await api.setPrivateChat(args.chat.chatId, !args.privateChat);
       } catch (err) {
         // Nothing changed yet: the pipeline explains the error. Otherwise say what did change.
         if (changed.length === 0) throw err;
+        await changes.record(args.chat.chatId, undo);
         const raw = dingtalkErrorCode(err);
         const code = raw === undefined ? 'unknown error' : /^\d+$/.test(raw) ? `errcode ${raw}` : raw;
         return {
@@ -143,6 +154,8 @@ export default defineCommand({
           )}`,
         };
       }
+      await changes.note(args.chat.chatId, { kind: 'private-chat', on: args.privateChat });
+      undo.push({ kind: 'private-chat', on: previous ?? null });
       const state = args.privateChat ? 'chat.set.private-chat-on' : 'chat.set.private-chat-off';
       changed.push(`- ${t('chat.set.private-chat')}: **${inWords(args.privateChat, t)}** (${t(state)})`);
     }
@@ -151,6 +164,7 @@ export default defineCommand({
         text: t('chat.set.none', { name: mdEscape(name), items: same.join(t('chat.set.separator')) }),
       };
     }
+    await changes.record(args.chat.chatId, undo);
     const lines = [`${t('chat.set.done', { name: mdEscape(name) })}\n${changed.join('\n')}`];
     if (same.length > 0) lines.push(t('chat.set.unchanged', { items: same.join(t('chat.set.separator')) }));
     return { text: lines.join('\n\n') };

@@ -8,6 +8,7 @@ import cancel from './cancel.ts';
 import chatAdd from './chat-add.ts';
 import chatAdmin from './chat-admin.ts';
 import chatCid from './chat-cid.ts';
+import chatClone from './chat-clone.ts';
 import chatCreate from './chat-create.ts';
 import chatInfo from './chat-info.ts';
 import chatLink from './chat-link.ts';
@@ -18,6 +19,7 @@ import chatQr from './chat-qr.ts';
 import chatRemove from './chat-remove.ts';
 import chatRename from './chat-rename.ts';
 import chatSet from './chat-set.ts';
+import chatUndo from './chat-undo.ts';
 import confirm from './confirm.ts';
 import help from './help.ts';
 import pick from './pick.ts';
@@ -28,6 +30,7 @@ const specs = [
   help,
   whoami,
   chatCreate,
+  chatClone,
   chatInfo,
   chatCid,
   chatQr,
@@ -38,6 +41,7 @@ const specs = [
   chatSet,
   chatAdmin,
   chatNick,
+  chatUndo,
   chatList,
   chatLink,
   confirm,

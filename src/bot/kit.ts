@@ -13,10 +13,13 @@ export { userErrorText } from './i18n.ts';
 export { dtmdSendLink, mdEscape, mdLink } from './render.ts';
 export { suggest } from './suggest.ts';
 export type {
+  Change,
+  ChangeLog,
   ChatRef,
   CommandSpec,
   HandlerContext,
   IncomingMessage,
+  KnownSetup,
   Locale,
   MessageCatalogue,
   OptionSpec,
@@ -25,6 +28,7 @@ export type {
   Reply,
   Role,
   Translate,
+  UndoStep,
 } from './types.ts';
 export { UserError } from './types.ts';
 export { CHAT_ID, OPEN_CONVERSATION_ID, USER_ID };

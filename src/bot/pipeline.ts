@@ -11,7 +11,7 @@ import { explainDingTalkError } from '../dingtalk/explain.ts';
 import type { GroupApi } from '../dingtalk/types.ts';
 import type { Metrics } from '../health.ts';
 import { StoreUnavailableError } from '../store/errors.ts';
-import type { ClaimResult, OrphanedClaim, Store } from '../store/types.ts';
+import type { ChangeRecord, ClaimResult, OrphanedClaim, Store } from '../store/types.ts';
 import type { RobotFrame } from '../stream/index.ts';
 import type { AuditReason, AuditTrail } from './audit.ts';
 import type { Authorizer } from './auth.ts';
@@ -26,14 +26,18 @@ import { type CommandRegistry, impliedLocale } from './registry.ts';
 import { dtmdSendLink, mdEscape, renderReply } from './render.ts';
 import type { RenderedReply, Replier } from './replier.ts';
 import {
+  type Change,
+  type ChangeLog,
   type ChatRef,
   type CommandSpec,
   type HandlerContext,
   type IncomingMessage,
+  type KnownSetup,
   type Locale,
   type PeopleView,
   type Reply,
   type Translate,
+  type UndoStep,
   UserError,
 } from './types.ts';
 
@@ -76,6 +80,8 @@ interface ConfirmPayload {
   chatId?: string;
   /** The typed people as resolved when it was asked (so the confirmed run uses what was shown). */
   people?: Resolved[];
+  /** The change the preview showed (`ctx.changes.pin`), so the confirmed undo takes back that one. */
+  pinned?: number;
 }
 
 /**
@@ -126,6 +132,8 @@ interface Outcome {
 
 const CONFIRM_COMMANDS = new Set(['confirm', 'cancel']);
 const PICK_COMMAND = 'pick';
+/** How far back `/chat undo` reaches: 24 hours. */
+const UNDO_WINDOW_MS = 24 * 60 * 60_000;
 /** How long a pick waits: two minutes, like a confirmation. */
 const PICK_TTL_MS = 120_000;
 /** A department larger than this, or more people than {@link BIG_FIND} found by name or department, is confirmed first. */
@@ -563,7 +571,7 @@ export class Pipeline {
     const droppedPick = await this.o.store.picks.drop(msg.senderUserId, this.now());
     if (CONFIRM_COMMANDS.has(spec.name))
       return this.confirmFlow(spec, match.rest, msg, t, cmdLog, droppedPick);
-    return this.execute(spec, match.rest, msg, t, locale, cmdLog, undefined, undefined);
+    return this.execute(spec, match.rest, msg, t, locale, cmdLog, undefined, undefined, undefined);
   }
 
   private async execute(
@@ -577,6 +585,8 @@ export class Pipeline {
     confirmedWith: string | undefined,
     /** Typed people resolved before (by `/pick` or for the confirmation), by ref index. */
     known: readonly (Resolved | null)[] | undefined,
+    /** The change a confirmed undo takes back (see {@link ConfirmPayload.pinned}). */
+    pinned: number | undefined,
   ): Promise<Outcome> {
     const userId = msg.senderUserId;
     const role = this.o.authorizer.roleOf(userId);
@@ -711,13 +721,22 @@ export class Pipeline {
     const foundCount = new Set(found.flatMap((p) => p.ids)).size;
     const big = found.some((p) => p.bigDept === true) || foundCount > BIG_FIND;
 
-    const ctx = this.context(args, msg, t, locale, log, role.role, (id) => {
+    const changes = this.changeLog(msg.senderUserId, spec.name, log, pinned);
+    const ctx = this.context(args, msg, t, locale, log, role.role, changes.log, (id) => {
       concerned = id;
     });
-    if (confirmedWith === undefined && (big || this.o.authorizer.isRisky(spec))) {
+    let risky = this.o.authorizer.isRisky(spec);
+    if (confirmedWith === undefined && !risky && spec.confirmWhen) {
+      try {
+        risky = await spec.confirmWhen(ctx);
+      } catch (err) {
+        return failed(err);
+      }
+    }
+    if (confirmedWith === undefined && (big || risky)) {
       const parts: string[] = [];
       try {
-        if (this.o.authorizer.isRisky(spec))
+        if (risky)
           parts.push(
             spec.preview ? await spec.preview(ctx) : t('confirm.generic-preview', { command: spec.name }),
           );
@@ -727,6 +746,7 @@ export class Pipeline {
       if (big) parts.push(this.bigPreview(found, foundCount, t));
       if (notes.length > 0) parts.push(t('people.resolved', { list: notes.join('; ') }));
       const preview = parts.join('\n\n');
+      const pinnedId = changes.pinned();
       const payload: ConfirmPayload = {
         command: spec.name,
         text: msg.text,
@@ -735,6 +755,7 @@ export class Pipeline {
         conversationId: msg.conversationId,
         ...(chat ? { chatId: chat.chatId } : {}),
         ...(people.length > 0 ? { people } : {}),
+        ...(pinnedId !== undefined ? { pinned: pinnedId } : {}),
       };
       const pending = await this.o.confirmations.create({
         userId,
@@ -881,6 +902,7 @@ export class Pipeline {
       log.child({ command: p.command }),
       r.pending.code,
       p.people,
+      p.pinned,
     );
   }
 
@@ -1112,6 +1134,7 @@ export class Pipeline {
       log.child({ command: p.command }),
       undefined,
       people,
+      undefined,
     );
   }
 
@@ -1151,6 +1174,7 @@ export class Pipeline {
     locale: Locale,
     log: Logger,
     role: HandlerContext<unknown>['caller']['role'],
+    changes: ChangeLog,
     concerns: (chatId: string) => void,
   ): HandlerContext<unknown> {
     return {
@@ -1176,9 +1200,88 @@ export class Pipeline {
       },
       concerns,
       people: this.people,
+      changes,
       findPerson: (typed) => this.findPerson(typed, msg.senderUserId, t, log),
       signal: AbortSignal.timeout(this.commandTimeoutMs),
     };
+  }
+
+  /**
+   * The change history for one run of `command` by `userId`. `pinned` is the change a confirmed
+   * undo takes back; `pinned()` reads what a preview pinned, for the confirmation's payload.
+   */
+  private changeLog(
+    userId: string,
+    command: string,
+    log: Logger,
+    pinned: number | undefined,
+  ): { log: ChangeLog; pinned: () => number | undefined } {
+    const store = this.o.store.changes;
+    let pin = pinned;
+    const toChange = (c: ChangeRecord): Change | undefined => {
+      try {
+        return {
+          id: c.id,
+          chatId: c.chatId,
+          command: c.command,
+          at: c.at,
+          undo: JSON.parse(c.undo) as UndoStep[],
+        };
+      } catch {
+        log.error({ changeId: c.id }, 'a recorded change holds no readable undo');
+        return undefined;
+      }
+    };
+    const changes: ChangeLog = {
+      record: async (chatId, undo) => {
+        if (undo.length === 0) return;
+        try {
+          await store.record({ chatId, userId, command, at: this.now(), undo: JSON.stringify(undo) });
+        } catch (err) {
+          log.error({ err: describe(err), chatId }, 'could not record what undoes a change');
+        }
+      },
+      note: async (chatId, fact) => {
+        try {
+          if (fact.kind === 'admin')
+            await store.setFact({
+              chatId,
+              kind: 'admin',
+              userId: fact.user,
+              value: fact.on ? '1' : undefined,
+            });
+          else if (fact.kind === 'nick')
+            await store.setFact({ chatId, kind: 'nick', userId: fact.user, value: fact.nick });
+          else
+            await store.setFact({ chatId, kind: 'private-chat', userId: '', value: fact.on ? 'on' : 'off' });
+        } catch (err) {
+          log.error({ err: describe(err), chatId }, 'could not note what the bot set');
+        }
+      },
+      known: async (chatId) => {
+        const out: KnownSetup = { admins: [], nicks: {}, privateChat: undefined };
+        for (const f of await store.facts(chatId)) {
+          if (f.kind === 'admin') out.admins.push(f.userId);
+          else if (f.kind === 'nick') out.nicks[f.userId] = f.value;
+          else out.privateChat = f.value === 'on';
+        }
+        return out;
+      },
+      latest: async (chatId) => {
+        if (pinned !== undefined) {
+          const c = await store.get(pinned);
+          return c && c.undoneAt === undefined && c.userId === userId ? toChange(c) : undefined;
+        }
+        const c = await store.latestUndoable(userId, this.now() - UNDO_WINDOW_MS, chatId);
+        return c && toChange(c);
+      },
+      pin: (id) => {
+        pin = id;
+      },
+      markUndone: (id) => store.markUndone(id, this.now()),
+      unmarkUndone: (id) => store.unmarkUndone(id),
+    };
+    return { log: changes, pinned: () => pin };
   }
 
   private async withTimeout<T>(p: Promise<T>): Promise<T> {

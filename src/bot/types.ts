@@ -4,7 +4,7 @@
  */
 import type { Logger } from 'pino';
 import type { z } from 'zod';
-import type { GroupApi } from '../dingtalk/types.ts';
+import type { ChatSettings, GroupApi } from '../dingtalk/types.ts';
 import type { AuditStore, ChatRecord, RegistryStore } from '../store/types.ts';
 
 export type Locale = 'en' | 'zh-CN';
@@ -118,6 +118,11 @@ export interface CommandSpec<A = Record<string, unknown>> {
   risk?: 'confirm';
   /** Text for this command in each locale; merged into the catalogues at start-up. */
   messages: Record<Locale, MessageCatalogue>;
+  /**
+   * Confirmation for some runs only (e.g. an undo that removes people): when it resolves true,
+   * the command is answered with its preview and a code, as for `risk: 'confirm'`.
+   */
+  confirmWhen?: (ctx: HandlerContext<A>) => Promise<boolean>;
   /** Optional preview for risky commands (who leaves, old and new owner). */
   preview?: (ctx: HandlerContext<A>) => Promise<string>;
   handler: (ctx: HandlerContext<A>) => Promise<Reply>;
@@ -146,12 +151,83 @@ export interface HandlerContext<A> {
   concerns: (chatId: string) => void;
   /** People as replies show them: names from the directory, the userId beside each. */
   people: PeopleView;
+  /** The change history: what a write records so that `/chat undo` can take it back. */
+  changes: ChangeLog;
   /**
    * One person typed as text (a name, a mobile, a userId, `me`) to a userId, through the
    * directory. Throws a UserError to show when it is nobody, several people or refused.
    */
   findPerson: (typed: string) => Promise<string>;
   signal: AbortSignal;
+}
+
+/**
+ * One step that takes a change back, stored with the change (`/chat undo`). Each names the
+ * state to go back to, as the change found it before its write.
+ */
+export type UndoStep =
+  /** back to the old name */
+  | { kind: 'rename'; name: string }
+  /** add back those a remove took out */
+  | { kind: 'add'; users: string[] }
+  /** remove those an add put in (not those already in) */
+  | { kind: 'remove'; users: string[] }
+  /** back to the old owner, while `current` (the one the change made owner) still owns it */
+  | { kind: 'owner'; owner: string; current: string }
+  /** the previous values of the settings a set changed */
+  | { kind: 'settings'; settings: Partial<ChatSettings> }
+  /** the previous private-chat switch; null when the bot did not know it (DingTalk does not tell) */
+  | { kind: 'private-chat'; on: boolean | null }
+  /** the inverse of an admin add or remove */
+  | { kind: 'admins'; action: 'add' | 'remove'; users: string[] }
+  /** the previous nickname; null when the bot did not know it */
+  | { kind: 'nick'; user: string; nick: string | null };
+
+/** A recorded change as `/chat undo` sees it. */
+export interface Change {
+  id: number;
+  chatId: string;
+  command: string;
+  at: number;
+  undo: UndoStep[];
+}
+
+/** What the bot knows it set in a chat and DingTalk does not return (chat/get has no admins or nicknames). */
+export interface KnownSetup {
+  admins: string[];
+  nicks: Record<string, string>;
+  /** undefined when the bot never set it */
+  privateChat: boolean | undefined;
+}
+
+/** The change history as handlers use it (the pipeline stores it; commands never touch the store). */
+export interface ChangeLog {
+  /**
+   * Records, after a successful DingTalk write to `chatId`, what takes it back. Never throws: a
+   * store failure is logged (the write happened, and the reply must say so).
+   */
+  record(chatId: string, undo: readonly UndoStep[]): Promise<void>;
+  /** Notes what the bot set that DingTalk does not tell: admins (on/off), a nickname, private chat. */
+  note(
+    chatId: string,
+    fact:
+      | { kind: 'admin'; user: string; on: boolean }
+      | { kind: 'nick'; user: string; nick: string }
+      | { kind: 'private-chat'; on: boolean },
+  ): Promise<void>;
+  known(chatId: string): Promise<KnownSetup>;
+  /**
+   * The caller's newest change not yet undone within the last 24 h (to `chatId` when given). On
+   * `/confirm` it is the change the preview showed ({@link pin}), or undefined when that one has
+   * been undone meanwhile.
+   */
+  latest(chatId?: string): Promise<Change | undefined>;
+  /** Ties a confirmation to this change, so the confirmed undo takes back what the preview showed. */
+  pin(id: number): void;
+  /** Marks it undone; false when another undo got there first (an undo runs once). */
+  markUndone(id: number): Promise<boolean>;
+  /** Gives the change back after an undo that changed nothing (its first write failed). */
+  unmarkUndone(id: number): Promise<void>;
 }
 
 /**

@@ -125,6 +125,32 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    // /chat undo and /chat clone: the changes made through the bot with what undoes them, and
+    // what the bot set that chat/get does not return (admins, nicknames, private chat).
+    version: 3,
+    sql: `
+      CREATE TABLE changes (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        chatId TEXT NOT NULL,
+        userId TEXT NOT NULL,
+        command TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        undo TEXT NOT NULL,
+        undoneAt INTEGER
+      );
+      CREATE INDEX changes_user_at ON changes (userId, at);
+
+      CREATE TABLE chat_facts (
+        chatId TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('admin', 'nick', 'private-chat')),
+        userId TEXT NOT NULL,
+        value TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        PRIMARY KEY (chatId, kind, userId)
+      );
+    `,
+  },
 ];
 
 /** The schema version this build writes. */

@@ -134,6 +134,31 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       );
     `,
   },
+  {
+    // /chat undo and /chat clone (as SQLite step 3).
+    version: 2,
+    sql: `
+      CREATE TABLE changes (
+        id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        chat_id text NOT NULL,
+        user_id text NOT NULL,
+        command text NOT NULL,
+        at bigint NOT NULL,
+        undo text NOT NULL,
+        undone_at bigint
+      );
+      CREATE INDEX changes_user_at ON changes (user_id, at);
+
+      CREATE TABLE chat_facts (
+        chat_id text NOT NULL,
+        kind text NOT NULL CHECK (kind IN ('admin', 'nick', 'private-chat')),
+        user_id text NOT NULL,
+        value text NOT NULL,
+        at bigint NOT NULL,
+        PRIMARY KEY (chat_id, kind, user_id)
+      );
+    `,
+  },
 ];
 
 /** The schema version this build writes. */

@@ -18,6 +18,9 @@ import { AUDIT_HEAD_KEY } from './sqlite.ts';
 import type {
   AuditRecord,
   AuditStore,
+  ChangeRecord,
+  ChangeStore,
+  ChatFact,
   ChatRecord,
   ClaimResult,
   ConfirmationStore,
@@ -258,6 +261,7 @@ function build(db: Db, staleClaimMs: number): Store {
     picks: pickStore(db),
     audit: auditStore(db),
     intents: intentStore(db),
+    changes: changeStore(db),
     replicas: replicaStore(db),
     kv,
     rateBudget: rateBudget(db),
@@ -740,6 +744,87 @@ function intentStore(db: Db): IntentStore {
     markReported: async (id) =>
       (await db.query('UPDATE intents SET reported = true WHERE id = $1 AND NOT reported', [id])).rowCount ===
       1,
+  };
+}
+
+interface ChangeRow {
+  id: number;
+  chat_id: string;
+  user_id: string;
+  command: string;
+  at: number;
+  undo: string;
+  undone_at: number | null;
+}
+
+const toChange = (r: ChangeRow): ChangeRecord => ({
+  id: r.id,
+  chatId: r.chat_id,
+  userId: r.user_id,
+  command: r.command,
+  at: r.at,
+  undo: r.undo,
+  undoneAt: undef(r.undone_at),
+});
+
+function changeStore(db: Db): ChangeStore {
+  return {
+    async record(c) {
+      const r = (
+        await db.rows<{ id: number }>(
+          `INSERT INTO changes (chat_id, user_id, command, at, undo) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
+          [c.chatId, c.userId, c.command, c.at, c.undo],
+        )
+      )[0];
+      if (r === undefined) throw new Error('change insert returned no id');
+      return r.id;
+    },
+    latestUndoable: async (userId, since, chatId) => {
+      const r = (
+        await db.rows<ChangeRow>(
+          `SELECT * FROM changes
+           WHERE user_id = $1 AND at >= $2 AND undone_at IS NULL AND ($3::text IS NULL OR chat_id = $3)
+           ORDER BY at DESC, id DESC LIMIT 1`,
+          [userId, since, chatId ?? null],
+        )
+      )[0];
+      return r && toChange(r);
+    },
+    get: async (id) => {
+      const r = (await db.rows<ChangeRow>('SELECT * FROM changes WHERE id = $1', [id]))[0];
+      return r && toChange(r);
+    },
+    markUndone: async (id, now = Date.now()) =>
+      (await db.query('UPDATE changes SET undone_at = $1 WHERE id = $2 AND undone_at IS NULL', [now, id]))
+        .rowCount === 1,
+    async unmarkUndone(id) {
+      await db.query('UPDATE changes SET undone_at = NULL WHERE id = $1', [id]);
+    },
+    async setFact(f) {
+      if (f.value === undefined) {
+        await db.query('DELETE FROM chat_facts WHERE chat_id = $1 AND kind = $2 AND user_id = $3', [
+          f.chatId,
+          f.kind,
+          f.userId,
+        ]);
+        return;
+      }
+      await db.query(
+        `INSERT INTO chat_facts (chat_id, kind, user_id, value, at) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (chat_id, kind, user_id) DO UPDATE SET value = excluded.value, at = excluded.at`,
+        [f.chatId, f.kind, f.userId, f.value, f.at ?? Date.now()],
+      );
+    },
+    facts: async (chatId) =>
+      (
+        await db.rows<{
+          chat_id: string;
+          kind: ChatFact['kind'];
+          user_id: string;
+          value: string;
+          at: number;
+        }>('SELECT * FROM chat_facts WHERE chat_id = $1 ORDER BY kind, user_id', [chatId])
+      ).map((r) => ({ chatId: r.chat_id, kind: r.kind, userId: r.user_id, value: r.value, at: r.at })),
   };
 }
 

@@ -14,6 +14,9 @@ import { migrate, SCHEMA_VERSION, SchemaVersionError, schemaVersion } from './mi
 import type {
   AuditRecord,
   AuditStore,
+  ChangeRecord,
+  ChangeStore,
+  ChatFact,
   ChatRecord,
   ClaimOwner,
   ClaimResult,
@@ -231,6 +234,7 @@ function build(db: Database.Database, staleClaimMs: number): SqliteStore {
     picks: pickStore(db),
     audit: auditStore(db, syncKv),
     intents: intentStore(db),
+    changes: changeStore(db),
     replicas: replicaStore(db),
     kv: {
       get: async (key) => syncKv.get(key),
@@ -618,6 +622,78 @@ function intentStore(db: Database.Database): IntentStore {
       (replicas === undefined ? unfinished.all() : unfinishedOf.all(JSON.stringify(replicas))).map(toIntent),
     forMessage: async (msgKey) => forMessage.all(msgKey).map(toIntent),
     markReported: async (id) => reported.run(id).changes === 1,
+  };
+}
+
+interface ChangeRow {
+  id: number;
+  chatId: string;
+  userId: string;
+  command: string;
+  at: number;
+  undo: string;
+  undoneAt: number | null;
+}
+
+const toChange = (r: ChangeRow): ChangeRecord => ({ ...r, undoneAt: undef(r.undoneAt) });
+
+function changeStore(db: Database.Database): ChangeStore {
+  const record = db.prepare<[{ chatId: string; userId: string; command: string; at: number; undo: string }]>(
+    `INSERT INTO changes (chatId, userId, command, at, undo)
+     VALUES (@chatId, @userId, @command, @at, @undo)`,
+  );
+  const latest = db.prepare<[{ userId: string; since: number; chatId: string | null }], ChangeRow>(
+    `SELECT * FROM changes
+     WHERE userId = @userId AND at >= @since AND undoneAt IS NULL
+       AND (@chatId IS NULL OR chatId = @chatId)
+     ORDER BY at DESC, id DESC LIMIT 1`,
+  );
+  const get = db.prepare<[number], ChangeRow>('SELECT * FROM changes WHERE id = ?');
+  const undone = db.prepare<[number, number]>(
+    'UPDATE changes SET undoneAt = ? WHERE id = ? AND undoneAt IS NULL',
+  );
+  const notUndone = db.prepare<[number]>('UPDATE changes SET undoneAt = NULL WHERE id = ?');
+  const setFact = db.prepare<[ChatFact]>(
+    `INSERT INTO chat_facts (chatId, kind, userId, value, at) VALUES (@chatId, @kind, @userId, @value, @at)
+     ON CONFLICT(chatId, kind, userId) DO UPDATE SET value = excluded.value, at = excluded.at`,
+  );
+  const dropFact = db.prepare<[string, string, string]>(
+    'DELETE FROM chat_facts WHERE chatId = ? AND kind = ? AND userId = ?',
+  );
+  const facts = db.prepare<[string], ChatFact>(
+    'SELECT chatId, kind, userId, value, at FROM chat_facts WHERE chatId = ? ORDER BY kind, userId',
+  );
+
+  return {
+    record: async (c) =>
+      Number(
+        record.run({ chatId: c.chatId, userId: c.userId, command: c.command, at: c.at, undo: c.undo })
+          .lastInsertRowid,
+      ),
+    latestUndoable: async (userId, since, chatId) => {
+      const r = latest.get({ userId, since, chatId: chatId ?? null });
+      return r && toChange(r);
+    },
+    get: async (id) => {
+      const r = get.get(id);
+      return r && toChange(r);
+    },
+    markUndone: async (id, now = Date.now()) => undone.run(now, id).changes === 1,
+    async unmarkUndone(id) {
+      notUndone.run(id);
+    },
+    async setFact(f) {
+      if (f.value === undefined) dropFact.run(f.chatId, f.kind, f.userId);
+      else
+        setFact.run({
+          chatId: f.chatId,
+          kind: f.kind,
+          userId: f.userId,
+          value: f.value,
+          at: f.at ?? Date.now(),
+        });
+    },
+    facts: async (chatId) => facts.all(chatId),
   };
 }
 

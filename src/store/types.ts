@@ -198,6 +198,54 @@ export interface IntentStore {
   markReported(id: number): Promise<boolean>;
 }
 
+/**
+ * One change a user made to a chat through the bot, with what takes it back (architecture.md §3,
+ * `/chat undo`). Kept so that an undo survives a restart and works from any replica.
+ */
+export interface ChangeRecord {
+  id: number;
+  chatId: string;
+  userId: string;
+  command: string;
+  at: number;
+  /** JSON of what takes the change back (the bot's undo steps) */
+  undo: string;
+  /** When an undo took it back; undefined while it stands. */
+  undoneAt: number | undefined;
+}
+
+/**
+ * What the bot knows it set in a chat and DingTalk does not tell (chat/get returns no admins,
+ * nicknames or private-chat switch): `admin` (userId, value '1'), `nick` (userId, the
+ * nickname), `private-chat` (userId '', 'on' or 'off').
+ */
+export interface ChatFact {
+  chatId: string;
+  kind: 'admin' | 'nick' | 'private-chat';
+  userId: string;
+  value: string;
+  at: number;
+}
+
+export interface ChangeStore {
+  /** Appends a change; returns its id (ids grow with time). */
+  record(c: Omit<ChangeRecord, 'id' | 'undoneAt'>): Promise<number>;
+  /**
+   * The user's newest change not yet undone, made at or after `since`; only changes to `chatId`
+   * when it is given.
+   */
+  latestUndoable(userId: string, since: number, chatId?: string): Promise<ChangeRecord | undefined>;
+  get(id: number): Promise<ChangeRecord | undefined>;
+  /** Marks a change undone. Compare-and-set: true only for the one caller that did, so an undo runs once. */
+  markUndone(id: number, now?: number): Promise<boolean>;
+  /** Clears the mark again (an undo whose first write failed took nothing back). */
+  unmarkUndone(id: number): Promise<void>;
+  /** Sets a fact (`value` undefined forgets it). */
+  setFact(f: Omit<ChatFact, 'at' | 'value'> & { value: string | undefined; at?: number }): Promise<void>;
+  /** The facts of one chat, by kind then userId. */
+  facts(chatId: string): Promise<ChatFact[]>;
+}
+
 /** Replica heartbeats and leases, timed by the database's clock. */
 export interface ReplicaStore {
   /** Records that `replicaId` is alive now. */
@@ -234,6 +282,8 @@ export interface Store {
   picks: PickStore;
   audit: AuditStore;
   intents: IntentStore;
+  /** The changes made through the bot and what undoes them; the facts clone needs. */
+  changes: ChangeStore;
   replicas: ReplicaStore;
   /** A small key-value table, e.g. the remembered endpoint family. */
   kv: { get(key: string): Promise<string | undefined>; set(key: string, value: string): Promise<void> };

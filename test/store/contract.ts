@@ -594,6 +594,79 @@ export function storeContract(
       });
     });
 
+    describe('changes', () => {
+      const change = (userId: string, chatId: string, at: number, undo = '[]') => ({
+        chatId,
+        userId,
+        command: 'chat rename',
+        at,
+        undo,
+      });
+
+      it("latestUndoable is the user's newest change not undone, since a time, on a chat when given", async () => {
+        expect(await s.changes.latestUndoable('lead1', 0)).toBeUndefined();
+        const a = await s.changes.record(change('lead1', 'chatA', 1000, '[{"kind":"rename","name":"A"}]'));
+        const b = await s.changes.record(change('lead1', 'chatB', 2000));
+        await s.changes.record(change('lead2', 'chatA', 3000));
+        expect(b).toBeGreaterThan(a);
+        expect((await s.changes.latestUndoable('lead1', 0))?.id).toBe(b);
+        const onA = await s.changes.latestUndoable('lead1', 0, 'chatA');
+        expect(onA).toEqual({
+          id: a,
+          chatId: 'chatA',
+          userId: 'lead1',
+          command: 'chat rename',
+          at: 1000,
+          undo: '[{"kind":"rename","name":"A"}]',
+          undoneAt: undefined,
+        });
+        expect(await s.changes.latestUndoable('lead1', 1500, 'chatA')).toBeUndefined();
+        expect(await s.changes.latestUndoable('lead1', 0, 'chatC')).toBeUndefined();
+        expect((await s.changes.get(b))?.chatId).toBe('chatB');
+        expect(await s.changes.get(999_999)).toBeUndefined();
+      });
+
+      it('markUndone runs once; an undone change is skipped, so the next undo goes further back', async () => {
+        const a = await s.changes.record(change('lead1', 'chatA', 1000));
+        const b = await s.changes.record(change('lead1', 'chatA', 2000));
+        expect(await s.changes.markUndone(b, 5000)).toBe(true);
+        expect(await s.changes.markUndone(b, 6000)).toBe(false);
+        expect((await s.changes.get(b))?.undoneAt).toBe(5000);
+        expect((await s.changes.latestUndoable('lead1', 0, 'chatA'))?.id).toBe(a);
+        expect(await s.changes.markUndone(a)).toBe(true);
+        expect(await s.changes.latestUndoable('lead1', 0)).toBeUndefined();
+        expect(await s.changes.markUndone(424_242)).toBe(false);
+        // A failed undo gives the change back; it can then be undone (once) again.
+        await s.changes.unmarkUndone(a);
+        expect((await s.changes.latestUndoable('lead1', 0))?.id).toBe(a);
+        expect(await s.changes.markUndone(a)).toBe(true);
+      });
+
+      it('of concurrent markUndone calls exactly one wins', async () => {
+        const a = await s.changes.record(change('lead1', 'chatA', 1000));
+        const wins = await Promise.all(Array.from({ length: 8 }, () => s.changes.markUndone(a)));
+        expect(wins.filter(Boolean)).toHaveLength(1);
+      });
+
+      it('facts are set, overwritten and forgotten per chat, kind and user', async () => {
+        expect(await s.changes.facts('chatA')).toEqual([]);
+        await s.changes.setFact({ chatId: 'chatA', kind: 'nick', userId: 'alice', value: 'Al', at: 1 });
+        await s.changes.setFact({ chatId: 'chatA', kind: 'nick', userId: 'alice', value: 'Ally', at: 2 });
+        await s.changes.setFact({ chatId: 'chatA', kind: 'admin', userId: 'bob', value: '1', at: 3 });
+        await s.changes.setFact({ chatId: 'chatA', kind: 'private-chat', userId: '', value: 'off', at: 4 });
+        await s.changes.setFact({ chatId: 'chatB', kind: 'admin', userId: 'carol', value: '1', at: 5 });
+        expect(await s.changes.facts('chatA')).toEqual([
+          { chatId: 'chatA', kind: 'admin', userId: 'bob', value: '1', at: 3 },
+          { chatId: 'chatA', kind: 'nick', userId: 'alice', value: 'Ally', at: 2 },
+          { chatId: 'chatA', kind: 'private-chat', userId: '', value: 'off', at: 4 },
+        ]);
+        await s.changes.setFact({ chatId: 'chatA', kind: 'admin', userId: 'bob', value: undefined });
+        await s.changes.setFact({ chatId: 'chatA', kind: 'admin', userId: 'nobody', value: undefined });
+        expect((await s.changes.facts('chatA')).map((f) => f.kind)).toEqual(['nick', 'private-chat']);
+        expect(await s.changes.facts('chatB')).toHaveLength(1);
+      });
+    });
+
     describe('kv', () => {
       it('get returns undefined when unset; set overwrites', async () => {
         expect(await s.kv.get('groupApi')).toBeUndefined();

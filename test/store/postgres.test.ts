@@ -605,6 +605,8 @@ describe('PostgreSQL migrations', () => {
       );
       expect(tables.map((t) => t.table_name)).toEqual([
         'audit',
+        'changes',
+        'chat_facts',
         'chats',
         'confirmations',
         'intents',
@@ -638,8 +640,11 @@ describe('PostgreSQL migrations', () => {
         ),
       );
       await Promise.all(stores.map((s) => s.close()));
-      const versions = await sql<{ version: number }>(fresh.url, 'SELECT version FROM schema_version');
-      expect(versions.map((v) => v.version)).toEqual([PG_SCHEMA_VERSION]);
+      const versions = await sql<{ version: number }>(
+        fresh.url,
+        'SELECT version FROM schema_version ORDER BY version',
+      );
+      expect(versions.map((v) => v.version)).toEqual(PG_MIGRATIONS.map((m) => m.version));
     } finally {
       await fresh.drop();
     }

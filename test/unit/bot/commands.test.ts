@@ -44,6 +44,11 @@ function ctx<A>(
     mayRun: async () => true,
     concerns: () => {},
     people: { labels: async (ids) => [...ids], label: async (id) => id },
+    changes: new Proxy({} as HandlerContext<A>['changes'], {
+      get: () => () => {
+        throw new Error('these commands change nothing');
+      },
+    }),
   };
 }
 

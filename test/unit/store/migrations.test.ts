@@ -136,7 +136,7 @@ describe('migrations', () => {
     await expect(s.ping()).rejects.toThrow();
   });
 
-  it('migrates an existing version 1 file to version 2 and keeps its data', async () => {
+  it('migrates an existing version 1 file to the latest version and keeps its data', async () => {
     const dir = tempDir();
     const file = join(dir, 'bot.sqlite');
     const v1 = new Database(file);
@@ -177,8 +177,28 @@ describe('migrations', () => {
     expect(await s.replicas.lease('prune', 'r1', 60_000)).toBe(true);
     await s.close();
     const raw = new Database(file, { readonly: true });
-    expect(schemaVersion(raw)).toBe(2);
+    expect(schemaVersion(raw)).toBe(SCHEMA_VERSION);
     raw.close();
+  });
+
+  it('migrates a version 2 file to version 3: the change history starts empty and works', async () => {
+    const dir = tempDir();
+    const v2 = new Database(join(dir, 'bot.sqlite'));
+    expect(migrate(v2, MIGRATIONS.slice(0, 2))).toBe(2);
+    v2.prepare("INSERT INTO kv (key, value) VALUES ('family', 'legacy')").run();
+    v2.close();
+    const s = openStore({ dataDir: dir });
+    expect(await s.kv.get('family')).toBe('legacy');
+    expect(await s.changes.latestUndoable('lead1', 0)).toBeUndefined();
+    const id = await s.changes.record({
+      chatId: 'c1',
+      userId: 'lead1',
+      command: 'chat rename',
+      at: 5,
+      undo: '[]',
+    });
+    expect((await s.changes.latestUndoable('lead1', 0))?.id).toBe(id);
+    await s.close();
   });
 
   it('a read-only open of a version 1 file asks for one start with write access', () => {

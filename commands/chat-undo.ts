@@ -1,0 +1,368 @@
+/**
+ * `/chat undo [<chat>]` (撤销): takes back the caller's last change to a chat made through the
+ * bot within 24 hours (in a 1:1 chat without `<chat>`: their last change anywhere), from what
+ * the change stored (ctx.changes). An undo that removes people or changes the owner asks for
+ * `/confirm` first. The undo is audited by the pipeline and is not itself undone by the next
+ * undo, which goes one change further back.
+ */
+import { z } from 'zod';
+import {
+  type Change,
+  type ChatRef,
+  defineCommand,
+  dingtalkErrorCode,
+  formatPeople,
+  type HandlerContext,
+  mdEscape,
+  type Translate,
+  type UndoStep,
+  UserError,
+  zChat,
+} from '../src/bot/kit.ts';
+import type { ChatInfo, ChatSettings } from '../src/dingtalk/types.ts';
+
+interface Args {
+  chat?: ChatRef | undefined;
+}
+
+const DAY_MS = 24 * 60 * 60_000;
+
+/** `/chat set` option names of the settings (their labels are `settings.<option>`). */
+const OPTION: Readonly<Record<keyof ChatSettings, string>> = {
+  searchable: 'searchable',
+  validation: 'validation',
+  mentionAll: 'mention-all',
+  management: 'management',
+  mute: 'mute',
+  history: 'history',
+};
+
+/** The change to take back and its chat, or a UserError that says why there is none. */
+async function find(ctx: HandlerContext<Args>): Promise<{ change: Change; chat: ChatRef }> {
+  const { args, changes, registry, caller, mayRun, concerns } = ctx;
+  const change = await changes.latest(args.chat?.chatId);
+  if (change === undefined) {
+    // What the bot made is in the registry: a create the history cannot take back.
+    const recent = (args.chat?.record ? [args.chat.record] : await registry.listFor(caller.userId)).find(
+      (r) => r.createdByBot && r.createdFor === caller.userId && Date.now() - r.createdAt < DAY_MS,
+    );
+    if (args.chat === undefined && recent === undefined) throw new UserError('chat.undo.nothing');
+    if (recent !== undefined && (args.chat === undefined || recent.chatId === args.chat.chatId))
+      throw new UserError('chat.undo.create', { name: recent.name, chatId: recent.chatId });
+    throw new UserError('chat.undo.nothing-chat', { chat: args.chat?.label ?? '' });
+  }
+  let chat = args.chat;
+  if (chat === undefined) {
+    // No <chat> named: the pipeline checked no ownership, so check it for the chat found.
+    const record = await registry.get(change.chatId);
+    chat = {
+      chatId: change.chatId,
+      openConversationId: record?.openConversationId,
+      record,
+      label: change.chatId,
+    };
+    concerns(change.chatId);
+    if (!(await mayRun('chat undo', chat)))
+      throw new UserError('chat.undo.not-allowed', { chat: change.chatId, command: change.command });
+  }
+  return { change, chat };
+}
+
+/** What the steps will do (or did), one line each, checked against the chat as it is now. */
+async function plan(
+  ctx: HandlerContext<Args>,
+  change: Change,
+  chat: ChatRef,
+  info: ChatInfo,
+): Promise<{ lines: string[]; run: { line: number; go: () => Promise<void> }[] }> {
+  const { t, people, api, mayRun, changes, registry } = ctx;
+  const inChat = new Set(info.members);
+  const list = (ids: readonly string[]) => formatPeople(people, ids, { max: 50 });
+  const lines: string[] = [];
+  // Each write goes with the line that announced it (the last one pushed).
+  const run: { line: number; go: () => Promise<void> }[] = [];
+  const push = (go: () => Promise<void>) => {
+    run.push({ line: lines.length - 1, go });
+  };
+  const target = chat.openConversationId
+    ? { chatId: chat.chatId, openConversationId: chat.openConversationId }
+    : { chatId: chat.chatId };
+  for (const step of change.undo) {
+    switch (step.kind) {
+      case 'rename':
+        lines.push(t('chat.undo.step.rename', { from: mdEscape(info.name), to: mdEscape(step.name) }));
+        push(async () => {
+          await api.update(chat.chatId, { name: step.name });
+          if (await registry.get(chat.chatId)) await registry.rename(chat.chatId, step.name);
+        });
+        break;
+      case 'add': {
+        const back = step.users.filter((u) => !inChat.has(u));
+        if (back.length === 0) {
+          lines.push(t('chat.undo.step.add-none', { users: await list(step.users) }));
+          break;
+        }
+        lines.push(t('chat.undo.step.add', { users: await list(back) }));
+        push(() => api.update(chat.chatId, { add: back }));
+        break;
+      }
+      case 'remove': {
+        const out = step.users.filter((u) => inChat.has(u) && u !== info.owner);
+        if (step.users.includes(info.owner))
+          lines.push(t('chat.undo.step.remove-owner', { owner: mdEscape(await people.label(info.owner)) }));
+        if (out.length === 0) {
+          lines.push(t('chat.undo.step.remove-none'));
+          break;
+        }
+        lines.push(t('chat.undo.step.remove', { users: await list(out) }));
+        push(() => api.update(chat.chatId, { remove: out }));
+        break;
+      }
+      case 'owner': {
+        if (info.owner !== step.current)
+          throw new UserError('chat.undo.owner-moved', {
+            owner: await people.label(info.owner),
+            name: info.name,
+          });
+        if (!(await mayRun('chat owner', chat)))
+          throw new UserError('chat.undo.owner-not-allowed', { name: info.name, chat: chat.chatId });
+        if (!inChat.has(step.owner))
+          throw new UserError('chat.undo.owner-gone', {
+            user: await people.label(step.owner),
+            name: info.name,
+          });
+        const [from, to] = await people.labels([info.owner, step.owner]);
+        lines.push(
+          t('chat.undo.step.owner', { from: mdEscape(from ?? info.owner), to: mdEscape(to ?? step.owner) }),
+        );
+        push(() => api.update(chat.chatId, { owner: step.owner }));
+        break;
+      }
+      case 'settings':
+        lines.push(t('chat.undo.step.settings', { settings: settingsLine(step.settings, t) }));
+        push(() => api.update(chat.chatId, { settings: step.settings }));
+        break;
+      case 'private-chat': {
+        const on = step.on;
+        if (on === null) {
+          lines.push(t('chat.undo.step.private-chat-unknown', { chat: chat.chatId }));
+          break;
+        }
+        lines.push(t('chat.undo.step.private-chat', { value: t(on ? 'word.on' : 'word.off') }));
+        push(async () => {
+          await api.setPrivateChat(chat.chatId, !on);
+          await changes.note(chat.chatId, { kind: 'private-chat', on });
+        });
+        break;
+      }
+      case 'admins': {
+        const who = step.users.filter((u) => inChat.has(u) && u !== info.owner);
+        if (who.length === 0) {
+          lines.push(t('chat.undo.step.admins-none'));
+          break;
+        }
+        const action = step.action;
+        lines.push(
+          t(action === 'add' ? 'chat.undo.step.admins-add' : 'chat.undo.step.admins-remove', {
+            users: await list(who),
+          }),
+        );
+        push(async () => {
+          await api.setAdmins(target, who, action);
+          for (const u of who)
+            await changes.note(chat.chatId, { kind: 'admin', user: u, on: action === 'add' });
+        });
+        break;
+      }
+      case 'nick': {
+        const user = mdEscape(await people.label(step.user));
+        const nick = step.nick;
+        if (nick === null) {
+          lines.push(t('chat.undo.step.nick-unknown', { user }));
+          break;
+        }
+        if (!inChat.has(step.user)) {
+          lines.push(t('chat.undo.step.nick-gone', { user }));
+          break;
+        }
+        lines.push(t('chat.undo.step.nick', { user, nick: mdEscape(nick) }));
+        push(async () => {
+          await api.setNick(chat.chatId, step.user, nick);
+          await changes.note(chat.chatId, { kind: 'nick', user: step.user, nick });
+        });
+        break;
+      }
+    }
+  }
+  return { lines, run };
+}
+
+function settingsLine(settings: Partial<ChatSettings>, t: Translate): string {
+  const word = (v: ChatSettings[keyof ChatSettings]): string =>
+    t(v === true ? 'word.on' : v === false ? 'word.off' : v === 'owner' ? 'word.owner' : 'word.everyone');
+  return (Object.keys(OPTION) as (keyof ChatSettings)[])
+    .filter((k) => settings[k] !== undefined)
+    .map((k) => `${t(`settings.${OPTION[k]}`)} ${word(settings[k] as ChatSettings[keyof ChatSettings])}`)
+    .join(', ');
+}
+
+/** The undo takes people out or moves the owner: that waits for /confirm. */
+const risky = (steps: readonly UndoStep[]): boolean =>
+  steps.some((s) => s.kind === 'remove' || s.kind === 'owner');
+
+const minutesAgo = (at: number): number => Math.max(0, Math.round((Date.now() - at) / 60_000));
+
+export default defineCommand<Args>({
+  name: 'chat undo',
+  aliases: ['撤销'],
+  summary: 'chat.undo.summary',
+  usage: 'chat.undo.usage',
+  params: [{ name: 'chat', kind: 'chat', optional: true }],
+  args: z.object({ chat: zChat().optional() }),
+  role: 'lead',
+  access: 'write',
+  messages: {
+    en: {
+      'chat.undo.summary':
+        'Take back your last change to a chat made through me within 24 hours (asks for confirmation when people leave or the owner changes).',
+      'chat.undo.usage': '/chat undo [<chat>]',
+      'chat.undo.example': '/chat undo #"Design Review"',
+      'chat.undo.nothing':
+        'Nothing to undo: you made no change through me in the last 24 hours that is not undone yet. A change made in DingTalk itself I cannot see, so I cannot take it back.',
+      'chat.undo.nothing-chat':
+        'Nothing to undo in {chat}: you made no change to it through me in the last 24 hours that is not undone yet. A change made in DingTalk itself I cannot see, so I cannot take it back.',
+      'chat.undo.create':
+        'Your last change was the creation of **{name}** (`{chatId}`), and a create cannot be undone: I cannot dismiss a chat. Remove its members with /chat remove {chatId} <users…> if it should not be used.',
+      'chat.undo.not-allowed':
+        'Your last change was /{command} on `{chat}`, but you may no longer change that chat, so I cannot undo it.',
+      'chat.undo.owner-moved':
+        'The owner of **{name}** has changed since (now {owner}), so I do not hand it back.',
+      'chat.undo.owner-not-allowed':
+        'You may no longer hand **{name}** over: since the transfer you do not own it. Ask its owner or a bot admin (/chat owner {chat} <user>).',
+      'chat.undo.owner-gone':
+        '{user} is no longer a member of **{name}**, so they cannot be the owner again.',
+      'chat.undo.raced': 'That change has just been undone by another message; nothing more to do.',
+      'chat.undo.preview': 'Undo your /{command} on **{name}** (`{chatId}`, {minutes} min ago):',
+      'chat.undo.done': 'Undone: your /{command} on **{name}** (`{chatId}`, {minutes} min ago).',
+      'chat.undo.failed':
+        'Not every step was done (marked above); the change counts as undone. Do the rest by hand: /chat info {chat} shows the chat as it is.',
+      'chat.undo.step-failed': 'failed: DingTalk refused, {code}',
+      'chat.undo.step-skipped': 'not done',
+      'chat.undo.again': 'A second /chat undo {chat} goes one change further back.',
+      'chat.undo.step.rename': 'name: {from} → {to}',
+      'chat.undo.step.add': 'add back: {users}',
+      'chat.undo.step.add-none': 'add back: nobody ({users} are in the chat again)',
+      'chat.undo.step.remove': 'take out: {users}',
+      'chat.undo.step.remove-none': 'take out: nobody (they have left already)',
+      'chat.undo.step.remove-owner': '{owner} owns the chat now and stays in it',
+      'chat.undo.step.owner': 'owner: {from} → {to}',
+      'chat.undo.step.settings': 'settings back to: {settings}',
+      'chat.undo.step.private-chat': 'private chat back to: {value}',
+      'chat.undo.step.private-chat-unknown':
+        'private chat: not restored, DingTalk does not say what it was before and I had not set it; use /chat set {chat} private-chat=on|off',
+      'chat.undo.step.admins-add': 'admins again: {users}',
+      'chat.undo.step.admins-remove': 'no longer admins: {users}',
+      'chat.undo.step.admins-none': 'admins: nobody to change (not in the chat any more)',
+      'chat.undo.step.nick': 'nickname of {user} back to “{nick}”',
+      'chat.undo.step.nick-unknown':
+        'nickname of {user}: not restored, I did not know the one before (DingTalk does not tell)',
+      'chat.undo.step.nick-gone': 'nickname of {user}: not restored, they are no longer in the chat',
+    },
+    'zh-CN': {
+      'chat.undo.summary': '撤销你 24 小时内通过我对群做的最后一次修改（有人离开或群主变更时需确认）。',
+      'chat.undo.usage': '/撤销 [<群>]',
+      'chat.undo.example': '/撤销 #"设计评审"',
+      'chat.undo.nothing':
+        '没有可撤销的修改：最近 24 小时内你没有通过我做过尚未撤销的修改。在钉钉里直接做的修改我看不到，也无法撤销。',
+      'chat.undo.nothing-chat':
+        '{chat} 没有可撤销的修改：最近 24 小时内你没有通过我修改过它（或已全部撤销）。在钉钉里直接做的修改我看不到，也无法撤销。',
+      'chat.undo.create':
+        '你最后一次修改是创建 **{name}**（`{chatId}`），建群无法撤销：我不能解散群。若不再使用，可用 /踢人 {chatId} <成员…> 移出成员。',
+      'chat.undo.not-allowed': '你最后一次修改是在 `{chat}` 上的 /{command}，但你已无权修改该群，无法撤销。',
+      'chat.undo.owner-moved': '**{name}** 的群主此后又变了（现在是 {owner}），所以不再转回。',
+      'chat.undo.owner-not-allowed':
+        '你已不能转让 **{name}**：转让之后你不再是群主。请找群主或机器人管理员（/转让群主 {chat} <用户>）。',
+      'chat.undo.owner-gone': '{user} 已不在 **{name}** 里，不能再成为群主。',
+      'chat.undo.raced': '这次修改刚被另一条消息撤销了，无需再做。',
+      'chat.undo.preview': '撤销你在 **{name}**（`{chatId}`，{minutes} 分钟前）上的 /{command}：',
+      'chat.undo.done': '已撤销：你在 **{name}**（`{chatId}`，{minutes} 分钟前）上的 /{command}。',
+      'chat.undo.failed':
+        '并非每一步都完成了（见上面的标记）；这次修改算作已撤销。其余请手动完成：/群信息 {chat} 显示群的现状。',
+      'chat.undo.step-failed': '失败：钉钉拒绝了，{code}',
+      'chat.undo.step-skipped': '未执行',
+      'chat.undo.again': '再发一次 /撤销 {chat} 会撤销更早的一次修改。',
+      'chat.undo.step.rename': '群名：{from} → {to}',
+      'chat.undo.step.add': '拉回：{users}',
+      'chat.undo.step.add-none': '拉回：无（{users} 已在群里）',
+      'chat.undo.step.remove': '移出：{users}',
+      'chat.undo.step.remove-none': '移出：无（已不在群里）',
+      'chat.undo.step.remove-owner': '{owner} 现在是群主，留在群里',
+      'chat.undo.step.owner': '群主：{from} → {to}',
+      'chat.undo.step.settings': '群设置恢复为：{settings}',
+      'chat.undo.step.private-chat': '群内私聊恢复为：{value}',
+      'chat.undo.step.private-chat-unknown':
+        '群内私聊：未恢复，钉钉不告诉之前的值，我也没有设置过；请用 /群设置 {chat} private-chat=on|off',
+      'chat.undo.step.admins-add': '重新设为管理员：{users}',
+      'chat.undo.step.admins-remove': '取消管理员：{users}',
+      'chat.undo.step.admins-none': '管理员：无需改动（已不在群里）',
+      'chat.undo.step.nick': '{user} 的群昵称恢复为“{nick}”',
+      'chat.undo.step.nick-unknown': '{user} 的群昵称：未恢复，我不知道之前的昵称（钉钉不提供）',
+      'chat.undo.step.nick-gone': '{user} 的群昵称：未恢复，对方已不在群里',
+    },
+  },
+  async confirmWhen(ctx) {
+    const { change } = await find(ctx);
+    if (!risky(change.undo)) return false;
+    ctx.changes.pin(change.id);
+    return true;
+  },
+  async preview(ctx) {
+    const { change, chat } = await find(ctx);
+    const info = await ctx.api.get(chat.chatId);
+    const { lines } = await plan(ctx, change, chat, info);
+    const head = ctx.t('chat.undo.preview', {
+      command: change.command,
+      name: mdEscape(info.name),
+      chatId: chat.chatId,
+      minutes: minutesAgo(change.at),
+    });
+    return [head, ...lines.map((l) => `- ${l}`)].join('\n');
+  },
+  async handler(ctx) {
+    const { t, changes } = ctx;
+    const found = await find(ctx);
+    const { change, chat } = found;
+    const info = await ctx.api.get(chat.chatId);
+    const { lines, run } = await plan(ctx, change, chat, info);
+    // Marked first (compare-and-set): of two undos racing for one change, one runs.
+    if (!(await changes.markUndone(change.id))) throw new UserError('chat.undo.raced');
+    let failure: string | undefined;
+    for (const [i, step] of run.entries()) {
+      try {
+        await step.go();
+      } catch (err) {
+        // Nothing taken back yet: the change stands and can be undone again.
+        if (i === 0) {
+          await changes.unmarkUndone(change.id);
+          throw err;
+        }
+        const raw = dingtalkErrorCode(err);
+        const code = raw === undefined ? 'unknown error' : /^\d+$/.test(raw) ? `errcode ${raw}` : raw;
+        lines[step.line] = `${lines[step.line]} (${t('chat.undo.step-failed', { code })})`;
+        for (const later of run.slice(i + 1))
+          lines[later.line] = `${lines[later.line]} (${t('chat.undo.step-skipped')})`;
+        failure = t('chat.undo.failed', { chat: chat.chatId });
+        break;
+      }
+    }
+    const head = t('chat.undo.done', {
+      command: change.command,
+      name: mdEscape(info.name),
+      chatId: chat.chatId,
+      minutes: minutesAgo(change.at),
+    });
+    const body = [head, ...lines.map((l) => `- ${l}`)].join('\n');
+    const tail = failure ?? t('chat.undo.again', { chat: chat.label });
+    return { text: `${body}\n\n${tail}` };
+  },
+});
