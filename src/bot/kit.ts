@@ -14,7 +14,10 @@ export { dtmdSendLink, mdEscape, mdLink } from './render.ts';
 export { suggest } from './suggest.ts';
 export type {
   ChatRef,
+  ChatTemplate,
   CommandSpec,
+  ExpandEnv,
+  Expansion,
   HandlerContext,
   IncomingMessage,
   Locale,

@@ -15,7 +15,7 @@ import type { ClaimResult, OrphanedClaim, Store } from '../store/types.ts';
 import type { RobotFrame } from '../stream/index.ts';
 import type { AuditReason, AuditTrail } from './audit.ts';
 import type { Authorizer } from './auth.ts';
-import { bindArgs, completeArgs, type PreArgs, shownArgs, typedPerson } from './bind.ts';
+import { bindArgs, completeArgs, expandArgs, type PreArgs, shownArgs, typedPerson } from './bind.ts';
 import type { Confirmations } from './confirm.ts';
 import { CONTACT_RANGE, type Directory, type Person, peopleView, personLabel } from './directory.ts';
 import { createTranslator, userErrorText } from './i18n.ts';
@@ -27,6 +27,7 @@ import { dtmdSendLink, mdEscape, renderReply } from './render.ts';
 import type { RenderedReply, Replier } from './replier.ts';
 import {
   type ChatRef,
+  type ChatTemplate,
   type CommandSpec,
   type HandlerContext,
   type IncomingMessage,
@@ -605,7 +606,25 @@ export class Pipeline {
       };
     }
     const chat: ChatRef | undefined = bound.chat;
-    const { pre } = bound;
+    let { pre } = bound;
+    if (spec.expand) {
+      // Added people (a template's) join the typed ones, before authorization looks further.
+      let more: ReturnType<NonNullable<typeof spec.expand>> | UserError;
+      try {
+        more = spec.expand(pre.values, { caller: { userId }, templates: this.templatesFor(userId) });
+      } catch (err) {
+        if (!(err instanceof UserError)) throw err;
+        more = err;
+      }
+      const expanded = more instanceof UserError ? more : more ? expandArgs(pre, more, userId) : pre;
+      if (expanded instanceof UserError) {
+        return {
+          reply: this.userErrorReply(expanded, t, spec, msg),
+          audit: { command: spec.name, args: shownArgs(pre), outcome: 'refused', reason: reasonOf(expanded) },
+        };
+      }
+      pre = expanded;
+    }
     const auditBase: { command: string; chatId?: string; args: unknown } = {
       command: spec.name,
       ...(chat ? { chatId: chat.chatId } : {}),
@@ -1125,6 +1144,11 @@ export class Pipeline {
     return ids[0] as string;
   }
 
+  /** The chat templates `userId` may use (they are used through `chat create`). */
+  private templatesFor(userId: string): ChatTemplate[] {
+    return this.o.authorizer.templates(userId, this.o.commands.get('chat create'));
+  }
+
   /** Who a big command would touch: names first, then a count. */
   private bigPreview(found: Resolved[], count: number, t: Translate): string {
     const labels = [...new Map(found.flatMap((p) => p.ids.map((id, i) => [id, p.labels[i] ?? id]))).values()];
@@ -1169,6 +1193,7 @@ export class Pipeline {
       concerns,
       people: this.people,
       findPerson: (typed) => this.findPerson(typed, msg.senderUserId, t, log),
+      templates: this.templatesFor(msg.senderUserId),
       signal: AbortSignal.timeout(this.commandTimeoutMs),
     };
   }
