@@ -18,6 +18,7 @@ import chatQr from './chat-qr.ts';
 import chatRemove from './chat-remove.ts';
 import chatRename from './chat-rename.ts';
 import chatSet from './chat-set.ts';
+import chatTemplates from './chat-templates.ts';
 import confirm from './confirm.ts';
 import help from './help.ts';
 import pick from './pick.ts';
@@ -28,6 +29,7 @@ const specs = [
   help,
   whoami,
   chatCreate,
+  chatTemplates,
   chatInfo,
   chatCid,
   chatQr,

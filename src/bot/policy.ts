@@ -146,7 +146,10 @@ const templateUser = z
   .superRefine((text, ctx) => {
     const w = typedPerson(text, 'me');
     if (w instanceof UserError) {
-      ctx.addIssue({ code: 'custom', message: `"${text}" names no one: write dept:<name>, a name or a userId` });
+      ctx.addIssue({
+        code: 'custom',
+        message: `"${text}" names no one: write dept:<name>, a name or a userId`,
+      });
     }
   });
 const onOff = z.enum(['on', 'off']);
