@@ -142,7 +142,7 @@ const command = defineCommand({
   messages: {
     en: {
       'chat.create.summary':
-        'Create a group chat; you are a member and, unless owner= says otherwise, its owner. template=<t> sets it up as a template of the policy file says (members, admins, settings, private chat, nicknames; /chat templates lists yours); what you type wins over the template.',
+        'Create a group chat; you are a member and, unless owner= says otherwise, its owner. template=<t> sets it up the way a template in the policy file says (members, admins, settings, private chat, nicknames; /chat templates lists yours); what you type wins over the template.',
       'chat.create.usage':
         '/chat create "<name>" [users…] [template=<t>] [owner=<user>] [searchable=on|off] [validation=on|off] [mention-all=everyone|owner] [management=everyone|owner] [mute=on|off] [history=on|off] [private-chat=on|off]',
       'chat.create.example': '/chat create "Design Review" @alice bob owner=alice validation=on',
