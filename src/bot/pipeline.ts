@@ -713,7 +713,8 @@ export class Pipeline {
       args = done.args;
       auditBase.args = args;
     }
-    const notes = people.flatMap((p) => (p.note === undefined ? [] : [p.note]));
+    // A person named twice (a template's admin and nickname) is told once.
+    const notes = [...new Set(people.flatMap((p) => (p.note === undefined ? [] : [p.note])))];
     const withNotes = (reply: Reply): Reply =>
       notes.length === 0
         ? reply
