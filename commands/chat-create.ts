@@ -1,12 +1,20 @@
 /**
- * `/chat create <name> [users…] [owner=…] [settings…]` (建群): creates a group chat through
- * chat/create or v1 group/create (GroupApi picks), records it in the registry for the caller,
- * and answers with its ids and the join link.
+ * `/chat create <name> [users…] [owner=…] [settings…] [template=<t>]` (建群): creates a group chat
+ * through chat/create or v1 group/create (GroupApi picks), records it in the registry for the
+ * caller, and answers with its ids and the join link.
+ *
+ * With a template (policy file, `templates`): its users are added to the typed ones before people
+ * are resolved (`expand`), so names, mobiles and `dept:` work as when typed. Then the create with
+ * members and settings, then admins, the private-chat switch and nicknames, each step reported;
+ * a step that fails is reported with the command that retries it, and the rest go on. What is
+ * typed (settings, private-chat, owner) wins over the template.
  */
 import { z } from 'zod';
 import {
   defineCommand,
+  dingtalkErrorCode,
   formatPeople,
+  type HandlerContext,
   mdEscape,
   settingsInWords,
   UserError,
@@ -37,7 +45,31 @@ function partiallyCreated(err: unknown): Pick<CreatedChat, 'chatId' | 'openConve
   return { chatId: created.chatId, openConversationId: created.openConversationId };
 }
 
-export default defineCommand({
+/** What `expand` copies from the template for the handler (its users come as userId lists). */
+const zTemplate = z.object({
+  name: z.string(),
+  settings: z.object({
+    searchable: z.boolean().exactOptional(),
+    validation: z.boolean().exactOptional(),
+    mentionAll: z.enum(['everyone', 'owner']).exactOptional(),
+    management: z.enum(['everyone', 'owner']).exactOptional(),
+    mute: z.boolean().exactOptional(),
+    history: z.boolean().exactOptional(),
+  }),
+  privateChat: z.boolean().optional(),
+  nickNames: z.array(z.string()),
+});
+
+/** `unknown error`, `errcode 40035` or the new API's code: the cause of a failed step, briefly. */
+function shortCode(err: unknown): string {
+  const raw = dingtalkErrorCode(err);
+  return raw === undefined ? 'error' : /^-?\d+$/.test(raw) ? `errcode ${raw}` : raw;
+}
+
+/** A nickname quoted for a retry command: the parser's quotes, with a `"` inside switched to `“`. */
+const quoted = (s: string): string => `"${s.replaceAll('"', '“')}"`;
+
+const command = defineCommand({
   name: 'chat create',
   aliases: ['建群'],
   summary: 'chat.create.summary',
@@ -47,6 +79,7 @@ export default defineCommand({
     { name: 'users', kind: 'users', optional: true },
   ],
   options: {
+    template: { kind: 'text' },
     owner: { kind: 'user' },
     searchable: { kind: 'onoff' },
     validation: { kind: 'onoff' },
@@ -54,6 +87,7 @@ export default defineCommand({
     management: { kind: 'enum', values: ['everyone', 'owner'] },
     mute: { kind: 'onoff' },
     history: { kind: 'onoff' },
+    'private-chat': { kind: 'onoff' },
   },
   args: z.object({
     name: z.string(),
@@ -65,15 +99,52 @@ export default defineCommand({
     management: z.enum(['everyone', 'owner']).optional(),
     mute: z.boolean().optional(),
     history: z.boolean().optional(),
+    privateChat: z.boolean().optional(),
+    template: z.string().optional(),
+    // Filled by `expand` from the template, not typed.
+    tpl: zTemplate.optional(),
+    templateMembers: zUserIds().optional(),
+    templateAdmins: zUserIds().optional(),
+    templateNicks: zUserIds().optional(),
   }),
+  expand(values, { templates }) {
+    const asked = values.template;
+    if (typeof asked !== 'string') return undefined;
+    const key = asked.trim().toLowerCase();
+    const tpl = templates.find((t) => t.name === key);
+    if (tpl === undefined) {
+      throw new UserError(
+        templates.length > 0 ? 'chat.create.template-unknown' : 'chat.create.template-none',
+        {
+          template: asked,
+          templates: templates.map((t) => t.name).join(', '),
+        },
+      );
+    }
+    return {
+      values: {
+        tpl: {
+          name: tpl.name,
+          settings: tpl.settings,
+          ...(tpl.privateChat === undefined ? {} : { privateChat: tpl.privateChat }),
+          nickNames: tpl.nicks.map(([, nick]) => nick),
+        },
+      },
+      people: [
+        { name: 'templateMembers', typed: tpl.members },
+        { name: 'templateAdmins', typed: tpl.admins },
+        { name: 'templateNicks', typed: tpl.nicks.map(([user]) => user), each: true },
+      ].filter((p) => p.typed.length > 0),
+    };
+  },
   role: 'lead',
   access: 'none',
   messages: {
     en: {
       'chat.create.summary':
-        'Create a group chat; you are a member and, unless owner= says otherwise, its owner.',
+        'Create a group chat; you are a member and, unless owner= says otherwise, its owner. template=<t> sets it up the way a template in the policy file says (members, admins, settings, private chat, nicknames; /chat templates lists yours); what you type wins over the template.',
       'chat.create.usage':
-        '/chat create "<name>" [users…] [owner=<user>] [searchable=on|off] [validation=on|off] [mention-all=everyone|owner] [management=everyone|owner] [mute=on|off] [history=on|off]',
+        '/chat create "<name>" [users…] [template=<t>] [owner=<user>] [searchable=on|off] [validation=on|off] [mention-all=everyone|owner] [management=everyone|owner] [mute=on|off] [history=on|off] [private-chat=on|off]',
       'chat.create.example': '/chat create "Design Review" @alice bob owner=alice validation=on',
       'chat.create.name-length':
         '"{name}" is too long for a chat name: it has {length} characters, DingTalk allows at most {max}.',
@@ -91,11 +162,28 @@ export default defineCommand({
       'chat.create.join-hint': 'Tap the link below to join or share it.',
       'chat.create.qr-failed':
         'I could not fetch the join link just now; send `/chat qr {chatId}` to try again.',
+      'chat.create.template-unknown':
+        'There is no template "{template}" you may use. Yours: {templates}. /chat templates shows what each sets.',
+      'chat.create.template-none':
+        'There is no template "{template}" you may use: the policy file gives you no templates.',
+      'chat.create.template-steps': 'Template **{template}**, after the create:',
+      'chat.create.steps': 'After the create:',
+      'chat.create.step-admin-owner': '- admins: {owner} owns the chat and needs no admin role (skipped)',
+      'chat.create.step-admins': '- admins: {users}: done',
+      'chat.create.step-admins-failed':
+        '- admins: {users}: **not set**, DingTalk refused ({code}). Retry just this step: `/chat admin add {chatId} {ids}`',
+      'chat.create.step-private-chat': '- private-chat: {value}: done',
+      'chat.create.step-private-chat-failed':
+        '- private-chat: {value}: **not set**, DingTalk refused ({code}). Retry just this step: `/chat set {chatId} private-chat={raw}`',
+      'chat.create.step-nick': '- nickname of {user}: “{nick}”: done',
+      'chat.create.step-nick-failed':
+        '- nickname of {user}: “{nick}”: **not set**, DingTalk refused ({code}). Retry just this step: `/chat nick {chatId} {id} {quoted}`',
     },
     'zh-CN': {
-      'chat.create.summary': '创建群聊；你是群成员，未指定 owner= 时你是群主。',
+      'chat.create.summary':
+        '创建群聊；你是群成员，未指定 owner= 时你是群主。template=<模板> 按策略文件里的模板设置群（成员、管理员、群设置、群内私聊、群昵称；/群模板 列出你可用的模板）；你输入的选项优先于模板。',
       'chat.create.usage':
-        '/建群 "<群名>" [成员…] [owner=<用户>] [searchable=on|off] [validation=on|off] [mention-all=everyone|owner] [management=everyone|owner] [mute=on|off] [history=on|off]',
+        '/建群 "<群名>" [成员…] [template=<模板>] [owner=<用户>] [searchable=on|off] [validation=on|off] [mention-all=everyone|owner] [management=everyone|owner] [mute=on|off] [history=on|off] [private-chat=on|off]',
       'chat.create.example': '/建群 "设计评审" @alice bob validation=on',
       'chat.create.name-length': '"{name}" 作为群名太长：有 {length} 个字符，钉钉最多允许 {max} 个。',
       'chat.create.name-empty': '群名为空。请用 1 到 {max} 个字符，例如 /建群 "设计评审" @alice',
@@ -109,20 +197,50 @@ export default defineCommand({
       'chat.create.join': '加入 {name}',
       'chat.create.join-hint': '点下方链接入群或转发给他人。',
       'chat.create.qr-failed': '暂时没能获取入群链接，请稍后发送 `/chat qr {chatId}` 重试。',
+      'chat.create.template-unknown':
+        '没有你可用的模板“{template}”。你可用的模板：{templates}。/群模板 列出每个模板的设置。',
+      'chat.create.template-none': '没有你可用的模板“{template}”：策略文件没有给你任何模板。',
+      'chat.create.template-steps': '模板 **{template}**，建群之后：',
+      'chat.create.steps': '建群之后：',
+      'chat.create.step-admin-owner': '- 管理员：{owner} 是群主，无需设为管理员（已跳过）',
+      'chat.create.step-admins': '- 管理员：{users}：已完成',
+      'chat.create.step-admins-failed':
+        '- 管理员：{users}：**未设置**，钉钉拒绝了（{code}）。只重试这一步：`/群管理员 add {chatId} {ids}`',
+      'chat.create.step-private-chat': '- 群内私聊：{value}：已完成',
+      'chat.create.step-private-chat-failed':
+        '- 群内私聊：{value}：**未设置**，钉钉拒绝了（{code}）。只重试这一步：`/群设置 {chatId} private-chat={raw}`',
+      'chat.create.step-nick': '- {user} 的群昵称：“{nick}”：已完成',
+      'chat.create.step-nick-failed':
+        '- {user} 的群昵称：“{nick}”：**未设置**，钉钉拒绝了（{code}）。只重试这一步：`/群昵称 {chatId} {id} {quoted}`',
     },
   },
-  async handler({ args, caller, api, registry, t, log, concerns, people }) {
+  async handler(ctx) {
+    const { args, caller, api, registry, t, log, concerns, people } = ctx;
     const name = args.name.trim();
     const length = Array.from(name).length;
     if (length < 1) throw new UserError('chat.create.name-empty', { max: MAX_NAME });
     if (length > MAX_NAME) throw new UserError('chat.create.name-length', { name, length, max: MAX_NAME });
     const owner = args.owner ?? caller.userId;
-    // The caller, the people named, and the owner (who must be a member).
-    const members = [...new Set([caller.userId, ...(args.users ?? []), owner])];
+    const tpl = args.tpl;
+    const admins = [...new Set(args.templateAdmins ?? [])];
+    const nicks = (args.templateNicks ?? []).map((user, i) => [user, tpl?.nickNames[i] ?? ''] as const);
+    // The caller, the people named, the template's (admins and nicknamed people must be in the
+    // chat too), and the owner (who must be a member).
+    const members = [
+      ...new Set([
+        caller.userId,
+        ...(args.users ?? []),
+        ...(args.templateMembers ?? []),
+        ...admins,
+        ...nicks.map(([user]) => user),
+        owner,
+      ]),
+    ];
     if (members.length > MAX_MEMBERS) {
       throw new UserError('chat.create.too-many', { max: MAX_MEMBERS, count: members.length });
     }
-    const settings: Partial<ChatSettings> = {};
+    // Typed settings win over the template's.
+    const settings: Partial<ChatSettings> = { ...tpl?.settings };
     if (args.searchable !== undefined) settings.searchable = args.searchable;
     if (args.validation !== undefined) settings.validation = args.validation;
     if (args.mentionAll !== undefined) settings.mentionAll = args.mentionAll;
@@ -183,6 +301,12 @@ export default defineCommand({
         }),
       );
     }
+    const privateChat = args.privateChat ?? tpl?.privateChat;
+    const steps = await followUps(ctx, created, owner, admins, privateChat, nicks);
+    if (steps.length > 0) {
+      const head = tpl ? t('chat.create.template-steps', { template: tpl.name }) : t('chat.create.steps');
+      lines.push(`${head}\n${steps.join('\n')}`);
+    }
     lines.push(link ? t('chat.create.join-hint') : t('chat.create.qr-failed', { chatId: created.chatId }));
     return {
       text: lines.join('\n\n'),
@@ -190,3 +314,73 @@ export default defineCommand({
     };
   },
 });
+
+type Args = typeof command extends { args: z.ZodType<infer A> } ? A : never;
+
+/**
+ * The steps after the create: admins, the private-chat switch, then each nickname. Each is one
+ * line, done or failed with the command that retries just it; a failure does not stop the rest.
+ */
+async function followUps(
+  { api, t, people, log }: HandlerContext<Args>,
+  created: CreatedChat,
+  owner: string,
+  admins: readonly string[],
+  privateChat: boolean | undefined,
+  nicks: readonly (readonly [string, string])[],
+): Promise<string[]> {
+  const lines: string[] = [];
+  const failed = (err: unknown, step: string): string => {
+    log.warn({ err, chatId: created.chatId, step }, 'a step after the create failed');
+    return shortCode(err);
+  };
+  const chatId = created.chatId;
+  // The owner already manages the chat: DingTalk has no admin role to give them.
+  const target = admins.filter((u) => u !== owner);
+  if (admins.includes(owner))
+    lines.push(t('chat.create.step-admin-owner', { owner: mdEscape(await people.label(owner)) }));
+  if (target.length > 0) {
+    const users = await formatPeople(people, target, { max: 50 });
+    try {
+      await api.setAdmins({ chatId, openConversationId: created.openConversationId }, target, 'add');
+      lines.push(t('chat.create.step-admins', { users }));
+    } catch (err) {
+      const code = failed(err, 'admins');
+      lines.push(t('chat.create.step-admins-failed', { users, code, chatId, ids: target.join(' ') }));
+    }
+  }
+  if (privateChat !== undefined) {
+    const value = privateChat ? 'on' : 'off';
+    const shown = t(privateChat ? 'word.on' : 'word.off');
+    try {
+      // friendswitch speaks of prohibiting: private-chat=off is is_prohibit=true.
+      await api.setPrivateChat(chatId, !privateChat);
+      lines.push(t('chat.create.step-private-chat', { value: shown }));
+    } catch (err) {
+      const code = failed(err, 'private-chat');
+      lines.push(t('chat.create.step-private-chat-failed', { value: shown, code, chatId, raw: value }));
+    }
+  }
+  for (const [user, nick] of nicks) {
+    const who = mdEscape(await people.label(user));
+    try {
+      await api.setNick(chatId, user, nick);
+      lines.push(t('chat.create.step-nick', { user: who, nick: mdEscape(nick) }));
+    } catch (err) {
+      const code = failed(err, 'nick');
+      lines.push(
+        t('chat.create.step-nick-failed', {
+          user: who,
+          nick: mdEscape(nick),
+          code,
+          chatId,
+          id: user,
+          quoted: quoted(nick),
+        }),
+      );
+    }
+  }
+  return lines;
+}
+
+export default command;

@@ -19,6 +19,7 @@ import chatQr from './chat-qr.ts';
 import chatRemove from './chat-remove.ts';
 import chatRename from './chat-rename.ts';
 import chatSet from './chat-set.ts';
+import chatTemplates from './chat-templates.ts';
 import chatUndo from './chat-undo.ts';
 import confirm from './confirm.ts';
 import help from './help.ts';
@@ -31,6 +32,7 @@ const specs = [
   whoami,
   chatCreate,
   chatClone,
+  chatTemplates,
   chatInfo,
   chatCid,
   chatQr,

@@ -10,8 +10,8 @@
  * file; the pipeline calls this class at one place (Koishi's `authority`, checked centrally).
  */
 import type { GroupApi } from '../dingtalk/types.ts';
-import { emptyPolicy, type Policy } from './policy.ts';
-import type { ChatRef, CommandSpec, Role } from './types.ts';
+import { chatTemplate, emptyPolicy, type Policy } from './policy.ts';
+import type { ChatRef, ChatTemplate, CommandSpec, Role } from './types.ts';
 
 const RANK: Record<Role, number> = { everyone: 0, lead: 1, admin: 2 };
 
@@ -122,6 +122,21 @@ export class Authorizer {
     }
     const info = await api.get(chat.chatId);
     return info.owner === userId ? { ok: true, via: 'owner' } : { ok: false, owner: info.owner };
+  }
+
+  /**
+   * The policy's chat templates this user may use with `create` (the `chat create` spec): none
+   * when they may not run it; then those without `roles`, and those naming a role they hold
+   * (a built-in role counts for the roles above it; admins may use every template).
+   */
+  templates(userId: string, create: Pick<CommandSpec<unknown>, 'name' | 'role'> | undefined): ChatTemplate[] {
+    if (create === undefined || !this.canRun(create, userId).ok) return [];
+    const { role, extraRoles } = this.roleOf(userId);
+    const holds = (r: string): boolean =>
+      role === 'admin' || (isBuiltinRole(r) ? RANK[role] >= RANK[r] : extraRoles.includes(r));
+    return Object.entries(this.#policy.templates ?? {})
+      .filter(([, t]) => t.roles === undefined || t.roles.some(holds))
+      .map(([name, t]) => chatTemplate(name, t));
   }
 
   /** The specs this user may run, in the given order (for /help). */

@@ -24,7 +24,14 @@ import { normaliseMobile } from './directory.ts';
 import type { Token } from './parse.ts';
 import { optionArgName } from './registry.ts';
 import { suggest } from './suggest.ts';
-import { type ChatRef, type CommandSpec, type IncomingMessage, type OptionSpec, UserError } from './types.ts';
+import {
+  type ChatRef,
+  type CommandSpec,
+  type Expansion,
+  type IncomingMessage,
+  type OptionSpec,
+  UserError,
+} from './types.ts';
 
 export interface BindContext {
   message: IncomingMessage;
@@ -47,8 +54,11 @@ type Slot = { userId: string } | { ref: number };
 /** Bound arguments whose typed people are not resolved yet; see {@link completeArgs}. */
 export interface PreArgs {
   values: Record<string, unknown>;
-  /** user params (`many`: a users param) whose values are slots */
-  slots: { name: string; many: boolean }[];
+  /**
+   * user params (`many`: a users param) whose values are slots; `each`: a list whose every slot
+   * must come to one person, kept in order (no duplicates dropped)
+   */
+  slots: { name: string; many: boolean; each?: boolean }[];
   refs: PersonWord[];
 }
 
@@ -305,14 +315,14 @@ export function completeArgs<A>(
   resolved: readonly (readonly string[])[],
 ): { ok: true; args: A } | { ok: false; error: UserError } {
   const args: Record<string, unknown> = { ...pre.values };
-  for (const { name, many } of pre.slots) {
+  for (const { name, many, each } of pre.slots) {
     const slots = (many ? pre.values[name] : [pre.values[name]]) as Slot[];
     const ids: string[] = [];
     for (const slot of slots) {
       if ('userId' in slot) ids.push(slot.userId);
       else {
         const got = resolved[slot.ref] ?? [];
-        if (!many && got.length !== 1)
+        if ((!many || each) && got.length !== 1)
           return fail('people.one-expected', {
             word: clip(pre.refs[slot.ref]?.raw ?? ''),
             count: got.length,
@@ -320,7 +330,7 @@ export function completeArgs<A>(
         ids.push(...got);
       }
     }
-    args[name] = many ? [...new Set(ids)] : ids[0];
+    args[name] = !many ? ids[0] : each ? ids : [...new Set(ids)];
   }
   const checked = spec.args.safeParse(args);
   if (!checked.success) {
@@ -331,6 +341,32 @@ export function completeArgs<A>(
     return fail('args.invalid', { problems, usageKey: spec.usage });
   }
   return { ok: true, args: checked.data };
+}
+
+/**
+ * Adds a spec's {@link Expansion} to bound arguments: its values, and its people as typed (each
+ * read like a person typed in a command, so the directory resolves it with the typed ones).
+ * A new PreArgs, or the UserError of a person that cannot be read.
+ */
+export function expandArgs(pre: PreArgs, expansion: Expansion, callerId: string): PreArgs | UserError {
+  const values = { ...pre.values, ...expansion.values };
+  const slots = [...pre.slots];
+  const refs = [...pre.refs];
+  for (const { name, typed, each } of expansion.people ?? []) {
+    const list: Slot[] = [];
+    for (const text of typed) {
+      const w = typedPerson(text, callerId);
+      if (w instanceof UserError) return w;
+      if ('userId' in w) list.push(w);
+      else {
+        refs.push(w);
+        list.push({ ref: refs.length - 1 });
+      }
+    }
+    values[name] = list;
+    slots.push(each ? { name, many: true, each: true } : { name, many: true });
+  }
+  return { values, slots, refs };
 }
 
 /** The arguments as the audit shows them before resolution: typed people as typed. */

@@ -15,7 +15,7 @@ import type { ChangeRecord, ClaimResult, OrphanedClaim, Store } from '../store/t
 import type { RobotFrame } from '../stream/index.ts';
 import type { AuditReason, AuditTrail } from './audit.ts';
 import type { Authorizer } from './auth.ts';
-import { bindArgs, completeArgs, type PreArgs, shownArgs, typedPerson } from './bind.ts';
+import { bindArgs, completeArgs, expandArgs, type PreArgs, shownArgs, typedPerson } from './bind.ts';
 import type { Confirmations } from './confirm.ts';
 import { CONTACT_RANGE, type Directory, type Person, peopleView, personLabel } from './directory.ts';
 import { createTranslator, userErrorText } from './i18n.ts';
@@ -29,6 +29,7 @@ import {
   type Change,
   type ChangeLog,
   type ChatRef,
+  type ChatTemplate,
   type CommandSpec,
   type HandlerContext,
   type IncomingMessage,
@@ -615,7 +616,25 @@ export class Pipeline {
       };
     }
     const chat: ChatRef | undefined = bound.chat;
-    const { pre } = bound;
+    let { pre } = bound;
+    if (spec.expand) {
+      // Added people (a template's) join the typed ones, before authorization looks further.
+      let more: ReturnType<NonNullable<typeof spec.expand>> | UserError;
+      try {
+        more = spec.expand(pre.values, { caller: { userId }, templates: this.templatesFor(userId) });
+      } catch (err) {
+        if (!(err instanceof UserError)) throw err;
+        more = err;
+      }
+      const expanded = more instanceof UserError ? more : more ? expandArgs(pre, more, userId) : pre;
+      if (expanded instanceof UserError) {
+        return {
+          reply: this.userErrorReply(expanded, t, spec, msg),
+          audit: { command: spec.name, args: shownArgs(pre), outcome: 'refused', reason: reasonOf(expanded) },
+        };
+      }
+      pre = expanded;
+    }
     const auditBase: { command: string; chatId?: string; args: unknown } = {
       command: spec.name,
       ...(chat ? { chatId: chat.chatId } : {}),
@@ -704,7 +723,8 @@ export class Pipeline {
       args = done.args;
       auditBase.args = args;
     }
-    const notes = people.flatMap((p) => (p.note === undefined ? [] : [p.note]));
+    // A person named twice (a template's admin and nickname) is told once.
+    const notes = [...new Set(people.flatMap((p) => (p.note === undefined ? [] : [p.note])))];
     // Who each typed word turned out to be goes right after the reply's first paragraph (the
     // result), before ids and hints, so it is read with the result it explains.
     const withNotes = (reply: Reply): Reply => {
@@ -1156,6 +1176,11 @@ export class Pipeline {
     return ids[0] as string;
   }
 
+  /** The chat templates `userId` may use (they are used through `chat create`). */
+  private templatesFor(userId: string): ChatTemplate[] {
+    return this.o.authorizer.templates(userId, this.o.commands.get('chat create'));
+  }
+
   /** Who a big command would touch: names first, then a count. */
   private bigPreview(found: Resolved[], count: number, t: Translate): string {
     const labels = [...new Map(found.flatMap((p) => p.ids.map((id, i) => [id, p.labels[i] ?? id]))).values()];
@@ -1202,6 +1227,7 @@ export class Pipeline {
       people: this.people,
       changes,
       findPerson: (typed) => this.findPerson(typed, msg.senderUserId, t, log),
+      templates: this.templatesFor(msg.senderUserId),
       signal: AbortSignal.timeout(this.commandTimeoutMs),
     };
   }

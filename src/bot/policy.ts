@@ -2,7 +2,7 @@
  * The optional policy file (`BOT_POLICY_FILE`): extra roles, who holds which role, and per-command
  * rules. It can only be read at start-up; a bad file stops the bot with every problem listed.
  *
- * The format, all three sections optional:
+ * The format, all four sections optional:
  *
  * ```json
  * {
@@ -18,6 +18,16 @@
  *     "chat info": { "role": "admin" },
  *     "chat rename": { "risky": true },
  *     "chat create": { "forbiddenOptions": { "lead": ["owner"] } }
+ *   },
+ *   "templates": {
+ *     "project": {
+ *       "members": ["dept:Design", "u_pm01"],
+ *       "admins": ["u_pm01"],
+ *       "settings": { "validation": "on", "mention-all": "owner", "history": "on" },
+ *       "private-chat": "off",
+ *       "nicks": { "u_pm01": "PM" },
+ *       "roles": ["lead"]
+ *     }
  *   }
  * }
  * ```
@@ -32,11 +42,25 @@
  *   - `risky: true`: the command asks for `/confirm` first. `false` does not switch off the
  *     confirmation of commands that are risky by design (remove members, transfer owner).
  *   - `forbiddenOptions`: per role, the `key=value` options that role may not use.
+ * - `templates`: chats set up in one step by `/chat create "<name>" template=<t>`, keyed by
+ *   template name (lower-case word). Every field is optional. Users are written the way they are
+ *   typed in commands (userId, name, mobile, `dept:<name>`, `me` for whoever uses the template)
+ *   and resolved when the template is used.
+ *   - `members`: users put in the chat.
+ *   - `admins`: users made admins after the create (they are put in the chat too).
+ *   - `settings`: the `/chat create` options `searchable`, `validation`, `mute`, `history`
+ *     (`on`|`off`) and `mention-all`, `management` (`everyone`|`owner`).
+ *   - `private-chat`: `on`|`off`, set after the create.
+ *   - `nicks`: user -> nickname in the chat (each user must come to one person; put in the chat too).
+ *   - `roles`: who may use it (built-in or defined here; admins always may). Default: whoever may
+ *     run `chat create`.
  *
  * Unknown keys are errors (a typo must not silently drop a rule).
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { typedPerson } from './bind.ts';
+import { type ChatTemplate, UserError } from './types.ts';
 
 /** The built-in role names; a policy file adds roles beside them. */
 export const BUILTIN_ROLES = ['everyone', 'lead', 'admin'] as const;
@@ -49,7 +73,29 @@ export interface Policy {
   users: Record<string, string[]>;
   /** command name -> rules */
   commands: Record<string, { role?: string; risky?: boolean; forbiddenOptions?: Record<string, string[]> }>;
+  /** template name -> what a chat made with it gets; absent when the file has no such section */
+  templates?: Record<string, PolicyTemplate>;
 }
+
+/** One chat template as written in the policy file (see the module comment). */
+export interface PolicyTemplate {
+  members?: string[];
+  admins?: string[];
+  settings?: {
+    searchable?: OnOff;
+    validation?: OnOff;
+    'mention-all'?: Who;
+    management?: Who;
+    mute?: OnOff;
+    history?: OnOff;
+  };
+  'private-chat'?: OnOff;
+  nicks?: Record<string, string>;
+  roles?: string[];
+}
+
+type OnOff = 'on' | 'off';
+type Who = 'everyone' | 'owner';
 
 /** One thing wrong with a policy file, at a JSON path such as `$.commands["chat create"].role`. */
 export interface PolicyProblem {
@@ -87,6 +133,46 @@ const userId = z
   .regex(/^[A-Za-z0-9_.\-$]+$/, 'userIds may hold letters, digits, _ . - $ only');
 
 const roleSchema = z.strictObject({ commands: z.array(commandName) });
+
+const templateName = z
+  .string()
+  .regex(/^[a-z][a-z0-9_-]{0,31}$/, 'template names are lower-case letters, digits, _ and - (at most 32)');
+/** A user as typed in a command; what can be told without the directory is checked here. */
+const templateUser = z
+  .string()
+  .trim()
+  .min(1, 'a user cannot be empty')
+  .max(100, 'a user is at most 100 characters')
+  .superRefine((text, ctx) => {
+    const w = typedPerson(text, 'me');
+    if (w instanceof UserError) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `"${text}" names no one: write dept:<name>, a name or a userId`,
+      });
+    }
+  });
+const onOff = z.enum(['on', 'off']);
+const who = z.enum(['everyone', 'owner']);
+const templateSchema = z.strictObject({
+  members: z.array(templateUser).exactOptional(),
+  admins: z.array(templateUser).exactOptional(),
+  settings: z
+    .strictObject({
+      searchable: onOff.exactOptional(),
+      validation: onOff.exactOptional(),
+      'mention-all': who.exactOptional(),
+      management: who.exactOptional(),
+      mute: onOff.exactOptional(),
+      history: onOff.exactOptional(),
+    })
+    .exactOptional(),
+  'private-chat': onOff.exactOptional(),
+  nicks: z
+    .record(templateUser, z.string().trim().min(1, 'a nickname cannot be empty').max(100))
+    .exactOptional(),
+  roles: z.array(roleName).min(1, 'list at least one role, or leave "roles" out').exactOptional(),
+});
 const commandRuleSchema = z.strictObject({
   role: roleName.exactOptional(),
   risky: z.boolean().exactOptional(),
@@ -132,6 +218,15 @@ function checkRoleReferences(raw: unknown, ctx: z.RefinementCtx): void {
       }
     }
   }
+  if (isRecord(raw.templates)) {
+    for (const [name, tpl] of Object.entries(raw.templates)) {
+      if (!isRecord(tpl) || !Array.isArray(tpl.roles)) continue;
+      tpl.roles.forEach((r: unknown, i) => {
+        if (typeof r === 'string' && !known(r))
+          issue(['templates', name, 'roles', i], `unknown role "${r}": define it under "roles"`);
+      });
+    }
+  }
 }
 
 /**
@@ -143,6 +238,7 @@ export const policySchema: z.ZodType<Policy> = z
     roles: z.record(roleName, roleSchema).default({}),
     users: z.record(roleName, z.array(userId)).default({}),
     commands: z.record(commandName, commandRuleSchema).default({}),
+    templates: z.record(templateName, templateSchema).exactOptional(),
   })
   // `when` makes the reference check run even when the shape check already failed.
   .superRefine((p, ctx) => checkRoleReferences(p, ctx), { when: () => true });
@@ -186,7 +282,11 @@ export function loadPolicy(path: string | undefined): Policy {
   if (!parsed.success) {
     throw new PolicyError(
       path,
-      parsed.error.issues.map((i) => ({ path: jsonPath(i.path), message: i.message })),
+      parsed.error.issues.map((i) => ({
+        path: jsonPath(i.path),
+        // A bad record key: say which rule the key breaks, not just "Invalid key in record".
+        message: i.code === 'invalid_key' ? (i.issues[0]?.message ?? i.message) : i.message,
+      })),
     );
   }
   return parsed.data;
@@ -210,4 +310,26 @@ export function unknownPolicyCommands(policy: Policy, commandNames: readonly str
     if (!known.has(c)) problems.push({ path: jsonPath(['commands', c]), message: `no command "${c}"` });
   }
   return problems;
+}
+
+/** A policy template in the words commands use (`on` -> true, `mention-all` -> mentionAll). */
+export function chatTemplate(name: string, t: PolicyTemplate): ChatTemplate {
+  const on = (v: OnOff | undefined): boolean | undefined => (v === undefined ? undefined : v === 'on');
+  const s = t.settings ?? {};
+  const settings: ChatTemplate['settings'] = {};
+  const flags = { searchable: s.searchable, validation: s.validation, mute: s.mute, history: s.history };
+  for (const [k, v] of Object.entries(flags)) {
+    const b = on(v);
+    if (b !== undefined) settings[k as keyof typeof flags] = b;
+  }
+  if (s['mention-all'] !== undefined) settings.mentionAll = s['mention-all'];
+  if (s.management !== undefined) settings.management = s.management;
+  return {
+    name,
+    members: t.members ?? [],
+    admins: t.admins ?? [],
+    settings,
+    privateChat: on(t['private-chat']),
+    nicks: Object.entries(t.nicks ?? {}),
+  };
 }

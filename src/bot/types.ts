@@ -123,9 +123,44 @@ export interface CommandSpec<A = Record<string, unknown>> {
    * the command is answered with its preview and a code, as for `risk: 'confirm'`.
    */
   confirmWhen?: (ctx: HandlerContext<A>) => Promise<boolean>;
+  /**
+   * Adds people (as typed) and values to the bound arguments before people are resolved, so they
+   * go through the same lookups, picks and confirmations as typed ones: e.g. a template's users.
+   * Gets the bound values (typed people not yet resolved); throws a UserError to refuse.
+   */
+  expand?: (values: Readonly<Record<string, unknown>>, env: ExpandEnv) => Expansion | undefined;
   /** Optional preview for risky commands (who leaves, old and new owner). */
   preview?: (ctx: HandlerContext<A>) => Promise<string>;
   handler: (ctx: HandlerContext<A>) => Promise<Reply>;
+}
+
+/** A chat template of the policy file, as commands see it (users as typed, values in words). */
+export interface ChatTemplate {
+  name: string;
+  members: readonly string[];
+  admins: readonly string[];
+  settings: Partial<ChatSettings>;
+  privateChat: boolean | undefined;
+  /** [user as typed, nickname], in file order */
+  nicks: readonly (readonly [string, string])[];
+}
+
+/** What a spec's `expand` sees besides the bound values. */
+export interface ExpandEnv {
+  caller: { userId: string };
+  /** The templates the caller may use. */
+  templates: readonly ChatTemplate[];
+}
+
+/** What `expand` adds. */
+export interface Expansion {
+  /** Plain values merged into the arguments. */
+  values?: Record<string, unknown>;
+  /**
+   * Lists of people as typed, each put under `name` as a list of userIds. `each`: every entry
+   * must come to exactly one person and the list keeps its order and length (e.g. nicknames).
+   */
+  people?: readonly { name: string; typed: readonly string[]; each?: boolean }[];
 }
 
 /** Everything a handler may use. No globals. */
@@ -158,6 +193,8 @@ export interface HandlerContext<A> {
    * directory. Throws a UserError to show when it is nobody, several people or refused.
    */
   findPerson: (typed: string) => Promise<string>;
+  /** The policy's chat templates the caller may use, in file order. */
+  templates: readonly ChatTemplate[];
   signal: AbortSignal;
 }
 

@@ -101,6 +101,23 @@ export const DEMO_USERS: readonly SeedUser[] = [
 export const DEMO_ADMINS: readonly string[] = ['admin1'];
 export const DEMO_LEADS: readonly string[] = ['lead1', 'lead2'];
 
+/**
+ * The sandbox's policy when BOT_POLICY_FILE is not set: one chat template over the demo org, so
+ * `/chat templates` and `/chat create "Sprint 1" template=project` can be tried. Written as a
+ * policy file would be, and validated like one.
+ */
+export const DEMO_POLICY = {
+  templates: {
+    project: {
+      members: ['dept:Design', 'Dave Zhou'],
+      admins: ['林芳'],
+      settings: { validation: 'on', 'mention-all': 'owner', history: 'on' },
+      'private-chat': 'off',
+      nicks: { 林芳: 'Design Lead', me: 'PM' },
+    },
+  },
+} as const;
+
 /** Who you are when the sandbox starts. */
 export const START_USER = 'lead1';
 

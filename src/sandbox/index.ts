@@ -6,13 +6,14 @@
 import type { Readable, Writable } from 'node:stream';
 import { pino } from 'pino';
 import { type App, createApp } from '../app.ts';
+import { policySchema } from '../bot/policy.ts';
 import type { Config } from '../config.ts';
 import { Emulator } from '../emulator/index.ts';
 import { importOrg } from '../emulator/snapshot.ts';
 import { createLogger } from '../log.ts';
 import { openStore } from '../store/index.ts';
 import { ChatLoop, TerminalChat } from './chat.ts';
-import { DEMO_ADMINS, DEMO_LEADS, START_USER, seedDemo } from './demo.ts';
+import { DEMO_ADMINS, DEMO_LEADS, DEMO_POLICY, START_USER, seedDemo } from './demo.ts';
 import { ANSI, PLAIN } from './markdown.ts';
 import { loadOrg, resetState, sandboxPaths, saveOrg, setAsideBroken } from './state.ts';
 
@@ -100,6 +101,8 @@ export async function runSandbox(o: SandboxOptions): Promise<number> {
         config,
         logger,
         store,
+        // A policy file given wins; otherwise the demo's, which ships a chat template.
+        ...(config.policyFile === undefined ? { policy: policySchema.parse(DEMO_POLICY) } : {}),
         stream: { drainMs: 1_000, backoff: { initialMs: 200, maxMs: 2_000 } },
         pipeline: { commandTimeoutMs: 20_000 },
       });

@@ -251,3 +251,42 @@ describe('checkOwnership', () => {
     await expect(plain.checkOwnership('l', ref(), fakeApi('x'))).resolves.toEqual({ ok: false, owner: 'x' });
   });
 });
+
+describe('templates', () => {
+  const withTemplates = new Authorizer({
+    ...base,
+    policy: policySchema.parse({
+      roles: { pm: { commands: ['chat create'] } },
+      users: { pm: ['pm1'] },
+      templates: {
+        open: { members: ['bob'] },
+        leads: { roles: ['lead'] },
+        pms: { roles: ['pm'] },
+        bosses: { roles: ['admin'] },
+      },
+    }),
+  });
+  const names = (userId: string, spec = create) => withTemplates.templates(userId, spec).map((t) => t.name);
+
+  it('a template without roles is for whoever may run chat create; roles narrow it', () => {
+    expect(names('lead1')).toEqual(['open', 'leads']);
+    // pm1 may create through the pm role: open and the pm template, not the leads' one
+    expect(names('pm1')).toEqual(['open', 'pms']);
+    expect(names('boss')).toEqual(['open', 'leads', 'pms', 'bosses']);
+  });
+
+  it('someone who may not run chat create gets none, nor does anyone when there is no create', () => {
+    expect(names('stranger')).toEqual([]);
+    expect(withTemplates.templates('boss', undefined)).toEqual([]);
+    expect(new Authorizer(base).templates('boss', create)).toEqual([]);
+  });
+
+  it('a policy override of chat create counts', () => {
+    const strict = new Authorizer({
+      ...base,
+      policy: policySchema.parse({ commands: { 'chat create': { role: 'admin' } }, templates: { open: {} } }),
+    });
+    expect(strict.templates('lead1', create)).toEqual([]);
+    expect(strict.templates('boss', create).map((t) => t.name)).toEqual(['open']);
+  });
+});

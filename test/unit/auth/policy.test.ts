@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
+  chatTemplate,
   emptyPolicy,
   jsonPath,
   loadPolicy,
@@ -178,5 +179,102 @@ describe('unknownPolicyCommands', () => {
       { path: '$.roles.auditor.commands[1]', message: 'no command "audits"' },
       { path: '$.commands["chat remov"]', message: 'no command "chat remov"' },
     ]);
+  });
+});
+
+describe('templates', () => {
+  it('reads a template with every field into the words commands use', () => {
+    const policy = loadPolicy(
+      file(
+        'templates.json',
+        JSON.stringify({
+          roles: { pm: { commands: [] } },
+          templates: {
+            project: {
+              members: ['dept:Design', 'u_pm01', 'Alice Wang', '13800138000', 'me'],
+              admins: ['u_pm01'],
+              settings: {
+                searchable: 'off',
+                validation: 'on',
+                'mention-all': 'owner',
+                management: 'everyone',
+                mute: 'off',
+                history: 'on',
+              },
+              'private-chat': 'off',
+              nicks: { u_pm01: 'PM' },
+              roles: ['lead', 'pm'],
+            },
+            empty: {},
+          },
+        }),
+      ),
+    );
+    expect(policy.templates?.project?.roles).toEqual(['lead', 'pm']);
+    expect(chatTemplate('project', policy.templates?.project ?? {})).toEqual({
+      name: 'project',
+      members: ['dept:Design', 'u_pm01', 'Alice Wang', '13800138000', 'me'],
+      admins: ['u_pm01'],
+      settings: {
+        searchable: false,
+        validation: true,
+        mentionAll: 'owner',
+        management: 'everyone',
+        mute: false,
+        history: true,
+      },
+      privateChat: false,
+      nicks: [['u_pm01', 'PM']],
+    });
+    expect(chatTemplate('empty', {})).toEqual({
+      name: 'empty',
+      members: [],
+      admins: [],
+      settings: {},
+      privateChat: undefined,
+      nicks: [],
+    });
+  });
+
+  it('lists every problem of a bad templates section at once', () => {
+    const problems = problemsOf(
+      file(
+        'bad-templates.json',
+        JSON.stringify({
+          templates: {
+            project: {
+              members: ['dept:Design', ' ', 'dept:'],
+              admins: 'u_pm01',
+              settings: { validation: 'yes', colour: 'red', 'mention-all': 'all' },
+              'private-chat': true,
+              nicks: { u_pm01: '', 'dept:': 'X' },
+              roles: ['boss'],
+              owner: 'u_pm01',
+            },
+            'Bad Name': {},
+            other: { roles: [] },
+          },
+        }),
+      ),
+    );
+    const at = (path: string) => problems.filter((p) => p.path === path).map((p) => p.message);
+    expect(at('$.templates.project.members[1]')).toEqual(['a user cannot be empty']);
+    expect(at('$.templates.project.members[2]')).toEqual([expect.stringContaining('"dept:" names no one')]);
+    expect(at('$.templates.project.admins')).toHaveLength(1);
+    expect(at('$.templates.project.settings.validation')).toEqual([expect.stringContaining('"on"|"off"')]);
+    expect(at('$.templates.project.settings["mention-all"]')).toEqual([
+      expect.stringContaining('"everyone"|"owner"'),
+    ]);
+    expect(at('$.templates.project.settings')).toEqual([expect.stringContaining('"colour"')]);
+    expect(at('$.templates.project["private-chat"]')).toHaveLength(1);
+    expect(at('$.templates.project.nicks.u_pm01')).toEqual(['a nickname cannot be empty']);
+    expect(
+      problems.some((p) => p.path.startsWith('$.templates.project.nicks') && /names no one/.test(p.message)),
+    ).toBe(true);
+    expect(at('$.templates.project')).toEqual([expect.stringContaining('"owner"')]);
+    expect(at('$.templates.project.roles[0]')).toEqual(['unknown role "boss": define it under "roles"']);
+    expect(at('$.templates["Bad Name"]')).toEqual([expect.stringContaining('template names are lower-case')]);
+    expect(at('$.templates.other.roles')).toEqual([expect.stringContaining('at least one role')]);
+    expect(problems).toHaveLength(13);
   });
 });

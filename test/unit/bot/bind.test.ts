@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { bindArgs, completeArgs } from '../../../src/bot/bind.ts';
+import { z } from 'zod';
+import { bindArgs, completeArgs, expandArgs } from '../../../src/bot/bind.ts';
+import { zUserIds } from '../../../src/bot/kit.ts';
 import { parseLine } from '../../../src/bot/parse.ts';
 import { loadCommands } from '../../../src/bot/registry.ts';
-import type { CommandSpec, IncomingMessage } from '../../../src/bot/types.ts';
+import { type CommandSpec, type IncomingMessage, UserError } from '../../../src/bot/types.ts';
 import { DESIGN_ID, DESIGN2_ID, GROUP_CID, HERE_ID, message, OTHER_CID, seededRegistry } from './fakes.ts';
 import { audit, chatAdd, chatCreate, chatInfo, chatNick, chatRename } from './sample-specs.ts';
 
@@ -428,5 +430,57 @@ describe('bindArgs: people typed by name, mobile or department', () => {
     expect(done.ok ? 'ok' : done.error.code).toBe('people.one-expected');
     const one = completeArgs(spec, r.pre, [['carol']]);
     expect(one.ok && one.args).toMatchObject({ user: 'carol', nickname: 'Bob' });
+  });
+});
+
+describe('expandArgs', () => {
+  const spec = {
+    ...chatCreate,
+    args: z.object({ name: z.string(), extra: zUserIds().optional(), nicks: zUserIds().optional() }),
+  } as unknown as CommandSpec<unknown>;
+  const pre = { values: { name: 'X' }, slots: [], refs: [] };
+
+  it('adds people as typed, after the typed ones, for the directory; `me` is the caller', () => {
+    const out = expandArgs(
+      pre,
+      {
+        values: { n: 1 },
+        people: [{ name: 'extra', typed: ['dept:Design', 'Alice Wang', 'me', '13800138000'] }],
+      },
+      'lead_1',
+    );
+    if (out instanceof UserError) throw out;
+    expect(out.values.n).toBe(1);
+    expect(out.refs).toEqual([
+      { kind: 'dept', text: 'Design', raw: 'dept:Design' },
+      { kind: 'name', text: 'Alice Wang', raw: 'Alice Wang' },
+      { kind: 'mobile', text: '13800138000', raw: '13800138000' },
+    ]);
+    const done = completeArgs(spec, out, [['d1', 'd2'], ['alice'], ['bob']]);
+    expect(done.ok && (done.args as { extra: string[] }).extra).toEqual([
+      'd1',
+      'd2',
+      'alice',
+      'lead_1',
+      'bob',
+    ]);
+  });
+
+  it('`each`: every entry is one person, order and repeats kept', () => {
+    const out = expandArgs(
+      pre,
+      { people: [{ name: 'nicks', typed: ['a', 'b', 'a'], each: true }] },
+      'lead_1',
+    );
+    if (out instanceof UserError) throw out;
+    const done = completeArgs(spec, out, [['a'], ['b'], ['a']]);
+    expect(done.ok && (done.args as { nicks: string[] }).nicks).toEqual(['a', 'b', 'a']);
+    const dept = completeArgs(spec, out, [['a'], ['b1', 'b2'], ['a']]);
+    expect(dept.ok ? 'ok' : dept.error.code).toBe('people.one-expected');
+  });
+
+  it('a person that cannot be read is the error', () => {
+    const out = expandArgs(pre, { people: [{ name: 'extra', typed: ['dept:'] }] }, 'lead_1');
+    expect(out instanceof UserError && out.code).toBe('people.dept-empty-name');
   });
 });

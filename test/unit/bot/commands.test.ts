@@ -40,6 +40,7 @@ function ctx<A>(
     findPerson: async () => {
       throw new Error('these commands look nobody up');
     },
+    templates: [],
     signal: new AbortController().signal,
     mayRun: async () => true,
     concerns: () => {},
