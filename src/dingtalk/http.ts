@@ -126,6 +126,8 @@ const NOT_SENT_CODES = new Set([
   'UND_ERR_CONNECT_TIMEOUT',
 ]);
 const TOKEN_ERRCODES = new Set([40014, 42001, 40001]);
+/** Shared slots a call takes at most when it keeps waking up too late for its slot. */
+const MAX_SLOT_TRIES = 3;
 /** How long a call waits for the shared budget's answer before it goes by the local limiter. */
 const BUDGET_TIMEOUT_MS = 2_000;
 /** While the shared budget is down, one warning per this period. */
@@ -269,14 +271,20 @@ export class HttpClient {
     // took 155% of the floor that way). Paced by the shared slots, the local limiter rarely waits.
     const budget = this.#opts.budget;
     if (budget !== undefined) {
-      const wait = await this.#reserve(budget, spec.endpoint);
-      if (wait > 0) {
-        this.#opts.observe?.limiterWait?.(spec.endpoint);
-        try {
-          await sleep(wait, spec.signal);
-        } catch (err) {
-          throw new DingTalkHttpError(spec.endpoint, 'aborted before sending', false, err);
+      for (let attempt = 1; ; attempt++) {
+        const wait = await this.#reserve(budget, spec.endpoint);
+        const slotAt = Date.now() + wait;
+        if (wait > 0) {
+          this.#opts.observe?.limiterWait?.(spec.endpoint);
+          try {
+            await sleep(wait, spec.signal);
+          } catch (err) {
+            throw new DingTalkHttpError(spec.endpoint, 'aborted before sending', false, err);
+          }
         }
+        // Woken well after the slot (a busy event loop): sent now, this call would land among
+        // the next replicas' calls and push DingTalk's window over the limit. Take a new slot.
+        if (Date.now() - slotAt <= budget.intervalMs / 2 || attempt >= MAX_SLOT_TRIES) break;
       }
     }
     try {
