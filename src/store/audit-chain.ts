@@ -103,3 +103,35 @@ export function verifyAuditChain(records: Iterable<AuditRecord>, head?: ChainHea
   }
   return { ok: true, count };
 }
+
+/**
+ * The record that follows `prev` (the chain's last seq and hash; undefined for an empty chain),
+ * hashed. Both stores append through this, so their chains are the same.
+ */
+export function nextAuditRecord(
+  prev: { seq: number; hash: string } | undefined,
+  input: Omit<AuditRecord, 'seq' | 'prevHash' | 'hash'>,
+): AuditRecord {
+  const withoutHash: Omit<AuditRecord, 'hash'> = {
+    seq: (prev?.seq ?? 0) + 1,
+    at: input.at,
+    userId: input.userId,
+    command: input.command,
+    chatId: input.chatId,
+    args: input.args,
+    outcome: input.outcome,
+    reason: input.reason,
+    errcode: input.errcode,
+    durationMs: input.durationMs,
+    prevHash: prev?.hash ?? GENESIS_HASH,
+  };
+  return { ...withoutHash, hash: auditHash(withoutHash) };
+}
+
+/** The chain head as kept in the kv table (`seq:hash`); an unreadable one is itself tampering. */
+export function parseAuditHead(value: string | undefined): ChainHead {
+  if (value === undefined) return { seq: 0, hash: GENESIS_HASH };
+  const m = /^(\d+):([0-9a-f]{64})$/.exec(value);
+  // seq -1 can never match a real chain end.
+  return m ? { seq: Number(m[1]), hash: m[2] as string } : { seq: -1, hash: '' };
+}

@@ -6,7 +6,7 @@
  * {@link StoreUnavailableError}.
  */
 import pg from 'pg';
-import { auditHash, type ChainHead, GENESIS_HASH, verifyAuditChain } from './audit-chain.ts';
+import { nextAuditRecord, parseAuditHead, verifyAuditChain } from './audit-chain.ts';
 import { databaseUrlPassword, describeDatabaseUrl, StoreUnavailableError } from './errors.ts';
 import {
   migratePostgres,
@@ -593,13 +593,6 @@ const toAudit = (r: AuditRow): AuditRecord => ({
   hash: r.hash,
 });
 
-/** The head recorded in kv; an unreadable one can never match a real chain end (as in SQLite). */
-function parseHead(value: string | undefined): ChainHead {
-  if (value === undefined) return { seq: 0, hash: GENESIS_HASH };
-  const m = /^(\d+):([0-9a-f]{64})$/.exec(value);
-  return m ? { seq: Number(m[1]), hash: m[2] as string } : { seq: -1, hash: '' };
-}
-
 function auditStore(db: Db): AuditStore {
   return {
     append: (input) =>
@@ -612,20 +605,7 @@ function auditStore(db: Db): AuditStore {
             'SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1',
           )
         ).rows[0];
-        const withoutHash: Omit<AuditRecord, 'hash'> = {
-          seq: (prev?.seq ?? 0) + 1,
-          at: input.at,
-          userId: input.userId,
-          command: input.command,
-          chatId: input.chatId,
-          args: input.args,
-          outcome: input.outcome,
-          reason: input.reason,
-          errcode: input.errcode,
-          durationMs: input.durationMs,
-          prevHash: prev?.hash ?? GENESIS_HASH,
-        };
-        const rec: AuditRecord = { ...withoutHash, hash: auditHash(withoutHash) };
+        const rec = nextAuditRecord(prev, input);
         await c.query(
           `INSERT INTO audit (seq, at, user_id, command, chat_id, args, outcome, reason, errcode, duration_ms, prev_hash, hash)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
@@ -670,7 +650,7 @@ function auditStore(db: Db): AuditStore {
         const head = (
           await c.query<{ value: string }>('SELECT value FROM kv WHERE key = $1', [AUDIT_HEAD_KEY])
         ).rows[0]?.value;
-        return verifyAuditChain(rows.map(toAudit), parseHead(head));
+        return verifyAuditChain(rows.map(toAudit), parseAuditHead(head));
       }),
   };
 }

@@ -9,7 +9,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { auditHash, type ChainHead, GENESIS_HASH, verifyAuditChain } from './audit-chain.ts';
+import { nextAuditRecord, parseAuditHead, verifyAuditChain } from './audit-chain.ts';
 import { migrate, SCHEMA_VERSION, SchemaVersionError, schemaVersion } from './migrations.ts';
 import type {
   AuditRecord,
@@ -169,13 +169,6 @@ function toIntent(r: IntentRow): IntentRecord {
     outcome: undef(r.outcome),
     replicaId: r.replicaId,
   };
-}
-
-function parseHead(value: string | undefined): ChainHead {
-  if (value === undefined) return { seq: 0, hash: GENESIS_HASH };
-  const m = /^(\d+):([0-9a-f]{64})$/.exec(value);
-  // An unreadable head is itself tampering; seq -1 can never match a real chain end.
-  return m ? { seq: Number(m[1]), hash: m[2] as string } : { seq: -1, hash: '' };
 }
 
 /**
@@ -514,20 +507,7 @@ function auditStore(db: Database.Database, kv: SyncKv): AuditStore {
 
   const append = db.transaction((input: Omit<AuditRecord, 'seq' | 'prevHash' | 'hash'>): AuditRecord => {
     const prev = last.get();
-    const withoutHash: Omit<AuditRecord, 'hash'> = {
-      seq: (prev?.seq ?? 0) + 1,
-      at: input.at,
-      userId: input.userId,
-      command: input.command,
-      chatId: input.chatId,
-      args: input.args,
-      outcome: input.outcome,
-      reason: input.reason,
-      errcode: input.errcode,
-      durationMs: input.durationMs,
-      prevHash: prev?.hash ?? GENESIS_HASH,
-    };
-    const rec: AuditRecord = { ...withoutHash, hash: auditHash(withoutHash) };
+    const rec = nextAuditRecord(prev, input);
     insert.run({
       ...rec,
       chatId: rec.chatId ?? null,
@@ -558,7 +538,7 @@ function auditStore(db: Database.Database, kv: SyncKv): AuditStore {
         function* rows(): Generator<AuditRecord> {
           for (const r of all.iterate()) yield toAudit(r);
         }
-        return verifyAuditChain(rows(), parseHead(kv.get(AUDIT_HEAD_KEY)));
+        return verifyAuditChain(rows(), parseAuditHead(kv.get(AUDIT_HEAD_KEY)));
       });
       return run.deferred();
     },
