@@ -196,6 +196,7 @@ export class Directory {
   readonly #depts: TtlCache<number, DepartmentInfo>;
   readonly #deptSearches: TtlCache<string, number[]>;
   readonly #deptCalls = new Map<number, Promise<Fetch<DepartmentInfo | null>>>();
+  readonly #userCalls = new Map<string, Promise<Fetch<ContactUser | null>>>();
   readonly #members: TtlCache<number, { members: { userId: string; name: string }[]; truncated: boolean }>;
 
   constructor(o: DirectoryOptions) {
@@ -281,12 +282,26 @@ export class Directory {
   // ---- lookups, each cached
 
   /** user/get through the cache: the user, or null when DingTalk has no such user. */
-  async #user(userId: string, signal: AbortSignal | undefined): Promise<Fetch<ContactUser | null>> {
+  /**
+   * user/get through the cache; concurrent asks for one user share a call (a burst of commands
+   * naming the same people costs one lookup each). The shared call is not tied to one caller's
+   * signal: a caller whose budget runs out stops waiting (see names), the others still get it.
+   */
+  #user(userId: string, _signal: AbortSignal | undefined): Promise<Fetch<ContactUser | null>> {
     const k = this.#people.get(userId);
-    if (k?.user) return { ok: true, value: k.user };
-    if (k?.missing) return { ok: true, value: null };
+    if (k?.user) return Promise.resolve({ ok: true, value: k.user });
+    if (k?.missing) return Promise.resolve({ ok: true, value: null });
+    let p = this.#userCalls.get(userId);
+    if (!p) {
+      p = this.#fetchUser(userId).finally(() => this.#userCalls.delete(userId));
+      this.#userCalls.set(userId, p);
+    }
+    return p;
+  }
+
+  async #fetchUser(userId: string): Promise<Fetch<ContactUser | null>> {
     try {
-      const user = await this.#contact.getUser(userId, { signal });
+      const user = await this.#contact.getUser(userId);
       this.#people.set(userId, { userId, name: user.name, user }, this.#lookupTtl);
       return { ok: true, value: user };
     } catch (err) {

@@ -284,7 +284,7 @@ export class HttpClient {
         }
         // Woken well after the slot (a busy event loop): sent now, this call would land among
         // the next replicas' calls and push DingTalk's window over the limit. Take a new slot.
-        if (Date.now() - slotAt <= budget.intervalMs / 2 || attempt >= MAX_SLOT_TRIES) break;
+        if (Date.now() - slotAt <= budget.intervalMs || attempt >= MAX_SLOT_TRIES) break;
       }
     }
     try {

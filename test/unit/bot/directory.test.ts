@@ -312,6 +312,25 @@ describe('cache', () => {
     expect(contactCalls().length).toBeGreaterThan(spent);
   });
 
+  it('concurrent asks for one user share one user/get', async () => {
+    const got = await Promise.all([
+      dir.resolve({ kind: 'userId', text: 'bob' }),
+      dir.resolve({ kind: 'userId', text: 'bob' }),
+      dir.names(['bob']),
+      dir.names(['bob', 'ghost']),
+      dir.names(['ghost']),
+    ]);
+    expect(one(got[0] as Resolution).person).toMatchObject({ userId: 'bob', name: 'Bob Li' });
+    expect(one(got[1] as Resolution).person).toMatchObject({ userId: 'bob', name: 'Bob Li' });
+    expect(got[3]).toEqual(
+      new Map([
+        ['bob', 'Bob Li'],
+        ['ghost', undefined],
+      ]),
+    );
+    expect(contactCalls().filter((e) => e === 'user.get')).toHaveLength(2);
+  });
+
   it('a userId that is not found is remembered too', async () => {
     await dir.names(['ghost']);
     await dir.names(['ghost']);
