@@ -150,7 +150,7 @@ describe('chat templates', () => {
     expect(nick2?.nicks).toEqual({ lead2: 'Design Lead', alice: 'Backend' });
     expect(h.emu.org.chat(chat.chatId)?.nicks).toEqual({ lead2: 'Design Lead', alice: 'Backend' });
 
-    expect(reply).toContain('Created **Sprint 1** with 7 members; owner Lee (lead1).');
+    expect(reply).toContain('Created **Sprint 1** with 7 members; owner 李伟 (lead1).');
     expect(reply).toContain('- validation: on');
     expect(reply).toContain('- mention-all: owner');
     expect(reply).toContain('- history: on');

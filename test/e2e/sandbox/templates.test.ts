@@ -18,11 +18,11 @@ describe('the sandbox demo template', () => {
     expect(list).toContain('1 template you may use:');
     expect(list).toContain('members: dept:Design, Dave Zhou');
     const created = replyTo(r.stdout, '/chat create "Sprint 1" template=project');
-    expect(created).toContain('Created Sprint 1 with 6 members; owner Lee (lead1).');
+    expect(created).toContain('Created Sprint 1 with 6 members; owner 李伟 (lead1).');
     expect(created).toContain('admins: 林芳 (lead2): done');
     expect(created).toContain('private-chat: off: done');
     expect(created).toContain('nickname of 林芳 (lead2): “Design Lead”: done');
-    expect(created).toContain('nickname of Lee (lead1): “PM”: done');
+    expect(created).toContain('nickname of 李伟 (lead1): “PM”: done');
     // The saved org holds what the steps did.
     type Saved = {
       org: {
