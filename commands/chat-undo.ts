@@ -362,7 +362,9 @@ export default defineCommand<Args>({
       minutes: minutesAgo(change.at),
     });
     const body = [head, ...lines.map((l) => `- ${l}`)].join('\n');
-    const tail = failure ?? t('chat.undo.again', { chat: chat.label });
+    // After a rename is taken back, a #name label may no longer name the chat: use its chatId.
+    const again = change.command === 'chat rename' && chat.label.startsWith('#') ? chat.chatId : chat.label;
+    const tail = failure ?? t('chat.undo.again', { chat: again });
     return { text: `${body}\n\n${tail}` };
   },
 });

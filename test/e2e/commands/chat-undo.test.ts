@@ -45,6 +45,10 @@ describe('/chat undo', () => {
     expect(reply).toContain('name: Wrong Name → Undo Rename');
     expect(state(id)).toEqual(before);
     expect(await h.say('lead1', '/chat list')).toContain('**Undo Rename**');
+    // Named by its new name: the hint for the next undo names it by chatId, not the stale #name.
+    await h.say('lead1', `/chat rename ${id} Renamed2`);
+    const byName = await h.say('lead1', '/chat undo #Renamed2');
+    expect(byName).toContain(`A second /chat undo ${id} goes one change further back.`);
   });
 
   it('add: asks to confirm, then takes out only those the add put in', async () => {
