@@ -185,6 +185,52 @@ export function send(emu: Emulator, from: string, text: string): Sent {
   return { msgId, messageId, session: sessionKey(payload.sessionWebhook), sentAt, payload };
 }
 
+/** A reply that shows a user DingTalk's rate limit (either language). */
+export const RATE_TEXT = /Too many calls|90018|QpsLimit|频率超过限制|并发量超过限制/;
+
+/** How the `/chat create` replies of a burst read, and when the last one came. */
+export function tallyCreateReplies(
+  sent: readonly Sent[],
+  rec: Recorder,
+  t0: number,
+): { succeeded: number; rateLimitShown: number; otherErrors: number; last: number } {
+  const t = { succeeded: 0, rateLimitShown: 0, otherErrors: 0, last: t0 };
+  for (const s of sent) {
+    const r = rec.replies.get(s.msgId)?.[0];
+    if (!r) continue;
+    t.last = Math.max(t.last, r.at);
+    if (/^Created\b/.test(r.text)) t.succeeded++;
+    else if (RATE_TEXT.test(r.text)) t.rateLimitShown++;
+    else t.otherErrors++;
+  }
+  return t;
+}
+
+/**
+ * The DingTalk calls of a burst (tokens and the gateway left out): how many, how many DingTalk
+ * refused for its rate limit, and the calls done per endpoint. Refused or failed calls were not
+ * done: a floor counts only the calls the work needs.
+ */
+export function tallyCalls(requests: Emulator['requests']): {
+  calls: number;
+  refusals: number;
+  done: Record<string, number>;
+} {
+  const t = { calls: 0, refusals: 0, done: {} as Record<string, number> };
+  for (const r of requests) {
+    if (r.endpoint === 'oauth2.accessToken' || r.endpoint === 'gateway.open') continue;
+    t.calls++;
+    const body = r.response as { errcode?: unknown; code?: unknown } | undefined;
+    if (body?.errcode === 90018 || (typeof body?.code === 'string' && /Qp[sm]Limit/.test(body.code))) {
+      t.refusals++;
+      continue;
+    }
+    if (r.status !== 200 || (body?.errcode !== undefined && body.errcode !== 0)) continue;
+    t.done[r.endpoint] = (t.done[r.endpoint] ?? 0) + 1;
+  }
+  return t;
+}
+
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 // ---------------------------------------------------------------- statistics

@@ -9,7 +9,19 @@
 import pg from 'pg';
 import type { Emulator } from '../src/emulator/index.ts';
 import { startCluster } from '../test/helpers/pg-cluster.ts';
-import { botEnv, LEADS, percentile, Recorder, type Sent, send, sleep, startEmulator, USERS } from './lib.ts';
+import {
+  botEnv,
+  LEADS,
+  percentile,
+  Recorder,
+  type Sent,
+  send,
+  sleep,
+  startEmulator,
+  tallyCalls,
+  tallyCreateReplies,
+  USERS,
+} from './lib.ts';
 import { now } from './protocol.ts';
 import { RemoteBot } from './remote.ts';
 
@@ -24,7 +36,6 @@ const KILL_AFTER_MS = 5_000;
 const STREAM_MS = 15_000;
 /** chat.get slowed down, so that some messages are in the killed replica's hands when it dies. */
 const INFO_LATENCY_MS = 500;
-const RATE_TEXT = /Too many calls|90018|QpsLimit|频率超过限制|并发量超过限制/;
 
 interface Database {
   url: string;
@@ -114,33 +125,8 @@ async function burst(db: Database, run: number): Promise<ReplicaBurstRun> {
       sent.map((s) => s.msgId),
       120_000,
     );
-    let succeeded = 0;
-    let rateLimitShown = 0;
-    let otherErrors = 0;
-    let last = t0;
-    for (const s of sent) {
-      const r = rec.replies.get(s.msgId)?.[0];
-      if (!r) continue;
-      last = Math.max(last, r.at);
-      if (/^Created\b/.test(r.text)) succeeded++;
-      else if (RATE_TEXT.test(r.text)) rateLimitShown++;
-      else otherErrors++;
-    }
-    const done: Record<string, number> = {};
-    let refusals = 0;
-    let calls = 0;
-    for (const r of emu.requests.slice(first)) {
-      if (r.endpoint === 'oauth2.accessToken' || r.endpoint === 'gateway.open') continue;
-      calls++;
-      const body = r.response as { errcode?: unknown; code?: unknown } | undefined;
-      if (body?.errcode === 90018 || (typeof body?.code === 'string' && /Qp[sm]Limit/.test(body.code))) {
-        refusals++;
-        continue;
-      }
-      // Refused or failed calls were not done: the floor counts the calls the work needs.
-      if (r.status !== 200 || (body?.errcode !== undefined && body.errcode !== 0)) continue;
-      done[r.endpoint] = (done[r.endpoint] ?? 0) + 1;
-    }
+    const { succeeded, rateLimitShown, otherErrors, last } = tallyCreateReplies(sent, rec, t0);
+    const { calls, refusals, done } = tallyCalls(emu.requests.slice(first));
     const [busiest, count] = Object.entries(done).sort((x, y) => y[1] - x[1])[0] ?? ['-', 0];
     const busiestLast = emu.requests
       .slice(first)

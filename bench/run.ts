@@ -34,6 +34,8 @@ import {
   startBot,
   startEmulator,
   table,
+  tallyCalls,
+  tallyCreateReplies,
   USERS,
 } from './lib.ts';
 import { type BigInfoRun, bigInfo, INFO_MEMBERS, INFO_NAMED, type NameCallsRun, nameCalls } from './names.ts';
@@ -202,8 +204,6 @@ interface BurstRun {
   ackP99: number;
 }
 
-const RATE_TEXT = /Too many calls|90018|QpsLimit|频率超过限制|并发量超过限制/;
-
 /** Item 3 / 6: 200 /chat create at once from 10 leads, 2 members each; 20 QPS, 20 ms latency. */
 async function createBurst(emu: Emulator, rec: Recorder, tag: string): Promise<BurstRun> {
   rec.clear();
@@ -226,29 +226,8 @@ async function createBurst(emu: Emulator, rec: Recorder, tag: string): Promise<B
   } finally {
     emu.faults.latencyMs = 0;
   }
-  let succeeded = 0;
-  let rateLimitShown = 0;
-  let otherErrors = 0;
-  let last = t0;
-  for (const s of sent) {
-    const r = rec.replies.get(s.msgId)?.[0];
-    if (!r) continue;
-    last = Math.max(last, r.at);
-    if (/^Created\b/.test(r.text)) succeeded++;
-    else if (RATE_TEXT.test(r.text)) rateLimitShown++;
-    else otherErrors++;
-  }
-  const calls: Record<string, number> = {};
-  let refusals = 0;
-  for (const r of emu.requests.slice(first)) {
-    const body = r.response as { errcode?: unknown; code?: unknown } | undefined;
-    if (body?.errcode === 90018 || (typeof body?.code === 'string' && /Qp[sm]Limit/.test(body.code)))
-      refusals++;
-    if (r.endpoint === 'oauth2.accessToken' || r.endpoint === 'gateway.open') continue;
-    // Refused calls were not done: the floor counts the calls the work needs.
-    if (r.status !== 200 || (body?.errcode !== undefined && body.errcode !== 0)) continue;
-    calls[r.endpoint] = (calls[r.endpoint] ?? 0) + 1;
-  }
+  const { succeeded, rateLimitShown, otherErrors, last } = tallyCreateReplies(sent, rec, t0);
+  const { refusals, done: calls } = tallyCalls(emu.requests.slice(first));
   const [busiest, count] = Object.entries(calls).sort((x, y) => y[1] - x[1])[0] ?? ['-', 0];
   const wire: number[] = [];
   for (const s of sent) {

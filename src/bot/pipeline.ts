@@ -641,9 +641,9 @@ export class Pipeline {
       args: shownArgs(pre),
     };
     let args: unknown;
-    if (pre.refs.length === 0) {
-      // Nothing to look up: validate now, as before any DingTalk call.
-      const done = completeArgs(spec, pre, []);
+    /** Puts the resolved people in and validates; an Outcome when the arguments are refused. */
+    const complete = (resolved: readonly (readonly string[])[]): Outcome | undefined => {
+      const done = completeArgs(spec, pre, resolved);
       if (!done.ok) {
         return {
           reply: this.userErrorReply(done.error, t, spec, msg),
@@ -652,6 +652,12 @@ export class Pipeline {
       }
       args = done.args;
       auditBase.args = args;
+      return undefined;
+    };
+    if (pre.refs.length === 0) {
+      // Nothing to look up: validate now, as before any DingTalk call.
+      const refused = complete([]);
+      if (refused) return refused;
     }
     // The chat a command without a <chat> reports (ctx.concerns), e.g. the one a create made.
     let concerned: string | undefined;
@@ -709,19 +715,8 @@ export class Pipeline {
       }
       if (r.kind === 'pick') return this.askPick(spec, msg, chat, r.people, r.words, t, auditBase);
       people = r.people;
-      const done = completeArgs(
-        spec,
-        pre,
-        people.map((p) => p.ids),
-      );
-      if (!done.ok) {
-        return {
-          reply: this.userErrorReply(done.error, t, spec, msg),
-          audit: { ...auditBase, outcome: 'refused', reason: reasonOf(done.error) },
-        };
-      }
-      args = done.args;
-      auditBase.args = args;
+      const refused = complete(people.map((p) => p.ids));
+      if (refused) return refused;
     }
     // A person named twice (a template's admin and nickname) is told once.
     const notes = [...new Set(people.flatMap((p) => (p.note === undefined ? [] : [p.note])))];
