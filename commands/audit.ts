@@ -141,7 +141,7 @@ export default defineCommand<Args>({
   ],
   args,
   role: 'admin',
-  access: 'none',
+  changes: false,
   messages: {
     en: {
       'audit.summary': 'Show the latest audit records (admins).',

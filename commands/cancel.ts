@@ -13,7 +13,7 @@ export default defineCommand({
   params: [{ name: 'code', kind: 'word', optional: true }],
   args: z.object({ code: z.string().optional() }),
   role: 'everyone',
-  access: 'none',
+  changes: false,
   messages: {
     en: {
       'cancel.summary': 'Drop a command that waits for your confirmation',

@@ -27,7 +27,8 @@ export default defineCommand({
   ],
   args: z.object({ chat: zChat(), users: zUserIds().min(1) }),
   role: 'lead',
-  access: 'write',
+  ownership: 'chat',
+  changes: true,
   messages: {
     en: {
       'chat.add.summary': 'Add people to a chat.',

@@ -28,7 +28,8 @@ export default defineCommand({
   ],
   args: z.object({ action: z.enum(['add', 'remove']), chat: zChat(), users: zUserIds().min(1) }),
   role: 'lead',
-  access: 'write',
+  ownership: 'chat',
+  changes: true,
   messages: {
     en: {
       'chat.admin.summary': 'Make members admins of a chat, or take the role away.',
@@ -61,6 +62,10 @@ export default defineCommand({
     const name = mdEscape(info.name);
     const lines: string[] = [];
     if (target.length > 0) {
+      // DingTalk does not list admins: an undo of an add leaves alone those the bot knew were
+      // admins already (read before the write, which the journal notes); an undo of a remove
+      // makes them all admins again.
+      const knew = new Set((await changes.known(chat.chatId)).admins);
       await api.setAdmins(
         chat.openConversationId
           ? { chatId: chat.chatId, openConversationId: chat.openConversationId }
@@ -68,12 +73,7 @@ export default defineCommand({
         target,
         action,
       );
-      // DingTalk does not list admins: an undo of an add leaves alone those the bot knew were
-      // admins already; an undo of a remove makes them all admins again.
-      const knew = new Set((await changes.known(chat.chatId)).admins);
       const inverse = action === 'add' ? target.filter((u) => !knew.has(u)) : target;
-      for (const u of target)
-        await changes.note(chat.chatId, { kind: 'admin', user: u, on: action === 'add' });
       if (inverse.length > 0)
         await changes.record(chat.chatId, [
           { kind: 'admins', action: action === 'add' ? 'remove' : 'add', users: inverse },

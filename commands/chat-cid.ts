@@ -12,7 +12,7 @@ export default defineCommand({
   params: [{ name: 'chat', kind: 'chat' }],
   args: z.object({ chat: zChat() }),
   role: 'lead',
-  access: 'read',
+  changes: false,
   messages: {
     en: {
       'chat.cid.summary': "Look up a chat's openConversationId (and remember it).",

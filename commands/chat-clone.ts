@@ -46,7 +46,7 @@ export default defineCommand({
     owner: zUserId().optional(),
   }),
   role: 'lead',
-  access: 'read',
+  changes: true,
   messages: {
     en: {
       'chat.clone.summary':
@@ -139,7 +139,6 @@ export default defineCommand({
     else {
       try {
         await api.setAdmins({ chatId, openConversationId: created.openConversationId }, admins, 'add');
-        for (const u of admins) await changes.note(chatId, { kind: 'admin', user: u, on: true });
         steps.push(t('chat.clone.step-admins', { users: await formatPeople(people, admins, { max: 50 }) }));
       } catch (err) {
         log.warn({ err, chatId }, 'clone: admins not set');
@@ -152,7 +151,6 @@ export default defineCommand({
       const value = known.privateChat ? 'on' : 'off';
       try {
         await api.setPrivateChat(chatId, !known.privateChat);
-        await changes.note(chatId, { kind: 'private-chat', on: known.privateChat });
         steps.push(t('chat.clone.step-private-chat', { value }));
       } catch (err) {
         log.warn({ err, chatId }, 'clone: private chat not set');
@@ -165,7 +163,6 @@ export default defineCommand({
       const user = mdEscape(await people.label(userId));
       try {
         await api.setNick(chatId, userId, nick);
-        await changes.note(chatId, { kind: 'nick', user: userId, nick });
         steps.push(t('chat.clone.step-nick', { user, nick: mdEscape(nick) }));
       } catch (err) {
         log.warn({ err, chatId }, 'clone: a nickname not set');

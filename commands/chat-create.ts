@@ -138,7 +138,7 @@ const command = defineCommand({
     };
   },
   role: 'lead',
-  access: 'none',
+  changes: true,
   messages: {
     en: {
       'chat.create.summary':

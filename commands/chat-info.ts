@@ -23,7 +23,7 @@ export default defineCommand({
   params: [{ name: 'chat', kind: 'chat' }],
   args: z.object({ chat: zChat() }),
   role: 'lead',
-  access: 'read',
+  changes: false,
   messages: {
     en: {
       'chat.info.summary': 'Show a chat: name, owner, members, settings and ids.',

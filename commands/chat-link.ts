@@ -20,7 +20,7 @@ export default defineCommand({
   args: z.object({ chatId: z.string() }),
   role: 'lead',
   // Ownership is checked here: the chat is not a <chat> param until it is registered.
-  access: 'none',
+  changes: true,
   messages: {
     en: {
       'chat.link.summary': 'Register an existing chat you own, so I know it (in a group: as "here").',

@@ -16,7 +16,7 @@ export default defineCommand({
   params: [],
   args: z.object({}),
   role: 'lead',
-  access: 'read',
+  changes: false,
   messages: {
     en: {
       'chat.list.summary': 'List the chats you manage through me.',

@@ -17,7 +17,8 @@ export default defineCommand({
   ],
   args: z.object({ chat: zChat(), user: zUserId(), nick: z.string() }),
   role: 'lead',
-  access: 'write',
+  ownership: 'chat',
+  changes: true,
   messages: {
     en: {
       'chat.nick.summary': "Set a member's nickname in a chat.",
@@ -60,7 +61,6 @@ export default defineCommand({
     }
     const previous = (await changes.known(args.chat.chatId)).nicks[args.user];
     await api.setNick(args.chat.chatId, args.user, nick);
-    await changes.note(args.chat.chatId, { kind: 'nick', user: args.user, nick });
     await changes.record(args.chat.chatId, [{ kind: 'nick', user: args.user, nick: previous ?? null }]);
     return {
       text: t('chat.nick.done', {

@@ -52,7 +52,8 @@ export default defineCommand<Args>({
   ],
   args: z.object({ chat: zChat(), user: zUserId() }),
   role: 'lead',
-  access: 'write',
+  ownership: 'chat',
+  changes: true,
   risk: 'confirm',
   messages: {
     en: {

@@ -16,7 +16,7 @@ export default defineCommand({
   params: [{ name: 'chat', kind: 'chat' }],
   args: z.object({ chat: zChat() }),
   role: 'lead',
-  access: 'read',
+  changes: false,
   messages: {
     en: {
       'chat.qr.summary': "Get a chat's join link, shared by you.",

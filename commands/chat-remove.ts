@@ -47,7 +47,8 @@ export default defineCommand<Args>({
   ],
   args: z.object({ chat: zChat(), users: zUserIds().min(1) }),
   role: 'lead',
-  access: 'write',
+  ownership: 'chat',
+  changes: true,
   risk: 'confirm',
   messages: {
     en: {

@@ -19,7 +19,8 @@ export default defineCommand({
   ],
   args: z.object({ chat: zChat(), name: z.string() }),
   role: 'lead',
-  access: 'write',
+  ownership: 'chat',
+  changes: true,
   messages: {
     en: {
       'chat.rename.summary': 'Rename a chat.',

@@ -61,7 +61,8 @@ export default defineCommand({
     privateChat: z.boolean().optional(),
   }),
   role: 'lead',
-  access: 'write',
+  ownership: 'chat',
+  changes: true,
   messages: {
     en: {
       'chat.set.summary': "Change a chat's settings.",
@@ -154,7 +155,6 @@ export default defineCommand({
           )}`,
         };
       }
-      await changes.note(args.chat.chatId, { kind: 'private-chat', on: args.privateChat });
       undo.push({ kind: 'private-chat', on: previous ?? null });
       const state = args.privateChat ? 'chat.set.private-chat-on' : 'chat.set.private-chat-off';
       changed.push(`- ${t('chat.set.private-chat')}: **${inWords(args.privateChat, t)}** (${t(state)})`);

@@ -47,7 +47,7 @@ export default defineCommand({
   params: [],
   args: z.object({}),
   role: 'lead',
-  access: 'none',
+  changes: false,
   messages: {
     en: {
       'chat.templates.summary':

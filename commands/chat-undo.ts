@@ -75,7 +75,7 @@ async function plan(
   chat: ChatRef,
   info: ChatInfo,
 ): Promise<{ lines: string[]; run: { line: number; go: () => Promise<void> }[] }> {
-  const { t, people, api, mayRun, changes, registry } = ctx;
+  const { t, people, api, mayRun, registry } = ctx;
   const inChat = new Set(info.members);
   const list = (ids: readonly string[]) => formatPeople(people, ids, { max: 50 });
   const lines: string[] = [];
@@ -149,10 +149,7 @@ async function plan(
           break;
         }
         lines.push(t('chat.undo.step.private-chat', { value: t(on ? 'word.on' : 'word.off') }));
-        push(async () => {
-          await api.setPrivateChat(chat.chatId, !on);
-          await changes.note(chat.chatId, { kind: 'private-chat', on });
-        });
+        push(() => api.setPrivateChat(chat.chatId, !on));
         break;
       }
       case 'admins': {
@@ -167,11 +164,7 @@ async function plan(
             users: await list(who),
           }),
         );
-        push(async () => {
-          await api.setAdmins(target, who, action);
-          for (const u of who)
-            await changes.note(chat.chatId, { kind: 'admin', user: u, on: action === 'add' });
-        });
+        push(() => api.setAdmins(target, who, action));
         break;
       }
       case 'nick': {
@@ -186,10 +179,7 @@ async function plan(
           break;
         }
         lines.push(t('chat.undo.step.nick', { user, nick: mdEscape(nick) }));
-        push(async () => {
-          await api.setNick(chat.chatId, step.user, nick);
-          await changes.note(chat.chatId, { kind: 'nick', user: step.user, nick });
-        });
+        push(() => api.setNick(chat.chatId, step.user, nick));
         break;
       }
     }
@@ -220,7 +210,8 @@ export default defineCommand<Args>({
   params: [{ name: 'chat', kind: 'chat', optional: true }],
   args: z.object({ chat: zChat().optional() }),
   role: 'lead',
-  access: 'write',
+  ownership: 'chat',
+  changes: true,
   messages: {
     en: {
       'chat.undo.summary':
@@ -242,6 +233,12 @@ export default defineCommand<Args>({
       'chat.undo.owner-gone':
         '{user} is no longer a member of **{name}**, so they cannot be the owner again.',
       'chat.undo.raced': 'That change has just been undone by another message; nothing more to do.',
+      'chat.undo.already':
+        'That /{command} has been undone already (by an earlier code or message); nothing was changed now.',
+      'chat.undo.cannot':
+        'I cannot take back your /{command} on **{name}** (`{chatId}`, {minutes} min ago); nothing was changed:',
+      'chat.undo.set-aside':
+        'I set that change aside: /chat undo {chat} now reaches the change you made before it.',
       'chat.undo.preview': 'Undo your /{command} on **{name}** (`{chatId}`, {minutes} min ago):',
       'chat.undo.done': 'Undone: your /{command} on **{name}** (`{chatId}`, {minutes} min ago).',
       'chat.undo.failed':
@@ -284,6 +281,9 @@ export default defineCommand<Args>({
         '你已不能转让 **{name}**：转让之后你不再是群主。请找群主或机器人管理员（/转让群主 {chat} <用户>）。',
       'chat.undo.owner-gone': '{user} 已不在 **{name}** 里，不能再成为群主。',
       'chat.undo.raced': '这次修改刚被另一条消息撤销了，无需再做。',
+      'chat.undo.already': '这次 /{command} 已经撤销过了（用更早的确认码或消息）；这次没有做任何改动。',
+      'chat.undo.cannot': '无法撤销你在 **{name}**（`{chatId}`，{minutes} 分钟前）上的 /{command}；没有做任何改动：',
+      'chat.undo.set-aside': '这次修改已搁置：现在 /撤销 {chat} 会撤销在它之前的那次修改。',
       'chat.undo.preview': '撤销你在 **{name}**（`{chatId}`，{minutes} 分钟前）上的 /{command}：',
       'chat.undo.done': '已撤销：你在 **{name}**（`{chatId}`，{minutes} 分钟前）上的 /{command}。',
       'chat.undo.failed':
@@ -312,9 +312,9 @@ export default defineCommand<Args>({
   },
   async confirmWhen(ctx) {
     const { change } = await find(ctx);
-    if (!risky(change.undo)) return false;
+    // Pinned whether or not it is confirmed: the run takes back the change the plan was made for.
     ctx.changes.pin(change.id);
-    return true;
+    return risky(change.undo);
   },
   async preview(ctx) {
     const { change, chat } = await find(ctx);
@@ -334,6 +334,18 @@ export default defineCommand<Args>({
     const { change, chat } = found;
     const info = await ctx.api.get(chat.chatId);
     const { lines, run } = await plan(ctx, change, chat, info);
+    if (run.length === 0) {
+      // Nothing can be restored (a nickname the bot never knew): say so before anything is
+      // written, and set the change aside so that the next /chat undo reaches the one before.
+      if (!(await changes.markUndone(change.id))) throw new UserError('chat.undo.raced');
+      const head = t('chat.undo.cannot', {
+        command: change.command,
+        name: mdEscape(info.name),
+        chatId: chat.chatId,
+        minutes: minutesAgo(change.at),
+      });
+      return { text: [head, ...lines.map((l) => `- ${l}`), '', t('chat.undo.set-aside', { chat: chat.chatId })].join('\n') };
+    }
     // Marked first (compare-and-set): of two undos racing for one change, one runs.
     if (!(await changes.markUndone(change.id))) throw new UserError('chat.undo.raced');
     let failure: string | undefined;

@@ -14,7 +14,7 @@ export default defineCommand({
   params: [{ name: 'code', kind: 'word' }],
   args: z.object({ code: z.string() }),
   role: 'everyone',
-  access: 'none',
+  changes: false,
   messages: {
     en: {
       'confirm.summary': 'Run a command that waits for your confirmation',

@@ -100,7 +100,7 @@ export default defineCommand({
   params: [{ name: 'command', kind: 'text', optional: true }],
   args: z.object({ command: z.string().max(80).optional() }),
   role: 'everyone',
-  access: 'none',
+  changes: false,
   messages: {
     en: {
       'help.summary': 'Show the commands you may use, or one command in detail',

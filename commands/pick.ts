@@ -14,7 +14,7 @@ export default defineCommand({
   params: [{ name: 'numbers', kind: 'text', optional: true }],
   args: z.object({ numbers: z.string().optional() }),
   role: 'everyone',
-  access: 'none',
+  changes: false,
   messages: {
     en: {
       'pick.summary': 'Choose among the people a name matched',

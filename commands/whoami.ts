@@ -12,7 +12,7 @@ export default defineCommand({
   params: [],
   args: z.object({}),
   role: 'everyone',
-  access: 'none',
+  changes: false,
   messages: {
     en: {
       'whoami.summary': 'Show your userId, role and this conversation’s ids',

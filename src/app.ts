@@ -8,19 +8,18 @@ import { AuditTrail } from './bot/audit.ts';
 import { Authorizer } from './bot/auth.ts';
 import { Confirmations } from './bot/confirm.ts';
 import { Directory } from './bot/directory.ts';
-import { createTranslator } from './bot/i18n.ts';
+import { WriteJournal } from './bot/journal.ts';
 import { Pipeline, type PipelineOptions, PROCESS_REPLICA_ID } from './bot/pipeline.ts';
 import { loadPolicy, type Policy, PolicyError, unknownPolicyCommands } from './bot/policy.ts';
 import { loadCommands } from './bot/registry.ts';
-import { renderReply } from './bot/render.ts';
-import { type RenderedReply, Replier } from './bot/replier.ts';
+import { Replier } from './bot/replier.ts';
 import type { CommandSpec } from './bot/types.ts';
 import type { Config } from './config.ts';
 import { createDingTalk, type DingTalk, type FamilyMemory } from './dingtalk/index.ts';
 import { type HealthServer, Metrics, startHealthServer } from './health.ts';
 import { fileHolder, holdSqliteFile, SQLITE_FILE_LEASE, SQLITE_FILE_LEASE_MS } from './store/file-lock.ts';
 import { openStore, storePath } from './store/index.ts';
-import type { IntentRecord, Store } from './store/types.ts';
+import type { Store } from './store/types.ts';
 import {
   StandbyGuard,
   type StandbyOptions,
@@ -40,7 +39,7 @@ export interface AppOptions {
   >;
   pipeline?: Partial<Pick<PipelineOptions, 'concurrency' | 'commandTimeoutMs'>>;
   dingtalk?: Partial<Parameters<typeof createDingTalk>[0]>;
-  /** This replica's id (claims, intents, heartbeat). Default: one random id per process. */
+  /** This replica's id (claims, journal runs, heartbeat). Default: one random id per process. */
   replicaId?: string;
   /** Prometheus counters; default a fresh set (served at /metrics with BOT_HTTP_PORT). */
   metrics?: Metrics;
@@ -80,6 +79,7 @@ export function createApp(o: AppOptions): App {
   const replicaId = o.replicaId ?? PROCESS_REPLICA_ID;
   const family = familyMemory(store, logger);
   const metrics = o.metrics ?? new Metrics();
+  const journal = new WriteJournal(store.journal, store, replicaId, logger.child({ component: 'journal' }));
   const dingtalk = createDingTalk({
     apiBase: config.apiBase,
     oapiBase: config.oapiBase,
@@ -95,8 +95,10 @@ export function createApp(o: AppOptions): App {
       call: (api, outcome) => metrics.dingtalkCalls.inc({ api, outcome }),
       limiterWait: () => metrics.limiterWaits.inc(),
     },
+    journal,
     ...o.dingtalk,
   });
+  const confirmations = new Confirmations(store.pending);
   const replier = new Replier(dingtalk.robot, robotCode, logger, config.oapiBase);
   const pipeline = new Pipeline({
     logger,
@@ -105,7 +107,8 @@ export function createApp(o: AppOptions): App {
     replier,
     commands,
     authorizer: new Authorizer({ admins: config.admins, leads: config.leads, policy }),
-    confirmations: new Confirmations(store.confirmations),
+    confirmations,
+    journal,
     audit: new AuditTrail(store.audit, logger),
     defaultLocale: config.locale,
     robotCode,
@@ -141,9 +144,7 @@ export function createApp(o: AppOptions): App {
     if (store.kind !== 'postgres' || scanning) return;
     scanning = true;
     try {
-      for (const orphan of await store.dedupe.orphaned(replicaId, TAKEOVER_DEAD_AFTER_MS)) {
-        await pipeline.takeOver(orphan);
-      }
+      await pipeline.takeOverOrphans(TAKEOVER_DEAD_AFTER_MS);
     } finally {
       scanning = false;
     }
@@ -151,8 +152,8 @@ export function createApp(o: AppOptions): App {
   // Timers must not reject unobserved: a failing store is logged and tried again next time.
   const prune = async () => {
     await store.dedupe.prune();
-    await store.confirmations.prune();
-    await store.picks.prune();
+    await confirmations.prune();
+    await store.journal.prune(Date.now() - JOURNAL_KEEP_MS);
   };
   // On SQLite the file is this process's alone (see file-lock.ts); the lease is renewed with the beat.
   const fileHolderId = fileHolder(replicaId);
@@ -196,12 +197,11 @@ export function createApp(o: AppOptions): App {
         beat().catch((err: unknown) => logger.warn({ err }, 'replica heartbeat failed'));
       }, HEARTBEAT_MS);
       beatTimer.unref();
-      // Before any frame arrives: a redelivery of an interrupted message must not be answered
-      // a second time while its "uncertain" report is on the way.
-      const interrupted = await settleInterrupted(store, config);
+      // Before any frame arrives: the messages an earlier process of this file left running are
+      // taken over (the write journal decides how), so a redelivery of one waits for that.
+      if (store.kind === 'sqlite') await pipeline.takeOverOrphans(0);
       standby?.start();
       await supervisor.start();
-      await reportInterrupted(interrupted, dingtalk, robotCode, logger);
       if (store.kind === 'postgres') {
         takeoverTimer = setInterval(() => {
           takeOver().catch((err: unknown) => logger.warn({ err }, 'looking for orphaned claims failed'));
@@ -250,6 +250,8 @@ export const REPLICA_DEAD_AFTER_MS = 6 * HEARTBEAT_MS;
 export const TAKEOVER_DEAD_AFTER_MS = 4 * HEARTBEAT_MS;
 export const TAKEOVER_EVERY_MS = HEARTBEAT_MS;
 const FAMILY_KEY = 'groupApiFamily';
+/** Finished runs of the write journal are kept this long (for looking into an incident). */
+const JOURNAL_KEEP_MS = 7 * 24 * 60 * 60_000;
 
 /**
  * The remembered endpoint family (DINGTALK_GROUP_API=auto). {@link FamilyMemory} is synchronous,
@@ -277,72 +279,4 @@ function familyMemory(
     },
     flush: () => writing,
   };
-}
-
-interface InterruptedReport {
-  intent: IntentRecord;
-  rendered: RenderedReply;
-}
-
-/**
- * Crash safety, step 1 (before the stream opens): each write that began but never recorded an
- * outcome gets its "uncertain" reply stored under its message's dedupe key, marked as delivered
- * because {@link reportInterrupted} sends it. A redelivery of that message then neither runs the
- * command again nor sends a second reply. SQLite has one replica, so every unfinished intent is
- * its own from an earlier run; a shared store leaves those of live replicas alone.
- */
-async function settleInterrupted(store: Store, config: Config): Promise<InterruptedReport[]> {
-  const t = createTranslator(config.locale);
-  const intents =
-    store.kind === 'sqlite'
-      ? await store.intents.unfinished()
-      : await store.intents.unfinished(['', ...(await store.replicas.dead(REPLICA_DEAD_AFTER_MS))]);
-  const reports: InterruptedReport[] = [];
-  for (const intent of intents) {
-    // Compare-and-set first: replicas starting together (or a survivor's takeover) race for
-    // the same intents, and only the winner reports. A report that then fails is not retried.
-    if (!(await store.intents.markReported(intent.id))) continue;
-    const text = t('pipeline.interrupted', {
-      command: intent.command,
-      chat: intent.chatId ?? '-',
-      check: intent.chatId ? `/chat info ${intent.chatId}` : '/chat list',
-    });
-    const rendered = renderReply({ text }, { conversationType: 'direct', senderUserId: intent.userId });
-    await store.dedupe.finish(intent.msgKey, JSON.stringify(rendered));
-    await store.dedupe.markDelivered(intent.msgKey);
-    reports.push({ intent, rendered });
-  }
-  return reports;
-}
-
-/**
- * Crash safety, step 2: writes that began but never recorded an outcome are reported to their
- * users (1:1) as uncertain, with a way to check. They are never replayed, and each is reported
- * at most once (marked in step 1): one whose report fails is logged, not sent again.
- */
-async function reportInterrupted(
-  reports: InterruptedReport[],
-  dingtalk: DingTalk,
-  robotCode: string,
-  logger: Logger,
-): Promise<void> {
-  for (const { intent, rendered } of reports) {
-    try {
-      await dingtalk.robot.batchSendOTO({
-        robotCode,
-        userIds: [intent.userId],
-        msgKey: rendered.openApi.msgKey,
-        msgParam: rendered.openApi.msgParam,
-      });
-      logger.warn(
-        { intent: intent.id, command: intent.command },
-        'reported an interrupted write as uncertain',
-      );
-    } catch (err) {
-      logger.error(
-        { err: (err as Error).message, intent: intent.id },
-        'could not report an interrupted write',
-      );
-    }
-  }
 }

@@ -6,7 +6,7 @@
  * nothing, and a lead may change a chat only when DingTalk (asked at the time of the command)
  * names them its owner or the registry says the bot created it for them.
  *
- * Permissions are declared on the spec (`role`, `access`, `risk`) and adjusted by the policy
+ * Permissions are declared on the spec (`role`, `ownership`, `risk`) and adjusted by the policy
  * file; the pipeline calls this class at one place (Koishi's `authority`, checked centrally).
  */
 import type { GroupApi } from '../dingtalk/types.ts';
@@ -110,7 +110,7 @@ export class Authorizer {
   }
 
   /**
-   * For access 'write': may this user change this chat? Asks DingTalk (api.get) unless admin or
+   * For `ownership: 'chat'`: may this user change this chat? Asks DingTalk (api.get) unless admin or
    * registry says created for them. Never cached: ownership may have been transferred a
    * minute ago. DingTalk errors propagate to the caller.
    */

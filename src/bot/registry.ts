@@ -80,7 +80,8 @@ const SpecShape = z.object({
     'must be a zod schema',
   ),
   role: z.enum(['everyone', 'lead', 'admin']),
-  access: z.enum(['none', 'read', 'write']),
+  ownership: z.literal('chat').optional(),
+  changes: z.boolean(),
   risk: z.literal('confirm').optional(),
   messages: z.object({ en: Catalogue, 'zh-CN': Catalogue }),
   preview: z.custom<unknown>(isFunction, 'must be a function').optional(),
@@ -199,8 +200,8 @@ function checkParams(spec: Shape, label: string, problems: string[]): void {
       problems.push(`${label}: options.${key} has the same args name as a param (${optionArgName(key)})`);
     }
   }
-  if (spec.access === 'write' && !spec.params.some((p) => p.kind === 'chat')) {
-    problems.push(`${label}: access "write" needs a <chat> param (ownership is checked on it)`);
+  if (spec.ownership === 'chat' && !spec.params.some((p) => p.kind === 'chat')) {
+    problems.push(`${label}: ownership "chat" needs a <chat> param (ownership is checked on it)`);
   }
 }
 

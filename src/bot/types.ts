@@ -112,8 +112,16 @@ export interface CommandSpec<A = Record<string, unknown>> {
   args: z.ZodType<A>;
   /** Least role that may run it. */
   role: Role;
-  /** `write` commands change a chat and need ownership of the `chat` param (admins: any chat). */
-  access: 'none' | 'read' | 'write';
+  /**
+   * `chat`: the caller must own the chat of the `<chat>` param to run it (admins: any chat; a
+   * lead: the chats DingTalk names them owner of, or the bot made or was handed for them).
+   */
+  ownership?: 'chat';
+  /**
+   * It changes something (a chat, the registry): a pending pick of the caller's in the same
+   * conversation is replaced by it. Read-only commands leave a pick alone.
+   */
+  changes: boolean;
   /** `confirm`: answered with a preview and a code; runs on `/confirm <code>`. */
   risk?: 'confirm';
   /** Text for this command in each locale; merged into the catalogues at start-up. */
@@ -244,14 +252,10 @@ export interface ChangeLog {
    * store failure is logged (the write happened, and the reply must say so).
    */
   record(chatId: string, undo: readonly UndoStep[]): Promise<void>;
-  /** Notes what the bot set that DingTalk does not tell: admins (on/off), a nickname, private chat. */
-  note(
-    chatId: string,
-    fact:
-      | { kind: 'admin'; user: string; on: boolean }
-      | { kind: 'nick'; user: string; nick: string }
-      | { kind: 'private-chat'; on: boolean },
-  ): Promise<void>;
+  /**
+   * What the bot set in the chat that DingTalk does not tell (admins, nicknames, the private-chat
+   * switch), as the write journal recorded it from the bot's successful writes.
+   */
   known(chatId: string): Promise<KnownSetup>;
   /**
    * The caller's newest change not yet undone within the last 24 h (to `chatId` when given). On

@@ -117,12 +117,10 @@ export class ChatApiRaw {
   chatCreate(body: ChatCreateBody, o: CallOptions = {}): Promise<CreatedRaw> {
     return this.#http.call({
       endpoint: 'chat.create',
-      family: 'legacy',
       host: 'oapi',
       method: 'POST',
       path: '/chat/create',
       body,
-      write: true,
       auth: 'legacy',
       schema: createdSchema,
       signal: o.signal,
@@ -133,12 +131,10 @@ export class ChatApiRaw {
   async chatGet(chatid: string, o: CallOptions = {}): Promise<ChatInfoRaw> {
     const res = await this.#http.call({
       endpoint: 'chat.get',
-      family: 'legacy',
       host: 'oapi',
       method: 'GET',
       path: '/chat/get',
       query: { chatid },
-      write: false,
       auth: 'legacy',
       schema: chatInfoSchema,
       signal: o.signal,
@@ -150,12 +146,10 @@ export class ChatApiRaw {
   async chatUpdate(body: ChatUpdateBody, o: CallOptions = {}): Promise<void> {
     await this.#http.call({
       endpoint: 'chat.update',
-      family: 'legacy',
       host: 'oapi',
       method: 'POST',
       path: '/chat/update',
       body,
-      write: true,
       auth: 'legacy',
       schema: anySchema,
       signal: o.signal,
@@ -174,12 +168,10 @@ export class ChatApiRaw {
     const userids = Array.isArray(body.userids) ? body.userids.join(',') : body.userids;
     await this.#http.call({
       endpoint: 'subadmin.update',
-      family: 'legacy',
       host: 'oapi',
       method: 'POST',
       path: '/topapi/chat/subadmin/update',
       body: { chatid: body.chatid, userids, role: body.role },
-      write: true,
       auth: 'legacy',
       schema: anySchema,
       signal: o.signal,
@@ -193,12 +185,10 @@ export class ChatApiRaw {
   ): Promise<void> {
     await this.#http.call({
       endpoint: 'friendswitch.update',
-      family: 'legacy',
       host: 'oapi',
       method: 'POST',
       path: '/topapi/chat/member/friendswitch/update',
       body,
-      write: true,
       auth: 'legacy',
       schema: anySchema,
       signal: o.signal,
@@ -212,12 +202,10 @@ export class ChatApiRaw {
   ): Promise<void> {
     await this.#http.call({
       endpoint: 'updategroupnick',
-      family: 'legacy',
       host: 'oapi',
       method: 'POST',
       path: '/topapi/chat/updategroupnick',
       body,
-      write: true,
       auth: 'legacy',
       schema: anySchema,
       signal: o.signal,
@@ -231,12 +219,10 @@ export class ChatApiRaw {
   async qrcodeGet(body: { chatid: string; userid: string }, o: CallOptions = {}): Promise<string> {
     const res = await this.#http.call({
       endpoint: 'qrcode.get',
-      family: 'legacy',
       host: 'oapi',
       method: 'POST',
       path: '/topapi/chat/qrcode/get',
       body,
-      write: false,
       auth: 'legacy',
       schema: qrSchema,
       signal: o.signal,
@@ -251,11 +237,9 @@ export class ChatApiRaw {
   async convertToOpenConversationId(chatId: string, o: CallOptions = {}): Promise<string> {
     const res = await this.#http.call({
       endpoint: 'im.convertToOpenConversationId',
-      family: 'v1',
       host: 'api',
       method: 'POST',
       path: `/v1.0/im/chat/${encodeURIComponent(chatId)}/convertToOpenConversationId`,
-      write: false,
       auth: 'v1',
       schema: cidSchema,
       signal: o.signal,
@@ -273,12 +257,10 @@ export class ChatApiRaw {
   ): Promise<void> {
     const res = await this.#http.call({
       endpoint: 'im.subAdministrators',
-      family: 'v1',
       host: 'api',
       method: 'POST',
       path: '/v1.0/im/subAdministrators',
       body,
-      write: true,
       auth: 'v1',
       schema: subAdminsSchema,
       signal: o.signal,
@@ -297,12 +279,10 @@ export class ChatApiRaw {
   groupCreate(body: GroupCreateBody, o: CallOptions = {}): Promise<CreatedRaw> {
     return this.#http.call({
       endpoint: 'im.group.create',
-      family: 'v1',
       host: 'api',
       method: 'POST',
       path: '/v1.0/im/group/create',
       body,
-      write: true,
       auth: 'v1',
       schema: createdSchema,
       signal: o.signal,
@@ -313,12 +293,10 @@ export class ChatApiRaw {
   async groupUpdate(body: GroupUpdateBody, o: CallOptions = {}): Promise<void> {
     await this.#http.call({
       endpoint: 'im.group.update',
-      family: 'v1',
       host: 'api',
       method: 'POST',
       path: '/v1.0/im/group/update',
       body,
-      write: true,
       auth: 'v1',
       schema: anySchema,
       signal: o.signal,

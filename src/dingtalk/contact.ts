@@ -153,12 +153,10 @@ export class ContactApi {
   #top<T>(endpoint: EndpointName, path: string, body: unknown, schema: z.ZodType<T>, o: ContactCallOptions) {
     return this.#http.call({
       endpoint,
-      family: 'legacy',
       host: 'oapi',
       method: 'POST',
       path,
       body,
-      write: false,
       auth: 'legacy',
       schema,
       signal: o.signal,
@@ -168,12 +166,10 @@ export class ContactApi {
   #v1<T>(endpoint: EndpointName, path: string, body: unknown, schema: z.ZodType<T>, o: ContactCallOptions) {
     return this.#http.call({
       endpoint,
-      family: 'v1',
       host: 'api',
       method: 'POST',
       path,
       body,
-      write: false,
       auth: 'v1',
       schema,
       signal: o.signal,

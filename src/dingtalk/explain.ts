@@ -4,6 +4,7 @@
  * ids to quote to an admin. Covers every code dingtalk-api.md §1-§5 lists for the endpoints the
  * bot uses; anything else gets a generic text that still carries the ids.
  */
+import { ENDPOINTS } from './endpoints.ts';
 import {
   DingTalkApiError,
   DingTalkAuthError,
@@ -25,29 +26,10 @@ export interface Explanation {
   ids: string;
 }
 
-/** The permission point behind each endpoint (dingtalk-api.md §2-§4). */
-export const ENDPOINT_PERMISSION: Partial<Record<EndpointName, string>> = {
-  'chat.create': 'qyapi_chat_manage',
-  'chat.update': 'qyapi_chat_manage',
-  'subadmin.update': 'qyapi_chat_manage',
-  'friendswitch.update': 'qyapi_chat_manage',
-  updategroupnick: 'qyapi_chat_manage',
-  'im.subAdministrators': 'qyapi_chat_manage',
-  'im.group.create': 'qyapi_chat_manage',
-  'im.group.update': 'qyapi_chat_manage',
-  'chat.get': 'qyapi_chat_read',
-  'im.convertToOpenConversationId': 'qyapi_chat_read',
-  'qrcode.get': 'qyapi_chat_base_read',
-  'robot.batchSend': 'qyapi_robot_sendmsg',
-  'robot.groupSend': 'qyapi_robot_sendmsg',
-  // contact-api.md §1-§5
-  'contact.users.search': 'qyapi_addresslist_search',
-  'contact.departments.search': 'qyapi_addresslist_search',
-  'user.get': 'qyapi_get_member',
-  'user.getbymobile': 'qyapi_get_member_by_mobile',
-  'user.listsimple': 'qyapi_get_department_member',
-  'department.get': 'qyapi_get_department_list',
-};
+/** The permission point behind each endpoint (dingtalk-api.md §2-§4, contact-api.md §1-§5). */
+export const ENDPOINT_PERMISSION: Partial<Record<EndpointName, string>> = Object.fromEntries(
+  Object.entries(ENDPOINTS).flatMap(([name, f]) => (f.permission === undefined ? [] : [[name, f.permission]])),
+);
 
 /** Endpoints that only look people up: without them, typed userIds and @-picks still work. */
 const CONTACT_ENDPOINTS: ReadonlySet<EndpointName> = new Set([

@@ -22,6 +22,7 @@ import {
   type EndpointName,
 } from './errors.ts';
 import type { RateLimiter } from './limiter.ts';
+import { ENDPOINTS } from './endpoints.ts';
 
 /** Back-off for retries. Delay n (0-based) = min(maxDelayMs, baseDelayMs·2ⁿ) + random(0..jitterMs). */
 export interface RetryOptions {
@@ -37,9 +38,8 @@ export type AuthStyle = 'legacy' | 'v1' | 'none';
 
 /** One logical call. */
 export interface CallSpec<T> {
+  /** The endpoint; its family and whether it writes are facts of the endpoint (endpoints.ts). */
   endpoint: EndpointName;
-  /** Which envelope the answer uses: legacy (HTTP 200 + errcode) or v1 (HTTP status + code). */
-  family: 'legacy' | 'v1';
   /** `api` / `oapi` base, or an absolute URL (sessionWebhook). */
   host: 'api' | 'oapi' | URL;
   method: 'GET' | 'POST' | 'PUT';
@@ -47,12 +47,18 @@ export interface CallSpec<T> {
   path?: string;
   query?: Record<string, string>;
   body?: unknown;
-  /** Changes state on DingTalk: only repeated when the failure proves it was not done. */
-  write: boolean;
   auth: AuthStyle;
   /** Validates the success body. */
   schema: z.ZodType<T>;
   signal?: AbortSignal | undefined;
+}
+
+/**
+ * The write journal (the bot's): told of every journaled write before it leaves and of its
+ * answer; it may answer from an earlier attempt of the same run instead of sending.
+ */
+export interface WriteJournalHook {
+  write<T>(call: { endpoint: EndpointName; body: unknown }, send: () => Promise<T>): Promise<T>;
 }
 
 /** What the HTTP layer needs from the token cache. */
@@ -93,6 +99,8 @@ export interface HttpClientOptions {
   secrets?: readonly string[];
   /** For tests: replaces the random jitter. */
   random?: () => number;
+  /** Journals every write of {@link ENDPOINTS} marked `journaled`. */
+  journal?: WriteJournalHook | undefined;
 }
 
 export interface HttpStats {
@@ -189,8 +197,16 @@ export class HttpClient {
   }
 
   /** Runs one logical call under the retry policy. Throws a {@link DingTalkError}. */
-  async call<T>(spec: CallSpec<T>): Promise<T> {
+  call<T>(spec: CallSpec<T>): Promise<T> {
+    const journal = this.#opts.journal;
+    if (journal !== undefined && ENDPOINTS[spec.endpoint].journaled)
+      return journal.write({ endpoint: spec.endpoint, body: spec.body }, () => this.#call(spec));
+    return this.#call(spec);
+  }
+
+  async #call<T>(spec: CallSpec<T>): Promise<T> {
     const { retry } = this.#opts;
+    const { write } = ENDPOINTS[spec.endpoint];
     const log = this.#opts.logger.child({ endpoint: spec.endpoint });
     let attempt = 0;
     let backoffs = 0;
@@ -223,7 +239,7 @@ export class HttpClient {
               .slice(0, 3)
               .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
               .join('; ')}`,
-            mayHaveTakenEffect: spec.write,
+            mayHaveTakenEffect: write,
           });
         }
         case 'token-invalid':
@@ -247,12 +263,12 @@ export class HttpClient {
           if (backoffs >= retry.retries) throw v.error;
           break;
         case 'transient':
-          if (spec.write || backoffs >= retry.retries) {
-            throw spec.write ? withEffect(v.error) : v.error;
+          if (write || backoffs >= retry.retries) {
+            throw write ? withEffect(v.error) : v.error;
           }
           break;
         case 'network':
-          if (v.aborted || backoffs >= retry.retries || (spec.write && v.error.mayHaveReached)) throw v.error;
+          if (v.aborted || backoffs >= retry.retries || (write && v.error.mayHaveReached)) throw v.error;
           break;
         case 'fatal':
           throw v.error;
@@ -486,12 +502,12 @@ export class HttpClient {
           code: 'non-json-response',
           message: `HTTP ${status} with a body that is not JSON (${text.length} bytes)`,
           requestId,
-          mayHaveTakenEffect: spec.write,
+          mayHaveTakenEffect: ENDPOINTS[spec.endpoint].write,
         }),
       };
     }
 
-    if (spec.family === 'legacy' && obj && obj.errcode !== undefined) {
+    if (ENDPOINTS[spec.endpoint].family === 'legacy' && obj && obj.errcode !== undefined) {
       const errcode = Number(obj.errcode);
       if (errcode !== 0 && Number.isFinite(errcode)) {
         return legacyVerdict(endpoint, status, obj, errcode, requestId, (m) => this.#scrub(m));

@@ -6,7 +6,7 @@ import type { Logger } from '../log.ts';
 import { ChatApiRaw } from './chat.ts';
 import { ContactApi } from './contact.ts';
 import { type FamilyMemory, type GroupApiMode, Groups } from './groups.ts';
-import { HttpClient, type HttpObserver, type RetryOptions, type SharedRateBudget } from './http.ts';
+import { HttpClient, type HttpObserver, type RetryOptions, type SharedRateBudget, type WriteJournalHook } from './http.ts';
 import { type LimiterKeyStats, RateLimiter } from './limiter.ts';
 import { type RobotApi, RobotClient } from './robot.ts';
 import { TokenCache } from './token.ts';
@@ -27,7 +27,7 @@ export {
 export * from './errors.ts';
 export { type Explanation, explainDingTalkError } from './explain.ts';
 export type { FamilyMemory, GroupApiMode } from './groups.ts';
-export type { HttpObserver, RetryOptions, SharedRateBudget } from './http.ts';
+export type { HttpObserver, RetryOptions, SharedRateBudget, WriteJournalHook } from './http.ts';
 export type { RobotApi, SessionMessage } from './robot.ts';
 export { TokenCache } from './token.ts';
 
@@ -81,6 +81,8 @@ export interface CreateDingTalkOptions {
   sharedBudget?: SharedRateBudget | undefined;
   /** Told about every attempt and limiter wait (metrics). */
   observe?: HttpObserver | undefined;
+  /** The bot's write journal: every journaled write goes through it (endpoints.ts). */
+  journal?: WriteJournalHook | undefined;
 }
 
 /**
@@ -136,6 +138,7 @@ export function createDingTalk(opts: CreateDingTalkOptions): DingTalk {
     timeoutMs: opts.timeoutMs ?? d.timeoutMs,
     connectionsPerHost: opts.connectionsPerHost ?? d.connectionsPerHost,
     secrets: [opts.clientSecret],
+    journal: opts.journal,
   });
   const tokens = new TokenCache({
     http,

@@ -102,11 +102,9 @@ export class RobotClient implements RobotApi {
     }
     await this.#http.call({
       endpoint: 'robot.sendBySession',
-      family: 'legacy',
       host: url,
       method: 'POST',
       body,
-      write: true,
       auth: 'none',
       schema: sessionOk,
       signal: o.signal,
@@ -123,12 +121,10 @@ export class RobotClient implements RobotApi {
     for (const userIds of chunk(input.userIds, BATCH_SEND_MAX_USERS)) {
       const res = await this.#http.call({
         endpoint: 'robot.batchSend',
-        family: 'v1',
         host: 'api',
         method: 'POST',
         path: '/v1.0/robot/oToMessages/batchSend',
         body: { robotCode: input.robotCode, userIds, msgKey: input.msgKey, msgParam: input.msgParam },
-        write: true,
         auth: 'v1',
         schema: batchSchema,
         signal: o.signal,
@@ -147,12 +143,10 @@ export class RobotClient implements RobotApi {
   ): Promise<{ processQueryKey: string | undefined }> {
     const res = await this.#http.call({
       endpoint: 'robot.groupSend',
-      family: 'v1',
       host: 'api',
       method: 'POST',
       path: '/v1.0/robot/groupMessages/send',
       body: input,
-      write: true,
       auth: 'v1',
       schema: groupSendSchema,
       signal: o.signal,

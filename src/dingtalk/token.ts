@@ -71,12 +71,10 @@ export class TokenCache implements TokenSource {
     this.#fetches++;
     const res = await this.#opts.http.call({
       endpoint: 'oauth2.accessToken',
-      family: 'v1',
       host: 'api',
       method: 'POST',
       path: '/v1.0/oauth2/accessToken',
       body: { appKey: this.#opts.clientId, appSecret: this.#opts.clientSecret },
-      write: false,
       auth: 'none',
       schema: accessTokenSchema,
     });

@@ -82,7 +82,8 @@ export const en = {
   'pick.nothing': 'Nothing of yours waits for a pick.',
   'pick.expired': 'Your pick for /{command} has expired. Send the command again.',
   'pick.bad': 'Send {count, plural, one {one number} other {# numbers, in order}} ({ranges}), not "{typed}".',
-  'pick.cancelled': 'Dropped your pending pick.',
+  'pick.cancelled': 'Dropped your pending pick for /{command}.',
+  'pick.replaced': 'Your pending pick for /{command} was dropped: this command replaced it.',
 
   // Chats
   'chat.invalid':
@@ -125,7 +126,11 @@ export const en = {
   'confirm.link': 'Confirm {code}',
   'confirm.command': '/confirm {code}',
   'confirm.generic-preview': 'You are about to run /{command}.',
-  'confirm.need-code': 'Which one? Send /confirm <code> with the code I gave you.',
+  'confirm.need-code': 'Which one? Send /confirm <code> with one of these codes:',
+  'confirm.waiting-line': '{code}: /{command}',
+  'confirm.nothing-waits': 'Nothing of yours waits for confirmation here.',
+  'confirm.already-waiting':
+    'An undo of that change already waits for your confirmation: send /confirm {code}. I made no second code.',
   'confirm.unknown': 'Nothing waits for the code {code}: it is wrong or was used already.',
   'confirm.expired': 'The code {code} has expired. Send the command again.',
   'confirm.wrong-user': 'The code {code} belongs to someone else.',
@@ -148,6 +153,7 @@ export const en = {
   'audit.reason.dingtalk': 'DingTalk refused: {cause}',
   'audit.reason.store': "the bot's database was unreachable",
   'audit.reason.internal': 'internal error, incident {incident}',
+  'audit.reason.interrupted': 'interrupted by a stop of the bot; the outcome of {endpoint} is unknown',
 
   // The catalogue's own locale (for code that needs to know it)
   'locale.code': 'en',

@@ -64,7 +64,8 @@ export const zhCN: Record<MessageKey, string> = {
   'pick.nothing': '你没有等待选择的操作。',
   'pick.expired': '你对 /{command} 的选择已过期。请重新发送命令。',
   'pick.bad': '请发送 {count} 个序号（{ranges}），而不是"{typed}"。',
-  'pick.cancelled': '已取消等待选择的操作。',
+  'pick.cancelled': '已取消等待选择的 /{command}。',
+  'pick.replaced': '你等待选择的 /{command} 已取消：这条命令取代了它。',
 
   'chat.invalid':
     '"{value}" 不是群。请用 chatId（chat…）、#群名、#"带空格的群名" 或 here（已关联的群内）指定。',
@@ -98,7 +99,10 @@ export const zhCN: Record<MessageKey, string> = {
   'confirm.link': '确认 {code}',
   'confirm.command': '/确认 {code}',
   'confirm.generic-preview': '你将要执行 /{command}。',
-  'confirm.need-code': '确认哪一个？请发送 /确认 <确认码>。',
+  'confirm.need-code': '确认哪一个？请发送 /确认 <确认码>，确认码是下列之一：',
+  'confirm.waiting-line': '{code}：/{command}',
+  'confirm.nothing-waits': '你在这里没有等待确认的操作。',
+  'confirm.already-waiting': '撤销这次修改的操作已在等待你确认：请发送 /确认 {code}。我没有生成第二个确认码。',
   'confirm.unknown': '没有等待确认码 {code} 的操作：确认码有误或已使用。',
   'confirm.expired': '确认码 {code} 已过期，请重新发送命令。',
   'confirm.wrong-user': '确认码 {code} 属于其他人。',
@@ -119,6 +123,7 @@ export const zhCN: Record<MessageKey, string> = {
   'audit.reason.dingtalk': '钉钉拒绝：{cause}',
   'audit.reason.store': '机器人的数据库无法连接',
   'audit.reason.internal': '内部错误，事件编号 {incident}',
+  'audit.reason.interrupted': '机器人停止时被中断；{endpoint} 的结果未知',
 
   'locale.code': 'zh-CN',
 

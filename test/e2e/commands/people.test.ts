@@ -104,9 +104,12 @@ describe('people typed by name, mobile and department', () => {
       const c = seedChat(h, 'Leaving', 'lead1', ['alice', 'bob', 'lilei']);
       const ask = await h.say('lead1', `/chat remove ${c.chatId} 李雷`);
       expect(members(c.chatId)).toContain('lilei');
+      // Who the name was is shown with the preview, and not repeated with the result.
+      expect(ask).toContain('李雷 → 李雷 (lilei)');
       const done = await h.say('lead1', `/confirm ${confirmCode(ask)}`);
       expect(members(c.chatId)).not.toContain('lilei');
-      expect(done).toContain('李雷 → 李雷 (lilei)');
+      expect(done).toContain('Removed 1 from **Leaving**: 李雷 (lilei)');
+      expect(done).not.toContain('Found:');
 
       const ask2 = await h.say('lead1', `/chat owner ${c.chatId} "Bob Li"`);
       await h.say('lead1', `/confirm ${confirmCode(ask2)}`);
@@ -193,7 +196,9 @@ describe('people typed by name, mobile and department', () => {
       // Two minutes pass: the stored pick's expiry is moved into the past in the store file itself.
       const db = new Database(join(h.dataDir, DEFAULT_DB_FILE));
       try {
-        expect(db.prepare("UPDATE picks SET expiresAt = 1 WHERE userId = 'lead1'").run().changes).toBe(1);
+        expect(
+          db.prepare(`UPDATE pending SET "expiresAt" = 1 WHERE "userId" = 'lead1' AND kind = 'pick'`).run().changes,
+        ).toBe(1);
       } finally {
         db.close();
       }
@@ -203,15 +208,21 @@ describe('people typed by name, mobile and department', () => {
       expect(members(c.chatId)).toEqual(['lead1', 'zhangwei1']);
     });
 
-    it('a new command or /cancel drops it', async () => {
+    it('a read-only command keeps it; a changing command replaces it and says so; /cancel drops it', async () => {
       const c = seedChat(h, 'Pick4', 'lead1', []);
-      await h.say('lead1', `/chat add ${c.chatId} 张伟`);
+      const ask = await h.say('lead1', `/chat add ${c.chatId} 张伟`);
       await h.say('lead1', '/whoami');
-      expect(await h.say('lead1', '/pick 1')).toBe('Nothing of yours waits for a pick.');
+      await h.say('lead1', '/help pick');
+      await h.say('lead1', `/pick ${numberOf(ask, 'zhangwei1')}`);
+      expect(members(c.chatId)).toEqual(['lead1', 'zhangwei1']);
       await h.say('lead1', `/chat add ${c.chatId} 张伟`);
-      expect(await h.say('lead1', '/cancel')).toBe('Dropped your pending pick.');
+      const replaced = await h.say('lead1', `/chat rename ${c.chatId} Pick4b`);
+      expect(replaced).toContain('Your pending pick for /chat add was dropped: this command replaced it.');
       expect(await h.say('lead1', '/pick 1')).toBe('Nothing of yours waits for a pick.');
-      expect(members(c.chatId)).toEqual(['lead1']);
+      await h.say('lead1', `/chat remove ${c.chatId} 张伟`);
+      expect(await h.say('lead1', '/cancel')).toBe('Dropped your pending pick for /chat remove.');
+      expect(await h.say('lead1', '/pick 1')).toBe('Nothing of yours waits for a pick.');
+      expect(members(c.chatId)).toEqual(['lead1', 'zhangwei1']);
     });
 
     it('authorization is checked again on /pick', async () => {

@@ -55,8 +55,15 @@ describe('replica bookkeeping', () => {
       raw.close();
       delete h.emu.faults.latencyByEndpoint['im.group.update'];
     }
-    expect(await other.intents.forMessage(key)).toMatchObject([
-      { replicaId: REPLICA, command: 'chat rename', chatId: chat.chatId, outcome: 'ok' },
+    // The run is journaled under the message's key, with the write it made and its answer.
+    expect(await other.journal.getRun(key)).toMatchObject({
+      replicaId: REPLICA,
+      command: 'chat rename',
+      chatId: chat.chatId,
+    });
+    expect((await other.journal.getRun(key))?.finishedAt).toBeGreaterThan(0);
+    expect(await other.journal.writes(key)).toMatchObject([
+      { endpoint: 'im.group.update', chatId: chat.chatId, outcome: 'ok' },
     ]);
   });
 

@@ -137,7 +137,7 @@ async function refusal(line: string, msg?: Partial<IncomingMessage>): Promise<Us
 describe('/audit', () => {
   it('is a valid spec for admins with both locales', () => {
     expect(() => loadCommands([auditCommand])).not.toThrow();
-    expect(auditCommand).toMatchObject({ name: 'audit', aliases: ['审计'], role: 'admin', access: 'none' });
+    expect(auditCommand).toMatchObject({ name: 'audit', aliases: ['审计'], role: 'admin', changes: false });
     expect(Object.keys(auditCommand.messages['zh-CN']).sort()).toEqual(
       Object.keys(auditCommand.messages.en).sort(),
     );

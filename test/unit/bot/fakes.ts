@@ -107,7 +107,7 @@ export function spec(over: Partial<CommandSpec<unknown>> & { name: string }): Co
     params: [],
     args: z.unknown(),
     role: 'everyone',
-    access: 'none',
+    changes: false,
     messages: {
       en: { [`${base}.summary`]: `${over.name} summary`, [`${base}.usage`]: `/${over.name}` },
       'zh-CN': { [`${base}.summary`]: `${over.name} 摘要`, [`${base}.usage`]: `/${over.name}` },

@@ -118,7 +118,7 @@ describe('loadCommands', () => {
       { name: 'broken' },
       spec({ name: 'too many words here' }),
       spec({ name: 'x', handler: 'nope' as never }),
-      spec({ name: 'y', role: 'root' as never, access: 'sometimes' as never }),
+      spec({ name: 'y', role: 'root' as never, ownership: 'sometimes' as never }),
     ]);
     const text = problems.join('\n');
     expect(text).toContain('commands[1] (Help): name: must be one or two lower-case words');
@@ -129,7 +129,7 @@ describe('loadCommands', () => {
     expect(text).toContain('commands[5] (too many words here): name');
     expect(text).toContain('commands[6] (x): handler: must be a function');
     expect(text).toContain('commands[7] (y): role');
-    expect(text).toContain('commands[7] (y): access');
+    expect(text).toContain('commands[7] (y): ownership');
   });
 
   it('rejects duplicates case-insensitively across names and aliases', () => {
@@ -172,7 +172,7 @@ describe('loadCommands', () => {
         ],
       }),
       spec({ name: 'c', params: [{ name: 'Bad Name', kind: 'word' }], args: {} as never }),
-      spec({ name: 'd', access: 'write' }),
+      spec({ name: 'd', ownership: 'chat', changes: true }),
       spec({ name: 'e', options: { Mute: { kind: 'onoff' }, level: { kind: 'enum' } } }),
     ]);
     expect(problems).toEqual([
@@ -180,7 +180,7 @@ describe('loadCommands', () => {
       'commands[1] (b): params[1] "w" is required but follows an optional param',
       'commands[2] (c): params.0.name: must be a camelCase identifier',
       'commands[2] (c): args: must be a zod schema',
-      'commands[3] (d): access "write" needs a <chat> param (ownership is checked on it)',
+      'commands[3] (d): ownership "chat" needs a <chat> param (ownership is checked on it)',
       'commands[4] (e): options.Mute: must be kebab-case',
       'commands[4] (e): options.level: an enum option needs values',
     ]);
@@ -191,7 +191,8 @@ describe('loadCommands', () => {
       loadCommands([
         spec({
           name: 'chat rename',
-          access: 'write',
+          ownership: 'chat',
+          changes: true,
           params: [
             { name: 'chat', kind: 'chat', optional: true },
             { name: 'name', kind: 'text' },

@@ -5,13 +5,14 @@ import { spec } from './fakes.ts';
 
 export const chatInfo = spec({
   name: 'chat info',
-  access: 'read',
+  changes: false,
   params: [{ name: 'chat', kind: 'chat', optional: true }],
   args: z.object({ chat: zChat().optional() }),
 });
 export const chatRename = spec({
   name: 'chat rename',
-  access: 'write',
+  ownership: 'chat',
+  changes: true,
   params: [
     { name: 'chat', kind: 'chat' },
     { name: 'name', kind: 'text' },
@@ -20,7 +21,8 @@ export const chatRename = spec({
 });
 export const chatAdd = spec({
   name: 'chat add',
-  access: 'write',
+  ownership: 'chat',
+  changes: true,
   params: [
     { name: 'chat', kind: 'chat' },
     { name: 'users', kind: 'users' },
@@ -29,7 +31,8 @@ export const chatAdd = spec({
 });
 export const chatNick = spec({
   name: 'chat nick',
-  access: 'write',
+  ownership: 'chat',
+  changes: true,
   params: [
     { name: 'chat', kind: 'chat' },
     { name: 'user', kind: 'user' },
