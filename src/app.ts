@@ -20,7 +20,7 @@ import { createDingTalk, type DingTalk, type FamilyMemory } from './dingtalk/ind
 import { type HealthServer, Metrics, startHealthServer } from './health.ts';
 import { fileHolder, holdSqliteFile, SQLITE_FILE_LEASE, SQLITE_FILE_LEASE_MS } from './store/file-lock.ts';
 import { openStore, storePath } from './store/index.ts';
-import type { IntentRecord, Store } from './store/types.ts';
+import type { JournalRun, Store } from './store/types.ts';
 import {
   StandbyGuard,
   type StandbyOptions,
@@ -105,7 +105,7 @@ export function createApp(o: AppOptions): App {
     replier,
     commands,
     authorizer: new Authorizer({ admins: config.admins, leads: config.leads, policy }),
-    confirmations: new Confirmations(store.confirmations),
+    confirmations: new Confirmations(store.pending),
     audit: new AuditTrail(store.audit, logger),
     defaultLocale: config.locale,
     robotCode,
@@ -151,8 +151,7 @@ export function createApp(o: AppOptions): App {
   // Timers must not reject unobserved: a failing store is logged and tried again next time.
   const prune = async () => {
     await store.dedupe.prune();
-    await store.confirmations.prune();
-    await store.picks.prune();
+    await store.pending.prune(Date.now());
   };
   // On SQLite the file is this process's alone (see file-lock.ts); the lease is renewed with the beat.
   const fileHolderId = fileHolder(replicaId);
@@ -280,7 +279,7 @@ function familyMemory(
 }
 
 interface InterruptedReport {
-  intent: IntentRecord;
+  intent: JournalRun;
   rendered: RenderedReply;
 }
 
@@ -295,21 +294,21 @@ async function settleInterrupted(store: Store, config: Config): Promise<Interrup
   const t = createTranslator(config.locale);
   const intents =
     store.kind === 'sqlite'
-      ? await store.intents.unfinished()
-      : await store.intents.unfinished(['', ...(await store.replicas.dead(REPLICA_DEAD_AFTER_MS))]);
+      ? await store.journal.unfinished()
+      : await store.journal.unfinished(['', ...(await store.replicas.dead(REPLICA_DEAD_AFTER_MS))]);
   const reports: InterruptedReport[] = [];
   for (const intent of intents) {
     // Compare-and-set first: replicas starting together (or a survivor's takeover) race for
     // the same intents, and only the winner reports. A report that then fails is not retried.
-    if (!(await store.intents.markReported(intent.id))) continue;
+    if (!(await store.journal.markReported(intent.key, Date.now()))) continue;
     const text = t('pipeline.interrupted', {
       command: intent.command,
       chat: intent.chatId ?? '-',
       check: intent.chatId ? `/chat info ${intent.chatId}` : '/chat list',
     });
     const rendered = renderReply({ text }, { conversationType: 'direct', senderUserId: intent.userId });
-    await store.dedupe.finish(intent.msgKey, JSON.stringify(rendered));
-    await store.dedupe.markDelivered(intent.msgKey);
+    await store.dedupe.finish(intent.key, JSON.stringify(rendered));
+    await store.dedupe.markDelivered(intent.key);
     reports.push({ intent, rendered });
   }
   return reports;
@@ -335,12 +334,12 @@ async function reportInterrupted(
         msgParam: rendered.openApi.msgParam,
       });
       logger.warn(
-        { intent: intent.id, command: intent.command },
+        { intent: intent.key, command: intent.command },
         'reported an interrupted write as uncertain',
       );
     } catch (err) {
       logger.error(
-        { err: (err as Error).message, intent: intent.id },
+        { err: (err as Error).message, intent: intent.key },
         'could not report an interrupted write',
       );
     }

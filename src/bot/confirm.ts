@@ -6,7 +6,7 @@
  * neither loses them nor runs them twice: confirming takes the row atomically (`store.take`).
  */
 import { randomInt } from 'node:crypto';
-import type { ConfirmationStore, PendingConfirmation } from '../store/types.ts';
+import type { PendingAction, PendingStore } from '../store/types.ts';
 
 /** Code characters: upper-case letters and digits without the look-alikes 0/O, 1/I/L. */
 export const CODE_ALPHABET = 'ABCDEFGHJKMNPQRSTUVWXYZ23456789';
@@ -16,8 +16,6 @@ export const DEFAULT_CONFIRM_TTL_MS = 120_000;
 
 // 31^6 ≈ 887 million codes, so a clash is rare; a few retries make it practically impossible.
 const MAX_CODE_ATTEMPTS = 20;
-/** A `now` for `store.get` that every row's expiry is after: finds expired rows too. */
-const ANY_EXPIRY = 0;
 const CODE_RE = new RegExp(`^[${CODE_ALPHABET}]{${CODE_LENGTH}}$`);
 
 export interface ConfirmationsOptions {
@@ -29,7 +27,7 @@ export interface ConfirmationsOptions {
 }
 
 export type ConfirmResult =
-  | { ok: true; pending: PendingConfirmation; payload: unknown }
+  | { ok: true; pending: PendingAction; payload: unknown }
   | { ok: false; reason: 'unknown' | 'expired' | 'wrong-user' };
 
 function randomCode(): string {
@@ -45,12 +43,12 @@ export function normalizeCode(code: string): string {
 
 /** Creates, confirms and cancels pending risky commands. */
 export class Confirmations {
-  readonly #store: ConfirmationStore;
+  readonly #store: PendingStore;
   readonly #ttlMs: number;
   readonly #now: () => number;
   readonly #random: () => string;
 
-  constructor(store: ConfirmationStore, opts: ConfirmationsOptions = {}) {
+  constructor(store: PendingStore, opts: ConfirmationsOptions = {}) {
     this.#store = store;
     this.#ttlMs = opts.ttlMs ?? DEFAULT_CONFIRM_TTL_MS;
     this.#now = opts.now ?? Date.now;
@@ -67,21 +65,22 @@ export class Confirmations {
     command: string;
     payload: unknown;
     preview: string;
-  }): Promise<PendingConfirmation> {
+  }): Promise<PendingAction> {
     const now = this.#now();
     // Keep recently expired codes for one more TTL so a late /confirm hears "expired", not "unknown".
     await this.#store.prune(now - this.#ttlMs);
-    const pending: PendingConfirmation = {
+    const pending: PendingAction = {
       code: await this.#freshCode(),
       userId: p.userId,
       conversationId: p.conversationId,
       command: p.command,
-      payload: JSON.stringify(p.payload ?? null),
+      kind: 'confirm',
+      plan: JSON.stringify(p.payload ?? null),
       preview: p.preview,
       createdAt: now,
       expiresAt: now + this.#ttlMs,
     };
-    await this.#store.create(pending);
+    await this.#store.put(pending);
     return pending;
   }
 
@@ -92,18 +91,15 @@ export class Confirmations {
   async confirm(code: string, userId: string): Promise<ConfirmResult> {
     const key = normalizeCode(code);
     if (!CODE_RE.test(key)) return { ok: false, reason: 'unknown' };
-    // `get` hides expired rows by default; an expired one must answer "expired" (see create).
-    const found = await this.#store.get(key, ANY_EXPIRY);
-    if (found === undefined) return { ok: false, reason: 'unknown' };
+    // `get` finds expired rows too: an expired one must answer "expired" (see create).
+    const found = await this.#store.get(key);
+    if (found === undefined || found.kind !== 'confirm') return { ok: false, reason: 'unknown' };
     if (found.userId !== userId) return { ok: false, reason: 'wrong-user' };
-    if (found.expiresAt <= this.#now()) {
-      await this.#store.delete(key);
-      return { ok: false, reason: 'expired' };
-    }
     // Another /confirm (a redelivered message, a second instance) may have won the race.
     const taken = await this.#store.take(key, this.#now());
     if (taken === undefined) return { ok: false, reason: 'unknown' };
-    return { ok: true, pending: taken, payload: JSON.parse(taken.payload) as unknown };
+    if (taken.state === 'expired') return { ok: false, reason: 'expired' };
+    return { ok: true, pending: taken.action, payload: JSON.parse(taken.action.plan) as unknown };
   }
 
   /**
@@ -111,20 +107,22 @@ export class Confirmations {
    * given. Returns what was dropped; undefined when there was nothing of theirs that was still
    * valid (another user's code is never touched).
    */
-  async cancel(userId: string, code?: string): Promise<PendingConfirmation | undefined> {
+  async cancel(userId: string, code?: string): Promise<PendingAction | undefined> {
+    const now = this.#now();
     const found =
-      code === undefined ? await this.#store.latestFor(userId) : await this.#store.get(normalizeCode(code));
-    if (found === undefined || found.userId !== userId) return undefined;
-    const taken = await this.#store.take(found.code);
-    if (taken === undefined || taken.expiresAt <= this.#now()) return undefined;
-    return taken;
+      code === undefined
+        ? (await this.#store.list(userId, { kind: 'confirm' })).filter((p) => p.expiresAt > now).at(-1)
+        : await this.#store.get(normalizeCode(code));
+    if (found === undefined || found.userId !== userId || found.kind !== 'confirm') return undefined;
+    const taken = await this.#store.take(found.code, now);
+    return taken?.state === 'taken' ? taken.action : undefined;
   }
 
   async #freshCode(): Promise<string> {
     for (let i = 0; i < MAX_CODE_ATTEMPTS; i++) {
       const code = normalizeCode(this.#random());
       // Expired rows still hold their code until pruned: a clash with one would fail the INSERT.
-      if (CODE_RE.test(code) && (await this.#store.get(code, ANY_EXPIRY)) === undefined) return code;
+      if (CODE_RE.test(code) && (await this.#store.get(code)) === undefined) return code;
     }
     throw new Error(`could not find a free confirmation code in ${MAX_CODE_ATTEMPTS} attempts`);
   }

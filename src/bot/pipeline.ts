@@ -3,7 +3,7 @@
  * resolve -> authorize -> validate -> confirm -> handler -> render -> reply -> audit.
  * Every message that reaches a command gets exactly one reply; nothing here throws to the caller.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { DingTalkError } from '../dingtalk/errors.ts';
@@ -408,8 +408,8 @@ export class Pipeline {
       await this.o.store.dedupe.release(orphan.key);
       return true;
     }
-    const intents = await this.o.store.intents.forMessage(orphan.key);
-    if (intents.length === 0) {
+    const last = await this.o.store.journal.getRun(orphan.key);
+    if (last === undefined) {
       log.warn('took over a message of a stopped replica; running it');
       this.track(
         orphan.key,
@@ -418,10 +418,7 @@ export class Pipeline {
       return true;
     }
     // A write had begun: report it once (start-up reporting races for the same intents).
-    let won = false;
-    for (const i of intents) if (await this.o.store.intents.markReported(i.id)) won = true;
-    if (!won) return true;
-    const last = intents[intents.length - 1] as (typeof intents)[number];
+    if (!(await this.o.store.journal.markReported(orphan.key, this.now()))) return true;
     const t = this.translator(this.localeOf(msg));
     const rendered = this.render(
       {
@@ -569,7 +566,7 @@ export class Pipeline {
 
     if (spec.name === PICK_COMMAND) return this.pickFlow(match.rest, msg, t, cmdLog);
     // Any other command drops the sender's pending pick.
-    const droppedPick = await this.o.store.picks.drop(msg.senderUserId, this.now());
+    const droppedPick = await this.dropPicks(msg.senderUserId);
     if (CONFIRM_COMMANDS.has(spec.name))
       return this.confirmFlow(spec, match.rest, msg, t, cmdLog, droppedPick);
     return this.execute(spec, match.rest, msg, t, locale, cmdLog, undefined, undefined, undefined);
@@ -796,22 +793,18 @@ export class Pipeline {
         },
       };
     }
+    // One journal run per message, with one write spanning the handler.
+    const runKey = this.keyOf(msg);
     const intentId =
-      spec.access === 'write'
-        ? await this.o.store.intents.begin({
-            msgKey: this.keyOf(msg),
-            userId,
-            conversationId: msg.conversationId,
-            command: spec.name,
-            chatId: chat?.chatId,
-            summary: msg.text.slice(0, 200),
-            startedAt: this.now(),
-            replicaId: this.replicaId,
-          })
-        : undefined;
+      spec.access === 'write' ? await this.beginRun(runKey, spec.name, msg, chat?.chatId) : undefined;
+    const finishRun = async (outcome: 'ok' | 'failed', answer: string) => {
+      if (intentId === undefined) return;
+      await this.o.store.journal.finish(intentId, outcome, JSON.stringify(answer), this.now());
+      await this.o.store.journal.finishRun(runKey, this.now());
+    };
     try {
       const reply = await this.withTimeout(spec.handler(ctx));
-      if (intentId !== undefined) await this.o.store.intents.finish(intentId, 'ok');
+      await finishRun('ok', 'ok');
       return {
         reply: withNotes(reply),
         audit: audited(
@@ -828,7 +821,7 @@ export class Pipeline {
       if (err instanceof CommandTimeoutError) {
         // The handler is abandoned, not stopped: a DingTalk write it started may still land.
         // The user is told the outcome is unknown now, so a restart need not report it again.
-        if (intentId !== undefined) await this.o.store.intents.finish(intentId, 'timeout: outcome unknown');
+        await finishRun('failed', 'timeout: outcome unknown');
         log.warn({ timeoutMs: this.commandTimeoutMs }, 'command timed out');
         const seconds = Number((this.commandTimeoutMs / 1000).toFixed(1));
         return {
@@ -845,8 +838,7 @@ export class Pipeline {
           }),
         };
       }
-      if (intentId !== undefined)
-        await this.o.store.intents.finish(intentId, `error: ${dingtalkErrorCode(err) ?? 'unknown'}`);
+      await finishRun('failed', `error: ${dingtalkErrorCode(err) ?? 'unknown'}`);
       return failed(err);
     }
   }
@@ -870,7 +862,7 @@ export class Pipeline {
             reply: { text: t('confirm.cancelled', { command: dropped.command, code: dropped.code }) },
             audit: {
               command: dropped.command,
-              ...chatOf(dropped.payload),
+              ...chatOf(dropped.plan),
               outcome: 'refused',
               reason: { key: 'audit.reason.cancelled', params: { code: dropped.code } },
             },
@@ -1043,11 +1035,16 @@ export class Pipeline {
       people,
       words,
     };
-    await this.o.store.picks.put({
+    // One pending pick per user (any conversation), as before the pending store.
+    await this.dropPicks(msg.senderUserId);
+    await this.o.store.pending.put({
+      code: `pick:${randomUUID()}`,
+      kind: 'pick',
       userId: msg.senderUserId,
       conversationId: msg.conversationId,
       command: spec.name,
-      payload: JSON.stringify(payload),
+      plan: JSON.stringify(payload),
+      preview: '',
       createdAt: now,
       expiresAt: now + PICK_TTL_MS,
     });
@@ -1071,6 +1068,24 @@ export class Pipeline {
   }
 
   /** `/pick <n>…`: the sender's pending pick, carried out with the chosen people. */
+  /** Drops the user's pending picks; true when one had not expired. */
+  private async dropPicks(userId: string): Promise<boolean> {
+    let live = false;
+    for (const p of await this.o.store.pending.list(userId, { kind: 'pick' }))
+      if ((await this.o.store.pending.take(p.code, this.now()))?.state === 'taken') live = true;
+    return live;
+  }
+
+  /** Records the journal run of a message and the one write that spans its handler. */
+  private async beginRun(key: string, command: string, msg: IncomingMessage, chatId: string | undefined) {
+    const startedAt = this.now();
+    const { senderUserId: userId, conversationId } = msg;
+    const run = { key, userId, conversationId, command, chatId, startedAt, replicaId: this.replicaId };
+    await this.o.store.journal.startRun({ ...run, plan: '{}' });
+    const request = JSON.stringify({ summary: msg.text.slice(0, 200) });
+    return this.o.store.journal.begin({ runKey: key, endpoint: 'handler', chatId, request, startedAt });
+  }
+
   private async pickFlow(
     rest: Parameters<typeof bindArgs>[1],
     msg: IncomingMessage,
@@ -1079,18 +1094,18 @@ export class Pipeline {
   ): Promise<Outcome> {
     const userId = msg.senderUserId;
     const now = this.now();
-    // Expired rows too (every expiry is after 0), so that a late pick hears "expired".
-    const row = await this.o.store.picks.get(userId, 0);
+    // Expired rows too, so that a late pick hears "expired".
+    const row = (await this.o.store.pending.list(userId, { kind: 'pick' })).at(-1);
     if (row === undefined) return { reply: { text: t('pick.nothing') } };
     if (row.expiresAt <= now) {
-      await this.o.store.picks.take(userId, now);
+      await this.o.store.pending.take(row.code, now);
       return { reply: { text: t('pick.expired', { command: row.command }) } };
     }
     let p: PickPayload;
     try {
-      p = JSON.parse(row.payload) as PickPayload;
+      p = JSON.parse(row.plan) as PickPayload;
     } catch {
-      await this.o.store.picks.take(userId, now);
+      await this.o.store.pending.take(row.code, now);
       return { reply: { text: t('pick.nothing') } };
     }
     const typed = rest
@@ -1109,7 +1124,7 @@ export class Pipeline {
       };
     }
     // Taken atomically: a pick runs once.
-    if ((await this.o.store.picks.take(userId, now)) === undefined)
+    if ((await this.o.store.pending.take(row.code, now))?.state !== 'taken')
       return { reply: { text: t('pick.nothing') } };
     const people = [...p.people];
     p.words.forEach((w, i) => {

@@ -55,9 +55,13 @@ describe('replica bookkeeping', () => {
       raw.close();
       delete h.emu.faults.latencyByEndpoint['im.group.update'];
     }
-    expect(await other.intents.forMessage(key)).toMatchObject([
-      { replicaId: REPLICA, command: 'chat rename', chatId: chat.chatId, outcome: 'ok' },
-    ]);
+    expect(await other.journal.getRun(key)).toMatchObject({
+      replicaId: REPLICA,
+      command: 'chat rename',
+      chatId: chat.chatId,
+      finishedAt: expect.any(Number),
+    });
+    expect(await other.journal.writes(key)).toMatchObject([{ chatId: chat.chatId, outcome: 'ok' }]);
   });
 
   // Last: it stops the bot.

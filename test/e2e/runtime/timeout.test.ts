@@ -19,7 +19,7 @@ describe('a command that takes too long', () => {
     expect(reply).toContain(`/chat info ${chat.chatId}`);
     // The write DingTalk was already working on still lands: that is why the reply says "check".
     await h.emu.waitFor(() => h.emu.org.chat(chat.chatId)?.name === 'Later', 5_000);
-    expect(await h.app.store.intents.unfinished()).toEqual([]);
+    expect(await h.app.store.journal.unfinished()).toEqual([]);
     const audit = (await h.app.store.audit.latest(1))[0];
     expect(audit?.outcome).toBe('failed');
     expect(audit?.reason).toBe('audit.reason.timeout {"seconds":0.3}');

@@ -1,0 +1,571 @@
+/**
+ * The {@link Store} written once, over the one schema (schema.ts) with Kysely. What differs
+ * between the databases sits behind {@link Dialect}: whose clock times heartbeats and leases,
+ * how a write transaction is begun and serialised (SQLite's BEGIN IMMEDIATE, PostgreSQL's
+ * advisory locks), the read snapshot, and PostgreSQL's shared rate budget.
+ */
+import { type Kysely, type RawBuilder, type Selectable, sql } from 'kysely';
+import { nextAuditRecord, parseAuditHead, verifyAuditChain } from './audit-chain.ts';
+import type { DB, Kind } from './schema.ts';
+import type {
+  AuditRecord,
+  ChangeRecord,
+  ChatRecord,
+  ClaimResult,
+  JournalRun,
+  JournalWrite,
+  PendingAction,
+  RateBudget,
+  Store,
+} from './types.ts';
+
+/** kv key where `audit.append` records the chain head, so verify notices a cut-off tail. */
+export const AUDIT_HEAD_KEY = 'audit.head';
+/** A 'running' claim older than this is reported with `stale: true`. */
+export const DEFAULT_STALE_CLAIM_MS = 10 * 60_000;
+const DAY_MS = 24 * 60 * 60_000;
+/** Advisory lock keys (PostgreSQL) of the audit chain ("dgb" + "aud") and the pending picks ("dgb" + "pck"). */
+export const AUDIT_LOCK = 0x646762_617564;
+export const PICK_LOCK = 0x646762_70636b;
+
+/** What differs between the two databases. */
+export interface Dialect {
+  kind: Kind;
+  /** The database's clock in epoch ms, as an SQL expression (one replica: SQLite's is the process's). */
+  now(): RawBuilder<number>;
+  /** Begins a write transaction on `c` that no other writer holding `lock` runs beside. */
+  beginWrite(c: Kysely<DB>, lock: number): Promise<void>;
+  /** Begins a read-only transaction that sees one snapshot. */
+  beginSnapshot(c: Kysely<DB>): Promise<void>;
+  rateBudget: RateBudget | undefined;
+  close(): Promise<void>;
+}
+
+const undef = <T>(v: T | null): T | undefined => (v === null ? undefined : v);
+const count = (r: { numDeletedRows?: bigint; numUpdatedRows?: bigint }): number =>
+  Number(r.numDeletedRows ?? r.numUpdatedRows ?? 0);
+
+/** Runs `fn` in one transaction on one connection, begun by `begin`; rolled back on any error. */
+function tx<T>(db: Kysely<DB>, begin: (c: Kysely<DB>) => Promise<void>, fn: (c: Kysely<DB>) => Promise<T>) {
+  return db.connection().execute(async (c) => {
+    await begin(c);
+    try {
+      const out = await fn(c);
+      await sql`commit`.execute(c);
+      return out;
+    } catch (err) {
+      await sql`rollback`.execute(c).catch(() => undefined);
+      throw err;
+    }
+  });
+}
+
+const toChat = (r: Omit<Selectable<DB['chats']>, 'id'>): ChatRecord => ({
+  chatId: r.chatId,
+  openConversationId: undef(r.openConversationId),
+  name: r.name,
+  createdFor: r.createdFor,
+  createdByBot: r.createdByBot === 1,
+  createdAt: r.createdAt,
+  updatedAt: r.updatedAt,
+});
+const CHAT = [
+  'chatId',
+  'openConversationId',
+  'name',
+  'createdFor',
+  'createdByBot',
+  'createdAt',
+  'updatedAt',
+] as const;
+
+const toAudit = (r: DB['audit']): AuditRecord => ({
+  ...r,
+  chatId: undef(r.chatId),
+  reason: undef(r.reason),
+  errcode: undef(r.errcode),
+});
+const toRun = (r: DB['journal_runs']): JournalRun => ({
+  ...r,
+  chatId: undef(r.chatId),
+  finishedAt: undef(r.finishedAt),
+  reportedAt: undef(r.reportedAt),
+});
+const toWrite = (r: Selectable<DB['journal_writes']>): JournalWrite => ({
+  ...r,
+  chatId: undef(r.chatId),
+  finishedAt: undef(r.finishedAt),
+  outcome: undef(r.outcome),
+  answer: undef(r.answer),
+});
+const toChange = (r: Selectable<DB['changes']>): ChangeRecord => ({ ...r, undoneAt: undef(r.undoneAt) });
+
+/** The store over `db`; `d` supplies what differs between the databases. */
+export function buildStore(db: Kysely<DB>, d: Dialect, staleClaimMs: number): Store {
+  const chats = () => db.selectFrom('chats').select(CHAT).orderBy('createdAt', 'desc').orderBy('id', 'desc');
+  const oneChat = async (q: ReturnType<typeof chats>) => {
+    const r = await q.executeTakeFirst();
+    return r && toChat(r);
+  };
+  const setKv = (c: Kysely<DB>, key: string, value: string) =>
+    c
+      .insertInto('kv')
+      .values({ key, value })
+      .onConflict((oc) => oc.column('key').doUpdateSet({ value }))
+      .execute();
+  const audits = db.selectFrom('audit').selectAll();
+  const pending = db.selectFrom('pending').selectAll();
+  const runs = db.selectFrom('journal_runs').selectAll();
+
+  return {
+    kind: d.kind,
+    rateBudget: d.rateBudget,
+    registry: {
+      async upsert(rec) {
+        const now = Date.now();
+        const r = await db
+          .insertInto('chats')
+          .values({
+            chatId: rec.chatId,
+            openConversationId: rec.openConversationId ?? null,
+            name: rec.name,
+            createdFor: rec.createdFor,
+            createdByBot: rec.createdByBot ? 1 : 0,
+            createdAt: rec.createdAt ?? now,
+            updatedAt: now,
+          })
+          .onConflict((oc) =>
+            oc.column('chatId').doUpdateSet((eb) => ({
+              openConversationId: eb.fn.coalesce('excluded.openConversationId', 'chats.openConversationId'),
+              name: eb.ref('excluded.name'),
+              createdFor: eb.ref('excluded.createdFor'),
+              createdByBot: eb.ref('excluded.createdByBot'),
+              updatedAt: eb.ref('excluded.updatedAt'),
+            })),
+          )
+          .returning(CHAT)
+          .executeTakeFirstOrThrow();
+        return toChat(r);
+      },
+      get: (chatId) => oneChat(chats().where('chatId', '=', chatId)),
+      byOpenConversationId: (cid) => oneChat(chats().where('openConversationId', '=', cid)),
+      byName: async (name) =>
+        (await chats().where(sql`lower(name)`, '=', sql`lower(${name})`).execute()).map(toChat),
+      list: async () => (await chats().execute()).map(toChat),
+      listFor: async (userId) => (await chats().where('createdFor', '=', userId).execute()).map(toChat),
+      async setOpenConversationId(chatId, cid) {
+        await db
+          .updateTable('chats')
+          .set({ openConversationId: cid, updatedAt: Date.now() })
+          .where('chatId', '=', chatId)
+          .execute();
+      },
+      async rename(chatId, name) {
+        await db
+          .updateTable('chats')
+          .set({ name, updatedAt: Date.now() })
+          .where('chatId', '=', chatId)
+          .execute();
+      },
+    },
+
+    dedupe: {
+      // The INSERT alone decides the race; only a loser reads the row (a separate statement: on
+      // PostgreSQL the INSERT's snapshot cannot see a row committed while it waited).
+      async claim(key, now = Date.now(), owner) {
+        for (let attempt = 0; attempt < 3; attempt++) {
+          const ins = await db
+            .insertInto('processed_messages')
+            .values({
+              key,
+              state: 'running',
+              delivered: 0,
+              claimedAt: now,
+              replicaId: owner?.replicaId ?? null,
+              message: owner?.message ?? null,
+            })
+            .onConflict((oc) => oc.column('key').doNothing())
+            .executeTakeFirst();
+          if (Number(ins.numInsertedOrUpdatedRows) === 1) return { state: 'claimed' };
+          const row = await db
+            .selectFrom('processed_messages')
+            .select(['state', 'reply', 'delivered', 'claimedAt', 'replicaId'])
+            .where('key', '=', key)
+            .executeTakeFirst();
+          // Released or pruned between the two statements: claim again.
+          if (row === undefined) continue;
+          if (row.state === 'done')
+            return { state: 'done', reply: row.reply ?? '', delivered: row.delivered === 1 };
+          const running: ClaimResult = {
+            state: 'running',
+            claimedAt: row.claimedAt,
+            stale: now - row.claimedAt >= staleClaimMs,
+          };
+          if (row.replicaId !== null) running.replicaId = row.replicaId;
+          return running;
+        }
+        throw new Error(`dedupe claim of ${key}: the row kept vanishing`);
+      },
+      async finish(key, reply, now = Date.now()) {
+        await db
+          .insertInto('processed_messages')
+          .values({ key, state: 'done', reply, delivered: 0, claimedAt: now, finishedAt: now })
+          .onConflict((oc) =>
+            oc.column('key').doUpdateSet({ state: 'done', reply, finishedAt: now, message: null }),
+          )
+          .execute();
+      },
+      async markDelivered(key) {
+        await db.updateTable('processed_messages').set({ delivered: 1 }).where('key', '=', key).execute();
+      },
+      async release(key) {
+        await db
+          .deleteFrom('processed_messages')
+          .where('key', '=', key)
+          .where('state', '=', 'running')
+          .execute();
+      },
+      prune: async (now = Date.now(), olderThanMs = DAY_MS) =>
+        count(
+          await db
+            .deleteFrom('processed_messages')
+            .where((eb) => eb.fn.coalesce('finishedAt', 'claimedAt'), '<', now - olderThanMs)
+            .executeTakeFirst(),
+        ),
+      // "Dead" is judged by the database's clock, the clock that stamped the heartbeats. A claim
+      // without an owner has no message to answer, so it is never an orphan.
+      orphaned: async (self, deadAfterMs, limit = 100) =>
+        (await db
+          .selectFrom('processed_messages as p')
+          .leftJoin('replicas as r', 'r.id', 'p.replicaId')
+          .select(['p.key', 'p.replicaId', 'p.claimedAt', 'p.message'])
+          .where('p.state', '=', 'running')
+          .where('p.replicaId', 'is not', null)
+          .where('p.message', 'is not', null)
+          .where('p.replicaId', '<>', self)
+          .where((eb) =>
+            eb.or([
+              eb('r.id', 'is', null),
+              eb('r.beatAt', '<', sql<number>`${d.now()} - ${Math.trunc(deadAfterMs)}`),
+            ]),
+          )
+          .orderBy('p.claimedAt')
+          .orderBy('p.key')
+          .limit(Math.max(0, Math.trunc(limit)))
+          .execute()) as { key: string; replicaId: string; claimedAt: number; message: string }[],
+      adopt: async (key, from, to) =>
+        count(
+          await db
+            .updateTable('processed_messages')
+            .set({ replicaId: to })
+            .where('key', '=', key)
+            .where('state', '=', 'running')
+            .where('replicaId', '=', from)
+            .executeTakeFirst(),
+        ) === 1,
+    },
+
+    pending: {
+      async put(p) {
+        const row: DB['pending'] = { ...p };
+        if (p.kind === 'confirm') {
+          await db.insertInto('pending').values(row).execute();
+          return;
+        }
+        await tx(
+          db,
+          (c) => d.beginWrite(c, PICK_LOCK),
+          async (c) => {
+            await c
+              .deleteFrom('pending')
+              .where('userId', '=', p.userId)
+              .where('conversationId', '=', p.conversationId)
+              .where('kind', '=', 'pick')
+              .execute();
+            await c.insertInto('pending').values(row).execute();
+          },
+        );
+      },
+      get: async (code): Promise<PendingAction | undefined> =>
+        pending.where('code', '=', code).executeTakeFirst(),
+      // One DELETE … RETURNING: of concurrent takes (on any replica) only one gets the row. An
+      // expired one is consumed too, so it cannot linger until the next prune.
+      async take(code, now) {
+        const action = await db
+          .deleteFrom('pending')
+          .where('code', '=', code)
+          .returningAll()
+          .executeTakeFirst();
+        if (action === undefined) return undefined;
+        return { state: action.expiresAt > now ? 'taken' : 'expired', action };
+      },
+      async list(userId, filter) {
+        let q = pending.where('userId', '=', userId);
+        if (filter?.conversationId !== undefined) q = q.where('conversationId', '=', filter.conversationId);
+        if (filter?.kind !== undefined) q = q.where('kind', '=', filter.kind);
+        return q.orderBy('createdAt').orderBy('code').execute();
+      },
+      prune: async (before) =>
+        count(await db.deleteFrom('pending').where('expiresAt', '<', before).executeTakeFirst()),
+    },
+
+    audit: {
+      // Appends are serialised (BEGIN IMMEDIATE; an advisory lock across replicas), so two
+      // appends never chain onto the same predecessor.
+      append: (input) =>
+        tx(
+          db,
+          (c) => d.beginWrite(c, AUDIT_LOCK),
+          async (c) => {
+            const prev = await c
+              .selectFrom('audit')
+              .select(['seq', 'hash'])
+              .orderBy('seq', 'desc')
+              .limit(1)
+              .executeTakeFirst();
+            const rec = nextAuditRecord(prev, input);
+            await c
+              .insertInto('audit')
+              .values({
+                ...rec,
+                chatId: rec.chatId ?? null,
+                reason: rec.reason ?? null,
+                errcode: rec.errcode ?? null,
+              })
+              .execute();
+            await setKv(c, AUDIT_HEAD_KEY, `${rec.seq}:${rec.hash}`);
+            return rec;
+          },
+        ),
+      async latest(n, filter) {
+        let q = audits.orderBy('seq', 'desc').limit(Math.max(0, Math.trunc(n)));
+        if (filter?.chatId !== undefined) q = q.where('chatId', '=', filter.chatId);
+        if (filter?.userId !== undefined) q = q.where('userId', '=', filter.userId);
+        return (await q.execute()).map(toAudit);
+      },
+      get: async (seq) => {
+        const r = await audits.where('seq', '=', seq).executeTakeFirst();
+        return r && toAudit(r);
+      },
+      // One snapshot of the rows and the head, so appends running meanwhile do not look like tampering.
+      verify: () =>
+        tx(db, d.beginSnapshot, async (c) => {
+          const rows = await c.selectFrom('audit').selectAll().orderBy('seq').execute();
+          const head = await c
+            .selectFrom('kv')
+            .select('value')
+            .where('key', '=', AUDIT_HEAD_KEY)
+            .executeTakeFirst();
+          return verifyAuditChain(rows.map(toAudit), parseAuditHead(head?.value));
+        }),
+    },
+
+    journal: {
+      startRun: async (r) =>
+        Number(
+          (
+            await db
+              .insertInto('journal_runs')
+              .values({ ...r, chatId: r.chatId ?? null })
+              .onConflict((oc) => oc.column('key').doNothing())
+              .executeTakeFirst()
+          ).numInsertedOrUpdatedRows,
+        ) === 1,
+      getRun: async (key) => {
+        const r = await runs.where('key', '=', key).executeTakeFirst();
+        return r && toRun(r);
+      },
+      async finishRun(key, now) {
+        await db
+          .updateTable('journal_runs')
+          .set({ finishedAt: now })
+          .where('key', '=', key)
+          .where('finishedAt', 'is', null)
+          .execute();
+      },
+      begin: async (w) =>
+        (
+          await db
+            .insertInto('journal_writes')
+            .values({ ...w, chatId: w.chatId ?? null })
+            .returning('id')
+            .executeTakeFirstOrThrow()
+        ).id,
+      async finish(id, outcome, answer, now) {
+        await db
+          .updateTable('journal_writes')
+          .set({ outcome, answer, finishedAt: now })
+          .where('id', '=', id)
+          .execute();
+      },
+      writes: async (runKey) =>
+        (
+          await db
+            .selectFrom('journal_writes')
+            .selectAll()
+            .where('runKey', '=', runKey)
+            .orderBy('id')
+            .execute()
+        ).map(toWrite),
+      async unfinished(replicas) {
+        if (replicas?.length === 0) return [];
+        let q = runs.where('finishedAt', 'is', null).where('reportedAt', 'is', null);
+        if (replicas !== undefined) q = q.where('replicaId', 'in', [...replicas]);
+        return (await q.orderBy('startedAt').orderBy('key').execute()).map(toRun);
+      },
+      markReported: async (key, now) =>
+        count(
+          await db
+            .updateTable('journal_runs')
+            .set({ reportedAt: now })
+            .where('key', '=', key)
+            .where('reportedAt', 'is', null)
+            .executeTakeFirst(),
+        ) === 1,
+      // Writes go with their run (ON DELETE CASCADE).
+      prune: async (before) =>
+        count(
+          await db
+            .deleteFrom('journal_runs')
+            .where('startedAt', '<', before)
+            .where((eb) => eb.or([eb('finishedAt', 'is not', null), eb('reportedAt', 'is not', null)]))
+            .executeTakeFirst(),
+        ),
+    },
+
+    changes: {
+      record: async (c) =>
+        (
+          await db
+            .insertInto('changes')
+            .values({ chatId: c.chatId, userId: c.userId, command: c.command, at: c.at, undo: c.undo })
+            .returning('id')
+            .executeTakeFirstOrThrow()
+        ).id,
+      async latestUndoable(userId, since, chatId) {
+        let q = db
+          .selectFrom('changes')
+          .selectAll()
+          .where('userId', '=', userId)
+          .where('at', '>=', since)
+          .where('undoneAt', 'is', null);
+        if (chatId !== undefined) q = q.where('chatId', '=', chatId);
+        const r = await q.orderBy('at', 'desc').orderBy('id', 'desc').limit(1).executeTakeFirst();
+        return r && toChange(r);
+      },
+      get: async (id) => {
+        const r = await db.selectFrom('changes').selectAll().where('id', '=', id).executeTakeFirst();
+        return r && toChange(r);
+      },
+      markUndone: async (id, now = Date.now()) =>
+        count(
+          await db
+            .updateTable('changes')
+            .set({ undoneAt: now })
+            .where('id', '=', id)
+            .where('undoneAt', 'is', null)
+            .executeTakeFirst(),
+        ) === 1,
+      async unmarkUndone(id) {
+        await db.updateTable('changes').set({ undoneAt: null }).where('id', '=', id).execute();
+      },
+      async setFact(f) {
+        if (f.value === undefined) {
+          await db
+            .deleteFrom('chat_facts')
+            .where('chatId', '=', f.chatId)
+            .where('kind', '=', f.kind)
+            .where('userId', '=', f.userId)
+            .execute();
+          return;
+        }
+        const at = f.at ?? Date.now();
+        await db
+          .insertInto('chat_facts')
+          .values({ chatId: f.chatId, kind: f.kind, userId: f.userId, value: f.value, at })
+          .onConflict((oc) => oc.columns(['chatId', 'kind', 'userId']).doUpdateSet({ value: f.value, at }))
+          .execute();
+      },
+      facts: (chatId) =>
+        db
+          .selectFrom('chat_facts')
+          .selectAll()
+          .where('chatId', '=', chatId)
+          .orderBy('kind')
+          .orderBy('userId')
+          .execute(),
+    },
+
+    // Heartbeats and leases on the database's clock, so replicas need no synchronised clocks.
+    replicas: {
+      async beat(id) {
+        await db
+          .insertInto('replicas')
+          .values({ id, beatAt: d.now() })
+          .onConflict((oc) => oc.column('id').doUpdateSet((eb) => ({ beatAt: eb.ref('excluded.beatAt') })))
+          .execute();
+      },
+      dead: async (deadAfterMs) =>
+        (
+          await db
+            .selectFrom('replicas')
+            .select('id')
+            .where('beatAt', '<', sql<number>`${d.now()} - ${Math.trunc(deadAfterMs)}`)
+            .orderBy('beatAt')
+            .orderBy('id')
+            .execute()
+        ).map((r) => r.id),
+      async forget(id) {
+        await db.deleteFrom('replicas').where('id', '=', id).execute();
+      },
+      // One upsert: the row changes only when the lease is free, expired or already the holder's.
+      lease: async (name, holder, ttlMs) =>
+        Number(
+          (
+            await db
+              .insertInto('leases')
+              .values({ name, holder, expiresAt: sql<number>`${d.now()} + ${Math.ceil(ttlMs)}` })
+              .onConflict((oc) =>
+                oc
+                  .column('name')
+                  .doUpdateSet((eb) => ({
+                    holder: eb.ref('excluded.holder'),
+                    expiresAt: eb.ref('excluded.expiresAt'),
+                  }))
+                  .where((eb) =>
+                    eb.or([
+                      eb('leases.holder', '=', eb.ref('excluded.holder')),
+                      eb('leases.expiresAt', '<=', d.now()),
+                    ]),
+                  ),
+              )
+              .executeTakeFirst()
+          ).numInsertedOrUpdatedRows,
+        ) === 1,
+      async release(name, holder) {
+        await db.deleteFrom('leases').where('name', '=', name).where('holder', '=', holder).execute();
+      },
+      leaseHolder: async (name) =>
+        (
+          await db
+            .selectFrom('leases')
+            .select('holder')
+            .where('name', '=', name)
+            .where('expiresAt', '>', d.now())
+            .executeTakeFirst()
+        )?.holder,
+    },
+
+    kv: {
+      get: async (key) =>
+        (await db.selectFrom('kv').select('value').where('key', '=', key).executeTakeFirst())?.value,
+      async set(key, value) {
+        await setKv(db, key, value);
+      },
+    },
+    ping: async () => {
+      await sql`SELECT 1`.execute(db);
+    },
+    close: () => d.close(),
+  };
+}
