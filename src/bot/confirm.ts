@@ -108,14 +108,17 @@ export class Confirmations {
    * valid (another user's code is never touched).
    */
   async cancel(userId: string, code?: string): Promise<PendingAction | undefined> {
-    const now = this.#now();
     const found =
       code === undefined
-        ? (await this.#store.list(userId, { kind: 'confirm' })).filter((p) => p.expiresAt > now).at(-1)
-        : await this.#store.get(normalizeCode(code));
-    if (found === undefined || found.userId !== userId || found.kind !== 'confirm') return undefined;
-    const taken = await this.#store.take(found.code, now);
-    return taken?.state === 'taken' ? taken.action : undefined;
+        ? (await this.#store.list(userId, { kind: 'confirm' })).reverse()
+        : [await this.#store.get(normalizeCode(code))];
+    // Newest first; expired ones met on the way are dropped.
+    for (const p of found) {
+      if (p === undefined || p.userId !== userId || p.kind !== 'confirm') return undefined;
+      const taken = await this.#store.take(p.code, this.#now());
+      if (taken?.state === 'taken') return taken.action;
+    }
+    return undefined;
   }
 
   async #freshCode(): Promise<string> {
