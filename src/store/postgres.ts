@@ -148,10 +148,13 @@ class GuardedPool {
 
 /** The highest applied version; 0 for a database without a `schema_version` table. */
 export async function pgSchemaVersion(db: pg.ClientBase): Promise<number> {
-  const r = await db.query<{ v: number | null }>(
-    "SELECT CASE WHEN to_regclass('schema_version') IS NULL THEN 0 ELSE (SELECT max(version) FROM schema_version) END AS v",
+  const t = await db.query<{ present: boolean }>(
+    "SELECT to_regclass('schema_version') IS NOT NULL AS present",
   );
-  return r.rows[0]?.v ?? 0;
+  if (t.rows[0]?.present !== true) return 0;
+  return (
+    (await db.query<{ v: number | null }>('SELECT max(version) AS v FROM schema_version')).rows[0]?.v ?? 0
+  );
 }
 
 /**

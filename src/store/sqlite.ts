@@ -61,18 +61,20 @@ export function schemaVersion(db: Database.Database): number {
 }
 
 /**
- * Applies every pending step in one IMMEDIATE transaction with the version bump, so a crash
- * leaves the previous version and two processes starting at once cannot both apply a step.
- * Throws {@link SchemaVersionError} when the file is newer. Returns the version reached.
+ * Applies every pending step, each in its own IMMEDIATE transaction with its version bump, so a
+ * crash mid-step leaves the previous version and two processes starting at once cannot both
+ * apply a step. Throws {@link SchemaVersionError} when the file is newer. Returns the version reached.
  */
 export function migrate(db: Database.Database, migrations: readonly Migration[] = MIGRATIONS): number {
-  db.transaction(() => {
-    // Read inside the write lock: another process may have migrated meanwhile.
-    for (const step of pendingSteps('sqlite', schemaVersion(db), migrations)) {
-      db.exec(step.sql);
-      db.pragma(`user_version = ${Math.trunc(step.version)}`);
-    }
-  }).immediate();
+  // The version is read inside the write lock: another process may have migrated meanwhile.
+  const next = db.transaction(() => {
+    const [step] = pendingSteps('sqlite', schemaVersion(db), migrations);
+    if (step === undefined) return false;
+    db.exec(step.sql);
+    db.pragma(`user_version = ${Math.trunc(step.version)}`);
+    return true;
+  });
+  while (next.immediate());
   return schemaVersion(db);
 }
 

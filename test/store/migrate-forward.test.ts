@@ -280,14 +280,12 @@ async function expectSameRows(s: Store): Promise<void> {
   expect(await s.audit.verify()).toEqual({ ok: true, count: 5 });
   const audit = rows.audit as unknown as AuditRecord[];
   expect(await s.audit.latest(10)).toEqual(
-    [...audit]
-      .reverse()
-      .map((r) => ({
-        ...r,
-        chatId: r.chatId ?? undefined,
-        reason: r.reason ?? undefined,
-        errcode: r.errcode ?? undefined,
-      })),
+    [...audit].reverse().map((r) => ({
+      ...r,
+      chatId: r.chatId ?? undefined,
+      reason: r.reason ?? undefined,
+      errcode: r.errcode ?? undefined,
+    })),
   );
 
   // Each message's intents are one run; one without an outcome is an unanswered write.
