@@ -1,4 +1,4 @@
-/** Persistence behind one interface (architecture.md §1): the contract, its SQLite and PostgreSQL implementations. */
+/** Persistence behind one interface (architecture.md §1): the contract, written once over SQLite and PostgreSQL. */
 
 export {
   auditHash,
@@ -9,32 +9,18 @@ export {
   verifyAuditChain,
 } from './audit-chain.ts';
 export { databaseUrlPassword, describeDatabaseUrl, StoreUnavailableError } from './errors.ts';
+export { migratePostgres, type OpenPostgresOptions, openPostgresStore, pgSchemaVersion } from './postgres.ts';
+export { type Kind, MIGRATIONS, type Migration, SCHEMA_VERSION, SchemaVersionError } from './schema.ts';
 export {
-  MIGRATIONS,
-  type Migration,
-  migrate,
-  SCHEMA_VERSION,
-  SchemaVersionError,
-  schemaVersion,
-} from './migrations.ts';
-export {
-  migratePostgres,
-  PG_MIGRATIONS,
-  PG_SCHEMA_VERSION,
-  type PgMigration,
-  PgSchemaVersionError,
-  pgSchemaVersion,
-} from './pg-migrations.ts';
-export { type OpenPostgresOptions, openPostgresStore } from './postgres.ts';
-export {
-  AUDIT_HEAD_KEY,
   DEFAULT_BUSY_TIMEOUT_MS,
   DEFAULT_DB_FILE,
-  DEFAULT_STALE_CLAIM_MS,
+  migrate,
   type OpenStoreOptions,
   openStore,
   type SqliteStore,
   type StoreTuning,
+  schemaVersion,
   storePath,
 } from './sqlite.ts';
+export { AUDIT_HEAD_KEY, DEFAULT_STALE_CLAIM_MS } from './store.ts';
 export type * from './types.ts';

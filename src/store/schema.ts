@@ -203,6 +203,7 @@ function legacyToCommon(kind: Kind, from: number): string {
       ALTER TABLE processed_messages ALTER COLUMN delivered DROP DEFAULT;
       ALTER TABLE processed_messages ALTER COLUMN delivered TYPE integer USING delivered::integer;
       ALTER TABLE processed_messages ALTER COLUMN delivered SET DEFAULT 0;
+      DROP INDEX intents_open;
       ALTER TABLE intents ALTER COLUMN reported DROP DEFAULT;
       ALTER TABLE intents ALTER COLUMN reported TYPE integer USING reported::integer;
       ALTER TABLE replicas RENAME COLUMN replica_id TO id;

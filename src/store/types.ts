@@ -1,7 +1,7 @@
 /**
- * Persistence behind one asynchronous contract (architecture.md §1), two implementations:
- * SQLite (better-sqlite3 12, the embedded default, one replica) and PostgreSQL (pg, when
- * DATABASE_URL is set; shared by replicas). Every method is atomic on its own; "atomic" below
+ * Persistence behind one asynchronous contract (architecture.md §1), written once over one
+ * schema (Kysely) on two drivers: SQLite (better-sqlite3 12, the embedded default, one replica)
+ * and PostgreSQL (pg, when DATABASE_URL is set; shared by replicas). Every method is atomic on its own; "atomic" below
  * means atomic across replicas too when the store is PostgreSQL.
  */
 
@@ -85,54 +85,39 @@ export interface DedupeStore {
   adopt(key: string, from: string, to: string): Promise<boolean>;
 }
 
-export interface PendingConfirmation {
+/** A plan waiting for the user: a confirmation (`/confirm <code>`) or a pick (`/pick <n>`). */
+export interface PendingAction {
+  /** unique code: the 6-character confirmation code for 'confirm'; any unique code for 'pick' */
   code: string;
+  kind: 'confirm' | 'pick';
   userId: string;
   conversationId: string;
   command: string;
-  /** JSON of the bound, validated args plus what the handler needs to run later */
-  payload: string;
+  /** JSON of the plan it holds */
+  plan: string;
   preview: string;
   createdAt: number;
   expiresAt: number;
 }
 
-export interface ConfirmationStore {
-  create(p: PendingConfirmation): Promise<void>;
-  /** Expired confirmations (expiresAt <= now, default Date.now()) are never returned. */
-  get(code: string, now?: number): Promise<PendingConfirmation | undefined>;
-  /** Atomically removes and returns it (so a confirm runs once); an expired one is removed, not returned. */
-  take(code: string, now?: number): Promise<PendingConfirmation | undefined>;
-  /** The caller's latest pending confirmation, for /cancel. */
-  latestFor(userId: string, now?: number): Promise<PendingConfirmation | undefined>;
-  delete(code: string): Promise<void>;
-  prune(now?: number): Promise<number>;
-}
+export type PendingTake =
+  | { state: 'taken'; action: PendingAction }
+  | { state: 'expired'; action: PendingAction };
 
-/**
- * A command waiting for `/pick` because a name matched several people (one per user: a new
- * one replaces the old).
- */
-export interface PendingPick {
-  userId: string;
-  conversationId: string;
-  command: string;
-  /** JSON: the original message and the candidates of each ambiguous word */
-  payload: string;
-  createdAt: number;
-  expiresAt: number;
-}
-
-export interface PickStore {
-  /** Stores `p` as the user's pending pick, replacing any earlier one. */
-  put(p: PendingPick): Promise<void>;
-  /** Atomically removes and returns the user's pending pick (so a pick runs once); expired ones are removed, not returned. */
-  take(userId: string, now?: number): Promise<PendingPick | undefined>;
-  /** Reads without taking (expired ones are not returned). */
-  get(userId: string, now?: number): Promise<PendingPick | undefined>;
-  /** Drops the user's pending pick; true when there was one that had not expired. */
-  drop(userId: string, now?: number): Promise<boolean>;
-  prune(now?: number): Promise<number>;
+export interface PendingStore {
+  /** Inserts. A 'pick' first removes the same user's other picks in the same conversation. A code clash rejects. */
+  put(p: PendingAction): Promise<void>;
+  /** By code, expired rows too (callers say "expired"). */
+  get(code: string): Promise<PendingAction | undefined>;
+  /** Atomically removes the row and says whether it was still valid at `now` (runs once across replicas): undefined when there was no such row. */
+  take(code: string, now: number): Promise<PendingTake | undefined>;
+  /** The user's pending actions, expired ones too, oldest first; only those of one conversation and/or kind when given. */
+  list(
+    userId: string,
+    filter?: { conversationId?: string; kind?: 'confirm' | 'pick' },
+  ): Promise<PendingAction[]>;
+  /** Deletes rows whose expiresAt is before `before`; returns how many. */
+  prune(before: number): Promise<number>;
 }
 
 export interface AuditRecord {
@@ -163,39 +148,53 @@ export interface AuditStore {
   verify(): Promise<AuditVerdict>;
 }
 
-/** Write intents: recorded before a DingTalk write, finished after (crash safety). */
-export interface IntentRecord {
-  id: number;
-  msgKey: string;
+/** One plan being carried out for a message (or a later job): the key is the message key. */
+export interface JournalRun {
+  key: string;
   userId: string;
   conversationId: string;
   command: string;
   chatId: string | undefined;
-  summary: string;
+  /** JSON of the plan being carried out */
+  plan: string;
+  replicaId: string;
   startedAt: number;
   finishedAt: number | undefined;
-  outcome: string | undefined;
-  /** the replica that began it ('' for intents written before replicas were recorded) */
-  replicaId: string;
+  reportedAt: number | undefined;
 }
 
-export interface IntentStore {
-  begin(
-    i: Omit<IntentRecord, 'id' | 'finishedAt' | 'outcome' | 'replicaId'> & { replicaId?: string },
-  ): Promise<number>;
-  finish(id: number, outcome: string, now?: number): Promise<void>;
-  /**
-   * Unreported intents without an outcome (left by a crash). With `replicas`, only those begun
-   * by one of these replicas.
-   */
-  unfinished(replicas?: readonly string[]): Promise<IntentRecord[]>;
-  /** The intents begun for one message key (a survivor checks these before running an orphan). */
-  forMessage(msgKey: string): Promise<IntentRecord[]>;
-  /**
-   * Marks an intent as reported to the user. Compare-and-set: true only for the one caller that
-   * changed it, so that replicas racing to report the same intent report it once.
-   */
-  markReported(id: number): Promise<boolean>;
+/** One DingTalk write call of a run, journaled before it leaves and finished with its answer. */
+export interface JournalWrite {
+  id: number;
+  runKey: string;
+  endpoint: string;
+  chatId: string | undefined;
+  /** JSON of the request body */
+  request: string;
+  startedAt: number;
+  finishedAt: number | undefined;
+  /** undefined while unanswered */
+  outcome: 'ok' | 'failed' | undefined;
+  /** JSON: the answer's value when ok, the error's description when failed */
+  answer: string | undefined;
+}
+
+export interface JournalStore {
+  /** Records a run; a run already recorded under `key` is kept as it is (returns false). */
+  startRun(r: Omit<JournalRun, 'finishedAt' | 'reportedAt'>): Promise<boolean>;
+  getRun(key: string): Promise<JournalRun | undefined>;
+  finishRun(key: string, now: number): Promise<void>;
+  /** Before a write leaves; returns its id. */
+  begin(w: Omit<JournalWrite, 'id' | 'finishedAt' | 'outcome' | 'answer'>): Promise<number>;
+  finish(id: number, outcome: 'ok' | 'failed', answer: string, now: number): Promise<void>;
+  /** The writes of a run, in the order they began. */
+  writes(runKey: string): Promise<JournalWrite[]>;
+  /** Runs neither finished nor reported, oldest first; only those begun by one of `replicas` when given. */
+  unfinished(replicas?: readonly string[]): Promise<JournalRun[]>;
+  /** Compare-and-set: true only for the one caller that marked it reported. */
+  markReported(key: string, now: number): Promise<boolean>;
+  /** Deletes finished or reported runs (and their writes) started before `before`; returns how many runs. */
+  prune(before: number): Promise<number>;
 }
 
 /**
@@ -278,10 +277,11 @@ export interface Store {
   readonly kind: 'sqlite' | 'postgres';
   registry: RegistryStore;
   dedupe: DedupeStore;
-  confirmations: ConfirmationStore;
-  picks: PickStore;
+  /** Confirmations and picks waiting for the user. */
+  pending: PendingStore;
   audit: AuditStore;
-  intents: IntentStore;
+  /** The write journal: runs of plans and the DingTalk writes of each. */
+  journal: JournalStore;
   /** The changes made through the bot and what undoes them; the facts clone needs. */
   changes: ChangeStore;
   replicas: ReplicaStore;

@@ -7,8 +7,8 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { loadConfig } from '../config.ts';
-import { SchemaVersionError } from './migrations.ts';
 import { openPostgresStore } from './postgres.ts';
+import { SchemaVersionError } from './schema.ts';
 import { openStore, type SqliteStore, storePath } from './sqlite.ts';
 import type { AuditRecord, AuditVerdict, Store } from './types.ts';
 

@@ -10,8 +10,8 @@ import {
   auditHash,
   type ClaimOwner,
   GENESIS_HASH,
-  type PendingConfirmation,
-  type PendingPick,
+  type JournalRun,
+  type PendingAction,
   type Store,
 } from '../../src/store/index.ts';
 
@@ -29,29 +29,29 @@ function chat(
   return { chatId, name, createdFor, createdAt, openConversationId, createdByBot: true };
 }
 
-function pending(code: string, userId: string, createdAt: number, ttl = 120_000): PendingConfirmation {
+function action(
+  code: string,
+  userId: string,
+  createdAt: number,
+  ttl = 120_000,
+  over: Partial<PendingAction> = {},
+): PendingAction {
   return {
     code,
+    kind: 'confirm',
     userId,
     conversationId: 'cidX',
     command: 'chat remove',
-    payload: JSON.stringify({ chat: 'chat1', users: ['u9'] }),
+    plan: JSON.stringify({ chat: 'chat1', users: ['u9'] }),
     preview: 'remove u9 from Ops',
     createdAt,
     expiresAt: createdAt + ttl,
+    ...over,
   };
 }
 
-function pickFor(userId: string, createdAt: number, ttl = 120_000, command = 'chat add'): PendingPick {
-  return {
-    userId,
-    conversationId: 'cidX',
-    command,
-    payload: JSON.stringify({ words: { alice: ['u1', 'u2'] } }),
-    createdAt,
-    expiresAt: createdAt + ttl,
-  };
-}
+const pick = (code: string, userId: string, createdAt: number, conversationId = 'cidX', ttl = 120_000) =>
+  action(code, userId, createdAt, ttl, { kind: 'pick', conversationId, command: 'chat add', preview: '' });
 
 function entry(i: number): Omit<AuditRecord, 'seq' | 'prevHash' | 'hash'> {
   return {
@@ -67,14 +67,27 @@ function entry(i: number): Omit<AuditRecord, 'seq' | 'prevHash' | 'hash'> {
   };
 }
 
-const intent = (msgKey: string, chatId: string | undefined = 'chat1') => ({
-  msgKey,
+const run = (
+  key: string,
+  replicaId = 'r1',
+  startedAt = 1000,
+): Omit<JournalRun, 'finishedAt' | 'reportedAt'> => ({
+  key,
   userId: 'lead1',
   conversationId: 'cidX',
   command: 'chat add',
+  chatId: 'chat1',
+  plan: JSON.stringify({ add: ['u1', 'u2'] }),
+  replicaId,
+  startedAt,
+});
+
+const write = (runKey: string, startedAt = 1100, chatId: string | undefined = 'chat1') => ({
+  runKey,
+  endpoint: 'chat/update',
   chatId,
-  summary: 'add u1, u2 to Ops',
-  startedAt: 1000,
+  request: JSON.stringify({ chatid: chatId, add_useridlist: ['u1'] }),
+  startedAt,
 });
 
 const owner = (replicaId: string, text = 'hello'): ClaimOwner => ({
@@ -321,124 +334,86 @@ export function storeContract(
       });
     });
 
-    describe('confirmations', () => {
-      it('get returns it; take returns it exactly once', async () => {
-        const p = pending('K7Q2', 'lead1', 1000);
-        await s.confirmations.create(p);
-        expect(await s.confirmations.get('K7Q2', 2000)).toEqual(p);
-        expect(await s.confirmations.take('K7Q2', 2000)).toEqual(p);
-        expect(await s.confirmations.take('K7Q2', 2000)).toBeUndefined();
-        expect(await s.confirmations.get('K7Q2', 2000)).toBeUndefined();
+    describe('pending', () => {
+      it('put then get reads without taking, expired ones too; take removes it exactly once', async () => {
+        const p = action('K7Q2AB', 'lead1', 1000, 100);
+        await s.pending.put(p);
+        expect(await s.pending.get('K7Q2AB')).toEqual(p);
+        expect(await s.pending.get('K7Q2AB')).toEqual(p);
+        expect(await s.pending.get('NOPE')).toBeUndefined();
+        expect(await s.pending.take('K7Q2AB', 1099)).toEqual({ state: 'taken', action: p });
+        expect(await s.pending.take('K7Q2AB', 1099)).toBeUndefined();
+        expect(await s.pending.get('K7Q2AB')).toBeUndefined();
       });
 
-      it('defaults now to Date.now()', async () => {
-        await s.confirmations.create(pending('LIVE', 'lead1', Date.now()));
-        await s.confirmations.create(pending('DEAD', 'lead1', Date.now() - 10_000, 5_000));
-        expect((await s.confirmations.get('LIVE'))?.code).toBe('LIVE');
-        expect(await s.confirmations.get('DEAD')).toBeUndefined();
+      it('take of an expired row removes it and says expired', async () => {
+        const p = action('OLD111', 'lead1', 1000, 100);
+        await s.pending.put(p);
+        expect(await s.pending.take('OLD111', 1100)).toEqual({ state: 'expired', action: p });
+        expect(await s.pending.get('OLD111')).toBeUndefined();
+        expect(await s.pending.take('OLD111', 1100)).toBeUndefined();
       });
 
-      it('concurrent takes of one code: only one wins', async () => {
-        await s.confirmations.create(pending('RACE', 'lead1', 1000));
-        const got = await Promise.all(Array.from({ length: 10 }, () => s.confirmations.take('RACE', 1500)));
-        expect(got.filter((x) => x !== undefined)).toHaveLength(1);
+      it('concurrent takes of one code: only one gets it', async () => {
+        await s.pending.put(action('RACE11', 'lead1', 1000));
+        const got = await Promise.all(Array.from({ length: 10 }, () => s.pending.take('RACE11', 1500)));
+        expect(got.filter((x) => x !== undefined)).toEqual([
+          { state: 'taken', action: action('RACE11', 'lead1', 1000) },
+        ]);
       });
 
-      it('an expired confirmation is not returned by get, take or latestFor, and take consumes it', async () => {
-        await s.confirmations.create(pending('OLD1', 'lead1', 1000, 100));
-        expect(await s.confirmations.get('OLD1', 1100)).toBeUndefined();
-        expect((await s.confirmations.get('OLD1', 1099))?.code).toBe('OLD1');
-        expect(await s.confirmations.latestFor('lead1', 1100)).toBeUndefined();
-        expect(await s.confirmations.take('OLD1', 1100)).toBeUndefined();
-        expect(await s.confirmations.get('OLD1', 1050)).toBeUndefined();
+      it('rejects a code clash and keeps the first', async () => {
+        await s.pending.put(action('AAAAAA', 'lead1', 1000));
+        await expect(s.pending.put(action('AAAAAA', 'lead2', 1000))).rejects.toThrow();
+        await expect(s.pending.put(pick('AAAAAA', 'lead2', 1000))).rejects.toThrow();
+        expect((await s.pending.get('AAAAAA'))?.userId).toBe('lead1');
       });
 
-      it('latestFor picks the caller’s newest live one', async () => {
-        await s.confirmations.create(pending('A', 'lead1', 1000));
-        await s.confirmations.create(pending('B', 'lead1', 2000));
-        await s.confirmations.create(pending('C', 'lead2', 3000));
-        await s.confirmations.create(pending('D', 'lead1', 2500, 10));
-        expect((await s.confirmations.latestFor('lead1', 3000))?.code).toBe('B');
-        expect((await s.confirmations.latestFor('lead2', 3000))?.code).toBe('C');
-        expect(await s.confirmations.latestFor('lead3', 3000)).toBeUndefined();
-        await s.confirmations.delete('B');
-        expect((await s.confirmations.latestFor('lead1', 3000))?.code).toBe('A');
+      it('a pick replaces the same user’s picks in the same conversation only', async () => {
+        await s.pending.put(action('CONF01', 'lead1', 500));
+        await s.pending.put(pick('p1', 'lead1', 1000));
+        await s.pending.put(pick('p2', 'lead1', 1100, 'cidY'));
+        await s.pending.put(pick('p3', 'lead2', 1200));
+        await s.pending.put(pick('p4', 'lead1', 2000));
+        expect(await s.pending.get('p1')).toBeUndefined();
+        expect((await s.pending.list('lead1')).map((p) => p.code)).toEqual(['CONF01', 'p2', 'p4']);
+        expect((await s.pending.list('lead2')).map((p) => p.code)).toEqual(['p3']);
       });
 
-      it('prune deletes expired ones and counts them', async () => {
-        await s.confirmations.create(pending('A', 'lead1', 1000, 100));
-        await s.confirmations.create(pending('B', 'lead1', 1000, 200));
-        await s.confirmations.create(pending('C', 'lead1', 1000, 10_000));
-        expect(await s.confirmations.prune(1200)).toBe(2);
-        expect((await s.confirmations.get('C', 1200))?.code).toBe('C');
-        expect(await s.confirmations.prune(1200)).toBe(0);
+      it('list is oldest first, expired ones too, filtered by conversation and kind', async () => {
+        await s.pending.put(action('BBBBBB', 'lead1', 2000));
+        await s.pending.put(action('AAAAAA', 'lead1', 1000, 10));
+        await s.pending.put(action('CCCCCC', 'lead1', 3000, 120_000, { conversationId: 'cidY' }));
+        await s.pending.put(pick('p1', 'lead1', 1500));
+        await s.pending.put(action('DDDDDD', 'lead2', 1000));
+        expect((await s.pending.list('lead1')).map((p) => p.code)).toEqual([
+          'AAAAAA',
+          'p1',
+          'BBBBBB',
+          'CCCCCC',
+        ]);
+        expect((await s.pending.list('lead1', { conversationId: 'cidX' })).map((p) => p.code)).toEqual([
+          'AAAAAA',
+          'p1',
+          'BBBBBB',
+        ]);
+        expect((await s.pending.list('lead1', { kind: 'pick' })).map((p) => p.code)).toEqual(['p1']);
+        expect(
+          (await s.pending.list('lead1', { conversationId: 'cidY', kind: 'confirm' })).map((p) => p.code),
+        ).toEqual(['CCCCCC']);
+        expect(await s.pending.list('lead1', { conversationId: 'cidY', kind: 'pick' })).toEqual([]);
+        expect(await s.pending.list('nobody')).toEqual([]);
       });
 
-      it('rejects a duplicate code and keeps the first', async () => {
-        await s.confirmations.create(pending('A', 'lead1', 1000));
-        await expect(s.confirmations.create(pending('A', 'lead2', 1000))).rejects.toThrow();
-        expect((await s.confirmations.get('A', 1000))?.userId).toBe('lead1');
-      });
-    });
-
-    describe('picks', () => {
-      it('put then get reads without taking; take returns it exactly once', async () => {
-        const p = pickFor('lead1', 1000);
-        await s.picks.put(p);
-        expect(await s.picks.get('lead1', 2000)).toEqual(p);
-        expect(await s.picks.get('lead1', 2000)).toEqual(p);
-        expect(await s.picks.get('lead2', 2000)).toBeUndefined();
-        expect(await s.picks.take('lead1', 2000)).toEqual(p);
-        expect(await s.picks.take('lead1', 2000)).toBeUndefined();
-        expect(await s.picks.get('lead1', 2000)).toBeUndefined();
-      });
-
-      it('a new pick replaces the user’s earlier one, not another user’s', async () => {
-        await s.picks.put(pickFor('lead1', 1000, 120_000, 'chat add'));
-        await s.picks.put(pickFor('lead2', 1000, 120_000, 'chat add'));
-        const newer = pickFor('lead1', 2000, 120_000, 'chat remove');
-        await s.picks.put(newer);
-        expect(await s.picks.get('lead1', 2500)).toEqual(newer);
-        expect(await s.picks.take('lead1', 2500)).toEqual(newer);
-        expect(await s.picks.take('lead1', 2500)).toBeUndefined();
-        expect((await s.picks.get('lead2', 2500))?.command).toBe('chat add');
-      });
-
-      it('an expired pick is not returned by get or take, and take consumes it', async () => {
-        await s.picks.put(pickFor('lead1', 1000, 100));
-        expect((await s.picks.get('lead1', 1099))?.userId).toBe('lead1');
-        expect(await s.picks.get('lead1', 1100)).toBeUndefined();
-        expect(await s.picks.take('lead1', 1100)).toBeUndefined();
-        expect(await s.picks.get('lead1', 1050)).toBeUndefined();
-      });
-
-      it('drop says whether a live pick was dropped', async () => {
-        await s.picks.put(pickFor('lead1', 1000));
-        await s.picks.put(pickFor('lead2', 1000, 100));
-        expect(await s.picks.drop('lead1', 2000)).toBe(true);
-        expect(await s.picks.get('lead1', 2000)).toBeUndefined();
-        expect(await s.picks.drop('lead1', 2000)).toBe(false);
-        expect(await s.picks.drop('lead2', 2000)).toBe(false);
-        expect(await s.picks.get('lead2', 1050)).toBeUndefined();
-        expect(await s.picks.drop('nobody', 2000)).toBe(false);
-      });
-
-      it('prune deletes expired picks and counts them', async () => {
-        await s.picks.put(pickFor('a', 1000, 100));
-        await s.picks.put(pickFor('b', 1000, 200));
-        await s.picks.put(pickFor('c', 1000, 10_000));
-        expect(await s.picks.prune(1200)).toBe(2);
-        expect((await s.picks.get('c', 1200))?.userId).toBe('c');
-        expect(await s.picks.prune(1200)).toBe(0);
-      });
-
-      it('defaults now to Date.now(), and concurrent takes give the pick to one', async () => {
-        await s.picks.put(pickFor('live', Date.now()));
-        await s.picks.put(pickFor('dead', Date.now() - 10_000, 5_000));
-        expect((await s.picks.get('live'))?.userId).toBe('live');
-        expect(await s.picks.get('dead')).toBeUndefined();
-        const got = await Promise.all(Array.from({ length: 10 }, () => s.picks.take('live')));
-        expect(got.filter((x) => x !== undefined)).toHaveLength(1);
+      it('prune deletes rows that expired before the given time and counts them', async () => {
+        await s.pending.put(action('AAAAAA', 'lead1', 1000, 100));
+        await s.pending.put(action('BBBBBB', 'lead1', 1000, 200));
+        await s.pending.put(pick('p1', 'lead1', 1000, 'cidX', 150));
+        await s.pending.put(action('CCCCCC', 'lead1', 1000, 10_000));
+        expect(await s.pending.prune(1200)).toBe(2);
+        expect((await s.pending.list('lead1')).map((p) => p.code)).toEqual(['BBBBBB', 'CCCCCC']);
+        expect(await s.pending.prune(1201)).toBe(1);
+        expect(await s.pending.prune(1201)).toBe(0);
       });
     });
 
@@ -490,57 +465,97 @@ export function storeContract(
       });
     });
 
-    describe('intents', () => {
-      it('begin → unfinished; finish, markReported take it off the list', async () => {
-        const a = await s.intents.begin(intent('m1'));
-        const b = await s.intents.begin(intent('m2', undefined));
-        const c = await s.intents.begin(intent('m3'));
+    describe('journal', () => {
+      it('startRun records a run once; getRun reads it; finishRun finishes it', async () => {
+        expect(await s.journal.startRun(run('m1'))).toBe(true);
+        expect(await s.journal.startRun({ ...run('m1', 'r2', 5000), command: 'other' })).toBe(false);
+        expect(await s.journal.getRun('m1')).toEqual({
+          ...run('m1'),
+          finishedAt: undefined,
+          reportedAt: undefined,
+        });
+        expect(await s.journal.getRun('none')).toBeUndefined();
+        await s.journal.startRun({ ...run('m2'), chatId: undefined });
+        expect((await s.journal.getRun('m2'))?.chatId).toBeUndefined();
+        await s.journal.finishRun('m1', 3000);
+        expect((await s.journal.getRun('m1'))?.finishedAt).toBe(3000);
+      });
+
+      it('begin and finish journal the writes of a run, in the order they began', async () => {
+        await s.journal.startRun(run('m1'));
+        await s.journal.startRun(run('m2'));
+        const a = await s.journal.begin(write('m1', 1100));
+        const b = await s.journal.begin(write('m2', 1150, undefined));
+        const c = await s.journal.begin(write('m1', 1200, 'chat2'));
         expect(b).toBeGreaterThan(a);
         expect(c).toBeGreaterThan(b);
-        expect(await s.intents.unfinished()).toEqual([
-          { id: a, ...intent('m1'), finishedAt: undefined, outcome: undefined, replicaId: '' },
-          { id: b, ...intent('m2', undefined), finishedAt: undefined, outcome: undefined, replicaId: '' },
-          { id: c, ...intent('m3'), finishedAt: undefined, outcome: undefined, replicaId: '' },
+        await s.journal.finish(a, 'ok', '{"errcode":0}', 1300);
+        await s.journal.finish(b, 'failed', '{"errcode":40035}', 1400);
+        expect(await s.journal.writes('m1')).toEqual([
+          { id: a, ...write('m1', 1100), finishedAt: 1300, outcome: 'ok', answer: '{"errcode":0}' },
+          {
+            id: c,
+            ...write('m1', 1200, 'chat2'),
+            finishedAt: undefined,
+            outcome: undefined,
+            answer: undefined,
+          },
         ]);
-        await s.intents.finish(a, 'ok', 2000);
-        expect(await s.intents.markReported(c)).toBe(true);
-        expect((await s.intents.unfinished()).map((i) => i.id)).toEqual([b]);
-        // Compare-and-set: a second report of the same intent (another replica) is refused.
-        expect(await s.intents.markReported(c)).toBe(false);
-        expect(await s.intents.markReported(9_999_999)).toBe(false);
-      });
-
-      it('markReported raced by several callers: exactly one wins', async () => {
-        const id = await s.intents.begin(intent('race'));
-        const wins = await Promise.all([1, 2, 3, 4].map(() => s.intents.markReported(id)));
-        expect(wins.filter((w) => w)).toHaveLength(1);
-      });
-
-      it('unfinished(replicas) keeps only intents begun by those replicas', async () => {
-        const a = await s.intents.begin({ ...intent('m1'), replicaId: 'r1' });
-        const b = await s.intents.begin({ ...intent('m2'), replicaId: 'r2' });
-        const c = await s.intents.begin(intent('m3'));
-        const d = await s.intents.begin({ ...intent('m4'), replicaId: 'r1' });
-        await s.intents.finish(d, 'ok', 2000);
-        expect((await s.intents.unfinished(['r1'])).map((i) => [i.id, i.replicaId])).toEqual([[a, 'r1']]);
-        expect((await s.intents.unfinished(['r1', 'r2'])).map((i) => i.id)).toEqual([a, b]);
-        expect((await s.intents.unfinished([''])).map((i) => i.id)).toEqual([c]);
-        expect(await s.intents.unfinished([])).toEqual([]);
-        expect(await s.intents.unfinished(['r9'])).toEqual([]);
-        expect((await s.intents.unfinished()).map((i) => i.id)).toEqual([a, b, c]);
-      });
-
-      it('forMessage lists every intent of one message key, finished or not, in order', async () => {
-        const a = await s.intents.begin({ ...intent('m1'), replicaId: 'r1' });
-        await s.intents.begin(intent('m2'));
-        const c = await s.intents.begin({ ...intent('m1', 'chat2'), replicaId: 'r1' });
-        await s.intents.finish(a, 'ok', 2000);
-        await s.intents.markReported(c);
-        expect(await s.intents.forMessage('m1')).toEqual([
-          { id: a, ...intent('m1'), finishedAt: 2000, outcome: 'ok', replicaId: 'r1' },
-          { id: c, ...intent('m1', 'chat2'), finishedAt: undefined, outcome: undefined, replicaId: 'r1' },
+        expect(await s.journal.writes('m2')).toEqual([
+          {
+            id: b,
+            ...write('m2', 1150, undefined),
+            finishedAt: 1400,
+            outcome: 'failed',
+            answer: '{"errcode":40035}',
+          },
         ]);
-        expect(await s.intents.forMessage('none')).toEqual([]);
+        expect(await s.journal.writes('none')).toEqual([]);
+      });
+
+      it('unfinished lists runs neither finished nor reported, oldest first, of some replicas when given', async () => {
+        await s.journal.startRun(run('m3', 'r1', 3000));
+        await s.journal.startRun(run('m1', 'r1', 1000));
+        await s.journal.startRun(run('m2', 'r2', 2000));
+        await s.journal.startRun(run('m4', '', 4000));
+        await s.journal.startRun(run('m5', 'r1', 500));
+        await s.journal.finishRun('m5', 600);
+        expect((await s.journal.unfinished()).map((r) => r.key)).toEqual(['m1', 'm2', 'm3', 'm4']);
+        expect((await s.journal.unfinished(['r1'])).map((r) => r.key)).toEqual(['m1', 'm3']);
+        expect((await s.journal.unfinished(['r1', 'r2'])).map((r) => r.key)).toEqual(['m1', 'm2', 'm3']);
+        expect((await s.journal.unfinished([''])).map((r) => r.key)).toEqual(['m4']);
+        expect(await s.journal.unfinished([])).toEqual([]);
+        expect(await s.journal.unfinished(['r9'])).toEqual([]);
+        expect(await s.journal.markReported('m2', 5000)).toBe(true);
+        expect((await s.journal.unfinished()).map((r) => r.key)).toEqual(['m1', 'm3', 'm4']);
+        expect((await s.journal.getRun('m2'))?.reportedAt).toBe(5000);
+      });
+
+      it('markReported is a compare-and-set: of racing callers exactly one wins', async () => {
+        await s.journal.startRun(run('race'));
+        const wins = await Promise.all([1, 2, 3, 4].map((i) => s.journal.markReported('race', 1000 + i)));
+        expect(wins.filter(Boolean)).toHaveLength(1);
+        expect(await s.journal.markReported('race', 9000)).toBe(false);
+        expect(await s.journal.markReported('none', 9000)).toBe(false);
+      });
+
+      it('prune deletes finished or reported runs started before a time, with their writes', async () => {
+        await s.journal.startRun(run('old-done', 'r1', 1000));
+        await s.journal.startRun(run('old-reported', 'r1', 1000));
+        await s.journal.startRun(run('old-open', 'r1', 1000));
+        await s.journal.startRun(run('new-done', 'r1', 5000));
+        const w = await s.journal.begin(write('old-done'));
+        await s.journal.finish(w, 'ok', '{}', 1200);
+        await s.journal.finishRun('old-done', 1300);
+        await s.journal.markReported('old-reported', 1300);
+        await s.journal.finishRun('new-done', 5100);
+        expect(await s.journal.prune(2000)).toBe(2);
+        expect(await s.journal.getRun('old-done')).toBeUndefined();
+        expect(await s.journal.writes('old-done')).toEqual([]);
+        expect(await s.journal.getRun('old-reported')).toBeUndefined();
+        expect((await s.journal.getRun('old-open'))?.key).toBe('old-open');
+        expect((await s.journal.getRun('new-done'))?.key).toBe('new-done');
+        expect(await s.journal.prune(2000)).toBe(0);
       });
     });
 

@@ -6,15 +6,9 @@ import { createServer, type Server, type Socket, connect as tcpConnect } from 'n
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StoreUnavailableError } from '../../src/store/errors.ts';
-import { SchemaVersionError } from '../../src/store/migrations.ts';
-import {
-  migratePostgres,
-  PG_MIGRATIONS,
-  PG_SCHEMA_VERSION,
-  PgSchemaVersionError,
-} from '../../src/store/pg-migrations.ts';
-import { openPostgresStore } from '../../src/store/postgres.ts';
-import type { AuditRecord, PendingConfirmation, Store } from '../../src/store/types.ts';
+import { migratePostgres, openPostgresStore } from '../../src/store/postgres.ts';
+import { MIGRATIONS, SCHEMA_VERSION, SchemaVersionError } from '../../src/store/schema.ts';
+import type { AuditRecord, PendingAction, Store } from '../../src/store/types.ts';
 import {
   findPostgresBin,
   freshDatabase,
@@ -57,13 +51,14 @@ function auditInput(
   };
 }
 
-function confirmation(code: string, over: Partial<PendingConfirmation> = {}): PendingConfirmation {
+function confirmation(code: string, over: Partial<PendingAction> = {}): PendingAction {
   return {
     code,
+    kind: 'confirm',
     userId: 'lead1',
     conversationId: 'cid1',
     command: 'chat disband',
-    payload: '{"chat":"c1"}',
+    plan: '{"chat":"c1"}',
     preview: 'disband Design Review',
     createdAt: 1_000,
     expiresAt: Number.MAX_SAFE_INTEGER,
@@ -208,28 +203,36 @@ describe('PostgreSQL store: basics', () => {
     expect(await r2.registry.get('missing')).toBeUndefined();
   });
 
-  it('records write intents per replica and per message', async () => {
-    const base = {
-      userId: 'lead1',
-      conversationId: 'cid1',
-      command: 'chat add',
-      summary: 'add bob',
-      startedAt: 5,
-    };
-    const i1 = await r1.intents.begin({ ...base, msgKey: 'm-int-1', chatId: 'c1', replicaId: 'r1' });
-    const i2 = await r2.intents.begin({ ...base, msgKey: 'm-int-2', chatId: undefined, replicaId: 'r2' });
-    const i3 = await r2.intents.begin({ ...base, msgKey: 'm-int-1', chatId: undefined });
-    expect(i2).toBeGreaterThan(i1);
-    expect((await r1.intents.unfinished()).map((i) => i.id)).toEqual([i1, i2, i3]);
-    expect((await r1.intents.unfinished(['r2'])).map((i) => i.id)).toEqual([i2]);
-    expect((await r1.intents.unfinished([])).map((i) => i.id)).toEqual([]);
-    await r2.intents.finish(i1, 'ok', 50);
-    await r1.intents.markReported(i3);
-    expect((await r1.intents.unfinished()).map((i) => i.id)).toEqual([i2]);
-    const forMsg = await r1.intents.forMessage('m-int-1');
-    expect(forMsg.map((i) => [i.id, i.replicaId, i.outcome, i.finishedAt, i.chatId])).toEqual([
-      [i1, 'r1', 'ok', 50, 'c1'],
-      [i3, '', undefined, undefined, undefined],
+  it('journals runs and their writes per replica and per message', async () => {
+    const base = { userId: 'lead1', conversationId: 'cid1', command: 'chat add', plan: '{}', startedAt: 5 };
+    expect(await r1.journal.startRun({ ...base, key: 'm-run-1', chatId: 'c1', replicaId: 'r1' })).toBe(true);
+    expect(
+      await r2.journal.startRun({
+        ...base,
+        key: 'm-run-2',
+        chatId: undefined,
+        replicaId: 'r2',
+        startedAt: 6,
+      }),
+    ).toBe(true);
+    expect(await r2.journal.startRun({ ...base, key: 'm-run-1', chatId: undefined, replicaId: 'r2' })).toBe(
+      false,
+    );
+    const write = { runKey: 'm-run-1', endpoint: 'chat/update', chatId: 'c1', request: '{}', startedAt: 7 };
+    const w1 = await r1.journal.begin(write);
+    const w2 = await r2.journal.begin({ ...write, startedAt: 8 });
+    expect(w2).toBeGreaterThan(w1);
+    expect((await r1.journal.unfinished()).map((r) => r.key)).toEqual(['m-run-1', 'm-run-2']);
+    expect((await r1.journal.unfinished(['r2'])).map((r) => r.key)).toEqual(['m-run-2']);
+    expect(await r1.journal.unfinished([])).toEqual([]);
+    await r2.journal.finish(w1, 'ok', '{}', 50);
+    await r2.journal.finishRun('m-run-1', 60);
+    const reports = await Promise.all([r1, r2, r1, r2].map((r) => r.journal.markReported('m-run-2', 70)));
+    expect(reports.filter(Boolean)).toHaveLength(1);
+    expect(await r1.journal.unfinished()).toEqual([]);
+    expect((await r1.journal.writes('m-run-1')).map((w) => [w.id, w.outcome, w.finishedAt])).toEqual([
+      [w1, 'ok', 50],
+      [w2, undefined, undefined],
     ]);
   });
 });
@@ -317,7 +320,7 @@ describe('PostgreSQL store: message claims', () => {
     await r1.replicas.beat('dead-1');
     await r1.replicas.beat('r2');
     // dead-1's last beat was an hour ago by the database's clock.
-    await sql(db.url, "UPDATE replicas SET beat_at = now() - interval '1 hour' WHERE replica_id = 'dead-1'");
+    await sql(db.url, `UPDATE replicas SET "beatAt" = "beatAt" - 3600000 WHERE id = 'dead-1'`);
 
     const orphans = await r2.dedupe.orphaned('r2', 60_000);
     expect(orphans.filter((o) => o.key.startsWith('m-orph'))).toEqual([
@@ -359,63 +362,40 @@ describe('PostgreSQL store: message claims', () => {
   });
 });
 
-describe('PostgreSQL store: confirmations and picks', () => {
+describe('PostgreSQL store: pending actions', () => {
   it('hands a confirmation to exactly one of many concurrent takes on two replicas', async () => {
-    await r1.confirmations.create(confirmation('K7Q2'));
-    expect((await r2.confirmations.get('K7Q2'))?.preview).toBe('disband Design Review');
+    await r1.pending.put(confirmation('K7Q2AB'));
+    expect((await r2.pending.get('K7Q2AB'))?.preview).toBe('disband Design Review');
     const takes = await Promise.all(
-      Array.from({ length: 30 }, (_, i) => (i % 2 === 0 ? r1 : r2).confirmations.take('K7Q2')),
+      Array.from({ length: 30 }, (_, i) => (i % 2 === 0 ? r1 : r2).pending.take('K7Q2AB', 10)),
     );
-    const got = takes.filter((t) => t !== undefined);
-    expect(got).toEqual([confirmation('K7Q2')]);
-    expect(await r1.confirmations.get('K7Q2')).toBeUndefined();
+    expect(takes.filter((t) => t !== undefined)).toEqual([
+      { state: 'taken', action: confirmation('K7Q2AB') },
+    ]);
+    expect(await r1.pending.get('K7Q2AB')).toBeUndefined();
   });
 
-  it('never returns an expired confirmation, removes it on take, and finds the latest per user', async () => {
-    await r1.confirmations.create(confirmation('OLD1', { createdAt: 10, expiresAt: 100 }));
-    await r1.confirmations.create(confirmation('NEW1', { createdAt: 20, expiresAt: 1_000 }));
-    await r1.confirmations.create(confirmation('NEW2', { createdAt: 20, expiresAt: 1_000, userId: 'lead2' }));
-    expect(await r2.confirmations.get('OLD1', 100)).toBeUndefined();
-    expect((await r2.confirmations.get('OLD1', 99))?.code).toBe('OLD1');
-    expect((await r2.confirmations.latestFor('lead1', 50))?.code).toBe('NEW1');
-    expect(await r2.confirmations.take('OLD1', 100)).toBeUndefined();
-    expect(await r2.confirmations.get('OLD1', 0)).toBeUndefined();
-    await r2.confirmations.delete('NEW1');
-    expect(await r2.confirmations.latestFor('lead1', 50)).toBeUndefined();
-    expect(await r1.confirmations.prune(1_000)).toBe(1);
-    expect(await r1.confirmations.get('NEW2', 0)).toBeUndefined();
+  it('says expired on the take of an expired one, lists per user and prunes', async () => {
+    await r1.pending.put(confirmation('OLD111', { createdAt: 10, expiresAt: 100 }));
+    await r1.pending.put(confirmation('NEW111', { createdAt: 20, expiresAt: 1_000 }));
+    await r1.pending.put(confirmation('NEW222', { createdAt: 20, expiresAt: 1_000, userId: 'lead2' }));
+    expect((await r2.pending.get('OLD111'))?.code).toBe('OLD111');
+    expect((await r2.pending.list('lead1')).map((p) => p.code)).toEqual(['OLD111', 'NEW111']);
+    expect((await r2.pending.take('OLD111', 100))?.state).toBe('expired');
+    expect(await r2.pending.get('OLD111')).toBeUndefined();
+    expect(await r1.pending.prune(1_001)).toBe(2);
+    expect(await r1.pending.get('NEW222')).toBeUndefined();
   });
 
-  it('keeps one pick per user and hands it to exactly one concurrent take', async () => {
-    const pick = {
-      userId: 'lead1',
-      conversationId: 'cid1',
-      command: 'chat add',
-      payload: '{"a":1}',
-      createdAt: 1,
-      expiresAt: 1_000,
-    };
-    await r1.picks.put(pick);
-    await r2.picks.put({ ...pick, payload: '{"a":2}' });
-    expect((await r1.picks.get('lead1', 10))?.payload).toBe('{"a":2}');
+  it('keeps one pick per user and conversation across replicas, taken by exactly one', async () => {
+    const pick: PendingAction = { ...confirmation('p1'), kind: 'pick', preview: '', expiresAt: 1_000 };
+    await Promise.all([r1.pending.put(pick), r2.pending.put({ ...pick, code: 'p2' })]);
+    const [left] = await r1.pending.list('lead1', { kind: 'pick' });
+    expect(await r1.pending.list('lead1', { kind: 'pick' })).toHaveLength(1);
     const takes = await Promise.all(
-      Array.from({ length: 30 }, (_, i) => (i % 2 === 0 ? r1 : r2).picks.take('lead1', 10)),
+      Array.from({ length: 30 }, (_, i) => (i % 2 === 0 ? r1 : r2).pending.take(left?.code ?? '', 10)),
     );
-    expect(takes.filter((t) => t !== undefined)).toEqual([{ ...pick, payload: '{"a":2}' }]);
-
-    await r1.picks.put(pick);
-    expect(await r1.picks.get('lead1', 1_000)).toBeUndefined();
-    expect(await r2.picks.take('lead1', 1_000)).toBeUndefined();
-    expect(await r2.picks.get('lead1', 0)).toBeUndefined();
-    await r1.picks.put(pick);
-    expect(await r2.picks.drop('lead1', 10)).toBe(true);
-    expect(await r2.picks.drop('lead1', 10)).toBe(false);
-    await r1.picks.put(pick);
-    expect(await r2.picks.drop('lead1', 5_000)).toBe(false);
-    await r1.picks.put(pick);
-    await r1.picks.put({ ...pick, userId: 'lead2', expiresAt: 5_000 });
-    expect(await r2.picks.prune(1_000)).toBe(1);
-    expect((await r2.picks.get('lead2', 1_000))?.userId).toBe('lead2');
+    expect(takes.filter((t) => t !== undefined)).toHaveLength(1);
   });
 });
 
@@ -470,7 +450,7 @@ describe('PostgreSQL store: audit chain', () => {
       await sql(
         own.url,
         `ALTER TABLE audit DISABLE TRIGGER audit_no_update;
-         UPDATE audit SET user_id = 'mallory' WHERE seq = 3;
+         UPDATE audit SET "userId" = 'mallory' WHERE seq = 3;
          ALTER TABLE audit ENABLE TRIGGER audit_no_update`,
       );
       const edited = await s.audit.verify();
@@ -505,7 +485,7 @@ describe('PostgreSQL store: replicas and leases', () => {
   it('records heartbeats on the database clock, reports dead replicas and forgets them', async () => {
     await r1.replicas.beat('hb-a');
     await r2.replicas.beat('hb-b');
-    await sql(db.url, "UPDATE replicas SET beat_at = now() - interval '5 minutes' WHERE replica_id = 'hb-a'");
+    await sql(db.url, `UPDATE replicas SET "beatAt" = "beatAt" - 300000 WHERE id = 'hb-a'`);
     const dead = await r2.replicas.dead(60_000);
     expect(dead).toContain('hb-a');
     expect(dead).not.toContain('hb-b');
@@ -514,7 +494,7 @@ describe('PostgreSQL store: replicas and leases', () => {
     await r1.replicas.beat('hb-a');
     expect(await r2.replicas.dead(60_000)).not.toContain('hb-a');
     await r1.replicas.forget('hb-a');
-    const rows = await sql(db.url, "SELECT 1 FROM replicas WHERE replica_id = 'hb-a'");
+    const rows = await sql(db.url, "SELECT 1 FROM replicas WHERE id = 'hb-a'");
     expect(rows).toEqual([]);
   });
 
@@ -540,13 +520,16 @@ describe('PostgreSQL store: replicas and leases', () => {
     expect(await r2.replicas.leaseHolder('l1')).toBeUndefined();
     expect(await r2.replicas.lease('l1', 'r2', 60_000)).toBe(true);
     // Expired by the database's clock: free for anyone, and no longer reported as held.
-    await sql(db.url, "UPDATE leases SET expires_at = now() - interval '1 second' WHERE name = 'l1'");
+    await sql(
+      db.url,
+      `UPDATE leases SET "expiresAt" = (extract(epoch FROM now()) * 1000)::bigint - 1000 WHERE name = 'l1'`,
+    );
     expect(await r1.replicas.leaseHolder('l1')).toBeUndefined();
     expect(await r1.replicas.lease('l1', 'r1', 60_000)).toBe(true);
     expect(await r1.replicas.leaseHolder('l1')).toBe('r1');
     const [row] = await sql<{ left_ms: number }>(
       db.url,
-      "SELECT extract(epoch FROM expires_at - now())::float8 * 1000 AS left_ms FROM leases WHERE name = 'l1'",
+      `SELECT ("expiresAt" - extract(epoch FROM now()) * 1000)::float8 AS left_ms FROM leases WHERE name = 'l1'`,
     );
     expect(row?.left_ms).toBeGreaterThan(0);
     expect(row?.left_ms).toBeLessThanOrEqual(60_000);
@@ -608,11 +591,11 @@ describe('PostgreSQL migrations', () => {
         'changes',
         'chat_facts',
         'chats',
-        'confirmations',
-        'intents',
+        'journal_runs',
+        'journal_writes',
         'kv',
         'leases',
-        'picks',
+        'pending',
         'processed_messages',
         'rate_budget',
         'replicas',
@@ -625,7 +608,7 @@ describe('PostgreSQL migrations', () => {
         fresh.url,
         'SELECT version FROM schema_version ORDER BY version',
       );
-      expect(versions.map((v) => v.version)).toEqual(PG_MIGRATIONS.map((m) => m.version));
+      expect(versions.map((v) => v.version)).toEqual(MIGRATIONS.map((m) => m.version));
     } finally {
       await fresh.drop();
     }
@@ -644,7 +627,7 @@ describe('PostgreSQL migrations', () => {
         fresh.url,
         'SELECT version FROM schema_version ORDER BY version',
       );
-      expect(versions.map((v) => v.version)).toEqual(PG_MIGRATIONS.map((m) => m.version));
+      expect(versions.map((v) => v.version)).toEqual(MIGRATIONS.map((m) => m.version));
     } finally {
       await fresh.drop();
     }
@@ -654,11 +637,10 @@ describe('PostgreSQL migrations', () => {
     const fresh = await freshDatabase();
     try {
       await (await openPostgresStore({ url: fresh.url })).close();
-      await sql(fresh.url, 'INSERT INTO schema_version (version) VALUES ($1)', [PG_SCHEMA_VERSION + 1]);
+      await sql(fresh.url, 'INSERT INTO schema_version (version) VALUES ($1)', [SCHEMA_VERSION + 1]);
       const err = await rejection(openPostgresStore({ url: fresh.url }));
-      expect(err).toBeInstanceOf(PgSchemaVersionError);
       expect(err).toBeInstanceOf(SchemaVersionError);
-      expect(err.message).toContain(`version ${PG_SCHEMA_VERSION + 1} is newer`);
+      expect(err.message).toContain(`version ${SCHEMA_VERSION + 1} is newer`);
       expect(err.message).toContain('DATABASE_URL');
       expect((await rejection(openPostgresStore({ url: fresh.url, readonly: true }))).message).toContain(
         'newer',
@@ -673,14 +655,14 @@ describe('PostgreSQL migrations', () => {
     const c = new pg.Client({ connectionString: fresh.url });
     await c.connect();
     try {
-      expect(await migratePostgres(c)).toBe(PG_SCHEMA_VERSION);
+      expect(await migratePostgres(c)).toBe(SCHEMA_VERSION);
       const broken = [
-        ...PG_MIGRATIONS,
-        { version: PG_SCHEMA_VERSION + 1, sql: 'CREATE TABLE extra (x int); SELECT no_such_function()' },
+        ...MIGRATIONS,
+        { version: SCHEMA_VERSION + 1, sql: 'CREATE TABLE extra (x int); SELECT no_such_function()' },
       ];
       expect((await rejection(migratePostgres(c, broken))).message).toContain('no_such_function');
       const [v] = (await c.query<{ v: number }>('SELECT max(version) AS v FROM schema_version')).rows;
-      expect(v?.v).toBe(PG_SCHEMA_VERSION);
+      expect(v?.v).toBe(SCHEMA_VERSION);
       expect((await c.query("SELECT to_regclass('extra') AS t")).rows).toEqual([{ t: null }]);
     } finally {
       await c.end();
@@ -714,7 +696,7 @@ describe('PostgreSQL migrations', () => {
     const fresh = await freshDatabase();
     try {
       const empty = await rejection(openPostgresStore({ url: fresh.url, readonly: true }));
-      expect(empty).toBeInstanceOf(PgSchemaVersionError);
+      expect(empty).toBeInstanceOf(SchemaVersionError);
       expect(empty.message).toContain('not usable');
       expect(await sql(fresh.url, "SELECT to_regclass('audit') AS t")).toEqual([{ t: null }]);
 

@@ -19,7 +19,7 @@ describe('review: Confirmations with the SQLite store', () => {
   it('a /confirm shortly after the code expired hears "expired", not "unknown"', async () => {
     const store = openStore({ memory: true });
     let now = Date.now();
-    const c = new Confirmations(store.confirmations, { now: () => now });
+    const c = new Confirmations(store.pending, { now: () => now });
     const p = await c.create(req);
     // The store compares with its own clock: move both past the expiry.
     now = p.expiresAt + 1_000;
@@ -37,7 +37,7 @@ describe('review: Confirmations with the SQLite store', () => {
     const store = openStore({ memory: true });
     let now = Date.now();
     const codes = ['AAAAAA', 'AAAAAA', 'BBBBBB'];
-    const c = new Confirmations(store.confirmations, {
+    const c = new Confirmations(store.pending, {
       now: () => now,
       random: () => codes.shift() ?? 'CCCCCC',
     });

@@ -39,7 +39,7 @@ describe('Confirmations', () => {
     const { c, store } = setup();
     const p = await c.create(req());
     expect(p.expiresAt - p.createdAt).toBe(120_000);
-    expect(await store.get(p.code)).toEqual({ ...p, payload: JSON.stringify(req().payload) });
+    expect(await store.get(p.code)).toEqual({ ...p, plan: JSON.stringify(req().payload) });
   });
 
   it('runs for the same user and hands the payload back, once', async () => {
@@ -182,7 +182,7 @@ describe('Confirmations racing', () => {
     const get = store.get.bind(store);
     store.get = async (code: string) => {
       const found = await get(code);
-      await store.take(code);
+      await store.take(code, 0);
       return found;
     };
     expect(await c.confirm(p.code, 'lead1')).toEqual({ ok: false, reason: 'unknown' });

@@ -2,40 +2,37 @@ import type {
   AuditRecord,
   AuditStore,
   AuditVerdict,
-  ConfirmationStore,
-  PendingConfirmation,
+  PendingAction,
+  PendingStore,
+  PendingTake,
 } from '../../../src/store/types.ts';
 
-/** An in-memory ConfirmationStore with the interface's semantics (take removes atomically). */
-export class MemoryConfirmationStore implements ConfirmationStore {
-  readonly rows = new Map<string, PendingConfirmation>();
-  async create(p: PendingConfirmation): Promise<void> {
+/** An in-memory PendingStore with the interface's semantics (take removes atomically). */
+export class MemoryConfirmationStore implements PendingStore {
+  readonly rows = new Map<string, PendingAction>();
+  async put(p: PendingAction): Promise<void> {
     if (this.rows.has(p.code)) throw new Error(`duplicate code ${p.code}`);
     this.rows.set(p.code, { ...p });
   }
-  async get(code: string): Promise<PendingConfirmation | undefined> {
+  async get(code: string): Promise<PendingAction | undefined> {
     const p = this.rows.get(code);
     return p && { ...p };
   }
-  async take(code: string): Promise<PendingConfirmation | undefined> {
+  async take(code: string, now: number): Promise<PendingTake | undefined> {
     const p = this.rows.get(code);
     this.rows.delete(code);
-    return p;
+    return p && { state: p.expiresAt > now ? 'taken' : 'expired', action: p };
   }
-  async latestFor(userId: string): Promise<PendingConfirmation | undefined> {
-    let best: PendingConfirmation | undefined;
-    for (const p of this.rows.values()) {
-      if (p.userId === userId && (best === undefined || p.createdAt >= best.createdAt)) best = p;
-    }
-    return best && { ...best };
+  async list(userId: string, filter?: { conversationId?: string; kind?: 'confirm' | 'pick' }) {
+    return [...this.rows.values()]
+      .filter((p) => p.userId === userId && (filter?.kind === undefined || p.kind === filter.kind))
+      .filter((p) => filter?.conversationId === undefined || p.conversationId === filter.conversationId)
+      .sort((a, b) => a.createdAt - b.createdAt);
   }
-  async delete(code: string): Promise<void> {
-    this.rows.delete(code);
-  }
-  async prune(now: number = Date.now()): Promise<number> {
+  async prune(before: number): Promise<number> {
     let n = 0;
     for (const [k, p] of this.rows) {
-      if (p.expiresAt <= now) {
+      if (p.expiresAt < before) {
         this.rows.delete(k);
         n++;
       }

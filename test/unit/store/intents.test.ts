@@ -1,29 +1,37 @@
-/** SQLite-only intent behaviour (the file survives a restart); the contract is in test/store/contract.ts. */
+/** SQLite-only journal behaviour (the file survives a restart); the contract is in test/store/contract.ts. */
 import { describe, expect, it } from 'vitest';
 import { openStore } from '../../../src/store/index.ts';
 import { tempDir } from './tmp.ts';
 
-const intent = (msgKey: string) => ({
-  msgKey,
+const run = (key: string, replicaId: string) => ({
+  key,
   userId: 'lead1',
   conversationId: 'cidX',
   command: 'chat add',
   chatId: 'chat1',
-  summary: 'add u1, u2 to Ops',
+  plan: '{}',
+  replicaId,
   startedAt: 1000,
 });
 
-describe('intents (SQLite)', () => {
-  it('unfinished intents survive a restart (crash safety), with their replica', async () => {
+describe('journal (SQLite)', () => {
+  it('unfinished runs and their writes survive a restart (crash safety), with their replica', async () => {
     const dir = tempDir();
     const s1 = openStore({ dataDir: dir });
-    const id = await s1.intents.begin({ ...intent('m1'), replicaId: 'r1' });
-    await s1.intents.finish(await s1.intents.begin(intent('m2')), 'failed');
+    await s1.journal.startRun(run('m1', 'r1'));
+    const w = await s1.journal.begin({
+      runKey: 'm1',
+      endpoint: 'chat/update',
+      chatId: 'chat1',
+      request: '{}',
+      startedAt: 1100,
+    });
+    await s1.journal.startRun(run('m2', ''));
+    await s1.journal.finishRun('m2', 1200);
     await s1.close();
     const s2 = openStore({ dataDir: dir });
-    expect((await s2.intents.unfinished()).map((i) => [i.id, i.msgKey, i.replicaId])).toEqual([
-      [id, 'm1', 'r1'],
-    ]);
+    expect((await s2.journal.unfinished()).map((r) => [r.key, r.replicaId])).toEqual([['m1', 'r1']]);
+    expect((await s2.journal.writes('m1')).map((x) => [x.id, x.outcome])).toEqual([[w, undefined]]);
     await s2.close();
   });
 });

@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import {
-  MIGRATIONS,
   type Migration,
   migrate,
   openStore,
@@ -11,6 +10,7 @@ import {
   SchemaVersionError,
   schemaVersion,
 } from '../../../src/store/index.ts';
+import { LEGACY_SQLITE } from '../../store/legacy-schema.ts';
 import { tempDir } from './tmp.ts';
 
 function rawTables(file: string): string[] {
@@ -38,18 +38,17 @@ describe('migrations', () => {
     expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     db.close();
-    expect(SCHEMA_VERSION).toBe(MIGRATIONS.length);
     expect(rawTables(file)).toEqual(
       expect.arrayContaining([
         'audit',
         'audit_no_delete',
         'audit_no_update',
         'chats',
-        'confirmations',
-        'intents',
+        'journal_runs',
+        'journal_writes',
         'kv',
         'leases',
-        'picks',
+        'pending',
         'processed_messages',
         'replicas',
       ]),
@@ -140,7 +139,7 @@ describe('migrations', () => {
     const dir = tempDir();
     const file = join(dir, 'bot.sqlite');
     const v1 = new Database(file);
-    expect(migrate(v1, MIGRATIONS.slice(0, 1))).toBe(1);
+    expect(migrate(v1, LEGACY_SQLITE.slice(0, 1))).toBe(1);
     v1.prepare(
       `INSERT INTO chats (chatId, openConversationId, name, createdFor, createdByBot, createdAt, updatedAt)
        VALUES ('chat1', 'cid1', 'Ops', 'lead1', 1, 1000, 1000)`,
@@ -162,18 +161,18 @@ describe('migrations', () => {
     // A claim from before replicas has no owner: it is reported without one and is never an orphan.
     expect(await s.dedupe.claim('run1', 2000)).toEqual({ state: 'running', claimedAt: 1200, stale: false });
     expect(await s.dedupe.orphaned('self', 0)).toEqual([]);
-    expect(await s.intents.unfinished()).toMatchObject([{ msgKey: 'm1', replicaId: '' }]);
-    expect(await s.intents.unfinished([''])).toHaveLength(1);
+    expect(await s.journal.unfinished()).toMatchObject([{ key: 'm1', replicaId: '' }]);
+    expect(await s.journal.unfinished([''])).toHaveLength(1);
     expect(await s.kv.get('family')).toBe('v1');
-    await s.picks.put({
+    const pick = {
+      code: 'p1',
+      kind: 'pick',
       userId: 'lead1',
       conversationId: 'cid1',
       command: 'chat add',
-      payload: '{}',
-      createdAt: 1000,
-      expiresAt: 2000,
-    });
-    expect((await s.picks.get('lead1', 1500))?.command).toBe('chat add');
+    } as const;
+    await s.pending.put({ ...pick, plan: '{}', preview: '', createdAt: 1000, expiresAt: 2000 });
+    expect((await s.pending.get('p1'))?.command).toBe('chat add');
     expect(await s.replicas.lease('prune', 'r1', 60_000)).toBe(true);
     await s.close();
     const raw = new Database(file, { readonly: true });
@@ -181,10 +180,10 @@ describe('migrations', () => {
     raw.close();
   });
 
-  it('migrates a version 2 file to version 3: the change history starts empty and works', async () => {
+  it('migrates a version 2 file: the change history starts empty and works', async () => {
     const dir = tempDir();
     const v2 = new Database(join(dir, 'bot.sqlite'));
-    expect(migrate(v2, MIGRATIONS.slice(0, 2))).toBe(2);
+    expect(migrate(v2, LEGACY_SQLITE.slice(0, 2))).toBe(2);
     v2.prepare("INSERT INTO kv (key, value) VALUES ('family', 'legacy')").run();
     v2.close();
     const s = openStore({ dataDir: dir });
@@ -204,7 +203,7 @@ describe('migrations', () => {
   it('a read-only open of a version 1 file asks for one start with write access', () => {
     const dir = tempDir();
     const v1 = new Database(join(dir, 'bot.sqlite'));
-    migrate(v1, MIGRATIONS.slice(0, 1));
+    migrate(v1, LEGACY_SQLITE.slice(0, 1));
     v1.close();
     expect(() => openStore({ dataDir: dir, readonly: true })).toThrow(/start the bot once with write access/);
   });
