@@ -282,7 +282,8 @@ export default defineCommand<Args>({
       'chat.undo.owner-gone': '{user} 已不在 **{name}** 里，不能再成为群主。',
       'chat.undo.raced': '这次修改刚被另一条消息撤销了，无需再做。',
       'chat.undo.already': '这次 /{command} 已经撤销过了（用更早的确认码或消息）；这次没有做任何改动。',
-      'chat.undo.cannot': '无法撤销你在 **{name}**（`{chatId}`，{minutes} 分钟前）上的 /{command}；没有做任何改动：',
+      'chat.undo.cannot':
+        '无法撤销你在 **{name}**（`{chatId}`，{minutes} 分钟前）上的 /{command}；没有做任何改动：',
       'chat.undo.set-aside': '这次修改已搁置：现在 /撤销 {chat} 会撤销在它之前的那次修改。',
       'chat.undo.preview': '撤销你在 **{name}**（`{chatId}`，{minutes} 分钟前）上的 /{command}：',
       'chat.undo.done': '已撤销：你在 **{name}**（`{chatId}`，{minutes} 分钟前）上的 /{command}。',
@@ -344,7 +345,11 @@ export default defineCommand<Args>({
         chatId: chat.chatId,
         minutes: minutesAgo(change.at),
       });
-      return { text: [head, ...lines.map((l) => `- ${l}`), '', t('chat.undo.set-aside', { chat: chat.chatId })].join('\n') };
+      return {
+        text: [head, ...lines.map((l) => `- ${l}`), '', t('chat.undo.set-aside', { chat: chat.chatId })].join(
+          '\n',
+        ),
+      };
     }
     // Marked first (compare-and-set): of two undos racing for one change, one runs.
     if (!(await changes.markUndone(change.id))) throw new UserError('chat.undo.raced');

@@ -145,7 +145,10 @@ export class Confirmations {
   }
 
   /** The caller's newest pick in this conversation, expired ones too (to say "expired"). */
-  async pick(userId: string, conversationId: string): Promise<{ action: PendingAction; draft: Draft } | undefined> {
+  async pick(
+    userId: string,
+    conversationId: string,
+  ): Promise<{ action: PendingAction; draft: Draft } | undefined> {
     const rows = await this.#store.list(userId, { conversationId, kind: 'pick' });
     const action = rows.at(-1);
     if (action === undefined) return undefined;

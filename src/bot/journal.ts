@@ -132,14 +132,21 @@ export class WriteJournal implements WriteJournalHook {
       await this.store.finish(
         id,
         'failed',
-        JSON.stringify({ name: e.name, message: e.message, mayHaveTakenEffect: e.mayHaveTakenEffect === true }),
+        JSON.stringify({
+          name: e.name,
+          message: e.message,
+          mayHaveTakenEffect: e.mayHaveTakenEffect === true,
+        }),
         this.now(),
       );
       throw err;
     }
     await this.store.finish(id, 'ok', JSON.stringify(value ?? null), this.now());
     await this.#recordFacts(call.endpoint, call.body).catch((err: unknown) =>
-      this.log.error({ err: (err as Error).message, endpoint: call.endpoint }, 'could not note what the bot set'),
+      this.log.error(
+        { err: (err as Error).message, endpoint: call.endpoint },
+        'could not note what the bot set',
+      ),
     );
     return value;
   }

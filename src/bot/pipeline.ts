@@ -30,7 +30,7 @@ import { bind } from './steps/bind.ts';
 import { claim } from './steps/claim.ts';
 import { confirmGate } from './steps/confirm-gate.ts';
 import { describe, failure } from './steps/failure.ts';
-import { type OutcomeDeps, deliver, render, settle } from './steps/outcome.ts';
+import { deliver, type OutcomeDeps, render, settle } from './steps/outcome.ts';
 import { pending } from './steps/pending.ts';
 import { resolve } from './steps/resolve.ts';
 import { route } from './steps/route.ts';
@@ -106,7 +106,14 @@ export class Pipeline {
       now: o.now ?? Date.now,
       journal: o.journal,
     };
-    this.out = { store: o.store, audit: o.audit, replier: o.replier, metrics: o.metrics, stats: this.stats, log: this.log };
+    this.out = {
+      store: o.store,
+      audit: o.audit,
+      replier: o.replier,
+      metrics: o.metrics,
+      stats: this.stats,
+      log: this.log,
+    };
     const d = this.deps;
     this.chain = compose([
       route(d),
@@ -245,7 +252,8 @@ export class Pipeline {
   /** A redelivered message: never run again; resend the stored reply only if it was not delivered. */
   private async redelivered(key: string, msg: IncomingMessage): Promise<void> {
     const c = await this.o.store.dedupe.claim(key, this.deps.now());
-    if (c.state === 'done' && !c.delivered) await deliver(this.out, key, msg, JSON.parse(c.reply) as RenderedReply);
+    if (c.state === 'done' && !c.delivered)
+      await deliver(this.out, key, msg, JSON.parse(c.reply) as RenderedReply);
     if (c.state === 'claimed') await this.o.store.dedupe.release(key);
   }
 
@@ -272,7 +280,11 @@ export class Pipeline {
     }
     if (c.state === 'running') {
       this.stats.duplicates++;
-      if (this.o.store.kind === 'postgres' && c.replicaId !== undefined && c.replicaId !== this.deps.replicaId) {
+      if (
+        this.o.store.kind === 'postgres' &&
+        c.replicaId !== undefined &&
+        c.replicaId !== this.deps.replicaId
+      ) {
         // Another replica holds it (DingTalk gave the message to both): that one answers, or a
         // survivor takes the claim over if it dies (see takeOver).
         log.info({ holder: c.replicaId }, 'message is being processed by another replica');
@@ -348,7 +360,10 @@ export class Pipeline {
       if (!(await journal.markReported(key, this.deps.now()))) return;
       const chatId = open?.chatId ?? runRow.chatId;
       const check = chatId !== undefined ? `/chat info ${chatId}` : '/chat list';
-      log.warn({ command: runRow.command }, 'a write of an interrupted command has no known outcome; reported it');
+      log.warn(
+        { command: runRow.command },
+        'a write of an interrupted command has no known outcome; reported it',
+      );
       await settle(
         this.out,
         key,
@@ -368,7 +383,10 @@ export class Pipeline {
       return;
     }
     // Every write it began has its answer: carry the plan on (answered writes are not sent again).
-    log.warn({ command: runRow.command, writes: writes.length }, 'carrying on an interrupted command from its journal');
+    log.warn(
+      { command: runRow.command, writes: writes.length },
+      'carrying on an interrupted command from its journal',
+    );
     const turn = this.newTurn(key, msg, log);
     turn.spec = spec;
     turn.plan = await refreshChats(record.plan, (id) => this.o.store.registry.get(id));
@@ -395,7 +413,8 @@ export class Pipeline {
       const command = turn.spec?.name ?? clip(leadingWords(turn.msg.text).join(' '));
       turn.outcome = failure(err, turn.t, turn.log, command, this.o.metrics);
     }
-    const outcome = turn.outcome ?? failure(new Error('no step answered'), turn.t, turn.log, '', this.o.metrics);
+    const outcome =
+      turn.outcome ?? failure(new Error('no step answered'), turn.t, turn.log, '', this.o.metrics);
     await settle(this.out, turn.key, turn.msg, outcome, this.deps.now() - started, turn.log);
   }
 

@@ -86,7 +86,8 @@ export function readStored<T extends Plan | Draft>(json: string): T | undefined 
   try {
     const v = JSON.parse(json) as Partial<T> | null;
     if (v === null || typeof v !== 'object' || v.v !== 1 || typeof v.command !== 'string') return undefined;
-    if (typeof v.caller?.userId !== 'string' || typeof v.message?.conversationId !== 'string') return undefined;
+    if (typeof v.caller?.userId !== 'string' || typeof v.message?.conversationId !== 'string')
+      return undefined;
     return v as T;
   } catch {
     return undefined;

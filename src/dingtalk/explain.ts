@@ -28,7 +28,9 @@ export interface Explanation {
 
 /** The permission point behind each endpoint (dingtalk-api.md §2-§4, contact-api.md §1-§5). */
 export const ENDPOINT_PERMISSION: Partial<Record<EndpointName, string>> = Object.fromEntries(
-  Object.entries(ENDPOINTS).flatMap(([name, f]) => (f.permission === undefined ? [] : [[name, f.permission]])),
+  Object.entries(ENDPOINTS).flatMap(([name, f]) =>
+    f.permission === undefined ? [] : [[name, f.permission]],
+  ),
 );
 
 /** Endpoints that only look people up: without them, typed userIds and @-picks still work. */

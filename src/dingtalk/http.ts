@@ -13,6 +13,7 @@
 import { Agent } from 'undici';
 import type { z } from 'zod';
 import { type Logger, scrubSecrets } from '../log.ts';
+import { ENDPOINTS } from './endpoints.ts';
 import {
   DingTalkApiError,
   DingTalkAuthError,
@@ -22,7 +23,6 @@ import {
   type EndpointName,
 } from './errors.ts';
 import type { RateLimiter } from './limiter.ts';
-import { ENDPOINTS } from './endpoints.ts';
 
 /** Back-off for retries. Delay n (0-based) = min(maxDelayMs, baseDelayMs·2ⁿ) + random(0..jitterMs). */
 export interface RetryOptions {

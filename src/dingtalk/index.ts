@@ -6,7 +6,13 @@ import type { Logger } from '../log.ts';
 import { ChatApiRaw } from './chat.ts';
 import { ContactApi } from './contact.ts';
 import { type FamilyMemory, type GroupApiMode, Groups } from './groups.ts';
-import { HttpClient, type HttpObserver, type RetryOptions, type SharedRateBudget, type WriteJournalHook } from './http.ts';
+import {
+  HttpClient,
+  type HttpObserver,
+  type RetryOptions,
+  type SharedRateBudget,
+  type WriteJournalHook,
+} from './http.ts';
 import { type LimiterKeyStats, RateLimiter } from './limiter.ts';
 import { type RobotApi, RobotClient } from './robot.ts';
 import { TokenCache } from './token.ts';

@@ -102,7 +102,8 @@ export const zhCN: Record<MessageKey, string> = {
   'confirm.need-code': '确认哪一个？请发送 /确认 <确认码>，确认码是下列之一：',
   'confirm.waiting-line': '{code}：/{command}',
   'confirm.nothing-waits': '你在这里没有等待确认的操作。',
-  'confirm.already-waiting': '撤销这次修改的操作已在等待你确认：请发送 /确认 {code}。我没有生成第二个确认码。',
+  'confirm.already-waiting':
+    '撤销这次修改的操作已在等待你确认：请发送 /确认 {code}。我没有生成第二个确认码。',
   'confirm.unknown': '没有等待确认码 {code} 的操作：确认码有误或已使用。',
   'confirm.expired': '确认码 {code} 已过期，请重新发送命令。',
   'confirm.wrong-user': '确认码 {code} 属于其他人。',

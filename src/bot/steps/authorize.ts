@@ -17,7 +17,14 @@ export function authorizeRole(deps: Pick<Deps, 'authorizer'>): Step {
     if (!can.ok) {
       return end(
         turn,
-        { text: turn.t('auth.role-needed', { command: spec.name, needed: can.needed, role: can.role, userId }) },
+        {
+          text: turn.t('auth.role-needed', {
+            command: spec.name,
+            needed: can.needed,
+            role: can.role,
+            userId,
+          }),
+        },
         {
           command: spec.name,
           outcome: 'refused',

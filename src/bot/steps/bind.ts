@@ -17,7 +17,11 @@ export function bind(deps: Pick<Deps, 'store' | 'authorizer' | 'commands'>): Ste
     if (spec === undefined || turn.rest === undefined) throw new Error('bind needs a routed command');
     const { msg, t } = turn;
     const userId = msg.senderUserId;
-    const bound = await bindArgs(spec, turn.rest, { message: msg, caller: { userId }, registry: deps.store.registry });
+    const bound = await bindArgs(spec, turn.rest, {
+      message: msg,
+      caller: { userId },
+      registry: deps.store.registry,
+    });
     if (!bound.ok) {
       return end(turn, userErrorReply(bound.error, t, spec, msg), {
         command: spec.name,
@@ -79,7 +83,10 @@ export function complete(turn: Turn, draft: Draft, resolved: Draft['people']): b
     resolved.map((p) => p?.ids ?? []),
   );
   if (!done.ok) {
-    end(turn, userErrorReply(done.error, turn.t, spec, turn.msg), { outcome: 'refused', reason: reasonOf(done.error) });
+    end(turn, userErrorReply(done.error, turn.t, spec, turn.msg), {
+      outcome: 'refused',
+      reason: reasonOf(done.error),
+    });
     return false;
   }
   const plan: Plan = {

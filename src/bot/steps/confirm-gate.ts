@@ -5,8 +5,9 @@
  * that comes back confirmed passes. An undo pins the change it takes back, and only one undo of
  * a change waits at a time.
  */
-import { dtmdSendLink, mdEscape } from '../render.ts';
+
 import type { Plan, Resolved } from '../plan.ts';
+import { dtmdSendLink, mdEscape } from '../render.ts';
 import type { Translate } from '../types.ts';
 import { handlerContext } from './context.ts';
 import { failure } from './failure.ts';
@@ -32,14 +33,19 @@ export function confirmGate(deps: Deps): Step {
     try {
       if (!risky && spec.confirmWhen) risky = await spec.confirmWhen(ctx);
       if (!big && !risky) return next();
-      if (risky) parts.push(spec.preview ? await spec.preview(ctx) : t('confirm.generic-preview', { command: spec.name }));
+      if (risky)
+        parts.push(
+          spec.preview ? await spec.preview(ctx) : t('confirm.generic-preview', { command: spec.name }),
+        );
     } catch (err) {
       const f = failure(err, t, turn.log, spec.name, deps.metrics);
       return end(turn, f.reply, f.audit);
     }
     if (plan.pinned !== undefined) {
       // One undo of a change waits at a time: a second asks for the first code again.
-      const same = (await deps.confirmations.waiting(plan.caller.userId)).find((w) => pinnedOf(w.plan) === plan.pinned);
+      const same = (await deps.confirmations.waiting(plan.caller.userId)).find(
+        (w) => pinnedOf(w.plan) === plan.pinned,
+      );
       if (same !== undefined) return end(turn, { text: t('confirm.already-waiting', { code: same.code }) });
     }
     if (big) parts.push(bigPreview(found, foundCount, t));

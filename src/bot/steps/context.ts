@@ -22,7 +22,12 @@ import type { Deps, Turn } from './turn.ts';
 export const UNDO_WINDOW_MS = 24 * 60 * 60_000;
 
 /** The context a handler runs with, for `turn.plan`. `signal` ends with the command's time. */
-export function handlerContext(deps: Deps, turn: Turn, plan: Plan, signal: AbortSignal): HandlerContext<unknown> {
+export function handlerContext(
+  deps: Deps,
+  turn: Turn,
+  plan: Plan,
+  signal: AbortSignal,
+): HandlerContext<unknown> {
   const { t, log } = turn;
   const userId = plan.caller.userId;
   const role = deps.authorizer.roleOf(userId).role;
@@ -72,7 +77,13 @@ function changeLog(deps: Deps, plan: Plan, log: Logger): ChangeLog {
   const userId = plan.caller.userId;
   const toChange = (c: ChangeRecord): Change | undefined => {
     try {
-      return { id: c.id, chatId: c.chatId, command: c.command, at: c.at, undo: JSON.parse(c.undo) as UndoStep[] };
+      return {
+        id: c.id,
+        chatId: c.chatId,
+        command: c.command,
+        at: c.at,
+        undo: JSON.parse(c.undo) as UndoStep[],
+      };
     } catch {
       log.error({ changeId: c.id }, 'a recorded change holds no readable undo');
       return undefined;
@@ -82,7 +93,13 @@ function changeLog(deps: Deps, plan: Plan, log: Logger): ChangeLog {
     record: async (chatId, undo) => {
       if (undo.length === 0) return;
       try {
-        await store.record({ chatId, userId, command: plan.command, at: deps.now(), undo: JSON.stringify(undo) });
+        await store.record({
+          chatId,
+          userId,
+          command: plan.command,
+          at: deps.now(),
+          undo: JSON.stringify(undo),
+        });
       } catch (err) {
         log.error({ err: describe(err), chatId }, 'could not record what undoes a change');
       }

@@ -64,7 +64,12 @@ export async function settle(
 }
 
 /** Sends a rendered reply and records that it went out. Never throws. */
-export async function deliver(deps: OutcomeDeps, key: string, msg: IncomingMessage, rendered: RenderedReply): Promise<void> {
+export async function deliver(
+  deps: OutcomeDeps,
+  key: string,
+  msg: IncomingMessage,
+  rendered: RenderedReply,
+): Promise<void> {
   try {
     await deps.replier.send(msg, rendered);
   } catch (err) {

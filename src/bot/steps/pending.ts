@@ -8,11 +8,12 @@
  * Any other command: a read-only one leaves a pending pick alone; a changing one replaces it
  * and says so in its reply.
  */
+
+import type { PendingAction } from '../../store/types.ts';
+import { personLabel } from '../directory.ts';
 import type { Token } from '../parse.ts';
 import { type Draft, refreshChats } from '../plan.ts';
-import { personLabel } from '../directory.ts';
 import { mdEscape } from '../render.ts';
-import type { PendingAction } from '../../store/types.ts';
 import { complete } from './bind.ts';
 import { clip, type Deps, end, type Step, type Turn } from './turn.ts';
 
@@ -58,7 +59,10 @@ function adopt(deps: Pick<Deps, 'commands'>, turn: Turn, command: string, code: 
   return true;
 }
 
-async function confirm(deps: Pick<Deps, 'confirmations' | 'commands' | 'store'>, turn: Turn): Promise<boolean> {
+async function confirm(
+  deps: Pick<Deps, 'confirmations' | 'commands' | 'store'>,
+  turn: Turn,
+): Promise<boolean> {
   const { t, msg } = turn;
   let code = codeOf(turn.rest);
   if (code === undefined) {
@@ -76,7 +80,11 @@ async function confirm(deps: Pick<Deps, 'confirmations' | 'commands' | 'store'>,
     end(
       turn,
       { text: t(`confirm.${r.reason}`, { code: shown }) },
-      { command: 'confirm', outcome: 'refused', reason: { key: `confirm.${r.reason}`, params: { code: clip(code, 12) } } },
+      {
+        command: 'confirm',
+        outcome: 'refused',
+        reason: { key: `confirm.${r.reason}`, params: { code: clip(code, 12) } },
+      },
     );
     return false;
   }
@@ -163,7 +171,9 @@ async function pick(deps: Pick<Deps, 'confirmations' | 'commands' | 'store'>, tu
   // Taken atomically: a pick runs once.
   const taken = await deps.confirmations.takePick(action.code);
   if (taken.state !== 'taken') {
-    end(turn, { text: t(taken.state === 'expired' ? 'pick.expired' : 'pick.nothing', { command: action.command }) });
+    end(turn, {
+      text: t(taken.state === 'expired' ? 'pick.expired' : 'pick.nothing', { command: action.command }),
+    });
     return false;
   }
   if (!adopt(deps, turn, draft.command, action.code)) return false;

@@ -141,7 +141,9 @@ export async function resolvePeople(
         );
         break;
       case 'depts':
-        errors.push(new UserError('people.depts', { word, depts: r.candidates.map((d) => d.name).join(', ') }));
+        errors.push(
+          new UserError('people.depts', { word, depts: r.candidates.map((d) => d.name).join(', ') }),
+        );
         break;
       case 'invalid':
         errors.push(new UserError(`people.invalid-${r.reason}`, { word }));

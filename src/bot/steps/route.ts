@@ -11,7 +11,8 @@ export function route(deps: Pick<Deps, 'commands' | 'directory'>): Step {
   return async (turn, next) => {
     const { msg, t } = turn;
     if (!msg.senderUserId) return end(turn, { text: t('pipeline.no-user-id') });
-    if (msg.msgtype !== 'text' && msg.msgtype !== 'richText') return end(turn, { text: t('pipeline.text-only') });
+    if (msg.msgtype !== 'text' && msg.msgtype !== 'richText')
+      return end(turn, { text: t('pipeline.text-only') });
     const parsed = parseLine(msg.text, {
       conversationType: msg.conversationType,
       isCommandWord: deps.commands.isCommandWord,

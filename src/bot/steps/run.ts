@@ -39,7 +39,10 @@ export function run(deps: Deps & { journal: WriteJournal }): Step {
         withNotes(reply, turn),
         turn.confirmedWith === undefined
           ? { outcome: 'allowed' }
-          : { outcome: 'confirmed', reason: { key: 'audit.reason.confirmed', params: { code: turn.confirmedWith } } },
+          : {
+              outcome: 'confirmed',
+              reason: { key: 'audit.reason.confirmed', params: { code: turn.confirmedWith } },
+            },
       );
     } catch (err) {
       if (err instanceof CommandTimeoutError) {
@@ -55,17 +58,28 @@ export function run(deps: Deps & { journal: WriteJournal }): Step {
         log.warn({ endpoint: err.endpoint }, 'an earlier attempt of this run left a write without an answer');
         end(
           turn,
-          { text: t('pipeline.interrupted', { command: plan.command, chat: err.chatId ?? plan.chat?.chatId ?? '-', check }) },
-          { outcome: 'failed', reason: { key: 'audit.reason.interrupted', params: { endpoint: err.endpoint } } },
+          {
+            text: t('pipeline.interrupted', {
+              command: plan.command,
+              chat: err.chatId ?? plan.chat?.chatId ?? '-',
+              check,
+            }),
+          },
+          {
+            outcome: 'failed',
+            reason: { key: 'audit.reason.interrupted', params: { endpoint: err.endpoint } },
+          },
         );
       } else {
         const f = failure(err, t, log, spec.name, deps.metrics);
         end(turn, f.reply, f.audit);
       }
     } finally {
-      await deps.journal.finish(scope).catch((err: unknown) =>
-        log.error({ err: (err as Error).message }, 'could not close the run in the write journal'),
-      );
+      await deps.journal
+        .finish(scope)
+        .catch((err: unknown) =>
+          log.error({ err: (err as Error).message }, 'could not close the run in the write journal'),
+        );
     }
     await next();
   };

@@ -112,7 +112,11 @@ export function auditBase(turn: Turn): Pick<AuditEntry, 'command' | 'chatId' | '
 }
 
 /** Ends the turn with `reply`, audited as `outcome` when given. */
-export function end(turn: Turn, reply: Reply, audit?: Omit<AuditEntry, 'command'> & { command?: string }): void {
+export function end(
+  turn: Turn,
+  reply: Reply,
+  audit?: Omit<AuditEntry, 'command'> & { command?: string },
+): void {
   turn.outcome = audit === undefined ? { reply } : { reply, audit: { ...auditBase(turn), ...audit } };
 }
 

@@ -1,34 +1,22 @@
 /**
- * Review findings: Confirmations over the real SQLite store, whose `get` hides expired rows
- * unless told otherwise. A late /confirm must hear "expired", and a new code must never clash
- * with an expired row that has not been pruned yet (the INSERT would throw).
+ * Pending actions over the real SQLite store: a late /confirm hears "expired" (expired rows are
+ * kept until pruned), and a new code never clashes with an expired row still stored.
  */
 import { describe, expect, it } from 'vitest';
 import { Confirmations } from '../../../src/bot/confirm.ts';
 import { openStore } from '../../../src/store/index.ts';
+import { plan } from './fakes.ts';
 
-const req = {
-  userId: 'lead1',
-  conversationId: 'cidA',
-  command: 'chat remove',
-  payload: { x: 1 },
-  preview: 'remove',
-};
-
-describe('review: Confirmations with the SQLite store', () => {
+describe('Confirmations with the SQLite store', () => {
   it('a /confirm shortly after the code expired hears "expired", not "unknown"', async () => {
     const store = openStore({ memory: true });
     let now = Date.now();
     const c = new Confirmations(store.pending, { now: () => now });
-    const p = await c.create(req);
-    // The store compares with its own clock: move both past the expiry.
-    now = p.expiresAt + 1_000;
-    const realNow = Date.now;
-    Date.now = () => now;
     try {
-      expect(await c.confirm(p.code, 'lead1')).toEqual({ ok: false, reason: 'expired' });
+      const p = await c.ask(plan(), 'remove');
+      now = p.expiresAt + 1_000;
+      expect(await c.confirm(p.code, 'lead1')).toMatchObject({ ok: false, reason: 'expired' });
     } finally {
-      Date.now = realNow;
       await store.close();
     }
   });
@@ -37,19 +25,12 @@ describe('review: Confirmations with the SQLite store', () => {
     const store = openStore({ memory: true });
     let now = Date.now();
     const codes = ['AAAAAA', 'AAAAAA', 'BBBBBB'];
-    const c = new Confirmations(store.pending, {
-      now: () => now,
-      random: () => codes.shift() ?? 'CCCCCC',
-    });
-    const first = await c.create(req);
-    now = first.expiresAt + 1_000;
-    const realNow = Date.now;
-    Date.now = () => now;
+    const c = new Confirmations(store.pending, { now: () => now, random: () => codes.shift() ?? 'CCCCCC' });
     try {
-      const second = await c.create(req);
-      expect(second.code).toBe('BBBBBB');
+      const first = await c.ask(plan(), 'x');
+      now = first.expiresAt + 1_000;
+      expect((await c.ask(plan(), 'x')).code).toBe('BBBBBB');
     } finally {
-      Date.now = realNow;
       await store.close();
     }
   });

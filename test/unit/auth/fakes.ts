@@ -1,3 +1,4 @@
+import type { Plan } from '../../../src/bot/plan.ts';
 import type {
   AuditRecord,
   AuditStore,
@@ -12,6 +13,10 @@ export class MemoryConfirmationStore implements PendingStore {
   readonly rows = new Map<string, PendingAction>();
   async put(p: PendingAction): Promise<void> {
     if (this.rows.has(p.code)) throw new Error(`duplicate code ${p.code}`);
+    if (p.kind === 'pick')
+      for (const [k, r] of this.rows)
+        if (r.kind === 'pick' && r.userId === p.userId && r.conversationId === p.conversationId)
+          this.rows.delete(k);
     this.rows.set(p.code, { ...p });
   }
   async get(code: string): Promise<PendingAction | undefined> {
@@ -64,4 +69,35 @@ export class MemoryAuditStore implements AuditStore {
   async verify(): Promise<AuditVerdict> {
     return { ok: true, count: this.rows.length };
   }
+}
+
+/** A plan as the pipeline stores it, for the pending-action tests. */
+export function plan(userId = 'lead1', conversationId = 'cidA', command = 'chat remove'): Plan {
+  return {
+    v: 1,
+    command,
+    caller: { userId, nick: userId },
+    locale: 'en',
+    message: {
+      msgId: 'm1',
+      frameMessageId: 'f1',
+      robotCode: 'r',
+      msgtype: 'text',
+      text: `/${command} chat1 u1`,
+      senderUserId: userId,
+      senderNick: userId,
+      senderIsOrgAdmin: false,
+      conversationType: 'direct',
+      conversationId,
+      conversationTitle: undefined,
+      mentions: [],
+      createdAt: 1,
+    },
+    chat: { chatId: 'chat1', openConversationId: undefined, record: undefined, label: '#Design' },
+    args: { users: ['u1', 'u2'] },
+    shown: { users: ['u1', 'u2'] },
+    usedOptions: [],
+    notes: [],
+    people: [],
+  };
 }
