@@ -197,7 +197,8 @@ describe('people typed by name, mobile and department', () => {
       const db = new Database(join(h.dataDir, DEFAULT_DB_FILE));
       try {
         expect(
-          db.prepare(`UPDATE pending SET "expiresAt" = 1 WHERE "userId" = 'lead1' AND kind = 'pick'`).run().changes,
+          db.prepare(`UPDATE pending SET "expiresAt" = 1 WHERE "userId" = 'lead1' AND kind = 'pick'`).run()
+            .changes,
         ).toBe(1);
       } finally {
         db.close();
