@@ -120,6 +120,7 @@ export const en = {
     'I was stopped while running /{command} (chat {chat}), so I do not know whether DingTalk did it. I will not repeat it on my own. Check with {check} before you send it again.',
 
   // Confirmation of risky commands
+  'chat.gone': 'The chat `{chat}` has been dissolved since; nothing was done.',
   'confirm.ask':
     '{preview}\n\nSend /confirm {code} within {minutes, plural, one {# minute} other {# minutes}} to go ahead (or tap the link), or /cancel.',
   'confirm.title': 'Please confirm',

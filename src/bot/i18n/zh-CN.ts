@@ -94,6 +94,7 @@ export const zhCN: Record<MessageKey, string> = {
   'pipeline.interrupted':
     '执行 /{command}（群 {chat}）时我被中断了，不确定钉钉是否已经完成。我不会自动重做。请先用 {check} 查看结果，再决定是否重发。',
 
+  'chat.gone': '群 `{chat}` 已解散；没有执行任何操作。',
   'confirm.ask': '{preview}\n\n请在 {minutes} 分钟内发送 /确认 {code} 继续（或点击链接），或发送 /取消。',
   'confirm.title': '请确认',
   'confirm.link': '确认 {code}',

@@ -58,8 +58,14 @@ export function authorizeChat(deps: Pick<Deps, 'authorizer' | 'groups' | 'metric
     const chat = bound.chat;
     if (chat !== undefined) {
       try {
-        // A stored plan's chat must still be there (chat/get throws when it is gone).
-        if (turn.stored) await deps.groups.get(chat.chatId);
+        // A stored plan's chat must still be there (dissolved: status 2; unknown: chat/get throws).
+        if (turn.stored && (await deps.groups.get(chat.chatId)).status === 2) {
+          return end(
+            turn,
+            { text: t('chat.gone', { chat: chat.chatId }) },
+            { outcome: 'refused', reason: { key: 'chat.gone', params: { chat: chat.chatId } } },
+          );
+        }
         if (spec.ownership === 'chat') {
           const own = await deps.authorizer.checkOwnership(userId, chat, deps.groups);
           if (!own.ok) {
