@@ -111,8 +111,6 @@ export const en = {
   'pipeline.internal-error': 'Something went wrong on my side. Incident id: {incident}.',
   'pipeline.dingtalk-error':
     'DingTalk refused: {cause}\nWhat to do: {next}\nPermission involved: {permission}\nIds: {ids}',
-  'pipeline.uncertain':
-    'I stopped while working on this message, so it may or may not have been done. Check the result (e.g. /chat info) before you send it again.',
   'pipeline.store-waiting': "The bot's database is unreachable; I will run your command when it is back.",
   'pipeline.store-unavailable':
     "The bot's database is unreachable right now, so I could not finish this. Try again in a minute.",

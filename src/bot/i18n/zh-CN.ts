@@ -87,8 +87,6 @@ export const zhCN: Record<MessageKey, string> = {
     '已超过 {seconds} 秒，我不再等待。钉钉可能仍会完成此操作：请先用 {check} 查看结果，再决定是否重发。',
   'pipeline.internal-error': '我这边出错了。事件编号：{incident}。',
   'pipeline.dingtalk-error': '钉钉拒绝了请求：{cause}\n怎么办：{next}\n相关权限：{permission}\n编号：{ids}',
-  'pipeline.uncertain':
-    '处理这条消息时我停止了，操作可能已完成也可能没有。请先检查结果（例如 /群信息）再重新发送。',
   'pipeline.store-waiting': '机器人的数据库暂时无法连接；恢复后我会执行你的命令。',
   'pipeline.store-unavailable': '机器人的数据库暂时无法连接，这次没能完成。请稍后再试。',
   'pipeline.interrupted':

@@ -98,16 +98,48 @@ describe('fault injection: redelivered messages', () => {
     expect(repliesTo(m.payload)).toHaveLength(1);
   });
 
-  it('a message claimed by a process that died is answered "uncertain", never run', async () => {
+  it('a message claimed by a process that died before any write is run, once', async () => {
     const m = renameMessage();
-    // What a crash leaves: a claim without an outcome (no write intent: it died before the call).
+    // What a crash leaves: a claim without an outcome, and no run in the write journal.
     expect((await h.app.store.dedupe.claim(`${h.emu.robotCode}:${m.payload.msgId}`)).state).toBe('claimed');
     h.emu.deliver(m.payload);
     const [reply] = await h.emu.waitFor(() =>
       repliesTo(m.payload).length > 0 ? repliesTo(m.payload) : undefined,
     );
-    expect(reply?.text).toContain('may or may not have been done');
-    expect(reply?.text).toContain('/chat info');
+    expect(reply?.text).toContain('Renamed');
+    expect(writesTo(m.chatId)).toHaveLength(1);
+    await h.app.pipeline.idle();
+    expect(repliesTo(m.payload)).toHaveLength(1);
+  });
+
+  it('a message whose write began without an answer is answered "uncertain", never run again', async () => {
+    const m = renameMessage();
+    const key = `${h.emu.robotCode}:${m.payload.msgId}`;
+    // What a crash in the middle of a write leaves: the claim, the run, a write with no answer.
+    expect((await h.app.store.dedupe.claim(key)).state).toBe('claimed');
+    await h.app.store.journal.startRun({
+      key,
+      userId: 'lead1',
+      conversationId: 'cid-x',
+      command: 'chat rename',
+      chatId: m.chatId,
+      plan: '{}',
+      replicaId: 'a-dead-process',
+      startedAt: Date.now(),
+    });
+    await h.app.store.journal.begin({
+      runKey: key,
+      endpoint: 'im.group.update',
+      chatId: m.chatId,
+      request: '{}',
+      startedAt: Date.now(),
+    });
+    h.emu.deliver(m.payload);
+    const [reply] = await h.emu.waitFor(() =>
+      repliesTo(m.payload).length > 0 ? repliesTo(m.payload) : undefined,
+    );
+    expect(reply?.text).toContain('do not know whether DingTalk did it');
+    expect(reply?.text).toContain(`/chat info ${m.chatId}`);
     expect(writesTo(m.chatId)).toHaveLength(0);
     expect(h.emu.org.chat(m.chatId)?.name).toBe(`dd ${n}`);
   });

@@ -184,9 +184,8 @@ describe('the bot process against an in-process emulator', () => {
     const replies = emu.replies.length;
     bot = startBot(env());
     await bot.line(READY);
-    const report = await emu.waitFor(() =>
-      emu.replies.slice(replies).find((r) => r.via === 'oto' && r.userIds?.includes('lead1')),
-    );
+    // The message is answered (its webhook, still valid) with the uncertain outcome.
+    const report = await emu.waitFor(() => emu.replies.slice(replies).find((r) => r.msgId === rename.msgId));
     expect(report.text).toContain('chat rename');
     expect(report.text).toContain(`/chat info ${c.chatId}`);
     expect(report.text).toMatch(/do not know whether/);
@@ -194,20 +193,17 @@ describe('the bot process against an in-process emulator', () => {
     const copy = emu.deliver(rename);
     await emu.waitFor(() => emu.acks.find((a) => a.messageId === copy.messageId));
     expect((await emu.say('lead1', '/whoami'))[0]?.text).toContain('lead1');
-    expect(emu.replies.filter((r) => r.msgId === rename.msgId)).toEqual([]);
     bot.kill('SIGTERM');
     expect((await bot.exit()).code).toBe(0);
     expect(writesTo(c.chatId)).toHaveLength(1);
-    expect(
-      emu.replies.slice(replies).filter((r) => r.via === 'oto' && r.text.includes('chat rename')),
-    ).toHaveLength(1);
+    expect(emu.replies.slice(replies).filter((r) => r.text.includes('chat rename'))).toHaveLength(1);
 
     // Reported once: the next start does not report it again.
     const later = emu.replies.length;
     bot = startBot(env());
     await bot.line(READY);
     expect((await emu.say('lead1', '/whoami'))[0]?.text).toContain('lead1');
-    expect(emu.replies.slice(later).filter((r) => r.via === 'oto')).toEqual([]);
+    expect(emu.replies.slice(later).filter((r) => r.text.includes('do not know whether'))).toEqual([]);
     bot.kill('SIGTERM');
     expect((await bot.exit()).code).toBe(0);
   });
