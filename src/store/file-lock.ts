@@ -5,6 +5,7 @@
  * file. The hold is a lease in the file itself (renewed with the heartbeat, given up at stop); a
  * holder whose process is gone (same host, no such pid: a crash or SIGKILL) is taken over at once.
  */
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { ReplicaStore } from './types.ts';
 
@@ -45,9 +46,22 @@ function mayBeAlive(holder: string): boolean {
   if (pid === process.pid) return false;
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  // A killed holder whose parent has not reaped it yet still answers kill(0): a zombie is dead.
+  return !isZombie(pid);
+}
+
+/** Linux: the process is a zombie (state Z) or dead (X) by /proc/<pid>/stat; false where unknown. */
+function isZombie(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // `pid (comm) state …`: comm may hold spaces and parentheses, so read after the last `)`.
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state === 'Z' || state === 'X';
+  } catch {
+    return false;
   }
 }
 
