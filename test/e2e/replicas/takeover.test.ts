@@ -95,4 +95,38 @@ describe('a survivor takes over the claims of a killed replica', () => {
     expect(emu.replies.filter((r) => r.via === 'oto' && r.text.includes('chat rename'))).toEqual([]);
     expect(writesTo()).toHaveLength(1);
   }, 120_000);
+
+  it('a create on a replica of two: the survivor answers, DingTalk makes the chat once', async () => {
+    const CREATES = new Set(['chat.create', 'im.group.create']);
+    const createsNamed = (name: string) =>
+      emu.requests.filter((r) => CREATES.has(r.endpoint) && (r.body as { name?: string }).name === name);
+    dead = startBot(env());
+    await dead.line(READY);
+    // One create hangs at DingTalk; the other is made and hangs on its join link.
+    emu.faults.latencyByEndpoint = { 'im.group.create': 3_000, 'chat.create': 3_000 };
+    const hung = emu.buildMessage('lead1', '/chat create Replica1 alice');
+    emu.deliver(hung);
+    await emu.waitFor(() => createsNamed('Replica1').find((r) => r.status === 0), 15_000);
+    emu.faults.latencyByEndpoint = { 'qrcode.get': 4_000 };
+    const made = emu.buildMessage('lead1', '/chat create Replica2 bob');
+    emu.deliver(made);
+    await emu.waitFor(() => emu.requests.find((r) => r.endpoint === 'qrcode.get' && r.status === 0), 15_000);
+    dead.kill('SIGKILL');
+    expect((await dead.exit()).signal).toBe('SIGKILL');
+    emu.faults.latencyByEndpoint = {};
+    await emu.waitFor(() => emu.org.chats().find((c) => c.name === 'Replica1'), 10_000);
+
+    // survivor-1 and survivor-2 of the test before are still running: one of them answers.
+    const unknown = await emu.waitFor(() => emu.replies.find((r) => r.msgId === hung.msgId), 60_000);
+    expect(unknown.text).toMatch(/do not know whether DingTalk did it/);
+    const result = await emu.waitFor(() => emu.replies.find((r) => r.msgId === made.msgId), 30_000);
+    const chat = emu.org.chats().find((c) => c.name === 'Replica2');
+    expect(result.text).toContain(chat?.chatId);
+    expect(result.text).not.toMatch(/do not know whether/);
+    await new Promise((r) => setTimeout(r, 3_000));
+    expect(emu.replies.filter((r) => r.msgId === hung.msgId)).toHaveLength(1);
+    expect(emu.replies.filter((r) => r.msgId === made.msgId)).toHaveLength(1);
+    expect(createsNamed('Replica1')).toHaveLength(1);
+    expect(createsNamed('Replica2')).toHaveLength(1);
+  }, 120_000);
 });
