@@ -160,7 +160,8 @@ export async function bindArgs<A>(
   const words = rest.filter((t) => t.kind !== 'option');
   let i = 0;
   let chat: ChatRef | undefined;
-  const missing = (name: string) => fail('args.missing', { param: name, usageKey });
+  const missing = (name: string) =>
+    fail('args.missing', { param: name, paramAt: spec.params.findIndex((p) => p.name === name), usageKey });
 
   for (const p of spec.params) {
     const tok = words[i];
@@ -263,8 +264,19 @@ export async function bindArgs<A>(
             const choices = [...new Set(Object.values(p.choices))].join(' / ');
             // A <chat> here means the word was left out: echoing `#"name"` back would not help.
             return isChatForm(tok)
-              ? fail('args.choice-missing', { param: p.name, choices, usageKey })
-              : fail('args.bad-choice', { param: p.name, choices, value: clip(typedWord), usageKey });
+              ? fail('args.choice-missing', {
+                  param: p.name,
+                  paramAt: spec.params.indexOf(p),
+                  choices,
+                  usageKey,
+                })
+              : fail('args.bad-choice', {
+                  param: p.name,
+                  paramAt: spec.params.indexOf(p),
+                  choices,
+                  value: clip(typedWord),
+                  usageKey,
+                });
           }
           values[p.name] = value;
         } else values[p.name] = typedWord;
@@ -277,7 +289,12 @@ export async function bindArgs<A>(
           if (p.optional) continue;
           return tok === undefined
             ? missing(p.name)
-            : fail('args.not-int', { param: p.name, value: clip(tok.raw) });
+            : fail('args.not-int', {
+                param: p.name,
+                paramAt: spec.params.indexOf(p),
+                value: clip(tok.raw),
+                usageKey,
+              });
         }
         values[p.name] = Number(digits);
         i++;

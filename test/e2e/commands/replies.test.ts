@@ -55,7 +55,7 @@ describe('replies in English', () => {
 
   it('each error names the actual problem', async () => {
     expect(await h.say('lead1', '/chat admin #"Product Weekly" alice')).toBe(
-      'Say which action first: add / remove.  \nUsage: /chat admin add|remove ＜chat＞ ＜users…＞  \nExample: /chat admin add here @alice',
+      'Start with one of add / remove.  \nUsage: /chat admin add|remove ＜chat＞ ＜users…＞  \nExample: /chat admin add here @alice',
     );
     expect(await h.say('lead1', '/chat info')).toBe(
       'In a 1:1 chat I need to know which chat: name it by chatId (chat…), #name or #"name with spaces"; /chat list shows yours.  \nUsage: /chat info ＜chat＞  \nExample: /chat info #"Design Review"',
@@ -146,7 +146,7 @@ describe('replies in Chinese (a Chinese command word)', () => {
       '在单聊中需要指定群：chatId（chat…）、#群名 或 #"带空格的群名"；/我的群 列出你的群。  \n用法：/群信息 ＜群＞  \n示例：/群信息 #"设计评审"',
     );
     expect(await h.say('lead1', '/群管理员 #"Product Weekly" alice')).toBe(
-      '请先指定 action：add / remove。  \n用法：/群管理员 add|remove ＜群＞ ＜成员…＞  \n示例：/群管理员 add here @alice',
+      '请以其中之一开头：添加 / 移除。  \n用法：/群管理员 添加|移除 ＜群＞ ＜成员…＞  \n示例：/群管理员 添加 here @alice',
     );
     expect(await h.say('lead1', `/建群 "${LONG}"`)).toBe(
       `"${LONG}" 作为群名太长：有 31 个字符，钉钉最多允许 20 个。`,
@@ -170,7 +170,7 @@ describe('replies in Chinese (a Chinese command word)', () => {
 
   it("DingTalk's refusal is explained in Chinese", async () => {
     expect(await h.say('lead1', `/群信息 ${NO_SUCH_CHAT}`)).toBe(
-      '钉钉拒绝了请求：群 id 不合法（可能不属于本企业）。  \n怎么办：请检查群 id：只有通过服务端接口创建（或用 /chat link 关联）的群可以操作。  \n相关权限：-  \n编号：errcode 40016 · endpoint chat.get',
+      '钉钉拒绝了请求：群 id 不合法（可能不属于本企业）。  \n怎么办：请检查群 id：只有通过服务端接口创建（或用 /chat link 关联）的群可以操作。  \n编号：errcode 40016 · endpoint chat.get',
     );
   });
 
@@ -202,7 +202,7 @@ describe('replies in Chinese (BOT_LOCALE=zh-CN)', () => {
     expect(await h.say('lead1', '/chta x')).toBe('未知命令 /chta。你是不是想用 /chat？');
     expect(await h.say('lead1', '/chat info')).toContain('在单聊中需要指定群');
     expect(await h.say('alice', '/chat create X')).toBe(
-      '/chat create 需要 lead 角色；你是 alice（角色 everyone）。可以发送 /我是谁 查看。',
+      '/建群 需要负责人角色；你是 alice（角色：所有人）。可以发送 /我是谁 查看。',
     );
   });
 });
@@ -264,7 +264,7 @@ describe('the audit trail in words', () => {
       'Lee Lead (lead1) · /chat create · — · 已拒绝（引号 " 没有闭合：请补上另一半引号）',
       `Lee Lead (lead1) · /chat remove · ${pw} · 已拒绝（Lee Lead (lead1) 是群主，不能移出：请先转让群主（/转让群主 ${pw} ＜用户＞））`,
       `Li Lead (lead2) · /chat rename · ${pw} · 已拒绝（不是群主；群主是 lead1）`,
-      'Alice (alice) · /chat create · — · 已拒绝（需要 lead 角色，实际为 everyone）',
+      'Alice (alice) · /chat create · — · 已拒绝（需要负责人角色，实际为所有人）',
       `Lee Lead (lead1) · /chat create · ${made} · 已执行`,
     ]);
     // The record itself holds a stable key and its params, never a sentence in one language.

@@ -41,7 +41,13 @@ const commandWords = allCommands
  * command names, `key=value` options, `<params>` and userIds in examples are taken out.
  */
 function englishProse(text: string): string | undefined {
-  let s = text.replace(/\{[^{}]*\}/g, ' ').replace(/`[^`]*`/g, ' ');
+  // Placeholders, innermost first (a select's branches hold placeholders of their own).
+  let s = text;
+  for (let before = ''; before !== s; ) {
+    before = s;
+    s = s.replace(/\{[^{}]*\}/g, ' ');
+  }
+  s = s.replace(/`[^`]*`/g, ' ');
   for (const w of commandWords) s = s.split(w).join(' ');
   s = s
     .replace(/[A-Za-z][\w-]*[=＝][^\s，。；）)]*/g, ' ')
