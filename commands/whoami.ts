@@ -39,7 +39,7 @@ export default defineCommand({
     const { t, message, caller } = ctx;
     const roleKey = `role.${caller.role}`;
     const label = t(roleKey);
-    const role = label === roleKey || label === caller.role ? caller.role : `${label} (${caller.role})`;
+    const role = label === roleKey ? caller.role : label;
     const lines = [
       `**${t('whoami.title')}**`,
       t('whoami.user', { userId: mdEscape(caller.userId), nick: mdEscape(caller.nick), role }),

@@ -185,7 +185,7 @@ export function userErrorText(err: UserError, t: Translate): string {
     if (slot !== undefined) {
       const bare = slot.replace(/^\[|\]$/g, '').replace(/"/g, '');
       if (bare.includes('|') && !bare.includes('<')) params.choices = bare.split('|').join(' / ');
-      else params.slot = bare;
+      params.slot = bare;
     }
   }
   if (typeof params.param === 'string') params.slot ??= `<${params.param}>`;
