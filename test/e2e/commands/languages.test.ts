@@ -115,7 +115,7 @@ function findCommandMessage(key: string, locale: Locale): string | undefined {
 }
 
 /** The English words left in a Chinese reply, once typed things and chosen names are out. */
-export function englishIn(reply: string): string[] {
+function englishIn(reply: string): string[] {
   let s = withoutAllowed(plain(reply), 'zh-CN');
   const found: string[] = [];
   const cmd = ENGLISH_COMMAND.exec(s);
@@ -137,7 +137,7 @@ export function englishIn(reply: string): string[] {
 }
 
 /** The Chinese left in an English reply, once Chinese aliases and chosen names are out. */
-export function chineseIn(reply: string): string[] {
+function chineseIn(reply: string): string[] {
   let s = withoutAllowed(plain(reply), 'en');
   for (const n of [...CHATS, ...NAMES, ...TYPED_BY_TEST].sort((a, b) => b.length - a.length))
     s = s.split(n).join(' ');
