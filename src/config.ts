@@ -49,6 +49,16 @@ function isPostgresUrl(u: string): boolean {
   }
 }
 
+/** An IANA time zone this Node knows (`Asia/Shanghai`, `UTC`). */
+export function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    return zone.trim() !== '';
+  } catch {
+    return false;
+  }
+}
+
 const optionalNonEmpty = z
   .string()
   .optional()
@@ -80,6 +90,11 @@ const envShape = {
     'must be a postgres:// or postgresql:// URL such as postgres://bot:PASSWORD@db.internal:5432/bot (value not shown)',
   ),
   BOT_DATA_DIR: z.string().min(1, 'must not be empty').default('./data'),
+  BOT_TIMEZONE: z
+    .string()
+    .default('Asia/Shanghai')
+    .transform((s) => s.trim())
+    .refine(isTimeZone, 'must be an IANA time zone such as Asia/Shanghai, Europe/Berlin or UTC'),
   // The orchestrators' server (src/health.ts): unset port = no server; loopback unless told.
   BOT_HTTP_PORT: optionalPort,
   BOT_HTTP_HOST: optionalNonEmpty
@@ -118,6 +133,8 @@ export interface Config {
   policyFile: string | undefined;
   locale: 'en' | 'zh-CN';
   dataDir: string;
+  /** BOT_TIMEZONE: the organisation's time zone for times shown (IANA name) */
+  timeZone: string;
   /** PostgreSQL shared by replicas; undefined = the SQLite file in dataDir */
   databaseUrl: string | undefined;
   /** BOT_HTTP_PORT: the port of /healthz, /readyz and /metrics; undefined = no such server */
@@ -204,6 +221,7 @@ export function loadConfig(
     policyFile: e.BOT_POLICY_FILE,
     locale: e.BOT_LOCALE,
     dataDir: e.BOT_DATA_DIR,
+    timeZone: e.BOT_TIMEZONE,
     databaseUrl: e.DATABASE_URL,
     httpPort: e.BOT_HTTP_PORT,
     httpHost: e.BOT_HTTP_HOST,

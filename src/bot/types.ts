@@ -195,6 +195,11 @@ export interface HandlerContext<A> {
   findPerson: (typed: string) => Promise<string>;
   /** The policy's chat templates the caller may use, in file order. */
   templates: readonly ChatTemplate[];
+  /**
+   * BOT_TIMEZONE: the organisation's time zone, for times shown (an IANA name). Unset = the
+   * default, Asia/Shanghai.
+   */
+  timeZone?: string;
   signal: AbortSignal;
 }
 

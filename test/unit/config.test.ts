@@ -121,3 +121,13 @@ describe('configuration', () => {
     });
   });
 });
+
+describe('BOT_TIMEZONE', () => {
+  it('defaults to Asia/Shanghai, takes an IANA zone, names the variable when wrong', () => {
+    expect(loadConfig({}, undefined).timeZone).toBe('Asia/Shanghai');
+    expect(loadConfig({ BOT_TIMEZONE: 'Europe/Berlin' }, undefined).timeZone).toBe('Europe/Berlin');
+    expect(() => loadConfig({ BOT_TIMEZONE: 'Mars/Olympus' }, undefined)).toThrow(
+      /BOT_TIMEZONE: must be an IANA time zone/,
+    );
+  });
+});

@@ -221,7 +221,7 @@ describe('the audit trail in words', () => {
     (await h.say('admin1', line))
       .split('\n')
       .filter((l) => l.startsWith('- '))
-      .map((l) => l.replace(/^- \S+ · /, '').replace(/ · \d+ ms {0,2}$/, ''));
+      .map((l) => l.replace(/^- [^·]+ · /, '').replace(/ · \d+ (?:ms|毫秒) {0,2}$/, ''));
 
   it('records command, chat and a worded reason for every kind of attempt', async () => {
     const pw = seedChat(h, 'Audit Me', 'lead1', ['lead1', 'alice', 'bob']).chatId;
@@ -241,37 +241,39 @@ describe('the audit trail in words', () => {
 
     expect(await rows('/audit 12')).toEqual([
       `Lee Lead (lead1) · /chat info · ${NO_SUCH_CHAT} · failed (DingTalk refused: The chat id is not valid for this organisation, errcode 40016)`,
-      `Lee Lead (lead1) · /chat remove · ${pw} · refused (cancelled by the user (${cancelled}))`,
-      `Lee Lead (lead1) · /chat remove · ${pw} · pending (waits for confirmation ${cancelled})`,
-      `Lee Lead (lead1) · /chat remove · ${pw} · confirmed (confirmed with ${code})`,
-      `Lee Lead (lead1) · /chat remove · ${pw} · pending (waits for confirmation ${code})`,
+      `Lee Lead (lead1) · /chat remove · Audit Me (${pw}) · refused (cancelled by the user (${cancelled}))`,
+      `Lee Lead (lead1) · /chat remove · Audit Me (${pw}) · pending (waits for confirmation ${cancelled})`,
+      `Lee Lead (lead1) · /chat remove · Audit Me (${pw}) · confirmed (confirmed with ${code})`,
+      `Lee Lead (lead1) · /chat remove · Audit Me (${pw}) · pending (waits for confirmation ${code})`,
       'Lee Lead (lead1) · /chta · — · refused (Unknown command /chta)',
       'Lee Lead (lead1) · /chat create · — · refused (A quote " is not closed: add the closing quote)',
-      `Lee Lead (lead1) · /chat remove · ${pw} · refused (Lee Lead (lead1) owns the chat and cannot be removed: transfer ownership first (/chat owner ${pw} ＜user＞))`,
-      `Li Lead (lead2) · /chat rename · ${pw} · refused (not the owner; the owner is lead1)`,
+      `Lee Lead (lead1) · /chat remove · Audit Me (${pw}) · refused (Lee Lead (lead1) owns the chat and cannot be removed: transfer ownership first (/chat owner ${pw} ＜user＞))`,
+      `Li Lead (lead2) · /chat rename · Audit Me (${pw}) · refused (not the owner; the owner is lead1)`,
       'Alice (alice) · /chat create · — · refused (needs the role lead, has everyone)',
-      `Lee Lead (lead1) · /chat create · ${made} · allowed`,
-      `Lee Lead (lead1) · /chat link · ${pw} · allowed`,
+      `Lee Lead (lead1) · /chat create · Made Here (${made}) · allowed`,
+      `Lee Lead (lead1) · /chat link · Audit Me (${pw}) · allowed`,
     ]);
     expect(await rows('/审计 12')).toEqual([
-      'Ada Admin (admin1) · /audit · — · 已执行',
-      `Lee Lead (lead1) · /chat info · ${NO_SUCH_CHAT} · 失败（钉钉拒绝：群 id 不合法（可能不属于本企业），errcode 40016）`,
-      `Lee Lead (lead1) · /chat remove · ${pw} · 已拒绝（用户已取消（${cancelled}））`,
-      `Lee Lead (lead1) · /chat remove · ${pw} · 待确认（等待确认 ${cancelled}）`,
-      `Lee Lead (lead1) · /chat remove · ${pw} · 已确认（已用 ${code} 确认）`,
-      `Lee Lead (lead1) · /chat remove · ${pw} · 待确认（等待确认 ${code}）`,
+      'Ada Admin (admin1) · /审计 · — · 已执行',
+      `Lee Lead (lead1) · /群信息 · ${NO_SUCH_CHAT} · 失败（钉钉拒绝：群 id 不合法（可能不属于本企业），errcode 40016）`,
+      `Lee Lead (lead1) · /踢人 · Audit Me（${pw}） · 已拒绝（用户已取消（${cancelled}））`,
+      `Lee Lead (lead1) · /踢人 · Audit Me（${pw}） · 待确认（等待确认 ${cancelled}）`,
+      `Lee Lead (lead1) · /踢人 · Audit Me（${pw}） · 已确认（已用 ${code} 确认）`,
+      `Lee Lead (lead1) · /踢人 · Audit Me（${pw}） · 待确认（等待确认 ${code}）`,
       'Lee Lead (lead1) · /chta · — · 已拒绝（未知命令 /chta）',
-      'Lee Lead (lead1) · /chat create · — · 已拒绝（引号 " 没有闭合：请补上另一半引号）',
-      `Lee Lead (lead1) · /chat remove · ${pw} · 已拒绝（Lee Lead (lead1) 是群主，不能移出：请先转让群主（/转让群主 ${pw} ＜用户＞））`,
-      `Li Lead (lead2) · /chat rename · ${pw} · 已拒绝（不是群主；群主是 lead1）`,
-      'Alice (alice) · /chat create · — · 已拒绝（需要负责人角色，实际为所有人）',
-      `Lee Lead (lead1) · /chat create · ${made} · 已执行`,
+      'Lee Lead (lead1) · /建群 · — · 已拒绝（引号 " 没有闭合：请补上另一半引号）',
+      `Lee Lead (lead1) · /踢人 · Audit Me（${pw}） · 已拒绝（Lee Lead (lead1) 是群主，不能移出：请先转让群主（/转让群主 ${pw} ＜用户＞））`,
+      `Li Lead (lead2) · /改群名 · Audit Me（${pw}） · 已拒绝（不是群主；群主是 lead1）`,
+      'Alice (alice) · /建群 · — · 已拒绝（需要负责人角色，实际为所有人）',
+      `Lee Lead (lead1) · /建群 · Made Here（${made}） · 已执行`,
     ]);
     // The record itself holds a stable key and its params, never a sentence in one language.
     const stored = (await h.app.store.audit.latest(20)).map((r) => r.reason);
     expect(stored).toContain('audit.reason.not-owner {"owner":"lead1"}');
     expect(stored).toContain('command.unknown-suggest {"command":"chta","suggestions":"/chat"}');
     // …and /audit for the chat a create made finds the create.
-    expect(await rows(`/audit ${made}`)).toEqual([`Lee Lead (lead1) · /chat create · ${made} · allowed`]);
+    expect(await rows(`/audit ${made}`)).toEqual([
+      `Lee Lead (lead1) · /chat create · Made Here (${made}) · allowed`,
+    ]);
   });
 });
