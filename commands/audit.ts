@@ -129,6 +129,12 @@ export function localTime(at: number, locale: Locale, timeZone: string): string 
   }).format(new Date(at));
 }
 
+/** A time zone as the reader names it: `China Standard Time`, `中国标准时间`. */
+export function zoneName(locale: Locale, timeZone: string): string {
+  const parts = new Intl.DateTimeFormat(locale, { timeZone, timeZoneName: 'long' }).formatToParts(0);
+  return parts.find((p) => p.type === 'timeZoneName')?.value ?? timeZone;
+}
+
 /** One record; `who` is the label of its user (a name beside the userId, or the userId), `chat` of its chat. */
 function row(
   r: AuditRecord,
@@ -193,7 +199,7 @@ export default defineCommand<Args>({
       'audit.summary': '查看最近的审计记录（管理员）。',
       'audit.usage': '/审计 [条数] [<群>|<用户>]（条数 1–50，默认 10）',
       'audit.title': '审计',
-      'audit.header': '最近 {count} 条审计记录{scope}（时间为 {zone}）：',
+      'audit.header': '最近 {count} 条审计记录{scope}（时间为{zone}）：',
       'audit.scope-chat': '（群 {chat}）',
       'audit.chat': '{name}（{chatId}）',
       'audit.command': '{command, command}',
@@ -249,7 +255,7 @@ export default defineCommand<Args>({
       return { title: t('audit.title'), text: [...capped, t('audit.empty', { scope })].join('\n') };
     const lines = [
       ...capped,
-      t('audit.header', { count: records.length, scope, zone }),
+      t('audit.header', { count: records.length, scope, zone: zoneName(ctx.locale, zone) }),
       '',
       ...records.map((r) =>
         row(

@@ -148,7 +148,7 @@ describe('/audit', () => {
     const { calls, lines, reply } = await run('');
     expect(calls).toEqual([{ n: 10, filter: {} }]);
     expect(lines).toHaveLength(10);
-    expect(reply.text).toContain('The latest 10 audit records (times in Asia/Shanghai):');
+    expect(reply.text).toContain('The latest 10 audit records (times in China Standard Time):');
     // Newest: i = 59 -> 03:04:05 + 59 s = 03:05:04 UTC (11:05:04 in Shanghai), lead2, chat info, no chat, errcode shown.
     expect(lines[0]).toBe(
       '- Jan 2, 2026, 11:05:04 · lead2 · /chat info · — · allowed (errcode 60011) · 12 ms',
@@ -165,10 +165,10 @@ describe('/audit', () => {
 
   it('shows times in BOT_TIMEZONE, in the reader format', async () => {
     const utc = await run('1', { timeZone: 'UTC' });
-    expect(utc.reply.text).toContain('(times in UTC)');
+    expect(utc.reply.text).toContain('(times in Coordinated Universal Time)');
     expect(utc.lines[0]).toMatch(/^- Jan 2, 2026, 03:05:04 · /);
     const zh = await run('1', { locale: 'zh-CN' });
-    expect(zh.reply.text).toContain('（时间为 Asia/Shanghai）');
+    expect(zh.reply.text).toContain('（时间为中国标准时间）');
     expect(zh.lines[0]).toMatch(
       /^- 2026\/1\/2 11:05:04 · lead2 · \/chat info · — · 已执行（errcode 60011） · 12 毫秒$/,
     );
@@ -230,7 +230,7 @@ describe('/audit', () => {
     const empty = await run('', { store: new MemoryAuditStore() });
     expect(empty.reply.text).toBe('No audit records.');
     const zh = await run('2 lead1', { locale: 'zh-CN' });
-    expect(zh.reply.text).toContain('最近 2 条审计记录（用户 lead1）（时间为 Asia/Shanghai）：');
+    expect(zh.reply.text).toContain('最近 2 条审计记录（用户 lead1）（时间为中国标准时间）：');
     expect(zh.lines[0]).toMatch(/已拒绝|已执行/);
   });
 
