@@ -2,7 +2,7 @@
  * The one schema for every setting (architecture.md §4). Nothing else reads `process.env`:
  * `entry.ts` calls {@link loadConfig} once and passes the result down.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { z } from 'zod';
 
 const userIdList = z
@@ -89,7 +89,14 @@ const envShape = {
     (u) => u === undefined || isPostgresUrl(u),
     'must be a postgres:// or postgresql:// URL such as postgres://bot:PASSWORD@db.internal:5432/bot (value not shown)',
   ),
-  BOT_DATA_DIR: z.string().min(1, 'must not be empty').default('./data'),
+  BOT_DATA_DIR: z
+    .string()
+    .min(1, 'must not be empty')
+    .default('./data')
+    .refine(
+      (dir) => !existsSync(dir) || statSync(dir).isDirectory(),
+      'must be a folder (it is created when missing), but a file of that name exists',
+    ),
   BOT_TIMEZONE: z
     .string()
     .default('Asia/Shanghai')

@@ -131,3 +131,13 @@ describe('BOT_TIMEZONE', () => {
     );
   });
 });
+
+describe('BOT_DATA_DIR', () => {
+  it('a file where the folder should be names the variable', () => {
+    expect(() => loadConfig({ BOT_DATA_DIR: '/etc/passwd' }, undefined)).toThrow(
+      /BOT_DATA_DIR: must be a folder/,
+    );
+    const dir = mkdtempSync(join(tmpdir(), 'dgb-cfg-'));
+    expect(loadConfig({ BOT_DATA_DIR: join(dir, 'not-yet') }, undefined).dataDir).toBe(join(dir, 'not-yet'));
+  });
+});
