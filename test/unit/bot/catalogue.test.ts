@@ -161,7 +161,11 @@ describe('plural forms', () => {
     expect(t('chat.create.done', { name: 'Val', count: 1, owner: 'lead1' })).toBe(
       'Created **Val** with 1 member; owner lead1.',
     );
-    expect(t('audit.header', { count: 1, scope: '' })).toBe('The latest audit record:');
-    expect(t('audit.header', { count: 4, scope: '' })).toBe('The latest 4 audit records:');
+    expect(t('audit.header', { count: 1, scope: '', zone: 'UTC' })).toBe(
+      'The latest audit record (times in UTC):',
+    );
+    expect(t('audit.header', { count: 4, scope: '', zone: 'UTC' })).toBe(
+      'The latest 4 audit records (times in UTC):',
+    );
   });
 });
