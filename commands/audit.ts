@@ -25,7 +25,8 @@ export const AUDIT_MAX_COUNT = 50;
 const QUOTES = /^["'“‘](.*)["'”’]$/s;
 
 const args = z.object({
-  n: z.number().int().min(1, 'must be at least 1').optional(),
+  // The range is checked by the handler, which says it in the reader's words.
+  n: z.number().int().optional(),
   target: z.string().optional(),
 });
 type Args = z.infer<typeof args>;
@@ -112,8 +113,35 @@ export function reasonInWords(stored: string, t: Translate, locale: Locale): str
   return (end === null ? text : text.slice(0, end.index)).replace(/[\s.,;:。，；：]+$/u, '');
 }
 
-/** One record; `who` is the label of its user (a name beside the userId, or the userId). */
-function row(r: AuditRecord, who: string, t: Translate, locale: Locale): string {
+/** A moment as the reader writes it, in the organisation's time zone: `Jan 2, 2026, 11:05:04`, `2026/1/2 11:05:04`. */
+export function localTime(at: number, locale: Locale, timeZone: string): string {
+  return new Intl.DateTimeFormat(locale, {
+    timeZone,
+    year: 'numeric',
+    month: locale === 'zh-CN' ? 'numeric' : 'short',
+    day: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+    hourCycle: 'h23',
+  }).format(new Date(at));
+}
+
+/** A time zone as the reader names it: `China Standard Time`, `中国标准时间`. */
+export function zoneName(locale: Locale, timeZone: string): string {
+  const parts = new Intl.DateTimeFormat(locale, { timeZone, timeZoneName: 'long' }).formatToParts(0);
+  return parts.find((p) => p.type === 'timeZoneName')?.value ?? timeZone;
+}
+
+/** One record; `who` is the label of its user (a name beside the userId, or the userId), `chat` of its chat. */
+function row(
+  r: AuditRecord,
+  who: string,
+  chat: string | undefined,
+  t: Translate,
+  locale: Locale,
+  zone: string,
+): string {
   const why = [
     r.reason === undefined ? '' : reasonInWords(r.reason, t, locale),
     r.errcode === undefined ? '' : `errcode ${mdEscape(r.errcode)}`,
@@ -121,13 +149,13 @@ function row(r: AuditRecord, who: string, t: Translate, locale: Locale): string 
     .filter((x) => x !== '')
     .join(t('audit.and'));
   const parts = [
-    new Date(r.at).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    localTime(r.at, locale, zone),
     mdEscape(who),
-    `/${mdEscape(r.command)}`,
-    r.chatId === undefined ? '—' : mdEscape(r.chatId),
+    `/${mdEscape(t('audit.command', { command: r.command }))}`,
+    r.chatId === undefined ? '—' : mdEscape(chat ?? r.chatId),
     t(`audit.outcome.${r.outcome}`),
   ];
-  return `- ${parts.join(' · ')}${why === '' ? '' : t('audit.why', { why })} · ${r.durationMs} ms`;
+  return `- ${parts.join(' · ')}${why === '' ? '' : t('audit.why', { why })} · ${t('audit.ms', { ms: r.durationMs })}`;
 }
 
 export default defineCommand<Args>({
@@ -148,11 +176,15 @@ export default defineCommand<Args>({
       'audit.usage': '/audit [n] [<chat>|<user>]  (n: 1–50, default 10)',
       'audit.title': 'Audit',
       'audit.header':
-        '{count, plural, one {The latest audit record} other {The latest # audit records}}{scope}:',
-      'audit.scope-chat': ' for chat {chatId}',
+        '{count, plural, one {The latest audit record} other {The latest # audit records}}{scope} (times in {zone}):',
+      'audit.scope-chat': ' for chat {chat}',
+      'audit.chat': '{name} ({chatId})',
+      'audit.command': '{command, command}',
+      'audit.ms': '{ms} ms',
+      'audit.range': '/audit shows 1 to {max} records, not {n}. Send /audit {max} for the most.',
       'audit.scope-user': ' for user {userId}',
       'audit.empty': 'No audit records{scope}.',
-      'audit.capped': 'Showing at most {max}.',
+      'audit.capped': 'You asked for {n} records; I show at most {max}.',
       'audit.why': ' ({why})',
       'audit.and': ', ',
       'audit.outcome.allowed': 'allowed',
@@ -165,11 +197,15 @@ export default defineCommand<Args>({
       'audit.summary': '查看最近的审计记录（管理员）。',
       'audit.usage': '/审计 [条数] [<群>|<用户>]（条数 1–50，默认 10）',
       'audit.title': '审计',
-      'audit.header': '最近 {count} 条审计记录{scope}：',
-      'audit.scope-chat': '（群 {chatId}）',
+      'audit.header': '最近 {count} 条审计记录{scope}（时间为{zone}）：',
+      'audit.scope-chat': '（群 {chat}）',
+      'audit.chat': '{name}（{chatId}）',
+      'audit.command': '{command, command}',
+      'audit.ms': '{ms} 毫秒',
+      'audit.range': '/审计 显示 1 到 {max} 条记录，不能是 {n}。发送 /审计 {max} 可看最多的记录。',
       'audit.scope-user': '（用户 {userId}）',
       'audit.empty': '没有审计记录{scope}。',
-      'audit.capped': '最多显示 {max} 条。',
+      'audit.capped': '你要求 {n} 条记录，最多只能显示 {max} 条。',
       'audit.why': '（{why}）',
       'audit.and': '，',
       'audit.outcome.allowed': '已执行',
@@ -182,7 +218,11 @@ export default defineCommand<Args>({
   async handler(ctx) {
     const { t } = ctx;
     const asked = ctx.args.n ?? AUDIT_DEFAULT_COUNT;
+    // Too few is a mistake; too many is read as "as many as you can", and said so.
+    if (asked < 1) throw new UserError('audit.range', { n: asked, max: AUDIT_MAX_COUNT });
     const n = Math.min(asked, AUDIT_MAX_COUNT);
+    const zone = ctx.timeZone;
+    const capped = asked > AUDIT_MAX_COUNT ? [t('audit.capped', { n: asked, max: AUDIT_MAX_COUNT }), ''] : [];
     const filter = await filterFor(ctx);
     const records = await ctx.auditLog.latest(n, filter);
     // Every user once, the filtered one first (the header names them even with no records).
@@ -191,19 +231,41 @@ export default defineCommand<Args>({
     ];
     const named = await ctx.people.labels(users);
     const label = (u: string): string => named[users.indexOf(u)] ?? u;
+    // Chats by name where the registry knows them, the chatId beside the name.
+    const chatIds = [
+      ...new Set([
+        ...(filter.chatId === undefined ? [] : [filter.chatId]),
+        ...records.flatMap((r) => r.chatId ?? []),
+      ]),
+    ];
+    const chatNames = new Map<string, string>();
+    for (const id of chatIds) {
+      const rec = await ctx.registry.get(id);
+      if (rec !== undefined) chatNames.set(id, t('audit.chat', { name: rec.name, chatId: id }));
+    }
     const scope =
       filter.chatId !== undefined
-        ? t('audit.scope-chat', { chatId: mdEscape(filter.chatId) })
+        ? t('audit.scope-chat', { chat: mdEscape(chatNames.get(filter.chatId) ?? filter.chatId) })
         : filter.userId !== undefined
           ? t('audit.scope-user', { userId: mdEscape(label(filter.userId)) })
           : '';
-    if (records.length === 0) return { title: t('audit.title'), text: t('audit.empty', { scope }) };
+    if (records.length === 0)
+      return { title: t('audit.title'), text: [...capped, t('audit.empty', { scope })].join('\n') };
     const lines = [
-      t('audit.header', { count: records.length, scope }),
+      ...capped,
+      t('audit.header', { count: records.length, scope, zone: zoneName(ctx.locale, zone) }),
       '',
-      ...records.map((r) => row(r, label(r.userId), t, ctx.locale)),
+      ...records.map((r) =>
+        row(
+          r,
+          label(r.userId),
+          r.chatId === undefined ? undefined : chatNames.get(r.chatId),
+          t,
+          ctx.locale,
+          zone,
+        ),
+      ),
     ];
-    if (asked > AUDIT_MAX_COUNT) lines.push('', t('audit.capped', { max: AUDIT_MAX_COUNT }));
     return { title: t('audit.title'), text: lines.join('\n') };
   },
 });

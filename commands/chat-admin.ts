@@ -43,8 +43,8 @@ export default defineCommand({
     },
     'zh-CN': {
       'chat.admin.summary': '设置或取消群管理员。',
-      'chat.admin.usage': '/群管理员 add|remove <群> <成员…>',
-      'chat.admin.example': '/群管理员 add here @alice',
+      'chat.admin.usage': '/群管理员 添加|移除 <群> <成员…>',
+      'chat.admin.example': '/群管理员 添加 here @alice',
       'chat.admin.added': '已设为 **{name}** 的管理员：{users}。',
       'chat.admin.removed': '已取消 **{name}** 的管理员：{users}。',
       'chat.admin.not-in': '不在群里（已跳过，请先用 /拉人 拉进群）：{users}。',

@@ -7,6 +7,7 @@ import { defineCommand, zChat } from '../src/bot/kit.ts';
 
 export default defineCommand({
   name: 'chat cid',
+  aliases: ['群会话号'],
   summary: 'chat.cid.summary',
   usage: 'chat.cid.usage',
   params: [{ name: 'chat', kind: 'chat' }],
@@ -25,12 +26,12 @@ export default defineCommand({
     },
     'zh-CN': {
       'chat.cid.summary': '查询群的 openConversationId（并记下来）。',
-      'chat.cid.usage': '/chat cid [<群>]',
-      'chat.cid.example': '/chat cid here',
+      'chat.cid.usage': '/群会话号 [<群>]',
+      'chat.cid.example': '/群会话号 here',
       'chat.cid.done': '`{chatId}` 的 openConversationId：`{cid}`',
       'chat.cid.saved': '已记入登记表。',
       'chat.cid.known': '登记表里已有。',
-      'chat.cid.unregistered': '此群尚未登记；`/chat link {chatId}` 可登记。',
+      'chat.cid.unregistered': '此群尚未登记；`/关联群 {chatId}` 可登记。',
     },
   },
   async handler({ args, api, registry, t }) {

@@ -196,7 +196,7 @@ const command = defineCommand({
       'chat.create.settings': '群设置：',
       'chat.create.join': '加入 {name}',
       'chat.create.join-hint': '点下方链接入群或转发给他人。',
-      'chat.create.qr-failed': '暂时没能获取入群链接，请稍后发送 `/chat qr {chatId}` 重试。',
+      'chat.create.qr-failed': '暂时没能获取入群链接，请稍后发送 `/群二维码 {chatId}` 重试。',
       'chat.create.template-unknown':
         '没有你可用的模板“{template}”。你可用的模板：{templates}。/群模板 列出每个模板的设置。',
       'chat.create.template-none': '没有你可用的模板“{template}”：策略文件没有给你任何模板。',

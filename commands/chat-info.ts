@@ -51,11 +51,11 @@ export default defineCommand({
       'chat.info.members': '- 成员（{count} 人）：{members}',
       'chat.info.chat-id': '- chatId：`{chatId}`',
       'chat.info.cid': '- openConversationId：`{cid}`',
-      'chat.info.cid-unknown': '- openConversationId：尚未获取（`/chat cid {chatId}`）',
+      'chat.info.cid-unknown': '- openConversationId：尚未获取（`/群会话号 {chatId}`）',
       'chat.info.settings': '群设置：',
       'chat.info.created': '由我于 {date} 为 {user} 创建。',
       'chat.info.linked': '由 {user} 于 {date} 登记。',
-      'chat.info.unregistered': '尚未登记；`/chat link {chatId}` 可登记。',
+      'chat.info.unregistered': '尚未登记；`/关联群 {chatId}` 可登记。',
     },
   },
   async handler({ args, api, registry, t, people }) {

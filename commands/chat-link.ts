@@ -14,6 +14,7 @@ const NO_SUCH_CHAT = new Set(['40016', '34001']);
 
 export default defineCommand({
   name: 'chat link',
+  aliases: ['关联群'],
   summary: 'chat.link.summary',
   usage: 'chat.link.usage',
   params: [{ name: 'chatId', kind: 'word' }],
@@ -41,8 +42,8 @@ export default defineCommand({
     },
     'zh-CN': {
       'chat.link.summary': '登记一个你是群主的现有群，让我认识它（在群里发送则绑定为 here）。',
-      'chat.link.usage': '/chat link <chatId>',
-      'chat.link.example': '/chat link chat5a79c1e4f0d2b3a6978812345abcdef0',
+      'chat.link.usage': '/关联群 <chatId>',
+      'chat.link.example': '/关联群 chat5a79c1e4f0d2b3a6978812345abcdef0',
       'chat.link.bad-id': '"{value}" 不是 chatId（形如 chat0123abcd…）。',
       'chat.link.not-found':
         '钉钉里没有我可以管理的群 {chatId}。请检查 id：我只能登记本企业通过钉钉服务端接口（由我或其他应用）创建的群，不能登记在钉钉客户端里建的群。',
@@ -50,7 +51,7 @@ export default defineCommand({
         '钉钉显示 {chatId} 的群主是 {owner}，不是你（{userId}）；只有群主或管理员可以登记。',
       'chat.link.dissolved': '{chatId} 已解散，无法登记。',
       'chat.link.not-here':
-        '{chatId} 不是本群（它的 openConversationId 是 {cid}）。请在它所在的群里或与我的单聊中发送 /chat link。',
+        '{chatId} 不是本群（它的 openConversationId 是 {cid}）。请在它所在的群里或与我的单聊中发送 /关联群。',
       'chat.link.done': '已登记 **{name}**（`{chatId}`）。',
       'chat.link.cid': 'openConversationId：`{cid}`',
       'chat.link.here': '在本群中，`here` 现在指这个群。',

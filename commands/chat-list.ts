@@ -36,7 +36,7 @@ export default defineCommand({
       'chat.list.usage': '/我的群',
       'chat.list.example': '/我的群',
       'chat.list.empty':
-        '你还没有通过我管理的群。可以用 /建群 "<群名>" @成员 新建，或用 /chat link <chatId> 登记你是群主的群。',
+        '你还没有通过我管理的群。可以用 /建群 "<群名>" @成员 新建，或用 /关联群 <chatId> 登记你是群主的群。',
       'chat.list.mine': '你的群（{count} 个）：',
       'chat.list.all': '所有已登记的群（{count} 个）：',
       'chat.list.row': '- **{name}** `{chatId}` · {date}',

@@ -33,7 +33,7 @@ export default defineCommand({
     'zh-CN': {
       'chat.rename.summary': '修改群名。',
       'chat.rename.usage': '/改群名 <群> <新群名>',
-      'chat.rename.example': '/改群名 here "设计评审 Q3"',
+      'chat.rename.example': '/改群名 here "设计评审三季度"',
       'chat.rename.name-length': '群名须为 1 到 {max} 个字符，"{name}" 有 {length} 个。',
       'chat.rename.same': '**{name}** 已经是这个名字，没有改动。',
       'chat.rename.done': '群名已改：**{old}** → **{name}**（`{chatId}`）。',

@@ -225,7 +225,7 @@ export default defineCommand<Args>({
       'chat.undo.create':
         'Your last change was the creation of **{name}** (`{chatId}`), and a create cannot be undone: I cannot dismiss a chat. Remove its members with /chat remove {chatId} <users…> if it should not be used.',
       'chat.undo.not-allowed':
-        'Your last change was /{command} on `{chat}`, but you may no longer change that chat, so I cannot undo it.',
+        'Your last change was /{command, command} on `{chat}`, but you may no longer change that chat, so I cannot undo it.',
       'chat.undo.owner-moved':
         'The owner of **{name}** has changed since (now {owner}), so I do not hand it back.',
       'chat.undo.owner-not-allowed':
@@ -234,13 +234,13 @@ export default defineCommand<Args>({
         '{user} is no longer a member of **{name}**, so they cannot be the owner again.',
       'chat.undo.raced': 'That change has just been undone by another message; nothing more to do.',
       'chat.undo.already':
-        'That /{command} has been undone already (by an earlier code or message); nothing was changed now.',
+        'That /{command, command} has been undone already (by an earlier code or message); nothing was changed now.',
       'chat.undo.cannot':
-        'I cannot take back your /{command} on **{name}** (`{chatId}`, {minutes} min ago); nothing was changed:',
+        'I cannot take back your /{command, command} on **{name}** (`{chatId}`, {minutes} min ago); nothing was changed:',
       'chat.undo.set-aside':
         'I set that change aside: /chat undo {chat} now reaches the change you made before it.',
-      'chat.undo.preview': 'Undo your /{command} on **{name}** (`{chatId}`, {minutes} min ago):',
-      'chat.undo.done': 'Undone: your /{command} on **{name}** (`{chatId}`, {minutes} min ago).',
+      'chat.undo.preview': 'Undo your /{command, command} on **{name}** (`{chatId}`, {minutes} min ago):',
+      'chat.undo.done': 'Undone: your /{command, command} on **{name}** (`{chatId}`, {minutes} min ago).',
       'chat.undo.failed':
         'Not every step was done (marked above); the change counts as undone. Do the rest by hand: /chat info {chat} shows the chat as it is.',
       'chat.undo.step-failed': 'failed: DingTalk refused, {code}',
@@ -275,18 +275,19 @@ export default defineCommand<Args>({
         '{chat} 没有可撤销的修改：最近 24 小时内你没有通过我修改过它（或已全部撤销）。在钉钉里直接做的修改我看不到，也无法撤销。',
       'chat.undo.create':
         '你最后一次修改是创建 **{name}**（`{chatId}`），建群无法撤销：我不能解散群。若不再使用，可用 /踢人 {chatId} <成员…> 移出成员。',
-      'chat.undo.not-allowed': '你最后一次修改是在 `{chat}` 上的 /{command}，但你已无权修改该群，无法撤销。',
+      'chat.undo.not-allowed':
+        '你最后一次修改是在 `{chat}` 上的 /{command, command}，但你已无权修改该群，无法撤销。',
       'chat.undo.owner-moved': '**{name}** 的群主此后又变了（现在是 {owner}），所以不再转回。',
       'chat.undo.owner-not-allowed':
         '你已不能转让 **{name}**：转让之后你不再是群主。请找群主或机器人管理员（/转让群主 {chat} <用户>）。',
       'chat.undo.owner-gone': '{user} 已不在 **{name}** 里，不能再成为群主。',
       'chat.undo.raced': '这次修改刚被另一条消息撤销了，无需再做。',
-      'chat.undo.already': '这次 /{command} 已经撤销过了（用更早的确认码或消息）；这次没有做任何改动。',
+      'chat.undo.already': '这次 /{command, command} 已经撤销过了（用更早的确认码或消息）；这次没有做任何改动。',
       'chat.undo.cannot':
-        '无法撤销你在 **{name}**（`{chatId}`，{minutes} 分钟前）上的 /{command}；没有做任何改动：',
+        '无法撤销你在 **{name}**（`{chatId}`，{minutes} 分钟前）上的 /{command, command}；没有做任何改动：',
       'chat.undo.set-aside': '这次修改已搁置：现在 /撤销 {chat} 会撤销在它之前的那次修改。',
-      'chat.undo.preview': '撤销你在 **{name}**（`{chatId}`，{minutes} 分钟前）上的 /{command}：',
-      'chat.undo.done': '已撤销：你在 **{name}**（`{chatId}`，{minutes} 分钟前）上的 /{command}。',
+      'chat.undo.preview': '撤销你在 **{name}**（`{chatId}`，{minutes} 分钟前）上的 /{command, command}：',
+      'chat.undo.done': '已撤销：你在 **{name}**（`{chatId}`，{minutes} 分钟前）上的 /{command, command}。',
       'chat.undo.failed':
         '并非每一步都完成了（见上面的标记）；这次修改算作已撤销。其余请手动完成：/群信息 {chat} 显示群的现状。',
       'chat.undo.step-failed': '失败：钉钉拒绝了，{code}',

@@ -40,7 +40,8 @@ function listing(specs: readonly CommandSpec<unknown>[], t: Translate, group?: s
   }
   const out: string[] = [group === undefined ? `**${t('help.title')}**` : `**/${group}**`];
   for (const [head, list] of groups) {
-    if (group === undefined) out.push('', head === '' ? t('help.general') : `**/${head}**`);
+    if (group === undefined)
+      out.push('', head === '' ? t('help.general') : `**${t('help.group', { group: head })}**`);
     for (const s of list) out.push(`- ${usageLine(s, t)}: ${t(s.summary)}`);
   }
   // Only people who may name users need to know how names are looked up.
@@ -66,7 +67,7 @@ function typedName(spec: CommandSpec<unknown>, t: Translate): string {
 
 function detail(spec: CommandSpec<unknown>, t: Translate): string {
   const out = [
-    `**/${spec.name}**`,
+    `**/${typedName(spec, t)}**`,
     t(spec.summary),
     '',
     t('help.label.usage', { usage: usageLine(spec, t) }),
@@ -120,6 +121,7 @@ export default defineCommand({
         'People: pick them with @, or type a userId, `me`, a name (`"Alice Wang"`), a mobile or `dept:<department>`; replies name them with the userId beside.',
       'help.permissions':
         "Names, mobiles and departments are looked up in DingTalk's contacts, which needs the app's permission points `qyapi_addresslist_search` (search), `qyapi_get_member` (a user by userId), `qyapi_get_member_by_mobile`, `qyapi_get_department_list` and `qyapi_get_department_member` (departments and their members). Without them typed userIds and @-picks still work, and replies show userIds.",
+      'help.group': '/{group}',
       'help.unknown': 'I know no command /{command} that you may use.',
       'help.unknown-suggest': 'I know no command /{command} that you may use. Did you mean {suggestions}?',
     },
@@ -141,6 +143,7 @@ export default defineCommand({
         '指定人员：用 @ 选人，或输入 userId、`me`、姓名（`"王小明"`）、手机号或 `部门:<部门名>`；回复中显示姓名，后附 userId。',
       'help.permissions':
         '姓名、手机号和部门通过钉钉通讯录查找，需要应用开通权限点 `qyapi_addresslist_search`（搜索）、`qyapi_get_member`（按 userId 查人）、`qyapi_get_member_by_mobile`、`qyapi_get_department_list` 和 `qyapi_get_department_member`（部门及其成员）。未开通时，输入 userId 和 @ 选人照常可用，回复只显示 userId。',
+      'help.group': '{group, select, chat {群管理} other {/{group}}}',
       'help.unknown': '没有你可以使用的命令 /{command}。',
       'help.unknown-suggest': '没有你可以使用的命令 /{command}。你是不是想用 {suggestions}？',
     },

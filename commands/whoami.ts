@@ -32,14 +32,14 @@ export default defineCommand({
       'whoami.org-admin': '- 钉钉组织管理员：是（这本身不授予机器人角色）',
       'whoami.conversation': '- 会话：{type}\n- openConversationId：{cid}',
       'whoami.chat': '- chatId：{chatId}（{name}）',
-      'whoami.chat-unknown': '- chatId：尚未知道；在此发送 /chat link <chatId> 关联本群',
+      'whoami.chat-unknown': '- chatId：尚未知道；在此发送 /关联群 <chatId> 关联本群',
     },
   },
   handler: async (ctx) => {
     const { t, message, caller } = ctx;
     const roleKey = `role.${caller.role}`;
     const label = t(roleKey);
-    const role = label === roleKey || label === caller.role ? caller.role : `${label} (${caller.role})`;
+    const role = label === roleKey ? caller.role : label;
     const lines = [
       `**${t('whoami.title')}**`,
       t('whoami.user', { userId: mdEscape(caller.userId), nick: mdEscape(caller.nick), role }),

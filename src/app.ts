@@ -69,7 +69,12 @@ export function createApp(o: AppOptions): App {
   const { clientId, clientSecret } = config.credentials;
   const robotCode = config.robotCode ?? clientId;
   const commands = loadCommands(o.commands ?? allCommands);
-  const policy = o.policy ?? loadPolicy(config.policyFile);
+  const policy =
+    o.policy ??
+    loadPolicy(
+      config.policyFile,
+      commands.all().map((s) => s.name),
+    );
   const unknown = unknownPolicyCommands(
     policy,
     commands.all().map((s) => s.name),
@@ -111,6 +116,7 @@ export function createApp(o: AppOptions): App {
     journal,
     audit: new AuditTrail(store.audit, logger),
     defaultLocale: config.locale,
+    timeZone: config.timeZone,
     robotCode,
     directory: new Directory({ contact: dingtalk.contact }),
     replicaId,

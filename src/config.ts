@@ -2,7 +2,7 @@
  * The one schema for every setting (architecture.md §4). Nothing else reads `process.env`:
  * `entry.ts` calls {@link loadConfig} once and passes the result down.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { z } from 'zod';
 
 const userIdList = z
@@ -49,6 +49,16 @@ function isPostgresUrl(u: string): boolean {
   }
 }
 
+/** An IANA time zone this Node knows (`Asia/Shanghai`, `UTC`). */
+export function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    return zone.trim() !== '';
+  } catch {
+    return false;
+  }
+}
+
 const optionalNonEmpty = z
   .string()
   .optional()
@@ -79,7 +89,19 @@ const envShape = {
     (u) => u === undefined || isPostgresUrl(u),
     'must be a postgres:// or postgresql:// URL such as postgres://bot:PASSWORD@db.internal:5432/bot (value not shown)',
   ),
-  BOT_DATA_DIR: z.string().min(1, 'must not be empty').default('./data'),
+  BOT_DATA_DIR: z
+    .string()
+    .min(1, 'must not be empty')
+    .default('./data')
+    .refine(
+      (dir) => !existsSync(dir) || statSync(dir).isDirectory(),
+      'must be a folder (it is created when missing), but a file of that name exists',
+    ),
+  BOT_TIMEZONE: z
+    .string()
+    .default('Asia/Shanghai')
+    .transform((s) => s.trim())
+    .refine(isTimeZone, 'must be an IANA time zone such as Asia/Shanghai, Europe/Berlin or UTC'),
   // The orchestrators' server (src/health.ts): unset port = no server; loopback unless told.
   BOT_HTTP_PORT: optionalPort,
   BOT_HTTP_HOST: optionalNonEmpty
@@ -118,6 +140,8 @@ export interface Config {
   policyFile: string | undefined;
   locale: 'en' | 'zh-CN';
   dataDir: string;
+  /** BOT_TIMEZONE: the organisation's time zone for times shown (IANA name) */
+  timeZone: string;
   /** PostgreSQL shared by replicas; undefined = the SQLite file in dataDir */
   databaseUrl: string | undefined;
   /** BOT_HTTP_PORT: the port of /healthz, /readyz and /metrics; undefined = no such server */
@@ -204,6 +228,7 @@ export function loadConfig(
     policyFile: e.BOT_POLICY_FILE,
     locale: e.BOT_LOCALE,
     dataDir: e.BOT_DATA_DIR,
+    timeZone: e.BOT_TIMEZONE,
     databaseUrl: e.DATABASE_URL,
     httpPort: e.BOT_HTTP_PORT,
     httpHost: e.BOT_HTTP_HOST,

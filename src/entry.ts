@@ -53,7 +53,20 @@ function flushLogs(): void {
 /** Loads the sandbox; only `npm start` has one, so the production bundle never contains it. */
 export type SandboxLoader = () => Promise<typeof import('./sandbox/index.ts')>;
 
+/** The flags each entry knows; anything else is refused with this list (a typo must not be ignored). */
+export function unknownFlags(argv: readonly string[], withSandbox: boolean): string | undefined {
+  const known = withSandbox ? ['--reset', '--help', '-h'] : ['--help', '-h'];
+  const wrong = argv.filter((a) => !known.includes(a));
+  if (wrong.length === 0) return undefined;
+  return `Unknown option${wrong.length > 1 ? 's' : ''} ${wrong.join(' ')}. Known: ${known.join(', ')}.\n`;
+}
+
 async function main(argv: string[], sandbox: SandboxLoader | undefined): Promise<number> {
+  const wrong = unknownFlags(argv, sandbox !== undefined);
+  if (wrong !== undefined) {
+    process.stderr.write(wrong);
+    return 2;
+  }
   if (argv.includes('--help') || argv.includes('-h')) {
     process.stdout.write(HELP);
     return 0;
@@ -117,7 +130,7 @@ async function runLive(config: Config, logger: Logger): Promise<number> {
     });
   } catch (err) {
     await store?.close().catch(() => {});
-    logger.fatal({ err: (err as Error).message }, 'could not start');
+    // Once, as the plain list the person who wrote the file reads (not again as a JSON log line).
     process.stderr.write(`${(err as Error).message}\n`);
     return 1;
   }

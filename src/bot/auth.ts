@@ -20,7 +20,7 @@ const isBuiltinRole = (r: string): r is Role => Object.hasOwn(RANK, r);
 /** Ownership check result: how a change was allowed, or the chat's actual owner. */
 export type OwnershipResult =
   | { ok: true; via: 'admin' | 'registry' | 'owner' }
-  | { ok: false; owner: string };
+  | { ok: false; owner: string; name: string };
 
 /** Role check result: `needed` is the role named in the refusal, `role` the caller's own. */
 export type CanRunResult = { ok: true } | { ok: false; needed: string; role: Role };
@@ -121,7 +121,7 @@ export class Authorizer {
       return { ok: true, via: 'registry' };
     }
     const info = await api.get(chat.chatId);
-    return info.owner === userId ? { ok: true, via: 'owner' } : { ok: false, owner: info.owner };
+    return info.owner === userId ? { ok: true, via: 'owner' } : { ok: false, owner: info.owner, name: info.name };
   }
 
   /**

@@ -75,8 +75,10 @@ export const OPEN_CONVERSATION_ID = /^cid[A-Za-z0-9+/=_-]{8,128}$/;
 const INT = /^[+-]?\d{1,15}$/;
 /** A mainland mobile, maybe with the country code (`8613800138000`, `86-13800138000`). */
 const MAINLAND_MOBILE = /^(?:\+?86-?)?1\d{10}$/;
-/** One group of a mobile typed with spaces (`+86`, `138`, `0013`). */
-const MOBILE_PART = /^\+?\d[\d-]*$/;
+/** One group of a mobile typed with spaces (`+86`, `138`, `0013`, `138-0013`). */
+const MOBILE_PART = /^\+?\d[\d.-]*$/;
+/** A mobile typed in one word with dashes or dots between its digit groups (`138-0013-8007`, `138.0013.8007`). */
+const MOBILE_GROUPED = /^\+?\d+(?:[.-]\d+)+$/;
 /** Eleven characters starting with 1, mostly digits, with a letter: a mistyped mobile. */
 const MOBILE_TYPO = /^(?=1(?:[^\d]*\d){8})(?=.*[A-Za-z])[\dA-Za-z]{11}$/;
 /** Most tokens a mobile spreads over (`+86 138 0013 8000`). */
@@ -160,7 +162,8 @@ export async function bindArgs<A>(
   const words = rest.filter((t) => t.kind !== 'option');
   let i = 0;
   let chat: ChatRef | undefined;
-  const missing = (name: string) => fail('args.missing', { param: name, usageKey });
+  const missing = (name: string) =>
+    fail('args.missing', { param: name, paramAt: spec.params.findIndex((p) => p.name === name), usageKey });
 
   for (const p of spec.params) {
     const tok = words[i];
@@ -263,8 +266,19 @@ export async function bindArgs<A>(
             const choices = [...new Set(Object.values(p.choices))].join(' / ');
             // A <chat> here means the word was left out: echoing `#"name"` back would not help.
             return isChatForm(tok)
-              ? fail('args.choice-missing', { param: p.name, choices, usageKey })
-              : fail('args.bad-choice', { param: p.name, choices, value: clip(typedWord), usageKey });
+              ? fail('args.choice-missing', {
+                  param: p.name,
+                  paramAt: spec.params.indexOf(p),
+                  choices,
+                  usageKey,
+                })
+              : fail('args.bad-choice', {
+                  param: p.name,
+                  paramAt: spec.params.indexOf(p),
+                  choices,
+                  value: clip(typedWord),
+                  usageKey,
+                });
           }
           values[p.name] = value;
         } else values[p.name] = typedWord;
@@ -277,7 +291,12 @@ export async function bindArgs<A>(
           if (p.optional) continue;
           return tok === undefined
             ? missing(p.name)
-            : fail('args.not-int', { param: p.name, value: clip(tok.raw) });
+            : fail('args.not-int', {
+                param: p.name,
+                paramAt: spec.params.indexOf(p),
+                value: clip(tok.raw),
+                usageKey,
+              });
         }
         values[p.name] = Number(digits);
         i++;
@@ -425,7 +444,7 @@ function personSlot(tok: Token, ctx: BindContext, typed: (w: PersonWord) => Step
     case 'quoted': {
       const text = tok.text.trim();
       // A mobile typed with spaces inside quotes is still a mobile.
-      if (/^\+?[\d\s-]+$/.test(text) && MAINLAND_MOBILE.test(text.replace(/\s/g, '')))
+      if (/^\+?[\d\s.-]+$/.test(text) && MAINLAND_MOBILE.test(text.replace(/[\s.-]/g, '')))
         return typed({ kind: 'mobile', text, raw });
       return typed({ kind: 'name', text: tok.text, raw });
     }
@@ -446,7 +465,12 @@ function personSlot(tok: Token, ctx: BindContext, typed: (w: PersonWord) => Step
 
 /** A single word meant as a mobile: `+…`, a mainland number, or a mainland number with a letter in it. */
 function isMobileWord(w: string): boolean {
-  return (w.startsWith('+') && /\d/.test(w)) || MAINLAND_MOBILE.test(w) || MOBILE_TYPO.test(w);
+  return (
+    (w.startsWith('+') && /\d/.test(w)) ||
+    MAINLAND_MOBILE.test(w) ||
+    (MOBILE_GROUPED.test(w) && MAINLAND_MOBILE.test(w.replace(/[.-]/g, ''))) ||
+    MOBILE_TYPO.test(w)
+  );
 }
 
 /**
@@ -457,7 +481,7 @@ export function mobileRun(words: readonly Token[], at: number): number {
   for (let n = Math.min(MOBILE_MAX_PARTS, words.length - at); n >= 2; n--) {
     const run = words.slice(at, at + n);
     if (!run.every((t) => t.kind === 'word' && MOBILE_PART.test(t.text))) continue;
-    const joined = run.map((t) => t.text).join('');
+    const joined = run.map((t) => t.text.replace(/[.-]/g, '')).join('');
     if (MAINLAND_MOBILE.test(joined) && normaliseMobile(joined) !== undefined) return n;
   }
   return 0;

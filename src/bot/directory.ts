@@ -150,7 +150,7 @@ type Fetch<T> = { ok: true; value: T } | { ok: false; result: Resolution };
  */
 export function normaliseMobile(text: string): string | undefined {
   if (text.length > 32) return undefined;
-  const s = text.replace(/[\s-]/g, '');
+  const s = text.replace(/[\s.-]/g, '');
   const mainland = /^(?:\+?86)?(1\d{10})$/.exec(s);
   if (mainland) return mainland[1];
   return /^\+?\d{6,15}$/.test(s) ? s : undefined;

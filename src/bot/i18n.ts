@@ -5,7 +5,7 @@
 import { en } from './i18n/en.ts';
 import { zhCN } from './i18n/zh-CN.ts';
 import { mdEscape } from './render.ts';
-import type { Locale, MessageCatalogue, Translate, UserError } from './types.ts';
+import type { CommandSpec, Locale, MessageCatalogue, Translate, UserError } from './types.ts';
 
 export type { MessageKey } from './i18n/en.ts';
 
@@ -19,22 +19,29 @@ export function isLocale(value: unknown): value is Locale {
 }
 
 /**
- * Fills a template: `{name}` becomes `params.name` (unknown placeholders stay as they are), and
+ * Fills a template: `{name}` becomes `params.name` (unknown placeholders stay as they are);
+ * `{user|userId}` is the first of those params that is given (a text written for a richer param
+ * still reads right while a caller passes only the plainer one);
  * `{count, plural, one {# chat} other {# chats}}` picks the branch `Intl.PluralRules` gives for
  * `params.count` in `locale` (`=0`-style exact branches first, `other` as the fallback; `#` is
- * the number). Chinese has only `other`.
+ * the number; Chinese has only `other`); `{role, select, admin {管理员} other {{role}}}` picks
+ * the branch named by the param's value, else `other`.
  */
 export function formatMessage(
   template: string,
   params: Record<string, string | number> = {},
   locale: Locale = 'en',
 ): string {
-  return fillPlurals(template, params, locale).replace(/\{([A-Za-z0-9_-]+)\}/g, (whole, name: string) =>
-    Object.hasOwn(params, name) ? String(params[name]) : whole,
+  return fillPlurals(template, params, locale).replace(
+    /\{([A-Za-z0-9_-]+(?:\|[A-Za-z0-9_-]+)*)\}/g,
+    (whole, names: string) => {
+      const name = names.split('|').find((n) => Object.hasOwn(params, n));
+      return name === undefined ? whole : String(params[name]);
+    },
   );
 }
 
-const PLURAL_HEAD = /\{([A-Za-z0-9_-]+),\s*plural,\s*/g;
+const PLURAL_HEAD = /\{([A-Za-z0-9_-]+),\s*(plural|select),\s*/g;
 const pluralRules = new Map<Locale, Intl.PluralRules>();
 
 /** Replaces every `{x, plural, …}` block whose param is a number; others are left as typed. */
@@ -45,7 +52,16 @@ function fillPlurals(template: string, params: Record<string, string | number>, 
   for (let m = PLURAL_HEAD.exec(template); m !== null; m = PLURAL_HEAD.exec(template)) {
     const block = readBranches(template, PLURAL_HEAD.lastIndex);
     const value = params[m[1] ?? ''];
-    if (block === undefined || typeof value !== 'number') continue;
+    if (block === undefined) continue;
+    if (m[2] === 'select') {
+      if (value === undefined) continue;
+      const branch = block.branches.get(String(value)) ?? block.branches.get('other');
+      out += template.slice(from, m.index) + (branch ?? '');
+      from = block.end;
+      PLURAL_HEAD.lastIndex = block.end;
+      continue;
+    }
+    if (typeof value !== 'number') continue;
     let rules = pluralRules.get(locale);
     if (rules === undefined) {
       rules = new Intl.PluralRules(locale);
@@ -69,7 +85,7 @@ function readBranches(s: string, at: number): { branches: Map<string, string>; e
   for (;;) {
     while (s[i] === ' ') i++;
     if (s[i] === '}') return branches.size > 0 ? { branches, end: i + 1 } : undefined;
-    const sel = /^(=\d+|[a-z]+)\s*\{/.exec(s.slice(i));
+    const sel = /^(=\d+|[A-Za-z][A-Za-z0-9_-]*|-)\s*\{/.exec(s.slice(i));
     if (sel === null) return undefined;
     i += sel[0].length;
     let depth = 1;
@@ -101,8 +117,54 @@ export function createTranslator(
   return (key, params) => {
     const own = primary.get(key);
     // An English fallback text is also counted by English rules.
-    return formatMessage(own ?? english.get(key) ?? key, params, own === undefined ? 'en' : locale);
+    const template = withCommandNames(own ?? english.get(key) ?? key, params, primary);
+    return formatMessage(template, params, own === undefined ? 'en' : locale);
   };
+}
+
+/**
+ * `{command, command}`: the command `params.command` names (its English name, `chat add`) as
+ * the reader types it, from the `command.name.<name>` entries the registry adds (`拉人` in
+ * Chinese); a name without an entry is shown as given.
+ */
+function withCommandNames(
+  template: string,
+  params: Record<string, string | number> | undefined,
+  catalogue: ReadonlyMap<string, string>,
+): string {
+  return template.replace(/\{([A-Za-z0-9_-]+),\s*command\s*\}/g, (whole, name: string) => {
+    const value = params?.[name];
+    if (value === undefined) return whole;
+    return (catalogue.get(`command.name.${value}`) ?? String(value)).replace(/[{}]/g, '');
+  });
+}
+
+/** The Chinese alias of a command, when it has one (`拉人` for `chat add`). */
+export function chineseAlias(spec: Pick<CommandSpec<unknown>, 'aliases'>): string | undefined {
+  return (spec.aliases ?? []).find((a) => /[^\p{ASCII}]/u.test(a));
+}
+
+/** A command as a reader of `locale` types it, without the slash: `拉人` in Chinese, else `chat add`. */
+export function commandName(spec: Pick<CommandSpec<unknown>, 'name' | 'aliases'>, locale: Locale): string {
+  return locale === 'zh-CN' ? (chineseAlias(spec) ?? spec.name) : spec.name;
+}
+
+/**
+ * The `command.name.<name>` entries of a command's catalogue: what `{command, command}` shows
+ * for it in each language.
+ */
+export function commandNameMessages(
+  spec: Pick<CommandSpec<unknown>, 'name' | 'aliases'>,
+): Record<Locale, MessageCatalogue> {
+  const key = `command.name.${spec.name}`;
+  return { en: { [key]: commandName(spec, 'en') }, 'zh-CN': { [key]: commandName(spec, 'zh-CN') } };
+}
+
+/** A role's name in the reader's language (`lead` → `负责人`); a policy's own role as named. */
+export function roleName(role: string, t: Translate): string {
+  const key = `role.${role}`;
+  const text = t(key);
+  return text === key ? role : text;
 }
 
 /**
@@ -116,7 +178,34 @@ export function userErrorText(err: UserError, t: Translate): string {
     if (name.endsWith('Key') && typeof value === 'string') params[name.slice(0, -3)] = t(value);
     else params[name] = typeof value === 'string' ? mdEscape(value) : value;
   }
+  // A param named by its place (`paramAt`): in the usage line's own words, `<new name>`.
+  const at = err.params.paramAt;
+  if (typeof at === 'number' && typeof params.usage === 'string') {
+    const slot = usageSlots(params.usage)[at];
+    if (slot !== undefined) {
+      const bare = slot.replace(/^\[|\]$/g, '').replace(/"/g, '');
+      if (bare.includes('|') && !bare.includes('<')) params.choices = bare.split('|').join(' / ');
+      params.slot = bare;
+    }
+  }
+  if (typeof params.param === 'string') params.slot ??= `<${params.param}>`;
   return t(err.code, params);
+}
+
+/**
+ * The param slots of a usage line, in order: `/chat rename <chat> <new name>` → `<chat>`,
+ * `<new name>`. The command's name (plain words after the slash) and `key=value` options are
+ * left out, and so is a closing note in brackets.
+ */
+export function usageSlots(usage: string): string[] {
+  const line = usage
+    .split('\n', 1)[0]!
+    .replace(/\s[(（].*$/u, '')
+    .replace(/（.*$/u, '');
+  const tokens = line.match(/\[[^\]]*\]|"[^"]*"|<[^<>]*>…?|\S+/gu) ?? [];
+  let i = 0;
+  while (i < tokens.length && /^\/?[\p{L}\p{N}-]+$/u.test(tokens[i]!)) i++;
+  return tokens.slice(i).filter((tok) => !tok.includes('=') && !tok.includes('＝'));
 }
 
 /** Keys present in one catalogue and not the other (for parity tests and start-up checks). */

@@ -50,6 +50,8 @@ export interface PipelineOptions {
   /** The write journal the DingTalk client was built with. */
   journal: WriteJournal;
   defaultLocale: Locale;
+  /** BOT_TIMEZONE, for times shown. */
+  timeZone: string;
   robotCode: string;
   /** Names and people lookups (contact API, cached). */
   directory: Directory;
@@ -103,6 +105,7 @@ export class Pipeline {
       metrics: o.metrics,
       replicaId: o.replicaId ?? PROCESS_REPLICA_ID,
       commandTimeoutMs: o.commandTimeoutMs ?? 60_000,
+      timeZone: o.timeZone,
       now: o.now ?? Date.now,
       journal: o.journal,
     };

@@ -263,7 +263,7 @@ export function jsonPath(path: readonly PropertyKey[]): string {
  * Reads and validates the policy file. `undefined` (BOT_POLICY_FILE unset) gives the empty
  * policy. Throws {@link PolicyError} when the file cannot be read, is not JSON, or breaks the schema.
  */
-export function loadPolicy(path: string | undefined): Policy {
+export function loadPolicy(path: string | undefined, commandNames?: readonly string[]): Policy {
   if (path === undefined) return emptyPolicy();
   let text: string;
   try {
@@ -279,17 +279,34 @@ export function loadPolicy(path: string | undefined): Policy {
     throw new PolicyError(path, [{ path: '$', message: `not valid JSON: ${(err as Error).message}` }]);
   }
   const parsed = policySchema.safeParse(json);
+  // Every problem at once: the names of commands are checked even when the shape is wrong.
+  const unknown = commandNames === undefined ? [] : unknownPolicyCommands(rawNames(json), commandNames);
   if (!parsed.success) {
-    throw new PolicyError(
-      path,
-      parsed.error.issues.map((i) => ({
+    throw new PolicyError(path, [
+      ...parsed.error.issues.map((i) => ({
         path: jsonPath(i.path),
         // A bad record key: say which rule the key breaks, not just "Invalid key in record".
         message: i.code === 'invalid_key' ? (i.issues[0]?.message ?? i.message) : i.message,
       })),
-    );
+      ...unknown,
+    ]);
   }
+  if (unknown.length > 0) throw new PolicyError(path, unknown);
   return parsed.data;
+}
+
+/** The command names a file's JSON mentions, read as far as its shape allows. */
+function rawNames(json: unknown): Pick<Policy, 'roles' | 'commands'> {
+  const obj = (v: unknown): Record<string, unknown> =>
+    typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+  const roles: Record<string, { commands: string[] }> = {};
+  for (const [role, def] of Object.entries(obj(obj(json).roles))) {
+    const list = obj(def).commands;
+    roles[role] = {
+      commands: Array.isArray(list) ? list.filter((c): c is string => typeof c === 'string') : [],
+    };
+  }
+  return { roles, commands: obj(obj(json).commands) } as unknown as Pick<Policy, 'roles' | 'commands'>;
 }
 
 /**
@@ -297,7 +314,10 @@ export function loadPolicy(path: string | undefined): Policy {
  * ignored without a word. Call at start-up with the loaded specs' names and throw a
  * {@link PolicyError} when the list is not empty.
  */
-export function unknownPolicyCommands(policy: Policy, commandNames: readonly string[]): PolicyProblem[] {
+export function unknownPolicyCommands(
+  policy: Pick<Policy, 'roles' | 'commands'>,
+  commandNames: readonly string[],
+): PolicyProblem[] {
   const known = new Set(commandNames);
   const problems: PolicyProblem[] = [];
   for (const [role, def] of Object.entries(policy.roles)) {

@@ -3,6 +3,7 @@
  * every problem) and finds the command a line names.
  */
 import { z } from 'zod';
+import { commandNameMessages } from './i18n.ts';
 import type { Token } from './parse.ts';
 import { suggest } from './suggest.ts';
 import { type CommandSpec, type Locale, type MessageCatalogue, UserError } from './types.ts';
@@ -286,7 +287,8 @@ function buildRegistry(commands: CommandSpec<unknown>[]): CommandRegistry {
       const k = commandKey(word);
       return byKey.has(k) || groups.has(k);
     },
-    messages: commands.map((c) => c.messages),
+    // Each spec's own messages, then how `{command, command}` names it in each language.
+    messages: [...commands.map((c) => c.messages), ...commands.map(commandNameMessages)],
   };
 }
 

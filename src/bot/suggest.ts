@@ -41,9 +41,17 @@ export function suggest(input: string, candidates: readonly string[], max = 3): 
   for (const c of new Set(candidates)) {
     const hay = c.toLowerCase();
     if (hay === needle) continue;
-    const dist = editDistance(needle, hay);
-    if (dist <= limit) scored.push({ c, score: dist });
-    else if (len >= 2 && hay.startsWith(needle)) scored.push({ c, score: limit + 0.5 });
+    // `chat frob` and `chat qr` share their first word: only the words that differ are compared,
+    // against their own length (else the shared word makes anything look close).
+    const [n0, n1] = needle.split(' ');
+    const [h0, h1] = hay.split(' ');
+    const same = n1 !== undefined && h1 !== undefined && n0 === h0;
+    const a = same ? n1 : needle;
+    const b = same ? h1 : hay;
+    const lim = same ? Math.max(1, Math.floor(Array.from(a).length / 3)) : limit;
+    const dist = editDistance(a, b);
+    if (dist <= lim) scored.push({ c, score: dist });
+    else if (Array.from(a).length >= 2 && b.startsWith(a)) scored.push({ c, score: lim + 0.5 });
   }
   return scored
     .sort((x, y) => x.score - y.score || x.c.localeCompare(y.c))

@@ -203,6 +203,8 @@ export interface HandlerContext<A> {
   findPerson: (typed: string) => Promise<string>;
   /** The policy's chat templates the caller may use, in file order. */
   templates: readonly ChatTemplate[];
+  /** BOT_TIMEZONE: the organisation's time zone (an IANA name), for times shown and typed. */
+  timeZone: string;
   signal: AbortSignal;
 }
 

@@ -121,3 +121,23 @@ describe('configuration', () => {
     });
   });
 });
+
+describe('BOT_TIMEZONE', () => {
+  it('defaults to Asia/Shanghai, takes an IANA zone, names the variable when wrong', () => {
+    expect(loadConfig({}, undefined).timeZone).toBe('Asia/Shanghai');
+    expect(loadConfig({ BOT_TIMEZONE: 'Europe/Berlin' }, undefined).timeZone).toBe('Europe/Berlin');
+    expect(() => loadConfig({ BOT_TIMEZONE: 'Mars/Olympus' }, undefined)).toThrow(
+      /BOT_TIMEZONE: must be an IANA time zone/,
+    );
+  });
+});
+
+describe('BOT_DATA_DIR', () => {
+  it('a file where the folder should be names the variable', () => {
+    expect(() => loadConfig({ BOT_DATA_DIR: '/etc/passwd' }, undefined)).toThrow(
+      /BOT_DATA_DIR: must be a folder/,
+    );
+    const dir = mkdtempSync(join(tmpdir(), 'dgb-cfg-'));
+    expect(loadConfig({ BOT_DATA_DIR: join(dir, 'not-yet') }, undefined).dataDir).toBe(join(dir, 'not-yet'));
+  });
+});

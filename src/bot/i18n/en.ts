@@ -22,18 +22,18 @@ export const en = {
   'usage.line': 'Usage: {usage}',
   'usage.example': 'Example: {example}',
   'param.chat': '<chat>',
-  'args.choice-missing': 'Say which {param} first: {choices}.\nUsage: {usage}',
-  'args.bad-choice': 'Say which {param}: {choices}; "{value}" is not one.\nUsage: {usage}',
-  'args.missing': 'Missing <{param}>.\nUsage: {usage}',
+  'args.choice-missing': 'Start with one of {choices}.\nUsage: {usage}',
+  'args.bad-choice': 'Say one of {choices}; "{value}" is not one.\nUsage: {usage}',
+  'args.missing': 'Missing {slot}.\nUsage: {usage}',
   'args.too-many': 'I did not expect "{extra}" here.\nUsage: {usage}',
   'args.invalid': 'Some arguments are not right: {problems}\nUsage: {usage}',
-  'args.not-int': '<{param}> must be a whole number, not "{value}".',
+  'args.not-int': '{slot} must be a whole number, not "{value}".',
   'args.unknown-option':
     'Unknown option {option}. Valid options: {valid}. Put text that contains = in quotes.',
   'args.unknown-option-suggest':
     'Unknown option {option}. Did you mean {suggestion}? Valid options: {valid}.',
   'args.no-options':
-    '/{command} takes no key=value options (got {option}). Put text that contains = in quotes.',
+    '/{command, command} takes no key=value options (got {option}). Put text that contains = in quotes.',
   'args.option-twice': 'Option {option} is given twice.',
   'args.bad-onoff': '{option} must be on or off, not "{value}".',
   'args.bad-enum': '{option} must be one of {values}, not "{value}".',
@@ -80,10 +80,10 @@ export const en = {
   'pick.how':
     'Send {example} with {count, plural, one {the number of the person you mean} other {one number per name, in order}} (within {minutes} minutes), or /cancel.',
   'pick.nothing': 'Nothing of yours waits for a pick.',
-  'pick.expired': 'Your pick for /{command} has expired. Send the command again.',
+  'pick.expired': 'Your pick for /{command, command} has expired. Send the command again.',
   'pick.bad': 'Send {count, plural, one {one number} other {# numbers, in order}} ({ranges}), not "{typed}".',
-  'pick.cancelled': 'Dropped your pending pick for /{command}.',
-  'pick.replaced': 'Your pending pick for /{command} was dropped: this command replaced it.',
+  'pick.cancelled': 'Dropped your pending pick for /{command, command}.',
+  'pick.replaced': 'Your pending pick for /{command, command} was dropped: this command replaced it.',
 
   // Chats
   'chat.invalid':
@@ -100,10 +100,11 @@ export const en = {
     'Several chats are named "{name}": {candidates}. Name the one you mean by its chatId.',
 
   // Authorization
-  'auth.role-needed': '/{command} needs the role {needed}; you are {userId} (role {role}). Try /whoami.',
-  'auth.option-forbidden': 'You ({userId}, role {role}) may not use the option(s) {options}.',
+  'auth.role-needed':
+    '/{command, command} needs the role {needed}; you are {user|userId} (role {role}). Try /whoami.',
+  'auth.option-forbidden': 'You ({user|userId}, role {role}) may not use the option(s) {options}.',
   'auth.not-owner':
-    'You ({userId}) may not change {chat}: its owner is {owner}. Ask {owner} or a bot admin; /chat list shows the chats you may change.',
+    'You ({user|userId}) may not change {chatName|chat}: its owner is {ownerName|owner}. Ask {ownerName|owner} or a bot admin; /chat list shows the chats you may change.',
 
   // Failures
   'pipeline.timeout':
@@ -115,7 +116,7 @@ export const en = {
   'pipeline.store-unavailable':
     "The bot's database is unreachable right now, so I could not finish this. Try again in a minute.",
   'pipeline.interrupted':
-    'I was stopped while running /{command} (chat {chat}), so I do not know whether DingTalk did it. I will not repeat it on my own. Check with {check} before you send it again.',
+    'I was stopped while running /{command, command} (chat {chatName|chat}), so I do not know whether DingTalk did it. I will not repeat it on my own. Check with {check} before you send it again.',
 
   // Confirmation of risky commands
   'chat.gone': 'The chat `{chat}` has been dissolved since; nothing was done.',
@@ -124,16 +125,16 @@ export const en = {
   'confirm.title': 'Please confirm',
   'confirm.link': 'Confirm {code}',
   'confirm.command': '/confirm {code}',
-  'confirm.generic-preview': 'You are about to run /{command}.',
+  'confirm.generic-preview': 'You are about to run /{command, command}.',
   'confirm.need-code': 'Which one? Send /confirm <code> with one of these codes:',
-  'confirm.waiting-line': '{code}: /{command}',
+  'confirm.waiting-line': '{code}: /{command, command}',
   'confirm.nothing-waits': 'Nothing of yours waits for confirmation here.',
   'confirm.already-waiting':
     'An undo of that change already waits for your confirmation: send /confirm {code}. I made no second code.',
   'confirm.unknown': 'Nothing waits for the code {code}: it is wrong or was used already.',
   'confirm.expired': 'The code {code} has expired. Send the command again.',
   'confirm.wrong-user': 'The code {code} belongs to someone else.',
-  'confirm.cancelled': 'Cancelled /{command} ({code}).',
+  'confirm.cancelled': 'Cancelled /{command, command} ({code}).',
   'confirm.nothing-to-cancel': 'Nothing of yours waits for confirmation.',
 
   // Pace

@@ -2,7 +2,7 @@
 import type { MessageKey } from './en.ts';
 
 export const zhCN: Record<MessageKey, string> = {
-  'parse.empty': '请发送命令，例如 /help。',
+  'parse.empty': '请发送命令，例如 /帮助。',
   'parse.no-slash': '命令以 / 开头。发送 /帮助 查看我能做什么。',
   'parse.unclosed-quote': '引号 {quote} 没有闭合：请补上另一半引号。',
   'parse.too-long': '命令太长了（超过 {max} 个字符）。',
@@ -17,15 +17,15 @@ export const zhCN: Record<MessageKey, string> = {
   'usage.line': '用法：{usage}',
   'usage.example': '示例：{example}',
   'param.chat': '<群>',
-  'args.choice-missing': '请先指定 {param}：{choices}。\n用法：{usage}',
-  'args.bad-choice': '请指定 {param}：{choices}；"{value}" 不是其中之一。\n用法：{usage}',
-  'args.missing': '缺少 <{param}>。\n用法：{usage}',
+  'args.choice-missing': '请以其中之一开头：{choices}。\n用法：{usage}',
+  'args.bad-choice': '请从 {choices} 中选一个；"{value}" 不是其中之一。\n用法：{usage}',
+  'args.missing': '缺少 {slot}。\n用法：{usage}',
   'args.too-many': '这里不需要 "{extra}"。\n用法：{usage}',
   'args.invalid': '参数有误：{problems}\n用法：{usage}',
-  'args.not-int': '<{param}> 必须是整数，而不是 "{value}"。',
+  'args.not-int': '{slot} 必须是整数，而不是 "{value}"。',
   'args.unknown-option': '未知选项 {option}。可用选项：{valid}。含有 = 的文字请加引号。',
   'args.unknown-option-suggest': '未知选项 {option}。你是不是想用 {suggestion}？可用选项：{valid}。',
-  'args.no-options': '/{command} 不接受 key=value 选项（收到 {option}）。含有 = 的文字请加引号。',
+  'args.no-options': '/{command, command} 不接受 key=value 选项（收到 {option}）。含有 = 的文字请加引号。',
   'args.option-twice': '选项 {option} 出现了两次。',
   'args.bad-onoff': '{option} 只能是 on 或 off（开/关），而不是 "{value}"。',
   'args.bad-enum': '{option} 只能是 {values} 之一，而不是 "{value}"。',
@@ -62,57 +62,61 @@ export const zhCN: Record<MessageKey, string> = {
   'pick.word-command': '选',
   'pick.how': '请在 {minutes} 分钟内发送 {example}（{count} 个名字，每个一个序号，按顺序），或发送 /取消。',
   'pick.nothing': '你没有等待选择的操作。',
-  'pick.expired': '你对 /{command} 的选择已过期。请重新发送命令。',
+  'pick.expired': '你对 /{command, command} 的选择已过期。请重新发送命令。',
   'pick.bad': '请发送 {count} 个序号（{ranges}），而不是"{typed}"。',
-  'pick.cancelled': '已取消等待选择的 /{command}。',
-  'pick.replaced': '你等待选择的 /{command} 已取消：这条命令取代了它。',
+  'pick.cancelled': '已取消等待选择的 /{command, command}。',
+  'pick.replaced': '你等待选择的 /{command, command} 已取消：这条命令取代了它。',
 
   'chat.invalid':
     '"{value}" 不是群。请用 chatId（chat…）、#群名、#"带空格的群名" 或 here（已关联的群内）指定。',
   'chat.missing-direct':
     '在单聊中需要指定群：chatId（chat…）、#群名 或 #"带空格的群名"；/我的群 列出你的群。\n用法：{usage}',
   'chat.here-direct':
-    '"here" 只能在群聊中使用。请用 chatId 或 #群名 指定群，或先在群里发送 /chat link <chatId>。',
-  'chat.here-unknown': '我还不认识这个群。请先在这里发送 /chat link <chatId>，或用 chatId、#群名 指定群。',
-  'chat.cid-unknown': '我不认识群 {cid}。请先在那个群里发送 /chat link <chatId>。',
+    '"here" 只能在群聊中使用。请用 chatId 或 #群名 指定群，或先在群里发送 /关联群 <chatId>。',
+  'chat.here-unknown': '我还不认识这个群。请先在这里发送 /关联群 <chatId>，或用 chatId、#群名 指定群。',
+  'chat.cid-unknown': '我不认识群 {cid}。请先在那个群里发送 /关联群 <chatId>。',
   'chat.name-not-found': '我不知道名为 "{name}" 的群。发送 /我的群 查看我管理的群。',
   'chat.name-ambiguous': '有多个群叫 "{name}"：{candidates}。请用 chatId 指定你要的那个。',
 
-  'auth.role-needed': '/{command} 需要 {needed} 角色；你是 {userId}（角色 {role}）。可以发送 /我是谁 查看。',
-  'auth.option-forbidden': '你（{userId}，角色 {role}）不能使用选项 {options}。',
+  'auth.role-needed':
+    '/{command, command} 需要{needed, select, admin {管理员} lead {负责人} everyone {所有人} other {{needed}}}角色；你是 {user|userId}（角色：{role, select, admin {管理员} lead {负责人} everyone {所有人} other {{role}}}）。可以发送 /我是谁 查看。',
+  'auth.option-forbidden':
+    '你（{user|userId}，角色：{role, select, admin {管理员} lead {负责人} everyone {所有人} other {{role}}}）不能使用选项 {options}。',
   'auth.not-owner':
-    '你（{userId}）不能修改 {chat}：它的群主是 {owner}。请找 {owner} 或机器人管理员；/我的群 列出你可以修改的群。',
+    '你（{user|userId}）不能修改 {chatName|chat}：它的群主是 {ownerName|owner}。请找 {ownerName|owner} 或机器人管理员；/我的群 列出你可以修改的群。',
 
   'pipeline.timeout':
     '已超过 {seconds} 秒，我不再等待。钉钉可能仍会完成此操作：请先用 {check} 查看结果，再决定是否重发。',
   'pipeline.internal-error': '我这边出错了。事件编号：{incident}。',
-  'pipeline.dingtalk-error': '钉钉拒绝了请求：{cause}\n怎么办：{next}\n相关权限：{permission}\n编号：{ids}',
+  'pipeline.dingtalk-error':
+    '钉钉拒绝了请求：{cause}\n怎么办：{next}{permission, select, - {} other {\n相关权限：{permission}}}\n编号：{ids}',
   'pipeline.store-waiting': '机器人的数据库暂时无法连接；恢复后我会执行你的命令。',
   'pipeline.store-unavailable': '机器人的数据库暂时无法连接，这次没能完成。请稍后再试。',
   'pipeline.interrupted':
-    '执行 /{command}（群 {chat}）时我被中断了，不确定钉钉是否已经完成。我不会自动重做。请先用 {check} 查看结果，再决定是否重发。',
+    '执行 /{command, command}（群 {chatName|chat}）时我被中断了，不确定钉钉是否已经完成。我不会自动重做。请先用 {check} 查看结果，再决定是否重发。',
 
   'chat.gone': '群 `{chat}` 已解散；没有执行任何操作。',
   'confirm.ask': '{preview}\n\n请在 {minutes} 分钟内发送 /确认 {code} 继续（或点击链接），或发送 /取消。',
   'confirm.title': '请确认',
   'confirm.link': '确认 {code}',
   'confirm.command': '/确认 {code}',
-  'confirm.generic-preview': '你将要执行 /{command}。',
+  'confirm.generic-preview': '你将要执行 /{command, command}。',
   'confirm.need-code': '确认哪一个？请发送 /确认 <确认码>，确认码是下列之一：',
-  'confirm.waiting-line': '{code}：/{command}',
+  'confirm.waiting-line': '{code}：/{command, command}',
   'confirm.nothing-waits': '你在这里没有等待确认的操作。',
   'confirm.already-waiting':
     '撤销这次修改的操作已在等待你确认：请发送 /确认 {code}。我没有生成第二个确认码。',
   'confirm.unknown': '没有等待确认码 {code} 的操作：确认码有误或已使用。',
   'confirm.expired': '确认码 {code} 已过期，请重新发送命令。',
   'confirm.wrong-user': '确认码 {code} 属于其他人。',
-  'confirm.cancelled': '已取消 /{command}（{code}）。',
+  'confirm.cancelled': '已取消 /{command, command}（{code}）。',
   'confirm.nothing-to-cancel': '你没有等待确认的操作。',
 
   'rate.waiting': '钉钉要求我放慢速度；你的命令约 {seconds} 秒后执行。',
   'rate.user': '你发送命令太快了，请等待 {seconds} 秒。',
 
-  'audit.reason.role-needed': '需要 {needed} 角色，实际为 {role}',
+  'audit.reason.role-needed':
+    '需要{needed, select, admin {管理员} lead {负责人} everyone {所有人} other {{needed}}}角色，实际为{role, select, admin {管理员} lead {负责人} everyone {所有人} other {{role}}}',
   'audit.reason.options-forbidden': '不允许该用户使用的选项：{options}',
   'audit.reason.not-owner': '不是群主；群主是 {owner}',
   'audit.reason.pick': '等待在 {words} 匹配到的人中选择',

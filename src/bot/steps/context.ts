@@ -64,6 +64,7 @@ export function handlerContext(
     changes: changeLog(deps, plan, log),
     findPerson: (typed) => findPerson(deps, typed, userId, t, log),
     templates: deps.authorizer.templates(userId, deps.commands.get('chat create')),
+    timeZone: deps.timeZone,
     signal,
   };
 }

@@ -30,6 +30,8 @@ export interface Deps {
   metrics: Metrics | undefined;
   replicaId: string;
   commandTimeoutMs: number;
+  /** BOT_TIMEZONE */
+  timeZone: string;
   now: () => number;
 }
 

@@ -164,7 +164,7 @@ describe('chat changing commands', () => {
       expect(none).toContain('erin');
       const bad = await h.say('lead1', `/chat admin promote ${c.chatId} alice`);
       expect(bad).toBe(
-        'Say which action: add / remove; "promote" is not one.  \nUsage: /chat admin add|remove ＜chat＞ ＜users…＞  \nExample: /chat admin add here @alice',
+        'Say one of add / remove; "promote" is not one.  \nUsage: /chat admin add|remove ＜chat＞ ＜users…＞  \nExample: /chat admin add here @alice',
       );
       expect(writes(t.calls())).toEqual([]);
     });

@@ -93,6 +93,19 @@ describe('people typed by name, mobile and department', () => {
       expect(reply).toContain('\\+86 138 0013 8006 → Dave Zhou (dave)');
     });
 
+    it('mobiles with dashes, spaces or dots are looked up as mobiles', async () => {
+      const c = seedChat(h, 'Dashes', 'lead1', []);
+      const reply = await h.say('lead1', `/chat add ${c.chatId} 138-0013-8010 138 0013 8011 138.0013.8012`);
+      expect(new Set(members(c.chatId))).toEqual(new Set(['lead1', 'lilei', 'erin', 'frank']));
+      expect(reply).toContain('138-0013-8010 → 李雷 (lilei)');
+      expect(reply).toContain('138 0013 8011 → Erin Xu (erin)');
+      expect(reply).toContain('138.0013.8012 → Frank He (frank)');
+      // one person in a single slot, too
+      const made = await h.say('lead1', '/chat create Dotted owner=138.0013.8013');
+      expect(h.emu.org.chats().find((x) => x.name === 'Dotted')?.owner).toBe('grace');
+      expect(made).toContain('138.0013.8013 → Grace Ma (grace)');
+    });
+
     it('/chat add: dept:"…" quoted and a typed userId that is really a name', async () => {
       const c = seedChat(h, 'Quoted', 'lead1', []);
       const reply = await h.say('lead1', `/chat add ${c.chatId} dept:"Support" Bob`);
@@ -149,7 +162,7 @@ describe('people typed by name, mobile and department', () => {
     expect(byName).toContain('for user 林芳 (lead2)');
     expect(byName).toContain('/chat rename');
     // a lone number is the count, so a mobile comes after one
-    expect(await h.say('admin1', '/audit 5 13800138003')).toContain('(lead2):');
+    expect(await h.say('admin1', '/audit 5 13800138003')).toContain('for user 林芳 (lead2) (times in');
     expect(await h.say('admin1', '/audit "Alice Wang"')).toBe(
       'Several people match "Alice Wang": Alice Wang (alice), Alice Wang (alice2). Type one of their userIds.',
     );

@@ -55,7 +55,7 @@ describe('replies in English', () => {
 
   it('each error names the actual problem', async () => {
     expect(await h.say('lead1', '/chat admin #"Product Weekly" alice')).toBe(
-      'Say which action first: add / remove.  \nUsage: /chat admin add|remove ＜chat＞ ＜users…＞  \nExample: /chat admin add here @alice',
+      'Start with one of add / remove.  \nUsage: /chat admin add|remove ＜chat＞ ＜users…＞  \nExample: /chat admin add here @alice',
     );
     expect(await h.say('lead1', '/chat info')).toBe(
       'In a 1:1 chat I need to know which chat: name it by chatId (chat…), #name or #"name with spaces"; /chat list shows yours.  \nUsage: /chat info ＜chat＞  \nExample: /chat info #"Design Review"',
@@ -146,7 +146,7 @@ describe('replies in Chinese (a Chinese command word)', () => {
       '在单聊中需要指定群：chatId（chat…）、#群名 或 #"带空格的群名"；/我的群 列出你的群。  \n用法：/群信息 ＜群＞  \n示例：/群信息 #"设计评审"',
     );
     expect(await h.say('lead1', '/群管理员 #"Product Weekly" alice')).toBe(
-      '请先指定 action：add / remove。  \n用法：/群管理员 add|remove ＜群＞ ＜成员…＞  \n示例：/群管理员 add here @alice',
+      '请以其中之一开头：添加 / 移除。  \n用法：/群管理员 添加|移除 ＜群＞ ＜成员…＞  \n示例：/群管理员 添加 here @alice',
     );
     expect(await h.say('lead1', `/建群 "${LONG}"`)).toBe(
       `"${LONG}" 作为群名太长：有 31 个字符，钉钉最多允许 20 个。`,
@@ -170,7 +170,7 @@ describe('replies in Chinese (a Chinese command word)', () => {
 
   it("DingTalk's refusal is explained in Chinese", async () => {
     expect(await h.say('lead1', `/群信息 ${NO_SUCH_CHAT}`)).toBe(
-      '钉钉拒绝了请求：群 id 不合法（可能不属于本企业）。  \n怎么办：请检查群 id：只有通过服务端接口创建（或用 /chat link 关联）的群可以操作。  \n相关权限：-  \n编号：errcode 40016 · endpoint chat.get',
+      '钉钉拒绝了请求：群 id 不合法（可能不属于本企业）。  \n怎么办：请检查群 id：只有通过服务端接口创建（或用 /chat link 关联）的群可以操作。  \n编号：errcode 40016 · endpoint chat.get',
     );
   });
 
@@ -202,7 +202,7 @@ describe('replies in Chinese (BOT_LOCALE=zh-CN)', () => {
     expect(await h.say('lead1', '/chta x')).toBe('未知命令 /chta。你是不是想用 /chat？');
     expect(await h.say('lead1', '/chat info')).toContain('在单聊中需要指定群');
     expect(await h.say('alice', '/chat create X')).toBe(
-      '/chat create 需要 lead 角色；你是 alice（角色 everyone）。可以发送 /我是谁 查看。',
+      '/建群 需要负责人角色；你是 alice（角色：所有人）。可以发送 /我是谁 查看。',
     );
   });
 });
@@ -221,7 +221,7 @@ describe('the audit trail in words', () => {
     (await h.say('admin1', line))
       .split('\n')
       .filter((l) => l.startsWith('- '))
-      .map((l) => l.replace(/^- \S+ · /, '').replace(/ · \d+ ms {0,2}$/, ''));
+      .map((l) => l.replace(/^- [^·]+ · /, '').replace(/ · \d+ (?:ms|毫秒) {0,2}$/, ''));
 
   it('records command, chat and a worded reason for every kind of attempt', async () => {
     const pw = seedChat(h, 'Audit Me', 'lead1', ['lead1', 'alice', 'bob']).chatId;
@@ -241,37 +241,39 @@ describe('the audit trail in words', () => {
 
     expect(await rows('/audit 12')).toEqual([
       `Lee Lead (lead1) · /chat info · ${NO_SUCH_CHAT} · failed (DingTalk refused: The chat id is not valid for this organisation, errcode 40016)`,
-      `Lee Lead (lead1) · /chat remove · ${pw} · refused (cancelled by the user (${cancelled}))`,
-      `Lee Lead (lead1) · /chat remove · ${pw} · pending (waits for confirmation ${cancelled})`,
-      `Lee Lead (lead1) · /chat remove · ${pw} · confirmed (confirmed with ${code})`,
-      `Lee Lead (lead1) · /chat remove · ${pw} · pending (waits for confirmation ${code})`,
+      `Lee Lead (lead1) · /chat remove · Audit Me (${pw}) · refused (cancelled by the user (${cancelled}))`,
+      `Lee Lead (lead1) · /chat remove · Audit Me (${pw}) · pending (waits for confirmation ${cancelled})`,
+      `Lee Lead (lead1) · /chat remove · Audit Me (${pw}) · confirmed (confirmed with ${code})`,
+      `Lee Lead (lead1) · /chat remove · Audit Me (${pw}) · pending (waits for confirmation ${code})`,
       'Lee Lead (lead1) · /chta · — · refused (Unknown command /chta)',
       'Lee Lead (lead1) · /chat create · — · refused (A quote " is not closed: add the closing quote)',
-      `Lee Lead (lead1) · /chat remove · ${pw} · refused (Lee Lead (lead1) owns the chat and cannot be removed: transfer ownership first (/chat owner ${pw} ＜user＞))`,
-      `Li Lead (lead2) · /chat rename · ${pw} · refused (not the owner; the owner is lead1)`,
+      `Lee Lead (lead1) · /chat remove · Audit Me (${pw}) · refused (Lee Lead (lead1) owns the chat and cannot be removed: transfer ownership first (/chat owner ${pw} ＜user＞))`,
+      `Li Lead (lead2) · /chat rename · Audit Me (${pw}) · refused (not the owner; the owner is lead1)`,
       'Alice (alice) · /chat create · — · refused (needs the role lead, has everyone)',
-      `Lee Lead (lead1) · /chat create · ${made} · allowed`,
-      `Lee Lead (lead1) · /chat link · ${pw} · allowed`,
+      `Lee Lead (lead1) · /chat create · Made Here (${made}) · allowed`,
+      `Lee Lead (lead1) · /chat link · Audit Me (${pw}) · allowed`,
     ]);
     expect(await rows('/审计 12')).toEqual([
-      'Ada Admin (admin1) · /audit · — · 已执行',
-      `Lee Lead (lead1) · /chat info · ${NO_SUCH_CHAT} · 失败（钉钉拒绝：群 id 不合法（可能不属于本企业），errcode 40016）`,
-      `Lee Lead (lead1) · /chat remove · ${pw} · 已拒绝（用户已取消（${cancelled}））`,
-      `Lee Lead (lead1) · /chat remove · ${pw} · 待确认（等待确认 ${cancelled}）`,
-      `Lee Lead (lead1) · /chat remove · ${pw} · 已确认（已用 ${code} 确认）`,
-      `Lee Lead (lead1) · /chat remove · ${pw} · 待确认（等待确认 ${code}）`,
+      'Ada Admin (admin1) · /审计 · — · 已执行',
+      `Lee Lead (lead1) · /群信息 · ${NO_SUCH_CHAT} · 失败（钉钉拒绝：群 id 不合法（可能不属于本企业），errcode 40016）`,
+      `Lee Lead (lead1) · /踢人 · Audit Me（${pw}） · 已拒绝（用户已取消（${cancelled}））`,
+      `Lee Lead (lead1) · /踢人 · Audit Me（${pw}） · 待确认（等待确认 ${cancelled}）`,
+      `Lee Lead (lead1) · /踢人 · Audit Me（${pw}） · 已确认（已用 ${code} 确认）`,
+      `Lee Lead (lead1) · /踢人 · Audit Me（${pw}） · 待确认（等待确认 ${code}）`,
       'Lee Lead (lead1) · /chta · — · 已拒绝（未知命令 /chta）',
-      'Lee Lead (lead1) · /chat create · — · 已拒绝（引号 " 没有闭合：请补上另一半引号）',
-      `Lee Lead (lead1) · /chat remove · ${pw} · 已拒绝（Lee Lead (lead1) 是群主，不能移出：请先转让群主（/转让群主 ${pw} ＜用户＞））`,
-      `Li Lead (lead2) · /chat rename · ${pw} · 已拒绝（不是群主；群主是 lead1）`,
-      'Alice (alice) · /chat create · — · 已拒绝（需要 lead 角色，实际为 everyone）',
-      `Lee Lead (lead1) · /chat create · ${made} · 已执行`,
+      'Lee Lead (lead1) · /建群 · — · 已拒绝（引号 " 没有闭合：请补上另一半引号）',
+      `Lee Lead (lead1) · /踢人 · Audit Me（${pw}） · 已拒绝（Lee Lead (lead1) 是群主，不能移出：请先转让群主（/转让群主 ${pw} ＜用户＞））`,
+      `Li Lead (lead2) · /改群名 · Audit Me（${pw}） · 已拒绝（不是群主；群主是 lead1）`,
+      'Alice (alice) · /建群 · — · 已拒绝（需要负责人角色，实际为所有人）',
+      `Lee Lead (lead1) · /建群 · Made Here（${made}） · 已执行`,
     ]);
     // The record itself holds a stable key and its params, never a sentence in one language.
     const stored = (await h.app.store.audit.latest(20)).map((r) => r.reason);
     expect(stored).toContain('audit.reason.not-owner {"owner":"lead1"}');
     expect(stored).toContain('command.unknown-suggest {"command":"chta","suggestions":"/chat"}');
     // …and /audit for the chat a create made finds the create.
-    expect(await rows(`/audit ${made}`)).toEqual([`Lee Lead (lead1) · /chat create · ${made} · allowed`]);
+    expect(await rows(`/audit ${made}`)).toEqual([
+      `Lee Lead (lead1) · /chat create · Made Here (${made}) · allowed`,
+    ]);
   });
 });

@@ -77,7 +77,7 @@ async function seeded(): Promise<MemoryAuditStore> {
 /** Binds `line` like the pipeline does, then runs the handler. */
 async function run(
   line: string,
-  opts: { msg?: Partial<IncomingMessage>; store?: MemoryAuditStore; locale?: Locale } = {},
+  opts: { msg?: Partial<IncomingMessage>; store?: MemoryAuditStore; locale?: Locale; timeZone?: string } = {},
 ) {
   const msg = message(opts.msg);
   const tokens = tokenize(line);
@@ -119,6 +119,7 @@ async function run(
       throw new UserError('people.none', { word: typed });
     },
     signal: new AbortController().signal,
+    timeZone: opts.timeZone ?? 'Asia/Shanghai',
   } as unknown as HandlerContext<typeof done.args>;
   const reply = await auditCommand.handler(ctx);
   return { reply, calls, lines: reply.text.split('\n').filter((l) => l.startsWith('- ')) };
@@ -147,24 +148,42 @@ describe('/audit', () => {
     const { calls, lines, reply } = await run('');
     expect(calls).toEqual([{ n: 10, filter: {} }]);
     expect(lines).toHaveLength(10);
-    expect(reply.text).toContain('The latest 10 audit records:');
-    // Newest: i = 59 -> 03:04:05 + 59 s = 03:05:04, lead2, chat info, no chat, errcode shown.
+    expect(reply.text).toContain('The latest 10 audit records (times in China Standard Time):');
+    // Newest: i = 59 -> 03:04:05 + 59 s = 03:05:04 UTC (11:05:04 in Shanghai), lead2, chat info, no chat, errcode shown.
     expect(lines[0]).toBe(
-      '- 2026-01-02T03:05:04Z · lead2 · /chat info · — · allowed (errcode 60011) · 12 ms',
+      '- Jan 2, 2026, 11:05:04 · lead2 · /chat info · — · allowed (errcode 60011) · 12 ms',
     );
     // i = 55: refused, with its reason in words.
     expect(lines[4]).toBe(
-      '- 2026-01-02T03:05:00Z · lead2 · /chat info · — · refused (needs the role admin, has lead) · 12 ms',
+      '- Jan 2, 2026, 11:05:00 · lead2 · /chat info · — · refused (needs the role admin, has lead) · 12 ms',
+    );
+    // Chats by name, with the chatId beside it.
+    expect(lines[3]).toBe(
+      `- Jan 2, 2026, 11:05:01 · lead1 · /chat info · Design team (${CHAT_A}) · allowed · 12 ms`,
     );
   });
 
-  it('takes n and caps it at 50', async () => {
+  it('shows times in BOT_TIMEZONE, in the reader format', async () => {
+    const utc = await run('1', { timeZone: 'UTC' });
+    expect(utc.reply.text).toContain('(times in Coordinated Universal Time)');
+    expect(utc.lines[0]).toMatch(/^- Jan 2, 2026, 03:05:04 · /);
+    const zh = await run('1', { locale: 'zh-CN' });
+    expect(zh.reply.text).toContain('（时间为中国标准时间）');
+    expect(zh.lines[0]).toMatch(
+      /^- 2026\/1\/2 11:05:04 · lead2 · \/chat info · — · 已执行（errcode 60011） · 12 毫秒$/,
+    );
+  });
+
+  it('takes n, says when it shows fewer than asked, and names the range for 0', async () => {
     expect((await run('3')).lines).toHaveLength(3);
     const big = await run('500');
     expect(big.calls[0]?.n).toBe(50);
     expect(big.lines).toHaveLength(50);
-    expect(big.reply.text).toContain('Showing at most 50.');
-    await expect(run('0')).rejects.toMatchObject({ code: 'args.invalid' });
+    expect(big.reply.text.split('\n')[0]).toBe('You asked for 500 records; I show at most 50.');
+    const huge = await run('100000', { store: new MemoryAuditStore() });
+    expect(huge.reply.text).toBe('You asked for 100000 records; I show at most 50.\n\nNo audit records.');
+    await expect(run('0')).rejects.toMatchObject({ code: 'audit.range', params: { n: 0, max: 50 } });
+    await expect(run('-3')).rejects.toMatchObject({ code: 'audit.range', params: { n: -3, max: 50 } });
   });
 
   it('filters by chatId, cid, #name and here', async () => {
@@ -174,7 +193,7 @@ describe('/audit', () => {
     const here = await run('here', { msg: { conversationType: 'group', conversationId: CID_A } });
     expect(here.calls[0]?.filter).toEqual({ chatId: CHAT_A });
     const { lines, reply } = await run(CHAT_B);
-    expect(reply.text).toContain(`for chat ${CHAT_B}`);
+    expect(reply.text).toContain(`for chat Ops (${CHAT_B})`);
     expect(lines.every((l) => l.includes(CHAT_B))).toBe(true);
   });
 
@@ -211,7 +230,7 @@ describe('/audit', () => {
     const empty = await run('', { store: new MemoryAuditStore() });
     expect(empty.reply.text).toBe('No audit records.');
     const zh = await run('2 lead1', { locale: 'zh-CN' });
-    expect(zh.reply.text).toContain('最近 2 条审计记录（用户 lead1）：');
+    expect(zh.reply.text).toContain('最近 2 条审计记录（用户 lead1）（时间为中国标准时间）：');
     expect(zh.lines[0]).toMatch(/已拒绝|已执行/);
   });
 
@@ -230,7 +249,7 @@ describe('/audit', () => {
     });
     const { lines } = await run('', { store });
     expect(lines[0]).toBe(
-      '- 1970-01-01T00:00:00Z · a\\_b\\*c · /chat info · — · failed (x\\_\\[y\\]) · 1 ms',
+      '- Jan 1, 1970, 08:00:00 · a\\_b\\*c · /chat info · — · failed (x\\_\\[y\\]) · 1 ms',
     );
   });
 });

@@ -278,3 +278,24 @@ describe('templates', () => {
     expect(problems).toHaveLength(13);
   });
 });
+
+describe('every problem of a policy file at once', () => {
+  it('a type error and an unknown command "chat nuke" are both listed, once each', () => {
+    const p = file(
+      'both.json',
+      JSON.stringify({ users: { lead: 'lead1' }, roles: { ops: { commands: ['chat nuke', 'chat info'] } } }),
+    );
+    let problems: { path: string; message: string }[] = [];
+    try {
+      loadPolicy(p, ['chat info', 'chat add']);
+    } catch (err) {
+      expect(err).toBeInstanceOf(PolicyError);
+      problems = [...(err as PolicyError).problems];
+    }
+    expect(problems.map((x) => x.path)).toEqual(['$.users.lead', '$.roles.ops.commands[0]']);
+    expect(problems[1]?.message).toBe('no command "chat nuke"');
+    // valid shape, unknown command: still a PolicyError from the loader
+    const q = file('nuke.json', JSON.stringify({ commands: { 'chat nuke': { role: 'admin' } } }));
+    expect(() => loadPolicy(q, ['chat info'])).toThrow(/\$\.commands\["chat nuke"\]: no command "chat nuke"/);
+  });
+});

@@ -222,7 +222,7 @@ describe('bindArgs: users', () => {
   it('a missing users param gives the usage', async () => {
     expect(await error('/chat add here')).toEqual({
       code: 'args.missing',
-      params: { param: 'users', usageKey: 'chat.add.usage' },
+      params: { param: 'users', paramAt: 1, usageKey: 'chat.add.usage' },
     });
   });
 });

@@ -41,7 +41,13 @@ const commandWords = allCommands
  * command names, `key=value` options, `<params>` and userIds in examples are taken out.
  */
 function englishProse(text: string): string | undefined {
-  let s = text.replace(/\{[^{}]*\}/g, ' ').replace(/`[^`]*`/g, ' ');
+  // Placeholders, innermost first (a select's branches hold placeholders of their own).
+  let s = text;
+  for (let before = ''; before !== s; ) {
+    before = s;
+    s = s.replace(/\{[^{}]*\}/g, ' ');
+  }
+  s = s.replace(/`[^`]*`/g, ' ');
   for (const w of commandWords) s = s.split(w).join(' ');
   s = s
     .replace(/[A-Za-z][\w-]*[=＝][^\s，。；）)]*/g, ' ')
@@ -155,7 +161,11 @@ describe('plural forms', () => {
     expect(t('chat.create.done', { name: 'Val', count: 1, owner: 'lead1' })).toBe(
       'Created **Val** with 1 member; owner lead1.',
     );
-    expect(t('audit.header', { count: 1, scope: '' })).toBe('The latest audit record:');
-    expect(t('audit.header', { count: 4, scope: '' })).toBe('The latest 4 audit records:');
+    expect(t('audit.header', { count: 1, scope: '', zone: 'UTC' })).toBe(
+      'The latest audit record (times in UTC):',
+    );
+    expect(t('audit.header', { count: 4, scope: '', zone: 'UTC' })).toBe(
+      'The latest 4 audit records (times in UTC):',
+    );
   });
 });

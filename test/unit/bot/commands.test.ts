@@ -41,6 +41,7 @@ function ctx<A>(
       throw new Error('these commands look nobody up');
     },
     templates: [],
+    timeZone: 'Asia/Shanghai',
     signal: new AbortController().signal,
     mayRun: async () => true,
     concerns: () => {},
