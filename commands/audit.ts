@@ -10,6 +10,7 @@ import {
   defineCommand,
   type HandlerContext,
   type Locale,
+  md,
   mdEscape,
   OPEN_CONVERSATION_ID,
   type Translate,
@@ -127,7 +128,7 @@ function row(r: AuditRecord, who: string, t: Translate, locale: Locale): string 
     r.chatId === undefined ? '—' : mdEscape(r.chatId),
     t(`audit.outcome.${r.outcome}`),
   ];
-  return `- ${parts.join(' · ')}${why === '' ? '' : t('audit.why', { why })} · ${r.durationMs} ms`;
+  return `- ${parts.join(' · ')}${why === '' ? '' : t('audit.why', { why: md(why) })} · ${r.durationMs} ms`;
 }
 
 export default defineCommand<Args>({
@@ -193,13 +194,14 @@ export default defineCommand<Args>({
     const label = (u: string): string => named[users.indexOf(u)] ?? u;
     const scope =
       filter.chatId !== undefined
-        ? t('audit.scope-chat', { chatId: mdEscape(filter.chatId) })
+        ? t('audit.scope-chat', { chatId: filter.chatId })
         : filter.userId !== undefined
-          ? t('audit.scope-user', { userId: mdEscape(label(filter.userId)) })
+          ? t('audit.scope-user', { userId: label(filter.userId) })
           : '';
-    if (records.length === 0) return { title: t('audit.title'), text: t('audit.empty', { scope }) };
+    if (records.length === 0)
+      return { title: t('audit.title'), text: t('audit.empty', { scope: md(scope) }) };
     const lines = [
-      t('audit.header', { count: records.length, scope }),
+      t('audit.header', { count: records.length, scope: md(scope) }),
       '',
       ...records.map((r) => row(r, label(r.userId), t, ctx.locale)),
     ];

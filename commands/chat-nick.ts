@@ -3,7 +3,7 @@
  * member (checked first, so the reply can say so plainly).
  */
 import { z } from 'zod';
-import { canAddExisting, defineCommand, mdEscape, UserError, zChat, zUserId } from '../src/bot/kit.ts';
+import { canAddExisting, defineCommand, UserError, zChat, zUserId } from '../src/bot/kit.ts';
 
 export default defineCommand({
   name: 'chat nick',
@@ -64,9 +64,9 @@ export default defineCommand({
     await changes.record(args.chat.chatId, [{ kind: 'nick', user: args.user, nick: previous ?? null }]);
     return {
       text: t('chat.nick.done', {
-        user: mdEscape(await people.label(args.user)),
-        nick: mdEscape(nick),
-        name: mdEscape(info.name),
+        user: await people.label(args.user),
+        nick: nick,
+        name: info.name,
       }),
     };
   },

@@ -8,7 +8,6 @@ import {
   canAddExisting,
   defineCommand,
   type HandlerContext,
-  mdEscape,
   UserError,
   zChat,
   zUserId,
@@ -84,10 +83,10 @@ export default defineCommand<Args>({
     const info = await plan(ctx);
     const [old, next] = await ctx.people.labels([info.owner, ctx.args.user]);
     return ctx.t('chat.owner.preview', {
-      name: mdEscape(info.name),
+      name: info.name,
       chatId: ctx.args.chat.chatId,
-      old: mdEscape(old ?? info.owner),
-      new: mdEscape(next ?? ctx.args.user),
+      old: old ?? info.owner,
+      new: next ?? ctx.args.user,
     });
   },
   async handler(ctx) {
@@ -99,9 +98,9 @@ export default defineCommand<Args>({
     const [old, next] = await ctx.people.labels([info.owner, ctx.args.user]);
     return {
       text: ctx.t('chat.owner.done', {
-        name: mdEscape(info.name),
-        old: mdEscape(old ?? info.owner),
-        new: mdEscape(next ?? ctx.args.user),
+        name: info.name,
+        old: old ?? info.owner,
+        new: next ?? ctx.args.user,
       }),
     };
   },

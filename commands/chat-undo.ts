@@ -13,7 +13,6 @@ import {
   dingtalkErrorCode,
   formatPeople,
   type HandlerContext,
-  mdEscape,
   type Translate,
   type UndoStep,
   UserError,
@@ -90,7 +89,7 @@ async function plan(
   for (const step of change.undo) {
     switch (step.kind) {
       case 'rename':
-        lines.push(t('chat.undo.step.rename', { from: mdEscape(info.name), to: mdEscape(step.name) }));
+        lines.push(t('chat.undo.step.rename', { from: info.name, to: step.name }));
         push(async () => {
           await api.update(chat.chatId, { name: step.name });
           if (await registry.get(chat.chatId)) await registry.rename(chat.chatId, step.name);
@@ -109,7 +108,7 @@ async function plan(
       case 'remove': {
         const out = step.users.filter((u) => inChat.has(u) && u !== info.owner);
         if (step.users.includes(info.owner))
-          lines.push(t('chat.undo.step.remove-owner', { owner: mdEscape(await people.label(info.owner)) }));
+          lines.push(t('chat.undo.step.remove-owner', { owner: await people.label(info.owner) }));
         if (out.length === 0) {
           lines.push(t('chat.undo.step.remove-none'));
           break;
@@ -132,9 +131,7 @@ async function plan(
             name: info.name,
           });
         const [from, to] = await people.labels([info.owner, step.owner]);
-        lines.push(
-          t('chat.undo.step.owner', { from: mdEscape(from ?? info.owner), to: mdEscape(to ?? step.owner) }),
-        );
+        lines.push(t('chat.undo.step.owner', { from: from ?? info.owner, to: to ?? step.owner }));
         push(() => api.update(chat.chatId, { owner: step.owner }));
         break;
       }
@@ -175,7 +172,7 @@ async function plan(
         break;
       }
       case 'nick': {
-        const user = mdEscape(await people.label(step.user));
+        const user = await people.label(step.user);
         const nick = step.nick;
         if (nick === null) {
           lines.push(t('chat.undo.step.nick-unknown', { user }));
@@ -185,7 +182,7 @@ async function plan(
           lines.push(t('chat.undo.step.nick-gone', { user }));
           break;
         }
-        lines.push(t('chat.undo.step.nick', { user, nick: mdEscape(nick) }));
+        lines.push(t('chat.undo.step.nick', { user, nick: nick }));
         push(async () => {
           await api.setNick(chat.chatId, step.user, nick);
           await changes.note(chat.chatId, { kind: 'nick', user: step.user, nick });
@@ -322,7 +319,7 @@ export default defineCommand<Args>({
     const { lines } = await plan(ctx, change, chat, info);
     const head = ctx.t('chat.undo.preview', {
       command: change.command,
-      name: mdEscape(info.name),
+      name: info.name,
       chatId: chat.chatId,
       minutes: minutesAgo(change.at),
     });
@@ -357,7 +354,7 @@ export default defineCommand<Args>({
     }
     const head = t('chat.undo.done', {
       command: change.command,
-      name: mdEscape(info.name),
+      name: info.name,
       chatId: chat.chatId,
       minutes: minutesAgo(change.at),
     });

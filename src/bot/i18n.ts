@@ -4,7 +4,7 @@
  */
 import { en } from './i18n/en.ts';
 import { zhCN } from './i18n/zh-CN.ts';
-import { mdEscape } from './render.ts';
+import { clipEcho, escapeText, Markdown, md } from './render.ts';
 import type { Locale, MessageCatalogue, Translate, UserError } from './types.ts';
 
 export type { MessageKey } from './i18n/en.ts';
@@ -18,6 +18,12 @@ export function isLocale(value: unknown): value is Locale {
   return value === 'en' || value === 'zh-CN';
 }
 
+/** A translator's parameter: a number, text from a user or DingTalk (escaped), or bot {@link Markdown}. */
+export type Param = string | number | Markdown;
+
+/** Quotes around a placeholder mark an echo of what someone typed: `"{value}"`, `“{word}”`, `「{name}」`. */
+const OPEN_QUOTES: Readonly<Record<string, string>> = { '"': '"', '“': '”', '「': '」', "'": "'" };
+
 /**
  * Fills a template: `{name}` becomes `params.name` (unknown placeholders stay as they are), and
  * `{count, plural, one {# chat} other {# chats}}` picks the branch `Intl.PluralRules` gives for
@@ -26,11 +32,22 @@ export function isLocale(value: unknown): value is Locale {
  */
 export function formatMessage(
   template: string,
-  params: Record<string, string | number> = {},
+  params: Record<string, Param> = {},
   locale: Locale = 'en',
 ): string {
-  return fillPlurals(template, params, locale).replace(/\{([A-Za-z0-9_-]+)\}/g, (whole, name: string) =>
-    Object.hasOwn(params, name) ? String(params[name]) : whole,
+  return fillPlurals(template, params, locale).replace(
+    /\{([A-Za-z0-9_-]+)\}/g,
+    (whole, name: string, at: number, filled: string) => {
+      if (!Object.hasOwn(params, name)) return whole;
+      const value = params[name];
+      if (typeof value === 'number') return String(value);
+      if (value instanceof Markdown) return value.text;
+      if (typeof value !== 'string') return whole;
+      const before = filled[at - 1];
+      const close = before === undefined ? undefined : OPEN_QUOTES[before];
+      const quoted = close !== undefined && close === filled[at + whole.length];
+      return escapeText(quoted ? clipEcho(value) : value, at === 0 || before === '\n');
+    },
   );
 }
 
@@ -38,7 +55,7 @@ const PLURAL_HEAD = /\{([A-Za-z0-9_-]+),\s*plural,\s*/g;
 const pluralRules = new Map<Locale, Intl.PluralRules>();
 
 /** Replaces every `{x, plural, …}` block whose param is a number; others are left as typed. */
-function fillPlurals(template: string, params: Record<string, string | number>, locale: Locale): string {
+function fillPlurals(template: string, params: Record<string, Param>, locale: Locale): string {
   let out = '';
   let from = 0;
   PLURAL_HEAD.lastIndex = 0;
@@ -84,8 +101,26 @@ function readBranches(s: string, at: number): { branches: Map<string, string>; e
 }
 
 /**
+ * Parameters that src/bot/pipeline.ts still fills with markdown it built as a plain string
+ * (`key:param`). Transitional: once the pipeline passes these as `md(…)`, this set goes.
+ */
+const PIPELINE_MARKDOWN: ReadonlySet<string> = new Set([
+  'confirm.ask:preview',
+  'people.resolved:list',
+  'people.big:list',
+  'people.ambiguous:candidates',
+  'pick.how:example',
+  'usage.example:example',
+  'pipeline.dingtalk-error:cause',
+  'pipeline.dingtalk-error:next',
+  'pipeline.dingtalk-error:permission',
+  'people.denied:permission',
+]);
+
+/**
  * A translator for `locale`: the generic catalogue, then each of `extra` (command messages).
- * A key missing in `locale` falls back to English, then to the key itself.
+ * A key missing in `locale` falls back to English, then to the key itself. String parameters are
+ * escaped (see {@link formatMessage}); bot markdown is passed as `md(…)`.
  */
 export function createTranslator(
   locale: Locale,
@@ -98,7 +133,12 @@ export function createTranslator(
   };
   const primary = merged(locale);
   const english = locale === 'en' ? primary : merged('en');
-  return (key, params) => {
+  return (key, given) => {
+    let params = given;
+    if (given !== undefined)
+      for (const [name, value] of Object.entries(given))
+        if (typeof value === 'string' && PIPELINE_MARKDOWN.has(`${key}:${name}`))
+          params = { ...params, [name]: md(value) };
     const own = primary.get(key);
     // An English fallback text is also counted by English rules.
     return formatMessage(own ?? english.get(key) ?? key, params, own === undefined ? 'en' : locale);
@@ -106,15 +146,15 @@ export function createTranslator(
 }
 
 /**
- * The text of a {@link UserError}. Params are plain text and are markdown-escaped; a param whose
- * name ends in `Key` holds a message key and is translated into the param without the suffix
- * (`usageKey: 'chat.create.usage'` fills `{usage}`).
+ * The text of a {@link UserError}. Params are plain text (the translator escapes them) or bot
+ * {@link Markdown}; a param whose name ends in `Key` holds a message key and is translated into
+ * the param without the suffix (`usageKey: 'chat.create.usage'` fills `{usage}`).
  */
 export function userErrorText(err: UserError, t: Translate): string {
-  const params: Record<string, string | number> = {};
+  const params: Record<string, Param> = {};
   for (const [name, value] of Object.entries(err.params)) {
-    if (name.endsWith('Key') && typeof value === 'string') params[name.slice(0, -3)] = t(value);
-    else params[name] = typeof value === 'string' ? mdEscape(value) : value;
+    if (name.endsWith('Key') && typeof value === 'string') params[name.slice(0, -3)] = md(t(value));
+    else params[name] = value;
   }
   return t(err.code, params);
 }

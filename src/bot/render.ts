@@ -34,10 +34,10 @@ const PSEUDO_TAG = /<(?!\/?(?:font|br)\b)([^<>\n]{1,80})>/giu;
  * `@userId` in the text to show a mention. `reply.link` becomes a tappable markdown link line.
  */
 export function renderReply(reply: Reply, to: RenderTarget): RenderedReply {
-  let body = cleanMarkdown(reply.text);
-  if (reply.link !== undefined) body = `${body}\n\n${mdLink(reply.link.title, reply.link.url)}`;
+  let body = cleanMarkdown(String(reply.text));
+  if (reply.link !== undefined) body = `${body}\n\n${mdLink(md(String(reply.link.title)), reply.link.url)}`;
   body = clipText(body);
-  const title = clipTitle(reply.title !== undefined ? stripControls(reply.title) : firstLine(body));
+  const title = clipTitle(plainText(reply.title !== undefined ? String(reply.title) : firstLine(body)));
 
   const mention =
     to.conversationType === 'group' && USER_ID.test(to.senderUserId) ? to.senderUserId : undefined;
@@ -54,11 +54,18 @@ export function renderReply(reply: Reply, to: RenderTarget): RenderedReply {
   };
 }
 
-/** A markdown link `[title](url)`; brackets in the title and characters that end a link in the url are escaped. */
-export function mdLink(title: string, url: string): string {
-  const t = stripControls(title)
-    .replace(/[\n]/g, ' ')
-    .replace(/([[\]\\])/g, '\\$1');
+/**
+ * A markdown link `[title](url)`. A plain-string title is escaped like any user text; a
+ * {@link Markdown} title (a translated label, whose parameters are escaped already) keeps its
+ * escapes and only has stray brackets escaped. Characters that end a link in the url are escaped.
+ */
+export function mdLink(title: string | Markdown, url: string): string {
+  const t =
+    title instanceof Markdown
+      ? stripControls(title.text)
+          .replace(/\n/g, ' ')
+          .replace(/\\[\s\S]|[[\]]/g, (m) => (m.length === 2 ? m : `\\${m}`))
+      : mdEscape(title);
   const u = stripControls(url).replace(
     /[\s()<>]/g,
     (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`,
@@ -92,6 +99,53 @@ export function mdEscape(s: string): string {
     .replace(/>/g, '＞');
 }
 
+/**
+ * Markdown made by the bot: a catalogue text, a list it built, a command's preview. The
+ * translator inserts a `Markdown` parameter as it is; every plain string parameter is text from a
+ * user or from DingTalk and is escaped ({@link escapeText}). `String(m)` and `${m}` give the text.
+ */
+export class Markdown {
+  constructor(readonly text: string) {}
+  toString(): string {
+    return this.text;
+  }
+}
+
+/** Marks text the bot made as markdown to insert as it is (see {@link Markdown}). */
+export function md(text: string | Markdown): Markdown {
+  return text instanceof Markdown ? text : new Markdown(text);
+}
+
+/** How many characters of a typed text a reply echoes before it cuts with `…`. */
+export const ECHO_MAX = 40;
+
+/** The first `max` characters of `s` (by code point) and `…` when it was longer. */
+export function clipEcho(s: string, max = ECHO_MAX): string {
+  const chars = Array.from(s);
+  return chars.length > max ? `${chars.slice(0, max - 1).join('')}…` : s;
+}
+
+/**
+ * Text from a user or from DingTalk made inert for a markdown body: {@link mdEscape}, and at the
+ * start of a line (`atLineStart`) also the characters that would start a heading, quote or list.
+ */
+export function escapeText(s: string, atLineStart = false): string {
+  const e = mdEscape(s);
+  return atLineStart ? e : e.replace(/^\\(?=[#>+-])/, '').replace(/^(\d+)\\\./, '$1.');
+}
+
+/** A title as plain text: escapes undone, then nothing that reads as markup (`<`, `[`, `*`…). */
+export function plainText(s: string): string {
+  return stripControls(s)
+    .replace(/\\([\\`*_{}[\]()#+\-.!|~<>])/g, '$1')
+    .replace(/[*`_~|]/g, '')
+    .replace(/</g, '＜')
+    .replace(/>/g, '＞')
+    .replace(/\[/g, '［')
+    .replace(/\]/g, '］')
+    .replace(/^#+\s*/, '');
+}
+
 /** Removes control and format characters except line breaks (and ZWJ); lone surrogates go too. */
 export function stripControls(s: string): string {
   return s.replace(/\r\n?/g, '\n').replace(CONTROLS, '');
@@ -116,7 +170,7 @@ function clipText(text: string): string {
 
 function firstLine(body: string): string {
   const line = body.split('\n').find((l) => l.trim() !== '') ?? '';
-  const plain = line.replace(/[#>*_`[\]]/g, '').trim();
+  const plain = plainText(line).trim();
   return plain === '' ? 'dingtalk-group-bot' : plain;
 }
 
