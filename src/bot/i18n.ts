@@ -21,6 +21,9 @@ export function isLocale(value: unknown): value is Locale {
 /** A translator's parameter: a number, text from a user or DingTalk (escaped), or bot {@link Markdown}. */
 export type Param = string | number | Markdown;
 
+/** What may come before a placeholder on its line for it to start a block (a list item, a quote). */
+const BLOCK_START = /^(?:\s*(?:[>*+-]|\d+[.)])(?=\s|$))*\s*$/;
+
 /** Quotes around a placeholder mark an echo of what someone typed: `"{value}"`, `“{word}”`, `「{name}」`. */
 const OPEN_QUOTES: Readonly<Record<string, string>> = { '"': '"', '“': '”', '「': '」', "'": "'" };
 
@@ -46,7 +49,8 @@ export function formatMessage(
       const before = filled[at - 1];
       const close = before === undefined ? undefined : OPEN_QUOTES[before];
       const quoted = close !== undefined && close === filled[at + whole.length];
-      return escapeText(quoted ? clipEcho(value) : value, at === 0 || before === '\n');
+      const lineStart = filled.lastIndexOf('\n', at - 1) + 1;
+      return escapeText(quoted ? clipEcho(value) : value, BLOCK_START.test(filled.slice(lineStart, at)));
     },
   );
 }

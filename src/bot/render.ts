@@ -65,6 +65,8 @@ export function mdLink(title: string | Markdown, url: string): string {
       ? stripControls(title.text)
           .replace(/\n/g, ' ')
           .replace(/\\[\s\S]|[[\]]/g, (m) => (m.length === 2 ? m : `\\${m}`))
+          .replace(/</g, '＜')
+          .replace(/>/g, '＞')
       : mdEscape(title);
   const u = stripControls(url).replace(
     /[\s()<>]/g,
@@ -94,7 +96,7 @@ export function mdEscape(s: string): string {
   return stripControls(s)
     .replace(/\n/g, ' ')
     .replace(/([\\`*_[\]~|])/g, '\\$1')
-    .replace(/^([#>+-]|\d+\.)/, '\\$1')
+    .replace(/^(\s*)([#>+-]|\d+[.)])/, '$1\\$2')
     .replace(/</g, '＜')
     .replace(/>/g, '＞');
 }
@@ -131,7 +133,7 @@ export function clipEcho(s: string, max = ECHO_MAX): string {
  */
 export function escapeText(s: string, atLineStart = false): string {
   const e = mdEscape(s);
-  return atLineStart ? e : e.replace(/^\\(?=[#>+-])/, '').replace(/^(\d+)\\\./, '$1.');
+  return atLineStart ? e : e.replace(/^(\s*)\\(?=[#>+-]|\d+[.)])/, '$1');
 }
 
 /** A title as plain text: escapes undone, then nothing that reads as markup (`<`, `[`, `*`…). */
@@ -143,7 +145,7 @@ export function plainText(s: string): string {
     .replace(/>/g, '＞')
     .replace(/\[/g, '［')
     .replace(/\]/g, '］')
-    .replace(/^#+\s*/, '');
+    .replace(/^[\s#>]+/, '');
 }
 
 /** Removes control and format characters except line breaks (and ZWJ); lone surrogates go too. */

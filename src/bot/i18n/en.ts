@@ -126,7 +126,7 @@ export const en = {
   'confirm.command': '/confirm {code}',
   'confirm.generic-preview': 'You are about to run /{command}.',
   'confirm.need-code': 'Which one? Send /confirm <code> with the code I gave you.',
-  'confirm.unknown': 'Nothing waits for the code {code}: it is wrong or was used already.',
+  'confirm.unknown': 'Nothing waits for the code "{code}": it is wrong or was used already.',
   'confirm.expired': 'The code {code} has expired. Send the command again.',
   'confirm.wrong-user': 'The code {code} belongs to someone else.',
   'confirm.cancelled': 'Cancelled /{command} ({code}).',

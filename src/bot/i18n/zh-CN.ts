@@ -99,7 +99,7 @@ export const zhCN: Record<MessageKey, string> = {
   'confirm.command': '/确认 {code}',
   'confirm.generic-preview': '你将要执行 /{command}。',
   'confirm.need-code': '确认哪一个？请发送 /确认 <确认码>。',
-  'confirm.unknown': '没有等待确认码 {code} 的操作：确认码有误或已使用。',
+  'confirm.unknown': '没有等待确认码“{code}”的操作：确认码有误或已使用。',
   'confirm.expired': '确认码 {code} 已过期，请重新发送命令。',
   'confirm.wrong-user': '确认码 {code} 属于其他人。',
   'confirm.cancelled': '已取消 /{command}（{code}）。',
