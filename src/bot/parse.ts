@@ -44,6 +44,8 @@ const QUOTES: ReadonlyMap<string, string> = new Map([
 ]);
 
 const SLASHES = new Set(['/', '／']);
+/** Control characters a command never holds (C0 and C1 but the whitespace ones, and DEL). */
+const FORBIDDEN_CONTROL = /[\u0000-\u0008\u000e-\u001f\u007f-\u0084\u0086-\u009f]/;
 /** Whitespace control characters become spaces; other controls, format characters and lone surrogates go. */
 const SPACE_CONTROLS = /[\t\n\v\f\r\u0085]/g;
 // ZWJ (U+200D) is kept: it glues emoji sequences and cannot change how a line is read.
@@ -173,6 +175,12 @@ function classify(word: string): Token {
 export function parseLine(text: string, opts: ParseOptions): ParseResult {
   if (text.length > MAX_LINE_CHARS) {
     return { ok: false, error: new UserError('parse.too-long', { max: MAX_LINE_CHARS }) };
+  }
+  // Refused, not stripped: a NUL is no typing slip, and PostgreSQL text cannot hold it anyway.
+  const control = FORBIDDEN_CONTROL.exec(text);
+  if (control !== null) {
+    const code = `U+${control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
+    return { ok: false, error: new UserError('parse.control', { code }) };
   }
   const line = stripControls(text).trim();
   if (line === '') return { ok: false, error: new UserError('parse.empty') };

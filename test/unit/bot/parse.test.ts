@@ -123,8 +123,8 @@ describe('parseLine', () => {
     ]);
   });
 
-  it('removes control and bidi characters; line breaks separate words', () => {
-    expect(texts(words('/chat\u0000 info\u202e\u200b\nhere\r\n#x'))).toEqual(['chat', 'info', 'here', 'x']);
+  it('removes bidi and zero-width characters; line breaks separate words', () => {
+    expect(texts(words('/chat info\u202e\u200b\nhere\r\n#x'))).toEqual(['chat', 'info', 'here', 'x']);
   });
 
   it('answers an unterminated quote with a clear error', () => {
@@ -251,5 +251,21 @@ describe('tokenizer cost (issue 19 item 6)', () => {
       ),
       { numRuns: 500 },
     );
+  });
+});
+
+describe('control characters (issue 19 item 8)', () => {
+  it('a C0/C1 control or DEL in a command is refused with its code point; whitespace controls are spaces', () => {
+    for (const [text, code] of [
+      ['/chat rename here "a\u0000b"', 'U+0000'],
+      ['/chat create X\u0007', 'U+0007'],
+      ['/whoami \u007f', 'U+007F'],
+      ['/help \u009b', 'U+009B'],
+    ] as const) {
+      const e = errorOf(text);
+      expect(e.code).toBe('parse.control');
+      expect(e.params).toEqual({ code });
+    }
+    expect(texts(words('/chat\tinfo\nhere\r'))).toEqual(['chat', 'info', 'here']);
   });
 });
