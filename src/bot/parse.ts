@@ -44,8 +44,15 @@ const QUOTES: ReadonlyMap<string, string> = new Map([
 ]);
 
 const SLASHES = new Set(['/', '／']);
-/** Control characters a command never holds (C0 and C1 but the whitespace ones, and DEL). */
-const FORBIDDEN_CONTROL = /[\u0000-\u0008\u000e-\u001f\u007f-\u0084\u0086-\u009f]/;
+/** The first control character a command never holds (C0 and C1 but the whitespace ones, and DEL). */
+function forbiddenControl(text: string): number | undefined {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    const whitespace = (c >= 0x09 && c <= 0x0d) || c === 0x85;
+    if ((c < 0x20 || (c >= 0x7f && c <= 0x9f)) && !whitespace) return c;
+  }
+  return undefined;
+}
 /** Whitespace control characters become spaces; other controls, format characters and lone surrogates go. */
 const SPACE_CONTROLS = /[\t\n\v\f\r\u0085]/g;
 // ZWJ (U+200D) is kept: it glues emoji sequences and cannot change how a line is read.
@@ -177,9 +184,9 @@ export function parseLine(text: string, opts: ParseOptions): ParseResult {
     return { ok: false, error: new UserError('parse.too-long', { max: MAX_LINE_CHARS }) };
   }
   // Refused, not stripped: a NUL is no typing slip, and PostgreSQL text cannot hold it anyway.
-  const control = FORBIDDEN_CONTROL.exec(text);
-  if (control !== null) {
-    const code = `U+${control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
+  const control = forbiddenControl(text);
+  if (control !== undefined) {
+    const code = `U+${control.toString(16).toUpperCase().padStart(4, '0')}`;
     return { ok: false, error: new UserError('parse.control', { code }) };
   }
   const line = stripControls(text).trim();
