@@ -92,6 +92,16 @@ export default defineCommand<Args>({
   async handler(ctx) {
     const info = await plan(ctx);
     await ctx.api.update(ctx.args.chat.chatId, { owner: ctx.args.user });
+    // The registry follows the handover: the chat is now the new owner's to change and list, no
+    // longer the old lead's (architecture.md §3, Roles). Admins still may.
+    const rec = ctx.args.chat.record ?? (await ctx.registry.get(ctx.args.chat.chatId));
+    await ctx.registry.upsert({
+      chatId: ctx.args.chat.chatId,
+      openConversationId: rec?.openConversationId ?? ctx.args.chat.openConversationId,
+      name: rec?.name ?? info.name,
+      createdFor: ctx.args.user,
+      createdByBot: rec?.createdByBot ?? false,
+    });
     await ctx.changes.record(ctx.args.chat.chatId, [
       { kind: 'owner', owner: info.owner, current: ctx.args.user },
     ]);

@@ -132,7 +132,12 @@ async function plan(
           });
         const [from, to] = await people.labels([info.owner, step.owner]);
         lines.push(t('chat.undo.step.owner', { from: from ?? info.owner, to: to ?? step.owner }));
-        push(() => api.update(chat.chatId, { owner: step.owner }));
+        push(async () => {
+          await api.update(chat.chatId, { owner: step.owner });
+          // The registry follows the owner back, as /chat owner moved it.
+          const rec = chat.record ?? (await registry.get(chat.chatId));
+          if (rec !== undefined) await registry.upsert({ ...rec, createdFor: step.owner });
+        });
         break;
       }
       case 'settings':
