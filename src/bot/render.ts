@@ -28,6 +28,7 @@ const MAX_TITLE_CHARS = 40;
 const CONTROLS = /(?![\n\u200d])[\p{Cc}\p{Cf}\p{Cs}]/gu;
 /** `<chat>` in a usage line would be read as an HTML tag; DingTalk's own `<font>` and `<br>` stay. */
 const PSEUDO_TAG = /<(?!\/?(?:font|br)\b)([^<>\n]{1,80})>/giu;
+const STRAY_LT = /<(?!\/?(?:font|br)\b)/giu;
 
 /**
  * Renders a reply. In a group the sender is @-mentioned: DingTalk needs both `at.atUserIds` and
@@ -157,6 +158,8 @@ function cleanMarkdown(text: string): string {
   return (
     stripControls(text)
       .replace(PSEUDO_TAG, '＜$1＞')
+      // A longer one (`<{param}>` around a long value) must not open an autolink `<dtmd:…>` either.
+      .replace(STRAY_LT, '＜')
       // DingTalk renders a lone newline only as a hard break (two spaces before it).
       .replace(/([^\n])(?<! {2})\n(?=[^\n])/g, '$1  \n')
   );

@@ -23,6 +23,8 @@ const HOSTILE = [
   '`code` _em_ ~~s~~ | a | b |',
   '\\](//ev.il)',
   '\u0000\u202e<img src=x onerror=alert(1)>',
+  // Past the 80 characters a template's own `<…>` is turned full-width for: no `<dtmd:…>` autolink.
+  `dtmd://dingtalkclient/sendMessage?content=${'x'.repeat(100)}`,
 ];
 
 /** The markup a hostile string could bring, looked for once escaped pairs (`\*`) are hidden. */
