@@ -17,6 +17,7 @@ import os, { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { parseLine } from '../src/bot/parse.ts';
 import { DEFAULT_CLIENT_OPTIONS } from '../src/dingtalk/index.ts';
 import type { Emulator } from '../src/emulator/index.ts';
 import {
@@ -367,6 +368,33 @@ async function namesItem(): Promise<{
   };
 }
 
+/** Item 9: the tokenizer on an 8 KB pathological line (issue 19: it was quadratic, ~250 ms). */
+function tokenizerItem(): { rows: Row[]; raw: { parseMs: number[]; chars: number } } {
+  const line = `/help ${"a'".repeat(3997)}`;
+  progress(`tokenizer: parseLine on ${line.length} chars of "a'", 200 times`);
+  for (let i = 0; i < 20; i++) parseLine(line, { conversationType: 'group' }); // warm-up (JIT)
+  const parseMs: number[] = [];
+  for (let i = 0; i < 200; i++) {
+    const t0 = performance.now();
+    parseLine(line, { conversationType: 'group' });
+    parseMs.push(performance.now() - t0);
+  }
+  const p50 = median(parseMs);
+  const worst = Math.max(...parseMs);
+  return {
+    rows: [
+      {
+        metric: `9 tokenizer, ${line.length}-char "a'" line: p50 (worst)`,
+        value: `${p50.toFixed(2)} (${worst.toFixed(2)})`,
+        unit: 'ms',
+        target: 'p50 < 5 ms',
+        ok: p50 < 5,
+      },
+    ],
+    raw: { parseMs, chars: line.length },
+  };
+}
+
 /** Item 8: two replicas on one PostgreSQL (a throwaway cluster): burst, overhead, failover. */
 async function replicasItem(): Promise<{ rows: Row[]; raw: ReplicasRaw }> {
   const raw = await replicasBench(RUNS, progress);
@@ -445,8 +473,14 @@ async function main(): Promise<void> {
   const benchStart = performance.now();
   if (args.only !== undefined) {
     const item =
-      args.only === 'names' ? await namesItem() : args.only === 'replicas' ? await replicasItem() : undefined;
-    if (!item) throw new Error(`--only knows two items, names and replicas; not ${args.only}`);
+      args.only === 'names'
+        ? await namesItem()
+        : args.only === 'replicas'
+          ? await replicasItem()
+          : args.only === 'tokenizer'
+            ? tokenizerItem()
+            : undefined;
+    if (!item) throw new Error(`--only knows three items, names, replicas and tokenizer; not ${args.only}`);
     out();
     out(table(item.rows));
     writeFileSync(
@@ -554,6 +588,7 @@ async function main(): Promise<void> {
   const mem = await memoryRun(MEMORY_MESSAGES);
   const growth = mem.growth;
   const names = await namesItem();
+  const tokenizer = tokenizerItem();
 
   // ---- the table
   const ack = {
@@ -744,6 +779,7 @@ async function main(): Promise<void> {
       target: '',
     },
     ...names.rows,
+    ...tokenizer.rows,
   ];
 
   const seconds = (performance.now() - benchStart) / 1000;
@@ -785,6 +821,7 @@ async function main(): Promise<void> {
       ours,
       memory: mem,
       names: names.raw,
+      tokenizer: tokenizer.raw,
     },
   };
   writeFileSync(args.out as string, `${JSON.stringify(results, null, 2)}\n`);

@@ -10,6 +10,7 @@ import {
   defineCommand,
   type HandlerContext,
   type Locale,
+  md,
   mdEscape,
   OPEN_CONVERSATION_ID,
   type Translate,
@@ -151,11 +152,12 @@ function row(
   const parts = [
     localTime(r.at, locale, zone),
     mdEscape(who),
-    `/${mdEscape(t('audit.command', { command: r.command }))}`,
-    r.chatId === undefined ? '—' : mdEscape(chat ?? r.chatId),
+    `/${t('audit.command', { command: r.command })}`,
+    // `chat` is the translator's (escaped) `Name (chatId)`.
+    r.chatId === undefined ? '—' : (chat ?? mdEscape(r.chatId)),
     t(`audit.outcome.${r.outcome}`),
   ];
-  return `- ${parts.join(' · ')}${why === '' ? '' : t('audit.why', { why })} · ${t('audit.ms', { ms: r.durationMs })}`;
+  return `- ${parts.join(' · ')}${why === '' ? '' : t('audit.why', { why: md(why) })} · ${t('audit.ms', { ms: r.durationMs })}`;
 }
 
 export default defineCommand<Args>({
@@ -245,15 +247,18 @@ export default defineCommand<Args>({
     }
     const scope =
       filter.chatId !== undefined
-        ? t('audit.scope-chat', { chat: mdEscape(chatNames.get(filter.chatId) ?? filter.chatId) })
+        ? t('audit.scope-chat', { chat: md(chatNames.get(filter.chatId) ?? mdEscape(filter.chatId)) })
         : filter.userId !== undefined
-          ? t('audit.scope-user', { userId: mdEscape(label(filter.userId)) })
+          ? t('audit.scope-user', { userId: label(filter.userId) })
           : '';
     if (records.length === 0)
-      return { title: t('audit.title'), text: [...capped, t('audit.empty', { scope })].join('\n') };
+      return {
+        title: t('audit.title'),
+        text: [...capped, t('audit.empty', { scope: md(scope) })].join('\n'),
+      };
     const lines = [
       ...capped,
-      t('audit.header', { count: records.length, scope, zone: zoneName(ctx.locale, zone) }),
+      t('audit.header', { count: records.length, scope: md(scope), zone: zoneName(ctx.locale, zone) }),
       '',
       ...records.map((r) =>
         row(

@@ -7,7 +7,6 @@ import {
   defineCommand,
   formatPeople,
   isUserListRejected,
-  mdEscape,
   UserError,
   zChat,
   zUserIds,
@@ -58,7 +57,7 @@ export default defineCommand({
     const inChat = new Set(info.members);
     const already = users.filter((u) => inChat.has(u));
     const add = users.filter((u) => !inChat.has(u));
-    const name = mdEscape(info.name);
+    const name = info.name;
     const list = (ids: readonly string[]) => formatPeople(people, ids, { max: 50 });
     if (add.length === 0) return { text: t('chat.add.none', { users: await list(already), name }) };
     const total = info.members.length + add.length;

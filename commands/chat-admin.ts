@@ -4,7 +4,7 @@
  * admins; the owner already manages the chat. Both are reported per user, not sent.
  */
 import { z } from 'zod';
-import { defineCommand, formatPeople, mdEscape, zChat, zUserIds } from '../src/bot/kit.ts';
+import { defineCommand, formatPeople, zChat, zUserIds } from '../src/bot/kit.ts';
 
 /** The action words, English and Chinese. */
 const ACTIONS: Readonly<Record<string, 'add' | 'remove'>> = {
@@ -59,7 +59,7 @@ export default defineCommand({
     const notIn = args.users.filter((u) => !inChat.has(u));
     const owner = args.users.includes(info.owner);
     const target = args.users.filter((u) => inChat.has(u) && u !== info.owner);
-    const name = mdEscape(info.name);
+    const name = info.name;
     const lines: string[] = [];
     if (target.length > 0) {
       // DingTalk does not list admins: an undo of an add leaves alone those the bot knew were
@@ -89,7 +89,7 @@ export default defineCommand({
     }
     if (notIn.length > 0)
       lines.push(t('chat.admin.not-in', { users: await formatPeople(people, notIn, { max: 50 }) }));
-    if (owner) lines.push(t('chat.admin.owner', { owner: mdEscape(await people.label(info.owner)) }));
+    if (owner) lines.push(t('chat.admin.owner', { owner: await people.label(info.owner) }));
     return { text: lines.join('\n\n') };
   },
 });

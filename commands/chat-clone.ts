@@ -9,7 +9,6 @@ import {
   defineCommand,
   dingtalkErrorCode,
   formatPeople,
-  mdEscape,
   settingsInWords,
   UserError,
   zChat,
@@ -129,7 +128,7 @@ export default defineCommand({
       createdByBot: true,
     });
     const chatId = created.chatId;
-    const sourceName = mdEscape(source.name);
+    const sourceName = source.name;
     const steps = [t('chat.clone.step-create')];
     const inClone = new Set(members);
 
@@ -160,15 +159,13 @@ export default defineCommand({
     const nicks = Object.entries(known.nicks).filter(([u]) => inClone.has(u));
     if (nicks.length === 0) steps.push(t('chat.clone.step-nicks-none', { source: sourceName }));
     for (const [userId, nick] of nicks) {
-      const user = mdEscape(await people.label(userId));
+      const user = await people.label(userId);
       try {
         await api.setNick(chatId, userId, nick);
-        steps.push(t('chat.clone.step-nick', { user, nick: mdEscape(nick) }));
+        steps.push(t('chat.clone.step-nick', { user, nick }));
       } catch (err) {
         log.warn({ err, chatId }, 'clone: a nickname not set');
-        steps.push(
-          t('chat.clone.step-nick-failed', { user, code: codeOf(err), chatId, userId, nick: mdEscape(nick) }),
-        );
+        steps.push(t('chat.clone.step-nick-failed', { user, code: codeOf(err), chatId, userId, nick: nick }));
       }
     }
 
@@ -176,9 +173,9 @@ export default defineCommand({
       text: [
         t('chat.clone.done', {
           source: sourceName,
-          name: mdEscape(name),
+          name: name,
           count: members.length,
-          owner: mdEscape(await people.label(owner)),
+          owner: await people.label(owner),
           chatId,
           cid: created.openConversationId,
         }),

@@ -15,7 +15,6 @@ import {
   dingtalkErrorCode,
   formatPeople,
   type HandlerContext,
-  mdEscape,
   settingsInWords,
   UserError,
   zUserId,
@@ -285,7 +284,7 @@ const command = defineCommand({
     // The owner is among the members named just now: a cache hit.
     const ownerLabel = await people.label(owner);
     const lines = [
-      t('chat.create.done', { name: mdEscape(name), count: members.length, owner: mdEscape(ownerLabel) }),
+      t('chat.create.done', { name: name, count: members.length, owner: ownerLabel }),
       t('chat.create.members', { members: memberList }),
       t('chat.create.ids', { chatId: created.chatId, cid: created.openConversationId }),
     ];
@@ -295,7 +294,7 @@ const command = defineCommand({
       lines.push(
         t('chat.create.same-name', {
           count: namesakes.length,
-          name: mdEscape(name),
+          name: name,
           chatIds: namesakes.map((c) => c.chatId).join(', '),
           chatId: created.chatId,
         }),
@@ -338,7 +337,7 @@ async function followUps(
   // The owner already manages the chat: DingTalk has no admin role to give them.
   const target = admins.filter((u) => u !== owner);
   if (admins.includes(owner))
-    lines.push(t('chat.create.step-admin-owner', { owner: mdEscape(await people.label(owner)) }));
+    lines.push(t('chat.create.step-admin-owner', { owner: await people.label(owner) }));
   if (target.length > 0) {
     const users = await formatPeople(people, target, { max: 50 });
     try {
@@ -362,16 +361,16 @@ async function followUps(
     }
   }
   for (const [user, nick] of nicks) {
-    const who = mdEscape(await people.label(user));
+    const who = await people.label(user);
     try {
       await api.setNick(chatId, user, nick);
-      lines.push(t('chat.create.step-nick', { user: who, nick: mdEscape(nick) }));
+      lines.push(t('chat.create.step-nick', { user: who, nick: nick }));
     } catch (err) {
       const code = failed(err, 'nick');
       lines.push(
         t('chat.create.step-nick-failed', {
           user: who,
-          nick: mdEscape(nick),
+          nick: nick,
           code,
           chatId,
           id: user,

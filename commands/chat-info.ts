@@ -3,7 +3,7 @@
  * settings, status) plus what the registry knows (openConversationId, who it is for).
  */
 import { z } from 'zod';
-import { defineCommand, formatUsers, mdEscape, settingsInWords, zChat } from '../src/bot/kit.ts';
+import { defineCommand, formatUsers, settingsInWords, zChat } from '../src/bot/kit.ts';
 
 /**
  * Members named (chat/get gives only userIds, so names come from the directory); the rest are
@@ -63,7 +63,7 @@ export default defineCommand({
     const info = await api.get(chat.chatId);
     const rec = chat.record ?? (await registry.get(chat.chatId));
     const cid = chat.openConversationId ?? rec?.openConversationId;
-    const head = [t('chat.info.title', { name: mdEscape(info.name) })];
+    const head = [t('chat.info.title', { name: info.name })];
     if (info.status === 2) head.push(t('chat.info.dissolved'));
     // One batch, so the whole reply stays inside the budget; the owner first, so it is named
     // even when the budget runs out on the members.
@@ -77,7 +77,7 @@ export default defineCommand({
       MEMBERS_SHOWN,
     );
     const facts = [
-      t('chat.info.owner', { owner: mdEscape(owner) }),
+      t('chat.info.owner', { owner: owner }),
       t('chat.info.members', { count: info.members.length, members }),
       t('chat.info.chat-id', { chatId: info.chatId }),
       cid ? t('chat.info.cid', { cid }) : t('chat.info.cid-unknown', { chatId: info.chatId }),
@@ -85,7 +85,7 @@ export default defineCommand({
     const settings = `${t('chat.info.settings')}\n${settingsInWords(info.settings, t)}`;
     const registered = rec
       ? t(rec.createdByBot ? 'chat.info.created' : 'chat.info.linked', {
-          user: mdEscape(label(1, rec.createdFor)),
+          user: label(1, rec.createdFor),
           date: new Date(rec.createdAt).toISOString().slice(0, 10),
         })
       : t('chat.info.unregistered', { chatId: info.chatId });

@@ -5,7 +5,7 @@
  * means it from now on.
  */
 import { z } from 'zod';
-import { CHAT_ID, defineCommand, dingtalkErrorCode, mdEscape, UserError } from '../src/bot/kit.ts';
+import { CHAT_ID, defineCommand, dingtalkErrorCode, UserError } from '../src/bot/kit.ts';
 
 /** chat/get status of a dissolved chat. */
 const DISSOLVED = 2;
@@ -99,10 +99,10 @@ export default defineCommand({
       createdByBot: keep,
       ...(existing ? { createdAt: existing.createdAt } : {}),
     });
-    const lines = [t('chat.link.done', { name: mdEscape(info.name), chatId })];
+    const lines = [t('chat.link.done', { name: info.name, chatId })];
     if (cid) lines.push(t('chat.link.cid', { cid }));
     if (inGroup) lines.push(t('chat.link.here'));
-    if (keep) lines.push(t('chat.link.bot-created', { user: mdEscape(existing.createdFor) }));
+    if (keep) lines.push(t('chat.link.bot-created', { user: existing.createdFor }));
     return { text: lines.join('\n\n') };
   },
 });

@@ -3,7 +3,7 @@
  * created for or linked by the caller for leads.
  */
 import { z } from 'zod';
-import { defineCommand, mdEscape } from '../src/bot/kit.ts';
+import { defineCommand } from '../src/bot/kit.ts';
 
 /** Longer lists are cut (a reply holds about 4500 characters). */
 const SHOWN = 50;
@@ -57,11 +57,9 @@ export default defineCommand({
       const notes = [];
       if (!c.createdByBot) notes.push(t('chat.list.linked'));
       if (admin)
-        notes.push(
-          t('chat.list.for', { user: mdEscape(named[owners.indexOf(c.createdFor)] ?? c.createdFor) }),
-        );
+        notes.push(t('chat.list.for', { user: named[owners.indexOf(c.createdFor)] ?? c.createdFor }));
       const row = t('chat.list.row', {
-        name: mdEscape(c.name),
+        name: c.name,
         chatId: c.chatId,
         date: new Date(c.createdAt).toISOString().slice(0, 10),
       });

@@ -3,7 +3,13 @@
  * member (checked first, so the reply can say so plainly).
  */
 import { z } from 'zod';
-import { canAddExisting, defineCommand, mdEscape, UserError, zChat, zUserId } from '../src/bot/kit.ts';
+import { canAddExisting, defineCommand, UserError, zChat, zUserId } from '../src/bot/kit.ts';
+
+/**
+ * Longest nickname sent. dingtalk-api.md §2.6 leaves updategroupnick's limit UNCONFIRMED; the
+ * DingTalk client caps a group nickname like a group name, at 20 characters.
+ */
+const MAX_NICK = 20;
 
 export default defineCommand({
   name: 'chat nick',
@@ -25,6 +31,8 @@ export default defineCommand({
       'chat.nick.usage': '/chat nick <chat> <user> <nickname>',
       'chat.nick.example': '/chat nick here @alice "Alice (PM)"',
       'chat.nick.empty': 'The nickname is empty: /chat nick <chat> <user> <nickname>',
+      'chat.nick.too-long':
+        'The nickname "{nick}" is too long: it has {length} characters and DingTalk takes at most {max}. Nothing was changed.',
       'chat.nick.not-member':
         '{who} is not a member of **{name}**, so they have no nickname there. /chat info {chat} lists its members.',
       'chat.nick.not-member-add':
@@ -36,6 +44,7 @@ export default defineCommand({
       'chat.nick.usage': '/群昵称 <群> <用户> <昵称>',
       'chat.nick.example': '/群昵称 here @alice "产品 Alice"',
       'chat.nick.empty': '昵称不能为空：/群昵称 <群> <用户> <昵称>',
+      'chat.nick.too-long': '昵称“{nick}”太长：有 {length} 个字符，钉钉最多允许 {max} 个。未做任何更改。',
       'chat.nick.not-member': '{who} 不是 **{name}** 的成员，不能设群昵称。/群信息 {chat} 列出群成员。',
       'chat.nick.not-member-add': '{who} 不是 **{name}** 的成员，不能设群昵称。请先拉人：/拉人 {chat} {user}',
       'chat.nick.done': '{user} 在 **{name}** 的群昵称已改为“{nick}”。',
@@ -44,6 +53,8 @@ export default defineCommand({
   async handler({ args, api, t, message, caller, mayRun, people, changes }) {
     const nick = args.nick.trim();
     if (nick === '') throw new UserError('chat.nick.empty');
+    const length = Array.from(nick).length;
+    if (length > MAX_NICK) throw new UserError('chat.nick.too-long', { nick, length, max: MAX_NICK });
     const info = await api.get(args.chat.chatId);
     if (!info.members.includes(args.user)) {
       const hint = (await canAddExisting(args.user, message, caller.userId, () =>
@@ -64,9 +75,9 @@ export default defineCommand({
     await changes.record(args.chat.chatId, [{ kind: 'nick', user: args.user, nick: previous ?? null }]);
     return {
       text: t('chat.nick.done', {
-        user: mdEscape(await people.label(args.user)),
-        nick: mdEscape(nick),
-        name: mdEscape(info.name),
+        user: await people.label(args.user),
+        nick: nick,
+        name: info.name,
       }),
     };
   },

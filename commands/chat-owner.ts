@@ -8,7 +8,6 @@ import {
   canAddExisting,
   defineCommand,
   type HandlerContext,
-  mdEscape,
   UserError,
   zChat,
   zUserId,
@@ -85,24 +84,34 @@ export default defineCommand<Args>({
     const info = await plan(ctx);
     const [old, next] = await ctx.people.labels([info.owner, ctx.args.user]);
     return ctx.t('chat.owner.preview', {
-      name: mdEscape(info.name),
+      name: info.name,
       chatId: ctx.args.chat.chatId,
-      old: mdEscape(old ?? info.owner),
-      new: mdEscape(next ?? ctx.args.user),
+      old: old ?? info.owner,
+      new: next ?? ctx.args.user,
     });
   },
   async handler(ctx) {
     const info = await plan(ctx);
     await ctx.api.update(ctx.args.chat.chatId, { owner: ctx.args.user });
+    // The registry follows the handover: the chat is now the new owner's to change and list, no
+    // longer the old lead's (architecture.md §3, Roles). Admins still may.
+    const rec = ctx.args.chat.record ?? (await ctx.registry.get(ctx.args.chat.chatId));
+    await ctx.registry.upsert({
+      chatId: ctx.args.chat.chatId,
+      openConversationId: rec?.openConversationId ?? ctx.args.chat.openConversationId,
+      name: rec?.name ?? info.name,
+      createdFor: ctx.args.user,
+      createdByBot: rec?.createdByBot ?? false,
+    });
     await ctx.changes.record(ctx.args.chat.chatId, [
       { kind: 'owner', owner: info.owner, current: ctx.args.user },
     ]);
     const [old, next] = await ctx.people.labels([info.owner, ctx.args.user]);
     return {
       text: ctx.t('chat.owner.done', {
-        name: mdEscape(info.name),
-        old: mdEscape(old ?? info.owner),
-        new: mdEscape(next ?? ctx.args.user),
+        name: info.name,
+        old: old ?? info.owner,
+        new: next ?? ctx.args.user,
       }),
     };
   },

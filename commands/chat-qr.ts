@@ -3,7 +3,7 @@
  * caller. DingTalk only lets members share (60124); then the reply names who can.
  */
 import { z } from 'zod';
-import { defineCommand, mdEscape, UserError, zChat } from '../src/bot/kit.ts';
+import { defineCommand, UserError, zChat } from '../src/bot/kit.ts';
 
 /** qrcode/get's "user not in group" (dingtalk-api.md §2.7). */
 const NOT_IN_GROUP = 60124;
@@ -60,7 +60,7 @@ export default defineCommand({
     }
     const name = chat.record?.name ?? chat.chatId;
     return {
-      text: t('chat.qr.done', { name: mdEscape(name), chatId: chat.chatId }),
+      text: t('chat.qr.done', { name: name, chatId: chat.chatId }),
       link: { title: t('chat.qr.join', { name }), url },
     };
   },

@@ -8,7 +8,6 @@ import {
   defineCommand,
   formatPeople,
   type HandlerContext,
-  mdEscape,
   UserError,
   zChat,
   zUserIds,
@@ -75,7 +74,7 @@ export default defineCommand<Args>({
   },
   async preview(ctx) {
     const { info, leave, notIn } = await plan(ctx);
-    const name = mdEscape(info.name);
+    const name = info.name;
     const { t, people } = ctx;
     // UserError params are escaped when rendered: the labels go in raw.
     if (leave.length === 0)
@@ -98,7 +97,7 @@ export default defineCommand<Args>({
   async handler(ctx) {
     const { info, leave, notIn } = await plan(ctx);
     const { t, people } = ctx;
-    const name = mdEscape(info.name);
+    const name = info.name;
     const list = (ids: readonly string[]) => formatPeople(people, ids, { max: 50 });
     if (leave.length === 0) return { text: t('chat.remove.none', { users: await list(notIn), name }) };
     await ctx.api.update(ctx.args.chat.chatId, { remove: leave });

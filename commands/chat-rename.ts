@@ -3,7 +3,7 @@
  * registry follows.
  */
 import { z } from 'zod';
-import { defineCommand, mdEscape, UserError, zChat } from '../src/bot/kit.ts';
+import { defineCommand, UserError, zChat } from '../src/bot/kit.ts';
 
 /** dingtalk-api.md §2.3: 1-20 characters. */
 const MAX_NAME = 20;
@@ -46,12 +46,12 @@ export default defineCommand({
     if (length < 1 || length > MAX_NAME)
       throw new UserError('chat.rename.name-length', { name, length, max: MAX_NAME });
     const info = await api.get(chat.chatId);
-    if (info.name === name) return { text: t('chat.rename.same', { name: mdEscape(name) }) };
+    if (info.name === name) return { text: t('chat.rename.same', { name: name }) };
     await api.update(chat.chatId, { name });
     await changes.record(chat.chatId, [{ kind: 'rename', name: info.name }]);
     if (await registry.get(chat.chatId)) await registry.rename(chat.chatId, name);
     return {
-      text: t('chat.rename.done', { old: mdEscape(info.name), name: mdEscape(name), chatId: chat.chatId }),
+      text: t('chat.rename.done', { old: info.name, name: name, chatId: chat.chatId }),
     };
   },
 });

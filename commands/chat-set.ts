@@ -7,7 +7,7 @@ import { z } from 'zod';
 import {
   defineCommand,
   dingtalkErrorCode,
-  mdEscape,
+  md,
   type Translate,
   type UndoStep,
   UserError,
@@ -145,7 +145,7 @@ export default defineCommand({
         const raw = dingtalkErrorCode(err);
         const code = raw === undefined ? 'unknown error' : /^\d+$/.test(raw) ? `errcode ${raw}` : raw;
         return {
-          text: `${t('chat.set.done', { name: mdEscape(name) })}\n${changed.join('\n')}\n\n${t(
+          text: `${t('chat.set.done', { name: name })}\n${changed.join('\n')}\n\n${t(
             'chat.set.private-chat-failed',
             {
               code,
@@ -161,12 +161,13 @@ export default defineCommand({
     }
     if (changed.length === 0) {
       return {
-        text: t('chat.set.none', { name: mdEscape(name), items: same.join(t('chat.set.separator')) }),
+        text: t('chat.set.none', { name: name, items: md(same.join(t('chat.set.separator'))) }),
       };
     }
     await changes.record(args.chat.chatId, undo);
-    const lines = [`${t('chat.set.done', { name: mdEscape(name) })}\n${changed.join('\n')}`];
-    if (same.length > 0) lines.push(t('chat.set.unchanged', { items: same.join(t('chat.set.separator')) }));
+    const lines = [`${t('chat.set.done', { name: name })}\n${changed.join('\n')}`];
+    if (same.length > 0)
+      lines.push(t('chat.set.unchanged', { items: md(same.join(t('chat.set.separator'))) }));
     return { text: lines.join('\n\n') };
   },
 });

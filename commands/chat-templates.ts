@@ -4,7 +4,14 @@
  * them: they are looked up when the template is used.
  */
 import { z } from 'zod';
-import { type ChatTemplate, defineCommand, mdEscape, type Translate } from '../src/bot/kit.ts';
+import {
+  type ChatTemplate,
+  defineCommand,
+  type Markdown,
+  md,
+  mdEscape,
+  type Translate,
+} from '../src/bot/kit.ts';
 import type { ChatSettings } from '../src/dingtalk/types.ts';
 
 /** The settings as the `/chat create` options name them, in the order the options are listed. */
@@ -19,7 +26,7 @@ const OPTIONS: readonly [keyof ChatSettings, string][] = [
 
 /** One template: its name, then a line for each thing it sets (`option=value`, copyable). */
 function describe(tpl: ChatTemplate, t: Translate): string {
-  const users = (list: readonly string[]): string => list.map(mdEscape).join(', ');
+  const users = (list: readonly string[]): Markdown => md(list.map((u) => mdEscape(u)).join(', '));
   const word = (v: boolean | string): string => (v === true ? 'on' : v === false ? 'off' : v);
   const lines = [`**${mdEscape(tpl.name)}**`];
   if (tpl.members.length > 0) lines.push(t('chat.templates.members', { users: users(tpl.members) }));
@@ -33,7 +40,7 @@ function describe(tpl: ChatTemplate, t: Translate): string {
     lines.push(t('chat.templates.private-chat', { value: word(tpl.privateChat) }));
   if (tpl.nicks.length > 0) {
     const nicks = tpl.nicks.map(([user, nick]) => `${mdEscape(user)} → “${mdEscape(nick)}”`).join(', ');
-    lines.push(t('chat.templates.nicks', { nicks }));
+    lines.push(t('chat.templates.nicks', { nicks: md(nicks) }));
   }
   if (lines.length === 1) lines.push(t('chat.templates.empty'));
   return lines.join('\n');

@@ -13,7 +13,6 @@ import {
   dingtalkErrorCode,
   formatPeople,
   type HandlerContext,
-  mdEscape,
   type Translate,
   type UndoStep,
   UserError,
@@ -90,7 +89,7 @@ async function plan(
   for (const step of change.undo) {
     switch (step.kind) {
       case 'rename':
-        lines.push(t('chat.undo.step.rename', { from: mdEscape(info.name), to: mdEscape(step.name) }));
+        lines.push(t('chat.undo.step.rename', { from: info.name, to: step.name }));
         push(async () => {
           await api.update(chat.chatId, { name: step.name });
           if (await registry.get(chat.chatId)) await registry.rename(chat.chatId, step.name);
@@ -109,7 +108,7 @@ async function plan(
       case 'remove': {
         const out = step.users.filter((u) => inChat.has(u) && u !== info.owner);
         if (step.users.includes(info.owner))
-          lines.push(t('chat.undo.step.remove-owner', { owner: mdEscape(await people.label(info.owner)) }));
+          lines.push(t('chat.undo.step.remove-owner', { owner: await people.label(info.owner) }));
         if (out.length === 0) {
           lines.push(t('chat.undo.step.remove-none'));
           break;
@@ -132,10 +131,13 @@ async function plan(
             name: info.name,
           });
         const [from, to] = await people.labels([info.owner, step.owner]);
-        lines.push(
-          t('chat.undo.step.owner', { from: mdEscape(from ?? info.owner), to: mdEscape(to ?? step.owner) }),
-        );
-        push(() => api.update(chat.chatId, { owner: step.owner }));
+        lines.push(t('chat.undo.step.owner', { from: from ?? info.owner, to: to ?? step.owner }));
+        push(async () => {
+          await api.update(chat.chatId, { owner: step.owner });
+          // The registry follows the owner back, as /chat owner moved it.
+          const rec = chat.record ?? (await registry.get(chat.chatId));
+          if (rec !== undefined) await registry.upsert({ ...rec, createdFor: step.owner });
+        });
         break;
       }
       case 'settings':
@@ -168,7 +170,7 @@ async function plan(
         break;
       }
       case 'nick': {
-        const user = mdEscape(await people.label(step.user));
+        const user = await people.label(step.user);
         const nick = step.nick;
         if (nick === null) {
           lines.push(t('chat.undo.step.nick-unknown', { user }));
@@ -178,7 +180,7 @@ async function plan(
           lines.push(t('chat.undo.step.nick-gone', { user }));
           break;
         }
-        lines.push(t('chat.undo.step.nick', { user, nick: mdEscape(nick) }));
+        lines.push(t('chat.undo.step.nick', { user, nick }));
         push(() => api.setNick(chat.chatId, step.user, nick));
         break;
       }
@@ -282,7 +284,8 @@ export default defineCommand<Args>({
         '你已不能转让 **{name}**：转让之后你不再是群主。请找群主或机器人管理员（/转让群主 {chat} <用户>）。',
       'chat.undo.owner-gone': '{user} 已不在 **{name}** 里，不能再成为群主。',
       'chat.undo.raced': '这次修改刚被另一条消息撤销了，无需再做。',
-      'chat.undo.already': '这次 /{command, command} 已经撤销过了（用更早的确认码或消息）；这次没有做任何改动。',
+      'chat.undo.already':
+        '这次 /{command, command} 已经撤销过了（用更早的确认码或消息）；这次没有做任何改动。',
       'chat.undo.cannot':
         '无法撤销你在 **{name}**（`{chatId}`，{minutes} 分钟前）上的 /{command, command}；没有做任何改动：',
       'chat.undo.set-aside': '这次修改已搁置：现在 /撤销 {chat} 会撤销在它之前的那次修改。',
@@ -324,7 +327,7 @@ export default defineCommand<Args>({
     const { lines } = await plan(ctx, change, chat, info);
     const head = ctx.t('chat.undo.preview', {
       command: change.command,
-      name: mdEscape(info.name),
+      name: info.name,
       chatId: chat.chatId,
       minutes: minutesAgo(change.at),
     });
@@ -342,7 +345,7 @@ export default defineCommand<Args>({
       if (!(await changes.markUndone(change.id))) throw new UserError('chat.undo.raced');
       const head = t('chat.undo.cannot', {
         command: change.command,
-        name: mdEscape(info.name),
+        name: info.name,
         chatId: chat.chatId,
         minutes: minutesAgo(change.at),
       });
@@ -375,7 +378,7 @@ export default defineCommand<Args>({
     }
     const head = t('chat.undo.done', {
       command: change.command,
-      name: mdEscape(info.name),
+      name: info.name,
       chatId: chat.chatId,
       minutes: minutesAgo(change.at),
     });

@@ -2,7 +2,7 @@
  * /help [command]: what the caller may run, grouped; or one command in detail.
  */
 import { z } from 'zod';
-import { type CommandSpec, defineCommand, mdEscape, suggest, type Translate } from '../src/bot/kit.ts';
+import { type CommandSpec, defineCommand, md, suggest, type Translate } from '../src/bot/kit.ts';
 
 const norm = (s: string): string =>
   s
@@ -47,7 +47,7 @@ function listing(specs: readonly CommandSpec<unknown>[], t: Translate, group?: s
   // Only people who may name users need to know how names are looked up.
   if (group === undefined && specs.some(takesUsers)) out.push('', t('help.people'), t('help.permissions'));
   const example = footerExample(specs, t);
-  out.push('', example === undefined ? t('help.footer-plain') : t('help.footer', { example }));
+  out.push('', example === undefined ? t('help.footer-plain') : t('help.footer', { example: md(example) }));
   return out.join('\n');
 }
 
@@ -70,7 +70,7 @@ function detail(spec: CommandSpec<unknown>, t: Translate): string {
     `**/${typedName(spec, t)}**`,
     t(spec.summary),
     '',
-    t('help.label.usage', { usage: usageLine(spec, t) }),
+    t('help.label.usage', { usage: md(usageLine(spec, t)) }),
   ];
   const options = Object.entries(spec.options ?? {});
   if (options.length > 0) {
@@ -89,7 +89,7 @@ function detail(spec: CommandSpec<unknown>, t: Translate): string {
   }
   const exampleKey = `${spec.usage.replace(/\.usage$/, '')}.example`;
   const example = t(exampleKey);
-  if (example !== exampleKey) out.push('', t('help.label.example', { example }));
+  if (example !== exampleKey) out.push('', t('help.label.example', { example: md(example) }));
   return out.join('\n');
 }
 
@@ -162,13 +162,13 @@ export default defineCommand({
 
     const names = visible.flatMap((s) => [s.name, ...(s.aliases ?? [])]);
     const close = suggest(query, names);
-    const command = mdEscape(query);
+    const command = query;
     return {
       text:
         close.length > 0
           ? t('help.unknown-suggest', {
               command,
-              suggestions: close.map((c) => t('help.command', { command: c })).join(', '),
+              suggestions: md(close.map((c) => t('help.command', { command: c })).join(', ')),
             })
           : t('help.unknown', { command }),
     };

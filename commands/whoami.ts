@@ -2,7 +2,7 @@
  * /whoami: who the bot thinks you are and where you are talking to it.
  */
 import { z } from 'zod';
-import { defineCommand, mdEscape } from '../src/bot/kit.ts';
+import { defineCommand } from '../src/bot/kit.ts';
 
 export default defineCommand({
   name: 'whoami',
@@ -42,13 +42,13 @@ export default defineCommand({
     const role = label === roleKey ? caller.role : label;
     const lines = [
       `**${t('whoami.title')}**`,
-      t('whoami.user', { userId: mdEscape(caller.userId), nick: mdEscape(caller.nick), role }),
+      t('whoami.user', { userId: caller.userId, nick: caller.nick, role }),
     ];
     if (message.senderIsOrgAdmin) lines.push(t('whoami.org-admin'));
     lines.push(
       t('whoami.conversation', {
         type: t(`conversation.${message.conversationType}`),
-        cid: mdEscape(message.conversationId),
+        cid: message.conversationId,
       }),
     );
     if (message.conversationType === 'group') {
@@ -56,7 +56,7 @@ export default defineCommand({
       lines.push(
         rec === undefined
           ? t('whoami.chat-unknown')
-          : t('whoami.chat', { chatId: mdEscape(rec.chatId), name: mdEscape(rec.name) }),
+          : t('whoami.chat', { chatId: rec.chatId, name: rec.name }),
       );
     }
     return { text: lines.join('\n'), title: t('whoami.title') };

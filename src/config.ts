@@ -59,6 +59,16 @@ export function isTimeZone(zone: string): boolean {
   }
 }
 
+/** `20/10s` → 20 messages per 10 000 ms; undefined when it is not that shape or out of range. */
+export function parseUserRate(s: string): { limit: number; windowMs: number } | undefined {
+  const m = /^(\d{1,5})\s*\/\s*(\d{1,4})\s*(ms|s|m)$/.exec(s.trim().toLowerCase());
+  if (m === null) return undefined;
+  const limit = Number(m[1]);
+  const windowMs = Number(m[2]) * (m[3] === 'ms' ? 1 : m[3] === 's' ? 1000 : 60_000);
+  if (limit < 1 || limit > 10_000 || windowMs < 1000 || windowMs > 3_600_000) return undefined;
+  return { limit, windowMs };
+}
+
 const optionalNonEmpty = z
   .string()
   .optional()
@@ -102,6 +112,16 @@ const envShape = {
     .default('Asia/Shanghai')
     .transform((s) => s.trim())
     .refine(isTimeZone, 'must be an IANA time zone such as Asia/Shanghai, Europe/Berlin or UTC'),
+  // Per-sender limit of messages (src/bot/fair-queue.ts): `N/<duration>`, or off.
+  BOT_USER_RATE: z
+    .string()
+    .default('20/10s')
+    .transform((s) => s.trim().toLowerCase())
+    .refine(
+      (s) => s === 'off' || parseUserRate(s) !== undefined,
+      'must be messages per duration such as 20/10s or 60/1m (1-10000 messages, 1 s to 1 h), or off',
+    )
+    .transform((s) => (s === 'off' ? undefined : parseUserRate(s))),
   // The orchestrators' server (src/health.ts): unset port = no server; loopback unless told.
   BOT_HTTP_PORT: optionalPort,
   BOT_HTTP_HOST: optionalNonEmpty
@@ -144,6 +164,8 @@ export interface Config {
   timeZone: string;
   /** PostgreSQL shared by replicas; undefined = the SQLite file in dataDir */
   databaseUrl: string | undefined;
+  /** BOT_USER_RATE: messages one sender may send per window; undefined = no limit */
+  userRate: { limit: number; windowMs: number } | undefined;
   /** BOT_HTTP_PORT: the port of /healthz, /readyz and /metrics; undefined = no such server */
   httpPort: number | undefined;
   /** BOT_HTTP_HOST: where that server listens (default 127.0.0.1) */
@@ -230,6 +252,7 @@ export function loadConfig(
     dataDir: e.BOT_DATA_DIR,
     timeZone: e.BOT_TIMEZONE,
     databaseUrl: e.DATABASE_URL,
+    userRate: e.BOT_USER_RATE,
     httpPort: e.BOT_HTTP_PORT,
     httpHost: e.BOT_HTTP_HOST,
     logLevel: e.LOG_LEVEL,

@@ -121,7 +121,9 @@ export class Authorizer {
       return { ok: true, via: 'registry' };
     }
     const info = await api.get(chat.chatId);
-    return info.owner === userId ? { ok: true, via: 'owner' } : { ok: false, owner: info.owner, name: info.name };
+    return info.owner === userId
+      ? { ok: true, via: 'owner' }
+      : { ok: false, owner: info.owner, name: info.name };
   }
 
   /**

@@ -48,6 +48,12 @@ export interface PersonWord {
   raw: string;
 }
 
+/**
+ * Most people typed by name, mobile, userId or department in one message (a template's people
+ * included). More are refused before any lookup: each costs DingTalk contact calls.
+ */
+export const MAX_LOOKUPS = 50;
+
 /** A user slot before resolution: a known userId (picked mention, `me`) or an index into `refs`. */
 type Slot = { userId: string } | { ref: number };
 
@@ -118,7 +124,7 @@ export async function bindArgs<A>(
   for (const tok of rest) {
     if (left.length === 0) break;
     const atValue =
-      tok.kind === 'option' && options[tok.key ?? '']?.kind === 'user' && /^[@＠]/.test(tok.value ?? '');
+      tok.kind === 'option' && ownOption(options, tok.key)?.kind === 'user' && /^[@＠]/.test(tok.value ?? '');
     if (tok.kind === 'mention' || atValue) assigned.set(tok, left.shift()!);
   }
 
@@ -148,7 +154,7 @@ export async function bindArgs<A>(
   for (const tok of rest) {
     if (tok.kind !== 'option') continue;
     const key = tok.key ?? '';
-    const opt = options[key];
+    const opt = ownOption(options, key);
     if (opt === undefined) return unknownOption(spec, key);
     if (usedOptions.includes(key)) return fail('args.option-twice', { option: key });
     const value = optionValue(key, opt, tok, left, userFrom);
@@ -320,6 +326,7 @@ export async function bindArgs<A>(
     spec.params.some((p) => p.kind === 'user' || p.kind === 'users') ||
     Object.values(options).some((o) => o.kind === 'user');
   if (left.length > 0 && readsUsers) return fail('args.mentions-left', { usageKey });
+  if (refs.length > MAX_LOOKUPS) return fail('people.too-many', { count: refs.length, max: MAX_LOOKUPS });
   const pre: PreArgs = { values, slots, refs };
   return chat === undefined ? { ok: true, pre, usedOptions } : { ok: true, pre, chat, usedOptions };
 }
@@ -385,6 +392,8 @@ export function expandArgs(pre: PreArgs, expansion: Expansion, callerId: string)
     values[name] = list;
     slots.push(each ? { name, many: true, each: true } : { name, many: true });
   }
+  if (refs.length > MAX_LOOKUPS)
+    return new UserError('people.too-many', { count: refs.length, max: MAX_LOOKUPS });
   return { values, slots, refs };
 }
 
@@ -516,6 +525,17 @@ function optionValue(
     case 'text':
       return { ok: true, value: raw };
   }
+}
+
+/**
+ * The spec's option `key`, an own key only: `constructor=`, `__proto__=` or `toString=` are
+ * unknown options, not Object.prototype's members.
+ */
+function ownOption(
+  options: Readonly<Record<string, OptionSpec>>,
+  key: string | undefined,
+): OptionSpec | undefined {
+  return key !== undefined && Object.hasOwn(options, key) ? options[key] : undefined;
 }
 
 function unknownOption<A>(spec: CommandSpec<A>, key: string): { ok: false; error: UserError } {

@@ -41,6 +41,8 @@ export interface PersonRef {
 export interface DeptRef {
   deptId: number;
   name: string;
+  /** department/get's member_count, when DingTalk gave it: the true size, past any cap. */
+  memberCount?: number;
 }
 
 /** The `permission` of a `denied` result when the contact range (授权范围), not a point, is missing. */
@@ -491,7 +493,12 @@ export class Directory {
         // Without department/get a single hit is still usable, named as typed.
         if (ids.length === 1 && d.result.kind === 'denied') infos.push({ deptId: id, name: q });
         else return d.result;
-      } else if (d.value) infos.push({ deptId: d.value.deptId, name: d.value.name });
+      } else if (d.value)
+        infos.push({
+          deptId: d.value.deptId,
+          name: d.value.name,
+          ...(d.value.memberCount !== undefined ? { memberCount: d.value.memberCount } : {}),
+        });
     }
     const exact = infos.filter((d) => d.name.toLowerCase() === key);
     const pool = exact.length > 0 ? exact : infos;
@@ -541,4 +548,24 @@ export function peopleView(directory: Pick<Directory, 'names'>): PeopleView {
     labels,
     label: async (userId) => (await labels([userId]))[0] ?? userId,
   };
+}
+
+/**
+ * The size of a department as a preview must state it: the members listed, and when the list
+ * was capped (`truncated`), the true size from department/get (or "more than" the list when
+ * DingTalk gave none). A 3,000-person department is not previewed as "1000 people".
+ */
+export function deptSize(r: { members: readonly unknown[]; truncated: boolean; dept: DeptRef }): {
+  listed: number;
+  total: number;
+  capped: boolean;
+  /** true when the total is only known to be more than `listed` */
+  atLeast: boolean;
+} {
+  const listed = r.members.length;
+  if (!r.truncated) return { listed, total: listed, capped: false, atLeast: false };
+  const known = r.dept.memberCount;
+  return known !== undefined && known > listed
+    ? { listed, total: known, capped: true, atLeast: false }
+    : { listed, total: listed, capped: true, atLeast: true };
 }

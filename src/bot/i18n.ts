@@ -4,7 +4,7 @@
  */
 import { en } from './i18n/en.ts';
 import { zhCN } from './i18n/zh-CN.ts';
-import { mdEscape } from './render.ts';
+import { clipEcho, escapeText, Markdown, md } from './render.ts';
 import type { CommandSpec, Locale, MessageCatalogue, Translate, UserError } from './types.ts';
 
 export type { MessageKey } from './i18n/en.ts';
@@ -18,6 +18,15 @@ export function isLocale(value: unknown): value is Locale {
   return value === 'en' || value === 'zh-CN';
 }
 
+/** A translator's parameter: a number, text from a user or DingTalk (escaped), or bot {@link Markdown}. */
+export type Param = string | number | Markdown;
+
+/** What may come before a placeholder on its line for it to start a block (a list item, a quote). */
+const BLOCK_START = /^(?:\s*(?:[>*+-]|\d+[.)])(?=\s|$))*\s*$/;
+
+/** Quotes around a placeholder mark an echo of what someone typed: `"{value}"`, `“{word}”`, `「{name}」`. */
+const OPEN_QUOTES: Readonly<Record<string, string>> = { '"': '"', '“': '”', '「': '」', "'": "'" };
+
 /**
  * Fills a template: `{name}` becomes `params.name` (unknown placeholders stay as they are);
  * `{user|userId}` is the first of those params that is given (a text written for a richer param
@@ -29,14 +38,23 @@ export function isLocale(value: unknown): value is Locale {
  */
 export function formatMessage(
   template: string,
-  params: Record<string, string | number> = {},
+  params: Record<string, Param> = {},
   locale: Locale = 'en',
 ): string {
   return fillPlurals(template, params, locale).replace(
     /\{([A-Za-z0-9_-]+(?:\|[A-Za-z0-9_-]+)*)\}/g,
-    (whole, names: string) => {
+    (whole, names: string, at: number, filled: string) => {
       const name = names.split('|').find((n) => Object.hasOwn(params, n));
-      return name === undefined ? whole : String(params[name]);
+      if (name === undefined) return whole;
+      const value = params[name];
+      if (typeof value === 'number') return String(value);
+      if (value instanceof Markdown) return value.text;
+      if (typeof value !== 'string') return whole;
+      const before = filled[at - 1];
+      const close = before === undefined ? undefined : OPEN_QUOTES[before];
+      const quoted = close !== undefined && close === filled[at + whole.length];
+      const lineStart = filled.lastIndexOf('\n', at - 1) + 1;
+      return escapeText(quoted ? clipEcho(value) : value, BLOCK_START.test(filled.slice(lineStart, at)));
     },
   );
 }
@@ -45,7 +63,7 @@ const PLURAL_HEAD = /\{([A-Za-z0-9_-]+),\s*(plural|select),\s*/g;
 const pluralRules = new Map<Locale, Intl.PluralRules>();
 
 /** Replaces every `{x, plural, …}` block whose param is a number; others are left as typed. */
-function fillPlurals(template: string, params: Record<string, string | number>, locale: Locale): string {
+function fillPlurals(template: string, params: Record<string, Param>, locale: Locale): string {
   let out = '';
   let from = 0;
   PLURAL_HEAD.lastIndex = 0;
@@ -101,7 +119,8 @@ function readBranches(s: string, at: number): { branches: Map<string, string>; e
 
 /**
  * A translator for `locale`: the generic catalogue, then each of `extra` (command messages).
- * A key missing in `locale` falls back to English, then to the key itself.
+ * A key missing in `locale` falls back to English, then to the key itself. String parameters are
+ * escaped (see {@link formatMessage}); bot markdown is passed as `md(…)`.
  */
 export function createTranslator(
   locale: Locale,
@@ -129,13 +148,15 @@ export function createTranslator(
  */
 function withCommandNames(
   template: string,
-  params: Record<string, string | number> | undefined,
+  params: Record<string, Param> | undefined,
   catalogue: ReadonlyMap<string, string>,
 ): string {
   return template.replace(/\{([A-Za-z0-9_-]+),\s*command\s*\}/g, (whole, name: string) => {
     const value = params?.[name];
     if (value === undefined) return whole;
-    return (catalogue.get(`command.name.${value}`) ?? String(value)).replace(/[{}]/g, '');
+    const given = value instanceof Markdown ? value.text : String(value);
+    // A name without an entry (typed text, say) is escaped like any param.
+    return (catalogue.get(`command.name.${given}`) ?? escapeText(given, false)).replace(/[{}]/g, '');
   });
 }
 
@@ -168,27 +189,29 @@ export function roleName(role: string, t: Translate): string {
 }
 
 /**
- * The text of a {@link UserError}. Params are plain text and are markdown-escaped; a param whose
- * name ends in `Key` holds a message key and is translated into the param without the suffix
- * (`usageKey: 'chat.create.usage'` fills `{usage}`).
+ * The text of a {@link UserError}. Params are plain text (the translator escapes them) or bot
+ * {@link Markdown}; a param whose name ends in `Key` holds a message key and is translated into
+ * the param without the suffix (`usageKey: 'chat.create.usage'` fills `{usage}`).
  */
 export function userErrorText(err: UserError, t: Translate): string {
-  const params: Record<string, string | number> = {};
+  const params: Record<string, Param> = {};
   for (const [name, value] of Object.entries(err.params)) {
-    if (name.endsWith('Key') && typeof value === 'string') params[name.slice(0, -3)] = t(value);
-    else params[name] = typeof value === 'string' ? mdEscape(value) : value;
+    if (name.endsWith('Key') && typeof value === 'string') params[name.slice(0, -3)] = md(t(value));
+    else params[name] = value;
   }
   // A param named by its place (`paramAt`): in the usage line's own words, `<new name>`.
   const at = err.params.paramAt;
-  if (typeof at === 'number' && typeof params.usage === 'string') {
-    const slot = usageSlots(params.usage)[at];
+  const usage = params.usage instanceof Markdown ? params.usage.text : params.usage;
+  if (typeof at === 'number' && typeof usage === 'string') {
+    const slot = usageSlots(usage)[at];
     if (slot !== undefined) {
+      // The usage line's own words: bot text, not an echo.
       const bare = slot.replace(/^\[|\]$/g, '').replace(/"/g, '');
-      if (bare.includes('|') && !bare.includes('<')) params.choices = bare.split('|').join(' / ');
-      params.slot = bare;
+      if (bare.includes('|') && !bare.includes('<')) params.choices = md(bare.split('|').join(' / '));
+      params.slot = md(bare);
     }
   }
-  if (typeof params.param === 'string') params.slot ??= `<${params.param}>`;
+  if (typeof params.param === 'string') params.slot ??= md(`<${params.param}>`);
   return t(err.code, params);
 }
 

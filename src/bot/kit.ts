@@ -5,12 +5,12 @@ import { z } from 'zod';
 import { DingTalkApiError } from '../dingtalk/errors.ts';
 import type { ChatSettings } from '../dingtalk/types.ts';
 import { CHAT_ID, OPEN_CONVERSATION_ID, USER_ID } from './bind.ts';
-import { mdEscape } from './render.ts';
+import { type Markdown, md, mdEscape } from './render.ts';
 import type { ChatRef, CommandSpec, IncomingMessage, PeopleView, Translate } from './types.ts';
 
 export { type AuditReason, decodeReason } from './audit.ts';
 export { userErrorText } from './i18n.ts';
-export { dtmdSendLink, mdEscape, mdLink } from './render.ts';
+export { clipEcho, dtmdSendLink, Markdown, md, mdEscape, mdLink } from './render.ts';
 export { suggest } from './suggest.ts';
 export type {
   Change,
@@ -92,7 +92,7 @@ export const zUserIds = (): z.ZodArray<z.ZodString> => z.array(zUserId());
  * A chat's settings as lines `- searchable: on` in the caller's language. The labels are the
  * `/chat set` keys so the user can copy them.
  */
-export function settingsInWords(settings: ChatSettings, t: Translate): string {
+export function settingsInWords(settings: ChatSettings, t: Translate): Markdown {
   const onOff = (b: boolean): string => t(b ? 'word.on' : 'word.off');
   const who = (w: 'everyone' | 'owner'): string => t(w === 'everyone' ? 'word.everyone' : 'word.owner');
   const rows: [string, string][] = [
@@ -103,15 +103,18 @@ export function settingsInWords(settings: ChatSettings, t: Translate): string {
     ['settings.mute', onOff(settings.mute)],
     ['settings.history', onOff(settings.history)],
   ];
-  return rows.map(([key, value]) => `- ${t(key)}: ${value}`).join('\n');
+  return md(rows.map(([key, value]) => `- ${t(key)}: ${value}`).join('\n'));
 }
 
-/** `alice, bob, carol (+7)`: at most `max` ids, escaped for markdown; `—` when empty. */
-export function formatUsers(ids: readonly string[], max = 10): string {
-  if (ids.length === 0) return '—';
+/** `alice, bob, carol (+7)`: at most `max` ids, escaped, as markdown; `—` when empty. */
+export function formatUsers(ids: readonly string[], max = 10): Markdown {
+  if (ids.length === 0) return md('—');
   const n = Math.max(1, Math.floor(max));
-  const shown = ids.slice(0, n).map(mdEscape).join(', ');
-  return ids.length > n ? `${shown} (+${ids.length - n})` : shown;
+  const shown = ids
+    .slice(0, n)
+    .map((id) => mdEscape(id))
+    .join(', ');
+  return md(ids.length > n ? `${shown} (+${ids.length - n})` : shown);
 }
 
 /**
@@ -124,7 +127,7 @@ export async function formatPeople(
   people: PeopleView,
   ids: readonly string[],
   o: { max?: number; budgetMs?: number } = {},
-): Promise<string> {
+): Promise<Markdown> {
   const n = Math.max(1, Math.floor(o.max ?? 10));
   const shown = await people.labels(
     ids.slice(0, n),

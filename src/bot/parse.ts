@@ -44,6 +44,15 @@ const QUOTES: ReadonlyMap<string, string> = new Map([
 ]);
 
 const SLASHES = new Set(['/', '／']);
+/** The first control character a command never holds (C0 and C1 but the whitespace ones, and DEL). */
+function forbiddenControl(text: string): number | undefined {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    const whitespace = (c >= 0x09 && c <= 0x0d) || c === 0x85;
+    if ((c < 0x20 || (c >= 0x7f && c <= 0x9f)) && !whitespace) return c;
+  }
+  return undefined;
+}
 /** Whitespace control characters become spaces; other controls, format characters and lone surrogates go. */
 const SPACE_CONTROLS = /[\t\n\v\f\r\u0085]/g;
 // ZWJ (U+200D) is kept: it glues emoji sequences and cannot change how a line is read.
@@ -52,7 +61,6 @@ const SPACE = /\s/u;
 const OPTION = /^([A-Za-z][A-Za-z0-9_-]*)[=＝]/;
 /** An openConversationId ends in base64 padding (`cidAsXSBLnA==`): a word, not `key=`. */
 const CID_PADDED = /^cid[A-Za-z0-9+/_-]+={1,2}$/;
-const OPTION_PREFIX = /^[A-Za-z][A-Za-z0-9_-]*[=＝]$/;
 /** `dept:` / `部门:` (ASCII or full-width colon) before a department name. */
 const DEPT_PREFIX = /^(?:dept|部门)[:：]/i;
 const DEPT_PREFIX_ONLY = /^(?:dept|部门)[:：]$/i;
@@ -62,16 +70,30 @@ export function stripControls(input: string): string {
   return input.replace(SPACE_CONTROLS, ' ').replace(INVISIBLE, '');
 }
 
+/** Counts the characters the tokenizer reads and copies, for tests of its cost. */
+export interface TokenizeMeter {
+  steps: number;
+}
+
 /**
- * Splits a line into tokens. Quotes open only at the start of a word, after `#`, `key=` or `dept:`,
- * so apostrophes inside words (`don't`) stay literal. There are no escapes: a quote of another
- * kind may be used to include a quote character.
+ * Splits a line into tokens. Quotes open only at the start of a word, after `#`, `@`, `key=` or
+ * `dept:`, so apostrophes inside words (`don't`) stay literal. There are no escapes: a quote of
+ * another kind may be used to include a quote character. Linear in the length of the line: each
+ * character is read a bounded number of times (`meter` counts them).
  */
-export function tokenize(input: string): { ok: true; tokens: Token[] } | { ok: false; error: UserError } {
+export function tokenize(
+  input: string,
+  meter: TokenizeMeter = { steps: 0 },
+): { ok: true; tokens: Token[] } | { ok: false; error: UserError } {
   const s = Array.from(stripControls(input));
   const tokens: Token[] = [];
+  const text = (from: number, to: number): string => {
+    meter.steps += to - from;
+    return s.slice(from, to).join('');
+  };
   let i = 0;
   while (i < s.length) {
+    meter.steps++;
     const c = s[i]!;
     if (SPACE.test(c)) {
       i++;
@@ -82,43 +104,53 @@ export function tokenize(input: string): { ok: true; tokens: Token[] } | { ok: f
     const close = QUOTES.get(c);
     if (close !== undefined) {
       const end = s.indexOf(close, i + 1);
+      meter.steps += (end < 0 ? s.length : end) - i;
       if (end < 0) return { ok: false, error: new UserError('parse.unclosed-quote', { quote: c }) };
-      tokens.push({
-        kind: 'quoted',
-        text: s.slice(i + 1, end).join(''),
-        raw: s.slice(start, end + 1).join(''),
-      });
+      tokens.push({ kind: 'quoted', text: text(i + 1, end), raw: text(start, end + 1) });
       i = end + 1;
       continue;
     }
-    // A bare word, possibly followed by a quoted part after `#` or `key=`.
+    // A bare word, possibly followed by a quoted part after `#`, `@`, `key=` or `dept:`. Whether
+    // the word so far is an option key is kept as it grows, so a quote costs O(1) to judge.
     let quotedTail: Token | undefined;
+    let keySoFar = true;
     while (i < s.length && !SPACE.test(s[i]!)) {
-      const q = QUOTES.get(s[i]!);
-      const prefix = q === undefined ? '' : s.slice(start, i).join('');
-      const deptPrefix = q !== undefined && DEPT_PREFIX_ONLY.test(prefix);
-      if (q !== undefined && (isChatRefPrefix(prefix) || OPTION_PREFIX.test(prefix) || deptPrefix)) {
-        const end = s.indexOf(q, i + 1);
-        if (end < 0) return { ok: false, error: new UserError('parse.unclosed-quote', { quote: s[i]! }) };
-        const inner = s.slice(i + 1, end).join('');
-        const raw = s.slice(start, end + 1).join('');
-        quotedTail = isChatRefPrefix(prefix)
-          ? { kind: 'chatref', text: inner, raw }
-          : deptPrefix
-            ? { kind: 'dept', text: inner, raw }
-            : optionToken(prefix, inner, raw);
-        i = end + 1;
-        break;
+      meter.steps++;
+      const ch = s[i]!;
+      const q = QUOTES.get(ch);
+      if (q !== undefined) {
+        const n = i - start;
+        const prev = s[i - 1];
+        const kind: TokenKind | undefined =
+          n === 1 && (prev === '#' || prev === '＃')
+            ? 'chatref'
+            : n === 1 && (prev === '@' || prev === '＠')
+              ? 'mention'
+              : n > 1 && keySoFar && (prev === '=' || prev === '＝')
+                ? 'option'
+                : (n === 5 || n === 3) && DEPT_PREFIX_ONLY.test(text(start, i))
+                  ? 'dept'
+                  : undefined;
+        if (kind !== undefined) {
+          const end = s.indexOf(q, i + 1);
+          meter.steps += (end < 0 ? s.length : end) - i;
+          if (end < 0) return { ok: false, error: new UserError('parse.unclosed-quote', { quote: ch }) };
+          const inner = text(i + 1, end);
+          const raw = text(start, end + 1);
+          quotedTail =
+            kind === 'option' ? optionToken(text(start, i), inner, raw) : { kind, text: inner, raw };
+          i = end + 1;
+          break;
+        }
       }
+      // `key=` is a letter, then letters, digits, `_` or `-`, then one `=`.
+      if (keySoFar && i > start && (s[i - 1] === '=' || s[i - 1] === '＝')) keySoFar = false;
+      else if (keySoFar && !(i === start ? /[A-Za-z]/ : /[A-Za-z0-9_=＝-]/).test(ch)) keySoFar = false;
       i++;
     }
-    tokens.push(quotedTail ?? classify(s.slice(start, i).join('')));
+    tokens.push(quotedTail ?? classify(text(start, i)));
   }
   return { ok: true, tokens };
-}
-
-function isChatRefPrefix(prefix: string): boolean {
-  return prefix === '#' || prefix === '＃';
 }
 
 function optionToken(prefix: string, value: string, raw: string): Token {
@@ -150,6 +182,12 @@ function classify(word: string): Token {
 export function parseLine(text: string, opts: ParseOptions): ParseResult {
   if (text.length > MAX_LINE_CHARS) {
     return { ok: false, error: new UserError('parse.too-long', { max: MAX_LINE_CHARS }) };
+  }
+  // Refused, not stripped: a NUL is no typing slip, and PostgreSQL text cannot hold it anyway.
+  const control = forbiddenControl(text);
+  if (control !== undefined) {
+    const code = `U+${control.toString(16).toUpperCase().padStart(4, '0')}`;
+    return { ok: false, error: new UserError('parse.control', { code }) };
   }
   const line = stripControls(text).trim();
   if (line === '') return { ok: false, error: new UserError('parse.empty') };

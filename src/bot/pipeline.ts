@@ -30,6 +30,7 @@ import { bind } from './steps/bind.ts';
 import { claim } from './steps/claim.ts';
 import { confirmGate } from './steps/confirm-gate.ts';
 import { describe, failure } from './steps/failure.ts';
+import { chatName } from './steps/names.ts';
 import { deliver, type OutcomeDeps, render, settle } from './steps/outcome.ts';
 import { pending } from './steps/pending.ts';
 import { resolve } from './steps/resolve.ts';
@@ -363,6 +364,7 @@ export class Pipeline {
       if (!(await journal.markReported(key, this.deps.now()))) return;
       const chatId = open?.chatId ?? runRow.chatId;
       const check = chatId !== undefined ? `/chat info ${chatId}` : '/chat list';
+      const name = await chatName(this.o.store.registry, chatId);
       log.warn(
         { command: runRow.command },
         'a write of an interrupted command has no known outcome; reported it',
@@ -372,7 +374,14 @@ export class Pipeline {
         key,
         msg,
         {
-          reply: { text: t('pipeline.interrupted', { command: runRow.command, chat: chatId ?? '-', check }) },
+          reply: {
+            text: t('pipeline.interrupted', {
+              command: runRow.command,
+              chat: chatId ?? '-',
+              check,
+              ...(name !== undefined ? { chatName: name } : {}),
+            }),
+          },
           audit: {
             command: runRow.command,
             ...(chatId !== undefined ? { chatId } : {}),

@@ -28,16 +28,17 @@ const MAX_TITLE_CHARS = 40;
 const CONTROLS = /(?![\n\u200d])[\p{Cc}\p{Cf}\p{Cs}]/gu;
 /** `<chat>` in a usage line would be read as an HTML tag; DingTalk's own `<font>` and `<br>` stay. */
 const PSEUDO_TAG = /<(?!\/?(?:font|br)\b)([^<>\n]{1,80})>/giu;
+const STRAY_LT = /<(?!\/?(?:font|br)\b)/giu;
 
 /**
  * Renders a reply. In a group the sender is @-mentioned: DingTalk needs both `at.atUserIds` and
  * `@userId` in the text to show a mention. `reply.link` becomes a tappable markdown link line.
  */
 export function renderReply(reply: Reply, to: RenderTarget): RenderedReply {
-  let body = cleanMarkdown(reply.text);
-  if (reply.link !== undefined) body = `${body}\n\n${mdLink(reply.link.title, reply.link.url)}`;
+  let body = cleanMarkdown(String(reply.text));
+  if (reply.link !== undefined) body = `${body}\n\n${mdLink(md(String(reply.link.title)), reply.link.url)}`;
   body = clipText(body);
-  const title = clipTitle(reply.title !== undefined ? stripControls(reply.title) : firstLine(body));
+  const title = clipTitle(plainText(reply.title !== undefined ? String(reply.title) : firstLine(body)));
 
   const mention =
     to.conversationType === 'group' && USER_ID.test(to.senderUserId) ? to.senderUserId : undefined;
@@ -54,11 +55,20 @@ export function renderReply(reply: Reply, to: RenderTarget): RenderedReply {
   };
 }
 
-/** A markdown link `[title](url)`; brackets in the title and characters that end a link in the url are escaped. */
-export function mdLink(title: string, url: string): string {
-  const t = stripControls(title)
-    .replace(/[\n]/g, ' ')
-    .replace(/([[\]\\])/g, '\\$1');
+/**
+ * A markdown link `[title](url)`. A plain-string title is escaped like any user text; a
+ * {@link Markdown} title (a translated label, whose parameters are escaped already) keeps its
+ * escapes and only has stray brackets escaped. Characters that end a link in the url are escaped.
+ */
+export function mdLink(title: string | Markdown, url: string): string {
+  const t =
+    title instanceof Markdown
+      ? stripControls(title.text)
+          .replace(/\n/g, ' ')
+          .replace(/\\[\s\S]|[[\]]/g, (m) => (m.length === 2 ? m : `\\${m}`))
+          .replace(/</g, '＜')
+          .replace(/>/g, '＞')
+      : mdEscape(title);
   const u = stripControls(url).replace(
     /[\s()<>]/g,
     (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`,
@@ -87,9 +97,56 @@ export function mdEscape(s: string): string {
   return stripControls(s)
     .replace(/\n/g, ' ')
     .replace(/([\\`*_[\]~|])/g, '\\$1')
-    .replace(/^([#>+-]|\d+\.)/, '\\$1')
+    .replace(/^(\s*)([#>+-]|\d+[.)])/, '$1\\$2')
     .replace(/</g, '＜')
     .replace(/>/g, '＞');
+}
+
+/**
+ * Markdown made by the bot: a catalogue text, a list it built, a command's preview. The
+ * translator inserts a `Markdown` parameter as it is; every plain string parameter is text from a
+ * user or from DingTalk and is escaped ({@link escapeText}). `String(m)` and `${m}` give the text.
+ */
+export class Markdown {
+  constructor(readonly text: string) {}
+  toString(): string {
+    return this.text;
+  }
+}
+
+/** Marks text the bot made as markdown to insert as it is (see {@link Markdown}). */
+export function md(text: string | Markdown): Markdown {
+  return text instanceof Markdown ? text : new Markdown(text);
+}
+
+/** How many characters of a typed text a reply echoes before it cuts with `…`. */
+export const ECHO_MAX = 40;
+
+/** The first `max` characters of `s` (by code point) and `…` when it was longer. */
+export function clipEcho(s: string, max = ECHO_MAX): string {
+  const chars = Array.from(s);
+  return chars.length > max ? `${chars.slice(0, max - 1).join('')}…` : s;
+}
+
+/**
+ * Text from a user or from DingTalk made inert for a markdown body: {@link mdEscape}, and at the
+ * start of a line (`atLineStart`) also the characters that would start a heading, quote or list.
+ */
+export function escapeText(s: string, atLineStart = false): string {
+  const e = mdEscape(s);
+  return atLineStart ? e : e.replace(/^(\s*)\\(?=[#>+-]|\d+[.)])/, '$1');
+}
+
+/** A title as plain text: escapes undone, then nothing that reads as markup (`<`, `[`, `*`…). */
+export function plainText(s: string): string {
+  return stripControls(s)
+    .replace(/\\([\\`*_{}[\]()#+\-.!|~<>])/g, '$1')
+    .replace(/[*`_~|]/g, '')
+    .replace(/</g, '＜')
+    .replace(/>/g, '＞')
+    .replace(/\[/g, '［')
+    .replace(/\]/g, '］')
+    .replace(/^[\s#>]+/, '');
 }
 
 /** Removes control and format characters except line breaks (and ZWJ); lone surrogates go too. */
@@ -101,6 +158,8 @@ function cleanMarkdown(text: string): string {
   return (
     stripControls(text)
       .replace(PSEUDO_TAG, '＜$1＞')
+      // A longer one (`<{param}>` around a long value) must not open an autolink `<dtmd:…>` either.
+      .replace(STRAY_LT, '＜')
       // DingTalk renders a lone newline only as a hard break (two spaces before it).
       .replace(/([^\n])(?<! {2})\n(?=[^\n])/g, '$1  \n')
   );
@@ -116,7 +175,7 @@ function clipText(text: string): string {
 
 function firstLine(body: string): string {
   const line = body.split('\n').find((l) => l.trim() !== '') ?? '';
-  const plain = line.replace(/[#>*_`[\]]/g, '').trim();
+  const plain = plainText(line).trim();
   return plain === '' ? 'dingtalk-group-bot' : plain;
 }
 

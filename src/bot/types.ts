@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { z } from 'zod';
 import type { ChatSettings, GroupApi } from '../dingtalk/types.ts';
 import type { AuditStore, ChatRecord, RegistryStore } from '../store/types.ts';
+import type { Markdown } from './render.ts';
 
 export type Locale = 'en' | 'zh-CN';
 
@@ -59,8 +60,12 @@ export interface Reply {
 
 export type MessageCatalogue = Record<string, string>;
 
-/** Translates a key with `{name}` placeholders. Unknown keys fall back to English, then the key. */
-export type Translate = (key: string, params?: Record<string, string | number>) => string;
+/**
+ * Translates a key with `{name}` placeholders. Unknown keys fall back to English, then the key.
+ * A string parameter is text from a user or DingTalk and is markdown-escaped (and clipped when
+ * the template quotes it, as an echo); bot-made markdown goes in as {@link Markdown} (`md(…)`).
+ */
+export type Translate = (key: string, params?: Record<string, string | number | Markdown>) => string;
 
 export type ParamKind =
   /** a `<chat>`: chat…, cid…, here, #name, #"name"; may be left out in a group when optional */
@@ -291,6 +296,7 @@ export interface PeopleView {
 export class UserError extends Error {
   constructor(
     readonly code: string,
+    /** Plain text (escaped when shown) and numbers. */
     readonly params: Record<string, string | number> = {},
   ) {
     super(code);

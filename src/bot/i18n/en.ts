@@ -8,6 +8,8 @@ export const en = {
   'parse.no-slash': 'Commands start with /. Send /help to see what I can do.',
   'parse.unclosed-quote': 'A quote {quote} is not closed: add the closing quote.',
   'parse.too-long': 'That is too long for a command (more than {max} characters).',
+  'parse.control':
+    'Your message holds a control character ({code}) that no command can take. Type it again without it.',
   'pipeline.text-only': 'I only read text commands. Send /help to see them.',
   'pipeline.no-user-id':
     'I can only work for members of this organisation: DingTalk gave me no userId for you.',
@@ -53,6 +55,10 @@ export const en = {
     '"{value}" names no department: write dept:<name>, e.g. dept:Design or dept:"Design Team".',
   'people.resolved': 'Found: {list}.',
   'people.dept-note': '{word} → {dept} ({count, plural, one {# person} other {# people}})',
+  'people.dept-note-capped':
+    '{word} → {dept} ({total, plural, one {# person} other {# people}}; only the first {listed} can be used in one command)',
+  'people.dept-note-capped-more':
+    '{word} → {dept} (more than {listed} people; only the first {listed} can be used in one command)',
   'people.dept-empty': 'The department {dept} ("{word}") has no members. Nothing was changed.',
   'people.ambiguous': 'Several people match "{word}": {candidates}. Type one of their userIds.',
   'people.none': 'Nobody in the directory matches "{word}". Nothing was changed.',
@@ -69,6 +75,8 @@ export const en = {
     'I cannot look up "{word}": the app lacks the DingTalk permission {permission}. Typed userIds and @-picks still work.',
   'people.out-of-range':
     'I cannot look up "{word}": that person or department is outside the app\'s contact range. Typed userIds and @-picks still work.',
+  'people.too-many':
+    'This names {count} people to look up; I look up at most {max} in one message. Nothing was looked up or changed: send them in smaller groups, or use dept:<name>.',
   'people.big':
     'This concerns {count, plural, one {# person} other {# people}} found by name or department: {list}',
   'people.more': 'and {count} more',
@@ -131,7 +139,7 @@ export const en = {
   'confirm.nothing-waits': 'Nothing of yours waits for confirmation here.',
   'confirm.already-waiting':
     'An undo of that change already waits for your confirmation: send /confirm {code}. I made no second code.',
-  'confirm.unknown': 'Nothing waits for the code {code}: it is wrong or was used already.',
+  'confirm.unknown': 'Nothing waits for the code "{code}": it is wrong or was used already.',
   'confirm.expired': 'The code {code} has expired. Send the command again.',
   'confirm.wrong-user': 'The code {code} belongs to someone else.',
   'confirm.cancelled': 'Cancelled /{command, command} ({code}).',

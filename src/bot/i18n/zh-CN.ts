@@ -6,6 +6,7 @@ export const zhCN: Record<MessageKey, string> = {
   'parse.no-slash': '命令以 / 开头。发送 /帮助 查看我能做什么。',
   'parse.unclosed-quote': '引号 {quote} 没有闭合：请补上另一半引号。',
   'parse.too-long': '命令太长了（超过 {max} 个字符）。',
+  'parse.control': '消息里有命令不能包含的控制字符（{code}），请去掉后重新输入。',
   'pipeline.text-only': '我只读取文字命令。发送 /帮助 查看命令。',
   'pipeline.no-user-id': '我只为本组织成员服务：钉钉没有提供你的 userId。',
 
@@ -41,6 +42,8 @@ export const zhCN: Record<MessageKey, string> = {
     '"{value}" 没有写部门名：请写 dept:<部门名>，例如 dept:设计 或 部门:"设计 团队"。',
   'people.resolved': '已识别：{list}。',
   'people.dept-note': '{word} → {dept}（{count} 人）',
+  'people.dept-note-capped': '{word} → {dept}（共 {total} 人；一条命令只能使用前 {listed} 人）',
+  'people.dept-note-capped-more': '{word} → {dept}（超过 {listed} 人；一条命令只能使用前 {listed} 人）',
   'people.dept-empty': '部门 {dept}（"{word}"）没有成员。未做任何更改。',
   'people.ambiguous': '有多人与"{word}"匹配：{candidates}。请输入其中一人的 userId。',
   'people.none': '通讯录中没有与"{word}"匹配的人。未做任何更改。',
@@ -54,6 +57,8 @@ export const zhCN: Record<MessageKey, string> = {
   'people.denied': '无法查找"{word}"：应用缺少钉钉权限 {permission}。输入 userId 或用 @ 选人仍然可用。',
   'people.out-of-range':
     '无法查找"{word}"：此人或部门不在应用的通讯录授权范围内。输入 userId 或用 @ 选人仍然可用。',
+  'people.too-many':
+    '这条消息要查找 {count} 人，一条消息最多查找 {max} 人。未查找也未更改任何内容：请分几次发送，或使用 dept:<部门名>。',
   'people.big': '此操作涉及按姓名或部门找到的 {count} 人：{list}',
   'people.more': '等另外 {count} 人',
   'pick.title': '请选择',
@@ -106,7 +111,7 @@ export const zhCN: Record<MessageKey, string> = {
   'confirm.nothing-waits': '你在这里没有等待确认的操作。',
   'confirm.already-waiting':
     '撤销这次修改的操作已在等待你确认：请发送 /确认 {code}。我没有生成第二个确认码。',
-  'confirm.unknown': '没有等待确认码 {code} 的操作：确认码有误或已使用。',
+  'confirm.unknown': '没有等待确认码“{code}”的操作：确认码有误或已使用。',
   'confirm.expired': '确认码 {code} 已过期，请重新发送命令。',
   'confirm.wrong-user': '确认码 {code} 属于其他人。',
   'confirm.cancelled': '已取消 /{command, command}（{code}）。',

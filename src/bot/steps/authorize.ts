@@ -5,16 +5,19 @@
  * confirmation or a pick goes through both again (things change in two minutes), and its chat
  * must still exist.
  */
+import { md, mdEscape } from '../render.ts';
 import { failure } from './failure.ts';
 import { type Deps, end, type Step } from './turn.ts';
 
-export function authorizeRole(deps: Pick<Deps, 'authorizer'>): Step {
+export function authorizeRole(deps: Pick<Deps, 'authorizer' | 'people'>): Step {
   return async (turn, next) => {
     const spec = turn.spec;
     if (spec === undefined) throw new Error('authorizeRole needs a routed command');
     const userId = turn.msg.senderUserId;
     const can = deps.authorizer.canRun(spec, userId);
     if (!can.ok) {
+      // The caller's name was learned from this message: no lookup.
+      const user = await deps.people.label(userId);
       return end(
         turn,
         {
@@ -23,6 +26,7 @@ export function authorizeRole(deps: Pick<Deps, 'authorizer'>): Step {
             needed: can.needed,
             role: can.role,
             userId,
+            user,
           }),
         },
         {
@@ -36,7 +40,7 @@ export function authorizeRole(deps: Pick<Deps, 'authorizer'>): Step {
   };
 }
 
-export function authorizeChat(deps: Pick<Deps, 'authorizer' | 'groups' | 'metrics'>): Step {
+export function authorizeChat(deps: Pick<Deps, 'authorizer' | 'groups' | 'metrics' | 'people'>): Step {
   return async (turn, next) => {
     const spec = turn.spec;
     const bound = turn.plan ?? turn.draft;
@@ -46,9 +50,10 @@ export function authorizeChat(deps: Pick<Deps, 'authorizer' | 'groups' | 'metric
     const forbidden = deps.authorizer.forbiddenOptions(spec, userId, bound.usedOptions);
     if (forbidden.length > 0) {
       const role = deps.authorizer.roleOf(userId).role;
+      const user = await deps.people.label(userId);
       return end(
         turn,
-        { text: t('auth.option-forbidden', { options: forbidden.join(', '), role, userId }) },
+        { text: t('auth.option-forbidden', { options: forbidden.join(', '), role, userId, user }) },
         {
           outcome: 'refused',
           reason: { key: 'audit.reason.options-forbidden', params: { options: forbidden.join(', ') } },
@@ -71,7 +76,16 @@ export function authorizeChat(deps: Pick<Deps, 'authorizer' | 'groups' | 'metric
           if (!own.ok) {
             return end(
               turn,
-              { text: t('auth.not-owner', { chat: chat.label, owner: own.owner, userId }) },
+              {
+                text: t('auth.not-owner', {
+                  chat: chat.label,
+                  owner: own.owner,
+                  userId,
+                  user: await deps.people.label(userId),
+                  ownerName: await deps.people.label(own.owner),
+                  chatName: md(`**${mdEscape(own.name)}** (\`${chat.chatId}\`)`),
+                }),
+              },
               { outcome: 'refused', reason: { key: 'audit.reason.not-owner', params: { owner: own.owner } } },
             );
           }

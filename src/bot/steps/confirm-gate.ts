@@ -7,7 +7,7 @@
  */
 
 import type { Plan, Resolved } from '../plan.ts';
-import { dtmdSendLink, mdEscape } from '../render.ts';
+import { dtmdSendLink, md, mdEscape } from '../render.ts';
 import type { Translate } from '../types.ts';
 import { handlerContext } from './context.ts';
 import { failure } from './failure.ts';
@@ -49,13 +49,13 @@ export function confirmGate(deps: Deps): Step {
       if (same !== undefined) return end(turn, { text: t('confirm.already-waiting', { code: same.code }) });
     }
     if (big) parts.push(bigPreview(found, foundCount, t));
-    if (plan.notes.length > 0) parts.push(t('people.resolved', { list: plan.notes.join('; ') }));
+    if (plan.notes.length > 0) parts.push(t('people.resolved', { list: md(plan.notes.join('; ')) }));
     const preview = parts.join('\n\n');
     const action = await deps.confirmations.ask(plan, preview);
     return end(
       turn,
       {
-        text: t('confirm.ask', { preview, code: action.code, minutes: 2 }),
+        text: t('confirm.ask', { preview: md(preview), code: action.code, minutes: 2 }),
         title: t('confirm.title'),
         link: {
           title: t('confirm.link', { code: action.code }),
@@ -81,5 +81,8 @@ function bigPreview(found: readonly Resolved[], count: number, t: Translate): st
   const labels = [...new Map(found.flatMap((p) => p.ids.map((id, i) => [id, p.labels[i] ?? id]))).values()];
   const shown = labels.slice(0, PREVIEW_PEOPLE).map(mdEscape).join(', ');
   const more = labels.length - PREVIEW_PEOPLE;
-  return t('people.big', { count, list: more > 0 ? `${shown} ${t('people.more', { count: more })}` : shown });
+  return t('people.big', {
+    count,
+    list: md(more > 0 ? `${shown} ${t('people.more', { count: more })}` : shown),
+  });
 }

@@ -11,7 +11,7 @@ import { StoreUnavailableError } from '../../store/errors.ts';
 import type { AuditReason } from '../audit.ts';
 import { userErrorText } from '../i18n.ts';
 import { dingtalkErrorCode } from '../kit.ts';
-import { mdEscape } from '../render.ts';
+import { md } from '../render.ts';
 import { type CommandSpec, type IncomingMessage, type Reply, type Translate, UserError } from '../types.ts';
 import type { Outcome } from './turn.ts';
 
@@ -56,16 +56,14 @@ export function userErrorReply(
   const exampleKey = `${spec.usage.replace(/\.usage$/, '')}.example`;
   const example = t(exampleKey);
   if (example !== exampleKey && (t(err.code).includes('{usage}') || MALFORMED.has(err.code)))
-    text += `\n${t('usage.example', { example })}`;
+    text += `\n${t('usage.example', { example: md(example) })}`;
   return { text };
 }
 
 /** A people error: like {@link userErrorText}, but a permission point is shown as it is spelled. */
 export function peopleErrorText(err: UserError, t: Translate): string {
-  const params: Record<string, string | number> = {};
-  for (const [k, v] of Object.entries(err.params))
-    params[k] = typeof v === 'string' && k !== 'permission' ? mdEscape(v) : v;
-  return t(err.code, params);
+  const { permission, ...rest } = err.params;
+  return t(err.code, typeof permission === 'string' ? { ...rest, permission: md(permission) } : rest);
 }
 
 /** Turns any error into the reply the user sees and what the audit records. */
@@ -98,9 +96,10 @@ export function failure(
     return {
       reply: {
         text: t('pipeline.dingtalk-error', {
-          cause: e.cause,
-          next: e.next,
-          permission: e.permission ?? '-',
+          // The explanation is the bot's own text.
+          cause: md(e.cause),
+          next: md(e.next),
+          permission: e.permission === undefined ? '-' : md(e.permission),
           ids: e.ids,
         }),
       },

@@ -50,7 +50,7 @@ function codeOf(rest: readonly Token[] | undefined): string | undefined {
 function adopt(deps: Pick<Deps, 'commands'>, turn: Turn, command: string, code: string): boolean {
   const target = deps.commands.get(command);
   if (target === undefined) {
-    end(turn, { text: turn.t('confirm.unknown', { code: mdEscape(clip(code, 12)) }) });
+    end(turn, { text: turn.t('confirm.unknown', { code }) });
     return false;
   }
   turn.spec = target;
@@ -74,12 +74,11 @@ async function confirm(
     }
     code = (waiting[0] as PendingAction).code;
   }
-  const shown = mdEscape(clip(code, 12));
   const r = await deps.confirmations.confirm(code, msg.senderUserId);
   if (!r.ok) {
     end(
       turn,
-      { text: t(`confirm.${r.reason}`, { code: shown }) },
+      { text: t(`confirm.${r.reason}`, { code }) },
       {
         command: 'confirm',
         outcome: 'refused',
@@ -107,9 +106,8 @@ async function cancel(deps: Pick<Deps, 'confirmations'>, turn: Turn): Promise<vo
   const code = codeOf(turn.rest);
   if (code !== undefined) {
     const r = await deps.confirmations.cancel(msg.senderUserId, code);
-    const shown = mdEscape(clip(code, 12));
-    if (r.state === 'none') return end(turn, { text: t('confirm.unknown', { code: shown }) });
-    if (r.state === 'expired') return end(turn, { text: t('confirm.expired', { code: shown }) });
+    if (r.state === 'none') return end(turn, { text: t('confirm.unknown', { code }) });
+    if (r.state === 'expired') return end(turn, { text: t('confirm.expired', { code }) });
     return end(turn, { text: cancelledLine(turn, r.action) }, cancelAudit(r.action));
   }
   const dropped = await deps.confirmations.cancelHere(msg.senderUserId, msg.conversationId);
@@ -163,7 +161,7 @@ async function pick(deps: Pick<Deps, 'confirmations' | 'commands' | 'store'>, tu
     if (wrong) {
       const ranges = draft.words.map((w) => `1–${w.candidates.length}`).join(', ');
       end(turn, {
-        text: t('pick.bad', { count: draft.words.length, ranges, typed: mdEscape(clip(typed.join(' '))) }),
+        text: t('pick.bad', { count: draft.words.length, ranges, typed: typed.join(' ') }),
       });
       return false;
     }

@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import type { PreArgs } from '../bind.ts';
 import { CONTACT_RANGE, type Directory, type Person, personLabel } from '../directory.ts';
 import type { PickWord, Resolved } from '../plan.ts';
-import { mdEscape } from '../render.ts';
+import { md, mdEscape } from '../render.ts';
 import { type Translate, UserError } from '../types.ts';
 import { complete } from './bind.ts';
 import { failure, peopleErrorText, reasonOf } from './failure.ts';
@@ -60,13 +60,13 @@ export function resolve(deps: Pick<Deps, 'directory' | 'confirmations' | 'metric
 function pickQuestion(words: readonly PickWord[], t: Translate) {
   const lines = [t('pick.ask', { count: words.length })];
   for (const w of words) {
-    lines.push('', t('pick.word', { word: mdEscape(clip(w.raw)) }));
+    lines.push('', t('pick.word', { word: clip(w.raw) }));
     w.candidates.forEach((c, i) => {
       lines.push(`${i + 1}. ${c.line}`);
     });
   }
   const example = `/${t('pick.word-command')} ${words.map(() => '1').join(' ')}`;
-  lines.push('', t('pick.how', { example, minutes: PICK_TTL_MS / 60_000, count: words.length }));
+  lines.push('', t('pick.how', { example: md(example), minutes: PICK_TTL_MS / 60_000, count: words.length }));
   return { text: lines.join('\n'), title: t('pick.title') };
 }
 
@@ -112,7 +112,7 @@ export async function resolvePeople(
           raw: ref.raw,
           ids: r.members.map((m) => m.userId),
           labels: r.members.map((m) => personLabel(m.userId, m.name)),
-          note: t('people.dept-note', { word: shown, dept: mdEscape(r.dept.name), count: r.members.length }),
+          note: t('people.dept-note', { word, dept: r.dept.name, count: r.members.length }),
           found: true,
           ...(r.members.length > BIG_DEPT || r.truncated ? { bigDept: true } : {}),
         });

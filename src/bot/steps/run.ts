@@ -7,9 +7,11 @@
 import type { WriteJournal } from '../journal.ts';
 import { WriteOutcomeUnknown } from '../journal.ts';
 import type { Plan } from '../plan.ts';
+import { md } from '../render.ts';
 import type { Reply } from '../types.ts';
 import { handlerContext } from './context.ts';
 import { CommandTimeoutError, failure } from './failure.ts';
+import { chatName } from './names.ts';
 import { type Deps, end, type Step, type Turn } from './turn.ts';
 
 export function run(deps: Deps & { journal: WriteJournal }): Step {
@@ -56,13 +58,16 @@ export function run(deps: Deps & { journal: WriteJournal }): Step {
         );
       } else if (err instanceof WriteOutcomeUnknown) {
         log.warn({ endpoint: err.endpoint }, 'an earlier attempt of this run left a write without an answer');
+        const chatId = err.chatId ?? plan.chat?.chatId;
+        const name = await chatName(deps.store.registry, chatId);
         end(
           turn,
           {
             text: t('pipeline.interrupted', {
               command: plan.command,
-              chat: err.chatId ?? plan.chat?.chatId ?? '-',
+              chat: chatId ?? '-',
               check,
+              ...(name !== undefined ? { chatName: name } : {}),
             }),
           },
           {
@@ -100,7 +105,7 @@ function withNotes(reply: Reply, turn: Turn): Reply {
   const lines: string[] = [];
   const notes = turn.plan?.notes ?? [];
   if (notes.length > 0 && turn.confirmedWith === undefined)
-    lines.push(turn.t('people.resolved', { list: notes.join('; ') }));
+    lines.push(turn.t('people.resolved', { list: md(notes.join('; ')) }));
   lines.push(...turn.notices);
   if (lines.length === 0) return reply;
   const block = lines.join('\n');

@@ -76,12 +76,14 @@ describe('transcript: a lead sets up and runs a chat', () => {
     expect(state().owner).toBe('alice');
     expect(state().admins).toEqual([]);
 
-    // 10. Remove one member, with confirmation (the chat was created for lead1, who may still manage it).
-    const askRemove = await h.say('lead1', `/chat remove ${chat.chatId} erin`);
+    // 10. The handover handed over: lead1 may no longer change it (issue 19). An admin removes
+    // one member, with confirmation.
+    expect(await h.say('lead1', `/chat remove ${chat.chatId} erin`)).toContain('may not change');
+    const askRemove = await h.say('admin1', `/chat remove ${chat.chatId} erin`);
     expect(askRemove).toContain('1 will leave **Design Crit**');
     expect(askRemove).toContain('erin');
     expect(state().members).toContain('erin');
-    const removed = await h.say('lead1', `/confirm ${confirmCode(askRemove)}`);
+    const removed = await h.say('admin1', `/confirm ${confirmCode(askRemove)}`);
     expect(removed).toContain('Removed 1 from **Design Crit**: Erin (erin). Members now: 5.');
     expect(state().members).toEqual(['lead1', 'alice', 'bob', 'carol', 'dave']);
     expect(state().nicks).toEqual({ bob: 'Bob (PM)' });

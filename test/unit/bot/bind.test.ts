@@ -484,3 +484,31 @@ describe('expandArgs', () => {
     expect(out instanceof UserError && out.code).toBe('people.dept-empty-name');
   });
 });
+
+describe('issue 19: hostile arguments', () => {
+  it('options are own keys only: constructor=, __proto__=, toString= are unknown options', async () => {
+    for (const key of ['constructor', 'toString', 'hasOwnProperty', 'valueOf']) {
+      // chat create has options; chat info has none.
+      expect((await error(`/chat create "X" ${key}=1`)).code, key).toMatch(/^args\.unknown-option/);
+      expect((await error(`/chat info ${DESIGN_ID} ${key}=x`)).code, key).toBe('args.no-options');
+    }
+    // `__proto__=` is no option word at all (a key starts with a letter): an extra word.
+    expect((await error(`/chat info ${DESIGN_ID} __proto__=x`)).code).toBe('args.too-many');
+  });
+
+  it('more than 50 people to look up in one message is refused before any lookup', async () => {
+    const names = Array.from({ length: 51 }, (_, i) => `Person${i}`).join(' ');
+    const e = await error(`/chat add ${DESIGN_ID} ${names}`);
+    expect(e).toEqual({ code: 'people.too-many', params: { count: 51, max: 50 } });
+    const fifty = Array.from({ length: 50 }, (_, i) => `Person${i}`).join(' ');
+    expect((await args(`/chat add ${DESIGN_ID} ${fifty}`)).users).toHaveLength(50);
+  });
+
+  it('a template that brings more than 50 people to look up is refused too', () => {
+    const pre = { values: {}, slots: [], refs: [] };
+    const typed = Array.from({ length: 51 }, (_, i) => `Name ${i}`);
+    const r = expandArgs(pre, { people: [{ name: 'templateMembers', typed }] }, 'lead1');
+    expect(r).toBeInstanceOf(UserError);
+    expect((r as UserError).code).toBe('people.too-many');
+  });
+});

@@ -125,15 +125,15 @@ describe('kit helpers', () => {
       mute: false,
       history: true,
     } as const;
-    expect(settingsInWords(s, createTranslator('en'))).toBe(
+    expect(String(settingsInWords(s, createTranslator('en')))).toBe(
       '- searchable: on\n- validation: off\n- mention-all: owner\n- management: everyone\n- mute: off\n- history: on',
     );
-    expect(settingsInWords(s, createTranslator('zh-CN'))).toContain('- 全员禁言 mute: 关');
+    expect(String(settingsInWords(s, createTranslator('zh-CN')))).toContain('- 全员禁言 mute: 关');
   });
 
   it('formatUsers caps and escapes', () => {
-    expect(formatUsers([])).toBe('—');
-    expect(formatUsers(['a_b', 'c'])).toBe('a\\_b, c');
-    expect(formatUsers(['a', 'b', 'c', 'd'], 2)).toBe('a, b (+2)');
+    expect(String(formatUsers([]))).toBe('—');
+    expect(String(formatUsers(['a_b', 'c']))).toBe('a\\_b, c');
+    expect(String(formatUsers(['a', 'b', 'c', 'd'], 2))).toBe('a, b (+2)');
   });
 });

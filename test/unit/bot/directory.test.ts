@@ -4,7 +4,13 @@
  * bad input, cache hits that spend no calls, and budgeted names.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CONTACT_RANGE, Directory, normaliseMobile, type Resolution } from '../../../src/bot/directory.ts';
+import {
+  CONTACT_RANGE,
+  Directory,
+  deptSize,
+  normaliseMobile,
+  type Resolution,
+} from '../../../src/bot/directory.ts';
 import type { DingTalk } from '../../../src/dingtalk/index.ts';
 import { Emulator } from '../../../src/emulator/index.ts';
 import { DEMO_DEPARTMENTS, DEMO_USERS } from '../../../src/sandbox/demo.ts';
@@ -221,7 +227,7 @@ describe('dept', () => {
     const r = await dir.resolve({ kind: 'dept', text: 'design' });
     expect(r).toEqual({
       kind: 'members',
-      dept: { deptId: 10002, name: 'Design' },
+      dept: { deptId: 10002, name: 'Design', memberCount: 4 },
       truncated: false,
       members: [
         { userId: 'lead2', name: '林芳' },
@@ -236,8 +242,8 @@ describe('dept', () => {
     expect(await dir.resolve({ kind: 'dept', text: 'Desig' })).toEqual({
       kind: 'depts',
       candidates: [
-        { deptId: 10002, name: 'Design' },
-        { deptId: 10009, name: 'Design Ops' },
+        { deptId: 10002, name: 'Design', memberCount: 4 },
+        { deptId: 10009, name: 'Design Ops', memberCount: 0 },
       ],
     });
     expect(await dir.resolve({ kind: 'dept', text: 'Marketing' })).toEqual({ kind: 'none', close: [] });
@@ -388,5 +394,34 @@ describe('names', () => {
     const names = await dir.names(ids);
     expect([...names.values()].every((n) => n === undefined)).toBe(true);
     expect(contactCalls().length).toBeLessThanOrEqual(5);
+  });
+});
+
+describe('deptSize (issue 19: a capped department is not previewed as "1000 people")', () => {
+  const dept = (memberCount?: number) => ({
+    deptId: 1,
+    name: 'Sales',
+    ...(memberCount !== undefined ? { memberCount } : {}),
+  });
+  const members = Array.from({ length: 1000 }, (_, i) => i);
+  it('states the true size from department/get when the list was capped', () => {
+    expect(deptSize({ members, truncated: true, dept: dept(3000) })).toEqual({
+      listed: 1000,
+      total: 3000,
+      capped: true,
+      atLeast: false,
+    });
+    expect(deptSize({ members, truncated: true, dept: dept() })).toEqual({
+      listed: 1000,
+      total: 1000,
+      capped: true,
+      atLeast: true,
+    });
+    expect(deptSize({ members: [1, 2], truncated: false, dept: dept(2) })).toEqual({
+      listed: 2,
+      total: 2,
+      capped: false,
+      atLeast: false,
+    });
   });
 });

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseLine, type Token, tokenize } from '../../../src/bot/parse.ts';
 import { UserError } from '../../../src/bot/types.ts';
@@ -122,8 +123,8 @@ describe('parseLine', () => {
     ]);
   });
 
-  it('removes control and bidi characters; line breaks separate words', () => {
-    expect(texts(words('/chat\u0000 info\u202e\u200b\nhere\r\n#x'))).toEqual(['chat', 'info', 'here', 'x']);
+  it('removes bidi and zero-width characters; line breaks separate words', () => {
+    expect(texts(words('/chat info\u202e\u200b\nhere\r\n#x'))).toEqual(['chat', 'info', 'here', 'x']);
   });
 
   it('answers an unterminated quote with a clear error', () => {
@@ -174,5 +175,97 @@ describe('tokenize', () => {
   it('keeps an empty quoted string', () => {
     const r = tokenize('""');
     expect(r.ok && r.tokens).toEqual([{ kind: 'quoted', text: '', raw: '""' }]);
+  });
+});
+
+describe('@ before a quoted name (issue 20)', () => {
+  it('@"Dave Zhou" is one mention word, also full-width and as an option value', () => {
+    expect(words('/chat add here @"Dave Zhou" bob').map((t) => [t.kind, t.text])).toEqual([
+      ['word', 'chat'],
+      ['word', 'add'],
+      ['word', 'here'],
+      ['mention', 'Dave Zhou'],
+      ['word', 'bob'],
+    ]);
+    expect(words('/chat add here ＠“王 小明”').at(-1)).toMatchObject({ kind: 'mention', text: '王 小明' });
+    expect(words('/chat create X owner="Dave Zhou"').at(-1)).toMatchObject({
+      kind: 'option',
+      key: 'owner',
+      value: 'Dave Zhou',
+    });
+  });
+
+  it("a quote later in a word stays literal (don't, a=b'c, a=='x')", () => {
+    expect(texts(words("/help don't"))).toEqual(['help', "don't"]);
+    expect(words("/x a=b'c").at(-1)).toMatchObject({ kind: 'option', key: 'a', value: "b'c" });
+    expect(words("/x a=='y z'").map((t) => t.raw)).toEqual(['x', "a=='y", "z'"]);
+    expect(errorOf("/x @'open").code).toBe('parse.unclosed-quote');
+  });
+});
+
+describe('tokenizer cost (issue 19 item 6)', () => {
+  const cost = (line: string): number => {
+    const meter = { steps: 0 };
+    tokenize(line, meter);
+    return meter.steps;
+  };
+  /** Steps per character stay under a small constant, whatever the line. */
+  const PER_CHAR = 8;
+
+  it("the pathological lines of the issue are linear: \"a'\" repeated, key=' repeated, #' and @' runs", () => {
+    for (const unit of ["a'", "a='", "#'", "@'", 'dept:"', "'", 'a "', "= '", '＃“', 'x=“']) {
+      const small = cost(unit.repeat(500));
+      const big = cost(unit.repeat(4000));
+      expect(big).toBeLessThanOrEqual(PER_CHAR * unit.length * 4000);
+      // Eight times the text, at most about eight times the work (generous: 10).
+      expect(big).toBeLessThanOrEqual(10 * Math.max(small, 1));
+    }
+    expect(cost(`help ${"a'".repeat(3990)}`)).toBeLessThan(PER_CHAR * 8000);
+  });
+
+  it('any line: work grows linearly with its length (fast-check)', () => {
+    const alphabet = fc.constantFrom(
+      'a',
+      "'",
+      '"',
+      '“',
+      '”',
+      '=',
+      '#',
+      '@',
+      ':',
+      'dept:',
+      ' ',
+      '＝',
+      '部门：',
+    );
+    fc.assert(
+      fc.property(
+        fc.array(alphabet, { minLength: 1, maxLength: 40 }),
+        fc.integer({ min: 2, max: 60 }),
+        (parts, n) => {
+          const unit = parts.join('');
+          const line = unit.repeat(n);
+          expect(cost(line)).toBeLessThanOrEqual(PER_CHAR * Array.from(line).length + PER_CHAR);
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+});
+
+describe('control characters (issue 19 item 8)', () => {
+  it('a C0/C1 control or DEL in a command is refused with its code point; whitespace controls are spaces', () => {
+    for (const [text, code] of [
+      ['/chat rename here "a\u0000b"', 'U+0000'],
+      ['/chat create X\u0007', 'U+0007'],
+      ['/whoami \u007f', 'U+007F'],
+      ['/help \u009b', 'U+009B'],
+    ] as const) {
+      const e = errorOf(text);
+      expect(e.code).toBe('parse.control');
+      expect(e.params).toEqual({ code });
+    }
+    expect(texts(words('/chat\tinfo\nhere\r'))).toEqual(['chat', 'info', 'here']);
   });
 });
