@@ -19,9 +19,17 @@
  * puts the userIds in and validates with the spec's schema.
  */
 
-import type { RegistryStore } from '../store/types.ts';
-import { normaliseMobile } from './directory.ts';
+import { type BindContext, clip, fail, type Slot, type Step } from './bind-kit.ts';
+import { isChatForm, resolveChat, resolveHere } from './chat-ref.ts';
 import type { Token } from './parse.ts';
+import {
+  classifyValue,
+  mobileRun,
+  type PersonWord,
+  personSlot,
+  typedPerson,
+  USER_ID,
+} from './person-word.ts';
 import { optionArgName } from './registry.ts';
 import { suggest } from './suggest.ts';
 import {
@@ -33,29 +41,11 @@ import {
   UserError,
 } from './types.ts';
 
-export interface BindContext {
-  message: IncomingMessage;
-  caller: { userId: string };
-  registry: RegistryStore;
-}
-
-/** A person as typed, for the directory to resolve. */
-export interface PersonWord {
-  kind: 'userId' | 'name' | 'mobile' | 'dept';
-  /** What is looked up: the userId, the name, the mobile or the department name. */
-  text: string;
-  /** As typed, for replies. */
-  raw: string;
-}
-
 /**
  * Most people typed by name, mobile, userId or department in one message (a template's people
  * included). More are refused before any lookup: each costs DingTalk contact calls.
  */
 export const MAX_LOOKUPS = 50;
-
-/** A user slot before resolution: a known userId (picked mention, `me`) or an index into `refs`. */
-type Slot = { userId: string } | { ref: number };
 
 /** Bound arguments whose typed people are not resolved yet; see {@link completeArgs}. */
 export interface PreArgs {
@@ -72,38 +62,13 @@ export type BindResult =
   | { ok: true; pre: PreArgs; chat?: ChatRef; usedOptions: string[] }
   | { ok: false; error: UserError };
 
-/** userIds are ASCII words; anything else is a typo or an attempt to smuggle text. */
-export const USER_ID = /^[A-Za-z0-9_.\-$]{1,64}$/;
-/** `chat` + 32 hex in DingTalk; a digit is required so that words like `chatroom` stay words. */
-export const CHAT_ID = /^chat(?=[A-Za-z]*[0-9])[0-9A-Za-z]{6,64}$/;
-/** openConversationId: `cid` + base64-ish. */
-export const OPEN_CONVERSATION_ID = /^cid[A-Za-z0-9+/=_-]{8,128}$/;
 const INT = /^[+-]?\d{1,15}$/;
-/** A mainland mobile, maybe with the country code (`8613800138000`, `86-13800138000`). */
-const MAINLAND_MOBILE = /^(?:\+?86-?)?1\d{10}$/;
-/** One group of a mobile typed with spaces (`+86`, `138`, `0013`, `138-0013`). */
-const MOBILE_PART = /^\+?\d[\d.-]*$/;
-/** A mobile typed in one word with dashes or dots between its digit groups (`138-0013-8007`, `138.0013.8007`). */
-const MOBILE_GROUPED = /^\+?\d+(?:[.-]\d+)+$/;
-/** Eleven characters starting with 1, mostly digits, with a letter: a mistyped mobile. */
-const MOBILE_TYPO = /^(?=1(?:[^\d]*\d){8})(?=.*[A-Za-z])[\dA-Za-z]{11}$/;
-/** Most tokens a mobile spreads over (`+86 138 0013 8000`). */
-const MOBILE_MAX_PARTS = 4;
 /** A word that reads as part of a display name rather than a userId. */
 const NAME_PART = /^(?:\p{Lu}|[^\p{ASCII}])/u;
 const ON = new Set(['on', 'true', 'yes', '1', '开', '开启', '打开', '是']);
 const OFF = new Set(['off', 'false', 'no', '0', '关', '关闭', '否']);
 
 type Mention = IncomingMessage['mentions'][number];
-type Step<T> = { ok: true; value: T } | { ok: false; error: UserError };
-
-const fail = (
-  code: string,
-  params: Record<string, string | number> = {},
-): { ok: false; error: UserError } => ({
-  ok: false,
-  error: new UserError(code, params),
-});
 
 /**
  * Binds the words to params and options (see the module comment for the rules). Typed people
@@ -413,89 +378,6 @@ function mentionSlot(m: Mention): Step<Slot> {
   return { ok: true, value: { userId: m.userId } };
 }
 
-/**
- * One person typed as free text (`Alice`, `"Alice Wang"`, `13800138000`, `@manager4220`, `me`):
- * a userId known at once, a {@link PersonWord} for the directory, or the error to show.
- */
-export function typedPerson(text: string, callerId: string): { userId: string } | PersonWord | UserError {
-  const quote = /^["'“‘](.*)["'”’]$/su.exec(text);
-  const tok: Token = quote ? { kind: 'quoted', text: quote[1] ?? '', raw: text } : classifyValue(text);
-  let word: PersonWord | undefined;
-  const step = personSlot(tok, { caller: { userId: callerId } } as BindContext, (w) => {
-    word = w;
-    return { ok: true, value: { ref: 0 } };
-  });
-  if (!step.ok) return step.error;
-  return word ?? (step.value as { userId: string });
-}
-
-/** An option's value read like a bare word (`owner=dept:Design`, `owner=@王小明`). */
-function classifyValue(value: string): Token {
-  const dept = /^(?:dept|部门)[:：]/i.exec(value);
-  if (dept !== null) return { kind: 'dept', text: value.slice(dept[0].length), raw: value };
-  if (value.length > 1 && /^[@＠]/.test(value)) return { kind: 'mention', text: value.slice(1), raw: value };
-  return { kind: 'word', text: value, raw: value };
-}
-
-/**
- * What a typed (not picked) token in a users slot stands for: `me`, a mobile, a userId-shaped
- * word (the directory confirms it, then tries it as a name), a department, or else a name.
- */
-function personSlot(tok: Token, ctx: BindContext, typed: (w: PersonWord) => Step<Slot>): Step<Slot> {
-  const raw = tok.raw;
-  switch (tok.kind) {
-    case 'chatref':
-    case 'option':
-      return fail('user.invalid', { value: clip(raw) });
-    case 'dept':
-      if (tok.text.trim() === '') return fail('people.dept-empty-name', { value: clip(raw) });
-      return typed({ kind: 'dept', text: tok.text.trim(), raw });
-    case 'quoted': {
-      const text = tok.text.trim();
-      // A mobile typed with spaces inside quotes is still a mobile.
-      if (/^\+?[\d\s.-]+$/.test(text) && MAINLAND_MOBILE.test(text.replace(/[\s.-]/g, '')))
-        return typed({ kind: 'mobile', text, raw });
-      return typed({ kind: 'name', text: tok.text, raw });
-    }
-    case 'mention':
-      // `@word` with no picked mention left: a typed userId, or a name DingTalk did not turn into a pick.
-      if (tok.text.toLowerCase() === 'me' && USER_ID.test(ctx.caller.userId))
-        return { ok: true, value: { userId: ctx.caller.userId } };
-      return typed({ kind: USER_ID.test(tok.text) ? 'userId' : 'name', text: tok.text, raw });
-    case 'word': {
-      const w = tok.text;
-      if (w.toLowerCase() === 'me' && USER_ID.test(ctx.caller.userId))
-        return { ok: true, value: { userId: ctx.caller.userId } };
-      if (isMobileWord(w)) return typed({ kind: 'mobile', text: w, raw });
-      return typed({ kind: USER_ID.test(w) ? 'userId' : 'name', text: w, raw });
-    }
-  }
-}
-
-/** A single word meant as a mobile: `+…`, a mainland number, or a mainland number with a letter in it. */
-function isMobileWord(w: string): boolean {
-  return (
-    (w.startsWith('+') && /\d/.test(w)) ||
-    MAINLAND_MOBILE.test(w) ||
-    (MOBILE_GROUPED.test(w) && MAINLAND_MOBILE.test(w.replace(/[.-]/g, ''))) ||
-    MOBILE_TYPO.test(w)
-  );
-}
-
-/**
- * How many words from `at` make one mobile typed in groups (`+86 138 0013 8000`): the longest
- * run of 2 to {@link MOBILE_MAX_PARTS} digit groups that joins into a mainland mobile; 0 when none.
- */
-export function mobileRun(words: readonly Token[], at: number): number {
-  for (let n = Math.min(MOBILE_MAX_PARTS, words.length - at); n >= 2; n--) {
-    const run = words.slice(at, at + n);
-    if (!run.every((t) => t.kind === 'word' && MOBILE_PART.test(t.text))) continue;
-    const joined = run.map((t) => t.text.replace(/[.-]/g, '')).join('');
-    if (MAINLAND_MOBILE.test(joined) && normaliseMobile(joined) !== undefined) return n;
-  }
-  return 0;
-}
-
 function optionValue(
   key: string,
   opt: OptionSpec,
@@ -547,65 +429,4 @@ function unknownOption<A>(spec: CommandSpec<A>, key: string): { ok: false; error
     return fail('args.unknown-option-suggest', { option: clip(key), suggestion: close[0], valid });
   }
   return fail('args.unknown-option', { option: clip(key), valid });
-}
-
-/** Only these forms count as a `<chat>`; anything else lets an optional chat param be skipped. */
-function isChatForm(tok: Token): boolean {
-  if (tok.kind === 'chatref') return true;
-  if (tok.kind !== 'word') return false;
-  return tok.text.toLowerCase() === 'here' || CHAT_ID.test(tok.text) || OPEN_CONVERSATION_ID.test(tok.text);
-}
-
-async function resolveChat(tok: Token, ctx: BindContext): Promise<Step<ChatRef>> {
-  const { registry } = ctx;
-  if (tok.kind === 'chatref') {
-    const found = tok.text === '' ? [] : await registry.byName(tok.text);
-    const label = /\s/u.test(tok.text) ? `#"${tok.text}"` : `#${tok.text}`;
-    if (found.length === 0) return fail('chat.name-not-found', { name: clip(tok.text) });
-    if (found.length > 1) {
-      return fail('chat.name-ambiguous', {
-        name: clip(tok.text),
-        candidates: found
-          .slice(0, 10)
-          .map((r) => `${r.name} (${r.chatId})`)
-          .join(', '),
-      });
-    }
-    const rec = found[0]!;
-    return {
-      ok: true,
-      value: { chatId: rec.chatId, openConversationId: rec.openConversationId, record: rec, label },
-    };
-  }
-  if (tok.text.toLowerCase() === 'here') return resolveHere(ctx);
-  if (OPEN_CONVERSATION_ID.test(tok.text)) {
-    const rec = await registry.byOpenConversationId(tok.text);
-    if (rec === undefined) return fail('chat.cid-unknown', { cid: clip(tok.text, 60) });
-    return {
-      ok: true,
-      value: { chatId: rec.chatId, openConversationId: tok.text, record: rec, label: tok.text },
-    };
-  }
-  const rec = await registry.get(tok.text);
-  return {
-    ok: true,
-    value: { chatId: tok.text, openConversationId: rec?.openConversationId, record: rec, label: tok.text },
-  };
-}
-
-async function resolveHere(ctx: BindContext): Promise<Step<ChatRef>> {
-  const { message, registry } = ctx;
-  if (message.conversationType !== 'group') return fail('chat.here-direct');
-  const rec = await registry.byOpenConversationId(message.conversationId);
-  if (rec === undefined) return fail('chat.here-unknown');
-  return {
-    ok: true,
-    value: { chatId: rec.chatId, openConversationId: message.conversationId, record: rec, label: 'here' },
-  };
-}
-
-/** Echoed input is cut short. */
-function clip(s: string, max = 40): string {
-  const chars = Array.from(s);
-  return chars.length > max ? `${chars.slice(0, max).join('')}…` : s;
 }

@@ -155,8 +155,9 @@ function withCommandNames(
     const value = params?.[name];
     if (value === undefined) return whole;
     const given = value instanceof Markdown ? value.text : String(value);
-    // A name without an entry (typed text, say) is escaped like any param.
-    return (catalogue.get(`command.name.${given}`) ?? escapeText(given, false)).replace(/[{}]/g, '');
+    // A name without an entry (typed text, say) is an echo: one line, clipped, escaped.
+    const echo = () => escapeText(clipEcho(given.replace(/\s+/g, ' ')), true);
+    return (catalogue.get(`command.name.${given}`) ?? echo()).replace(/[{}]/g, '');
   });
 }
 

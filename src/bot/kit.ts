@@ -4,7 +4,8 @@
 import { z } from 'zod';
 import { DingTalkApiError } from '../dingtalk/errors.ts';
 import type { ChatSettings } from '../dingtalk/types.ts';
-import { CHAT_ID, OPEN_CONVERSATION_ID, USER_ID } from './bind.ts';
+import { CHAT_ID, OPEN_CONVERSATION_ID } from './chat-ref.ts';
+import { USER_ID } from './person-word.ts';
 import { type Markdown, md, mdEscape } from './render.ts';
 import type { ChatRef, CommandSpec, IncomingMessage, PeopleView, Translate } from './types.ts';
 

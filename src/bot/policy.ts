@@ -59,7 +59,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { typedPerson } from './bind.ts';
+import { typedPerson } from './person-word.ts';
 import { type ChatTemplate, UserError } from './types.ts';
 
 /** The built-in role names; a policy file adds roles beside them. */

@@ -2,7 +2,7 @@
  * Reply -> what DingTalk accepts: a sessionWebhook markdown body (dingtalk-api.md §4.1) and the
  * OpenAPI `sampleMarkdown` form for when the webhook has expired (§4.2, §4.3; no @ there).
  */
-import { USER_ID } from './bind.ts';
+import { USER_ID } from './person-word.ts';
 import type { Reply } from './types.ts';
 
 export interface RenderTarget {

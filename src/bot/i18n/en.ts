@@ -109,10 +109,10 @@ export const en = {
 
   // Authorization
   'auth.role-needed':
-    '/{command, command} needs the role {needed}; you are {user|userId} (role {role}). Try /whoami.',
-  'auth.option-forbidden': 'You ({user|userId}, role {role}) may not use the option(s) {options}.',
+    '/{command, command} needs the role {needed}; you, {user|userId}, have the role {role}. Try /whoami.',
+  'auth.option-forbidden': '{user|userId}, your role ({role}) does not allow the option(s) {options}.',
   'auth.not-owner':
-    'You ({user|userId}) may not change {chatName|chat}: its owner is {ownerName|owner}. Ask {ownerName|owner} or a bot admin; /chat list shows the chats you may change.',
+    '{user|userId}, you may not change {chatName|chat}: its owner is {ownerName|owner}. Ask {ownerName|owner} or a bot admin; /chat list shows the chats you may change.',
 
   // Failures
   'pipeline.timeout':

@@ -88,7 +88,7 @@ export const zhCN: Record<MessageKey, string> = {
   'auth.option-forbidden':
     '你（{user|userId}，角色：{role, select, admin {管理员} lead {负责人} everyone {所有人} other {{role}}}）不能使用选项 {options}。',
   'auth.not-owner':
-    '你（{user|userId}）不能修改 {chatName|chat}：它的群主是 {ownerName|owner}。请找 {ownerName|owner} 或机器人管理员；/我的群 列出你可以修改的群。',
+    '{user|userId}，你不能修改 {chatName|chat}：它的群主是 {ownerName|owner}。请找 {ownerName|owner} 或机器人管理员；/我的群 列出你可以修改的群。',
 
   'pipeline.timeout':
     '已超过 {seconds} 秒，我不再等待。钉钉可能仍会完成此操作：请先用 {check} 查看结果，再决定是否重发。',

@@ -1,7 +1,7 @@
 /** One person typed as text, for a handler (e.g. `/audit <user>`): a userId, or a UserError thrown. */
 import type { Logger } from 'pino';
-import { typedPerson } from '../bind.ts';
-import { personLabel } from '../directory.ts';
+import { personLabel } from '../people.ts';
+import { typedPerson } from '../person-word.ts';
 import { type Translate, UserError } from '../types.ts';
 import { resolvePeople } from './resolve.ts';
 import { clip, type Deps } from './turn.ts';

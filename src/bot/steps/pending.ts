@@ -10,8 +10,8 @@
  */
 
 import type { PendingAction } from '../../store/types.ts';
-import { personLabel } from '../directory.ts';
 import type { Token } from '../parse.ts';
+import { personLabel } from '../people.ts';
 import { type Draft, refreshChats } from '../plan.ts';
 import { mdEscape } from '../render.ts';
 import { complete } from './bind.ts';

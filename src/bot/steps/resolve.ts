@@ -6,7 +6,8 @@
  */
 import type { Logger } from 'pino';
 import type { PreArgs } from '../bind.ts';
-import { CONTACT_RANGE, type Directory, type Person, personLabel } from '../directory.ts';
+import { CONTACT_RANGE, type Directory, type Person } from '../directory.ts';
+import { personLabel } from '../people.ts';
 import type { PickWord, Resolved } from '../plan.ts';
 import { md, mdEscape } from '../render.ts';
 import { type Translate, UserError } from '../types.ts';

@@ -168,7 +168,7 @@ describe('read commands', () => {
         expect(await h2.say('lead2', '/chat list')).toContain('/chat create');
         const zh = await h2.say('lead2', '/我的群');
         expect(zh).toContain('/建群');
-        expect(zh).toContain('/chat link');
+        expect(zh).toContain('/关联群');
       } finally {
         await h2.stop();
       }

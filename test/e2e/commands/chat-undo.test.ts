@@ -174,7 +174,7 @@ describe('/chat undo', () => {
     await h.say('lead1', `/confirm ${confirmCode(await h.say('lead1', `/chat owner ${c.chatId} alice`))}`);
     const t = track(h);
     const named = await h.say('lead1', `/chat undo ${c.chatId}`);
-    expect(named).toContain('its owner is alice');
+    expect(named).toContain('its owner is Alice (alice)');
     // Without a chat, the last change anywhere is found, and refused the same way.
     const anywhere = await h.say('lead1', '/chat undo');
     expect(anywhere).toContain('you may no longer change that chat');

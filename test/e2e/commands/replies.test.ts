@@ -66,8 +66,10 @@ describe('replies in English', () => {
     expect(await h.say('lead1', `/chat link ${NO_SUCH_CHAT}`)).toBe(
       `DingTalk knows no chat ${NO_SUCH_CHAT} that I may manage. Check the id: I can link only a chat of this organisation that was created through DingTalk's server API (by me or another app), not one made in the DingTalk app.`,
     );
-    expect(await h.say('lead2', '/chat rename #"Product Weekly" X')).toBe(
-      'You (lead2) may not change #"Product Weekly": its owner is lead1. Ask lead1 or a bot admin; /chat list shows the chats you may change.',
+    expect(await h.say('lead2', '/chat rename #"Product Weekly" X')).toEqual(
+      expect.stringMatching(
+        /^Li Lead \(lead2\), you may not change \*\*Product Weekly\*\* \(`chat[0-9a-f]+`\): its owner is Lee Lead \(lead1\)\. Ask Lee Lead \(lead1\) or a bot admin; \/chat list shows the chats you may change\.$/,
+      ),
     );
   });
 
@@ -85,7 +87,7 @@ describe('replies in English', () => {
     );
     // erin exists but is no member: no "add erin" for a lead who may not add to the chat.
     expect(await h.say('lead2', '/chat nick #"Product Weekly" erin Zed')).toContain(
-      'You (lead2) may not change',
+      'Li Lead (lead2), you may not change',
     );
     expect(await h.say('admin1', '/chat nick #"Product Weekly" me Boss')).toBe(
       `Ada Admin (admin1) is not a member of **Product Weekly**, so they have no nickname there. Add them first: /chat add ${pw} admin1`,
@@ -163,8 +165,10 @@ describe('replies in Chinese (a Chinese command word)', () => {
     expect(await h.say('lead1', '/群设置 #"Product Weekly" mute=off')).toBe(
       '**Product Weekly** 无需修改：全员禁言 mute 已经是关。',
     );
-    expect(await h.say('lead2', '/改群名 #"Product Weekly" X')).toBe(
-      '你（lead2）不能修改 #"Product Weekly"：它的群主是 lead1。请找 lead1 或机器人管理员；/我的群 列出你可以修改的群。',
+    expect(await h.say('lead2', '/改群名 #"Product Weekly" X')).toEqual(
+      expect.stringMatching(
+        /^Li Lead \(lead2\)，你不能修改 \*\*Product Weekly\*\* \(`chat[0-9a-f]+`\)：它的群主是 Lee Lead \(lead1\)。请找 Lee Lead \(lead1\) 或机器人管理员；\/我的群 列出你可以修改的群。$/,
+      ),
     );
   });
 
@@ -202,7 +206,7 @@ describe('replies in Chinese (BOT_LOCALE=zh-CN)', () => {
     expect(await h.say('lead1', '/chta x')).toBe('未知命令 /chta。你是不是想用 /chat？');
     expect(await h.say('lead1', '/chat info')).toContain('在单聊中需要指定群');
     expect(await h.say('alice', '/chat create X')).toBe(
-      '/建群 需要负责人角色；你是 alice（角色：所有人）。可以发送 /我是谁 查看。',
+      '/建群 需要负责人角色；你是 Alice (alice)（角色：所有人）。可以发送 /我是谁 查看。',
     );
   });
 });

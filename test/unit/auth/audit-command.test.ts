@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import auditCommand from '../../../commands/audit.ts';
-import { bindArgs, completeArgs, typedPerson } from '../../../src/bot/bind.ts';
-import { peopleView } from '../../../src/bot/directory.ts';
+import { bindArgs, completeArgs } from '../../../src/bot/bind.ts';
 import { createTranslator } from '../../../src/bot/i18n.ts';
 import { tokenize } from '../../../src/bot/parse.ts';
+import { peopleView } from '../../../src/bot/people.ts';
+import { typedPerson } from '../../../src/bot/person-word.ts';
 import { loadCommands } from '../../../src/bot/registry.ts';
 import type { HandlerContext, IncomingMessage, Locale } from '../../../src/bot/types.ts';
 import { UserError } from '../../../src/bot/types.ts';

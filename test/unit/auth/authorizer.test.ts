@@ -217,10 +217,12 @@ describe('checkOwnership', () => {
     await expect(a.checkOwnership('lead1', ref(record('lead1', false)), api)).resolves.toEqual({
       ok: false,
       owner: 'owner9',
+      name: 'Design',
     });
     await expect(a.checkOwnership('lead1', ref(record('lead2')), api)).resolves.toEqual({
       ok: false,
       owner: 'owner9',
+      name: 'Design',
     });
   });
 
@@ -228,6 +230,7 @@ describe('checkOwnership', () => {
     await expect(a.checkOwnership('lead2', ref(), fakeApi('lead1'))).resolves.toEqual({
       ok: false,
       owner: 'lead1',
+      name: 'Design',
     });
   });
 
@@ -236,8 +239,16 @@ describe('checkOwnership', () => {
     const api = { get: vi.fn(async () => chatInfo(owner)) };
     await expect(a.checkOwnership('lead1', ref(), api)).resolves.toMatchObject({ ok: true });
     owner = 'lead2';
-    await expect(a.checkOwnership('lead1', ref(), api)).resolves.toEqual({ ok: false, owner: 'lead2' });
-    await expect(a.checkOwnership('lead1', ref(), api)).resolves.toEqual({ ok: false, owner: 'lead2' });
+    await expect(a.checkOwnership('lead1', ref(), api)).resolves.toEqual({
+      ok: false,
+      owner: 'lead2',
+      name: 'Design',
+    });
+    await expect(a.checkOwnership('lead1', ref(), api)).resolves.toEqual({
+      ok: false,
+      owner: 'lead2',
+      name: 'Design',
+    });
     expect(api.get).toHaveBeenCalledTimes(3);
   });
 
@@ -248,7 +259,11 @@ describe('checkOwnership', () => {
 
   it('works without a policy', async () => {
     const plain = new Authorizer({ admins: [], leads: ['l'], policy: emptyPolicy() });
-    await expect(plain.checkOwnership('l', ref(), fakeApi('x'))).resolves.toEqual({ ok: false, owner: 'x' });
+    await expect(plain.checkOwnership('l', ref(), fakeApi('x'))).resolves.toEqual({
+      ok: false,
+      owner: 'x',
+      name: 'Design',
+    });
   });
 });
 

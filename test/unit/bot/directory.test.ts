@@ -4,13 +4,8 @@
  * bad input, cache hits that spend no calls, and budgeted names.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  CONTACT_RANGE,
-  Directory,
-  deptSize,
-  normaliseMobile,
-  type Resolution,
-} from '../../../src/bot/directory.ts';
+import { CONTACT_RANGE, Directory, type Resolution } from '../../../src/bot/directory.ts';
+import { deptSize, normaliseMobile } from '../../../src/bot/people.ts';
 import type { DingTalk } from '../../../src/dingtalk/index.ts';
 import { Emulator } from '../../../src/emulator/index.ts';
 import { DEMO_DEPARTMENTS, DEMO_USERS } from '../../../src/sandbox/demo.ts';
