@@ -116,6 +116,7 @@ export function createApp(o: AppOptions): App {
     journal,
     audit: new AuditTrail(store.audit, logger),
     defaultLocale: config.locale,
+    userRate: config.userRate,
     timeZone: config.timeZone,
     robotCode,
     directory: new Directory({ contact: dingtalk.contact }),

@@ -149,13 +149,15 @@ export type RateDecision = { kind: 'ok' } | { kind: 'tell'; seconds: number } | 
 interface Bucket {
   tokens: number;
   at: number;
-  told: boolean;
+  /** when the sender was last told to slow down */
+  toldAt: number | undefined;
 }
 
 /**
  * A per-sender rate limit: a token bucket of `limit` refilled over `windowMs`. The first message
- * over the limit is answered once (`tell`); the rest of that burst is dropped silently until the
- * sender may send again, so a flood costs one reply, not one per message.
+ * over the limit is answered (`tell`), at most once a window; the rest are dropped silently, so a
+ * flood costs one reply, not one per message (a message let through by the refill in between
+ * does not earn the flood a second "too fast").
  */
 export class UserRateLimit {
   readonly #limit: number;
@@ -180,7 +182,7 @@ export class UserRateLimit {
     const old = this.#buckets.get(key);
     const b: Bucket =
       old === undefined
-        ? { tokens: this.#limit, at: now, told: false }
+        ? { tokens: this.#limit, at: now, toldAt: undefined }
         : { ...old, tokens: Math.min(this.#limit, old.tokens + (now - old.at) * perMs), at: now };
     this.#buckets.delete(key);
     this.#buckets.set(key, b);
@@ -190,14 +192,13 @@ export class UserRateLimit {
     }
     if (b.tokens >= 1) {
       b.tokens -= 1;
-      b.told = false;
       return { kind: 'ok' };
     }
-    if (b.told) {
+    if (b.toldAt !== undefined && now - b.toldAt < this.#windowMs) {
       this.stats.dropped++;
       return { kind: 'drop' };
     }
-    b.told = true;
+    b.toldAt = now;
     this.stats.told++;
     return { kind: 'tell', seconds: Math.max(1, Math.ceil((1 - b.tokens) / perMs / 1000)) };
   }

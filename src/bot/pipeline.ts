@@ -19,8 +19,8 @@ import type { Authorizer } from './auth.ts';
 import type { Confirmations } from './confirm.ts';
 import type { Directory } from './directory.ts';
 import { createTranslator } from './i18n.ts';
+import { Intake, type IntakeStats } from './intake.ts';
 import { readRun, type WriteJournal } from './journal.ts';
-import { normalizeRobotPayload } from './normalize.ts';
 import { leadingWords } from './parse.ts';
 import { peopleView } from './people.ts';
 import { refreshChats } from './plan.ts';
@@ -59,13 +59,22 @@ export interface PipelineOptions {
   directory: Directory;
   /** This replica's id, recorded with its claims and runs. Default {@link PROCESS_REPLICA_ID}. */
   replicaId?: string;
-  /** Messages processed at once; more wait in a queue (the ack has already left). */
+  /** Messages processed at once, fairly between senders; more wait (the ack has already left). */
   concurrency?: number;
+  /** BOT_USER_RATE: messages one sender may send per window; none when undefined. */
+  userRate?: { limit: number; windowMs: number } | undefined;
   /** A handler running longer than this is abandoned with an error reply. */
   commandTimeoutMs?: number;
   /** Prometheus counters (messages, replies, errors, takeovers); none when undefined. */
   metrics?: Metrics | undefined;
   now?: () => number;
+}
+
+/** What the pipeline counts besides the intake's counters. */
+interface Counters {
+  replied: number;
+  replyFailures: number;
+  errors: number;
 }
 
 /** The replica id of this process when none is configured: host, pid and a random part. */
@@ -74,14 +83,8 @@ export const PROCESS_REPLICA_ID = `${hostname()}-${process.pid}-${randomBytes(4)
 /** The message pipeline. Feed it frames with {@link handleFrame}. */
 export class Pipeline {
   private readonly log: Logger;
-  private readonly inFlight = new Map<string, Promise<void>>();
-  private readonly queue: (() => void)[] = [];
-  /** Acked frames not yet admitted (see handleFrame). */
-  private readonly incoming: RobotFrame[] = [];
-  private admitScheduled = false;
-  private active = 0;
-  private accepting = true;
-  private readonly concurrency: number;
+  private readonly intake: Intake;
+  private readonly counters: Counters = { replied: 0, replyFailures: 0, errors: 0 };
   private readonly translators = new Map<Locale, Translate>();
   private readonly deps: Deps & { journal: WriteJournal };
   private readonly out: OutcomeDeps;
@@ -89,12 +92,23 @@ export class Pipeline {
   private readonly chain: Step;
   /** The steps of a plan carried on from the journal. */
   private readonly carryOn: Step;
-  /** Counters for tests, the bench and shutdown. */
-  readonly stats = { frames: 0, dropped: 0, duplicates: 0, replied: 0, replyFailures: 0, errors: 0 };
 
   constructor(private readonly o: PipelineOptions) {
     this.log = o.logger.child({ component: 'pipeline' });
-    this.concurrency = o.concurrency ?? 32;
+    this.intake = new Intake({
+      log: this.log,
+      concurrency: o.concurrency ?? 32,
+      userRate: o.userRate,
+      keyOf: (msg) => this.keyOf(msg),
+      process: (key, msg) => this.process(key, msg),
+      redelivered: (key, msg) => this.redelivered(key, msg),
+      tooFast: (msg, seconds) => this.tooFast(msg, seconds),
+      failed: (err) => {
+        this.counters.errors++;
+        this.o.metrics?.errors.inc({ kind: err instanceof StoreUnavailableError ? 'store' : 'internal' });
+        this.log.error({ err }, 'message processing failed');
+      },
+    });
     this.deps = {
       store: o.store,
       groups: o.groups,
@@ -133,125 +147,29 @@ export class Pipeline {
     this.carryOn = compose([run(d)]);
   }
 
-  /**
-   * Called synchronously by the stream layer after the ack left. Never throws. Only queues the
-   * frame: `ws` emits every frame of a TCP chunk in one loop, so any work done here would delay
-   * the acks of the frames behind it (a late ack makes DingTalk deliver again).
-   */
-  handleFrame(frame: RobotFrame): void {
-    if (!this.accepting) {
-      // App.stop closes the stream before draining, so this should not happen; if it does, say so.
-      this.log.warn({ messageId: frame.messageId }, 'dropped a message that arrived while shutting down');
-      return;
-    }
-    this.stats.frames++;
-    this.incoming.push(frame);
-    if (!this.admitScheduled) {
-      this.admitScheduled = true;
-      setImmediate(() => this.admitNext());
-    }
-  }
-
-  /** Admits one queued frame per event-loop turn, so socket reads (and acks) come first. */
-  private admitNext(): void {
-    const frame = this.incoming.shift();
-    try {
-      if (frame) this.admit(frame);
-    } catch (err) {
-      this.stats.errors++;
-      this.log.error({ err }, 'admitting a frame failed');
-    }
-    if (this.incoming.length > 0) setImmediate(() => this.admitNext());
-    else this.admitScheduled = false;
-  }
-
-  private admit(frame: RobotFrame): void {
-    let data: unknown;
-    try {
-      data = JSON.parse(frame.data);
-    } catch {
-      this.stats.dropped++;
-      this.log.warn({ messageId: frame.messageId }, 'dropped a robot frame whose data is not JSON');
-      return;
-    }
-    const n = normalizeRobotPayload(data, frame.messageId);
-    if (!n.ok) {
-      this.stats.dropped++;
-      this.log.warn({ messageId: frame.messageId, reason: n.reason }, 'dropped an unusable robot payload');
-      return;
-    }
-    const msg = n.message;
-    const key = this.keyOf(msg);
-    const running = this.inFlight.get(key);
-    if (running) {
-      // The same message again while its first delivery is still being processed: wait for it,
-      // then make sure its reply went out (stream-protocol.md §6.1). Copies queue behind each
-      // other, so that two of them cannot both resend a reply that was not delivered.
-      this.stats.duplicates++;
-      this.track(
-        key,
-        running.then(() => this.schedule(() => this.redelivered(key, msg))),
-      );
-      return;
-    }
-    this.track(
-      key,
-      this.schedule(() => this.process(key, msg)),
-    );
-  }
-
-  /** Makes `work` the latest job of `key`: the one a later copy of the message waits for. */
-  private track(key: string, work: Promise<void>): void {
-    this.inFlight.set(key, work);
-    void work.then(() => {
-      if (this.inFlight.get(key) === work) this.inFlight.delete(key);
-    });
-  }
-
-  /** Resolves when nothing is queued or running. */
-  async idle(): Promise<void> {
-    while (this.incoming.length > 0 || this.active > 0 || this.queue.length > 0 || this.inFlight.size > 0) {
-      await Promise.race([...this.inFlight.values(), new Promise((r) => setTimeout(r, 20))]);
-    }
-  }
-
-  /** Stops taking messages and waits (bounded) for in-flight ones. Returns how many were cut off. */
-  async drain(timeoutMs: number): Promise<number> {
-    this.accepting = false;
-    const dropped = this.queue.length;
-    const timeout = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), timeoutMs).unref());
-    const r = await Promise.race([this.idle().then(() => 'idle' as const), timeout]);
-    return r === 'timeout' ? this.active + dropped : 0;
-  }
-
   /** The dedupe key (also the run's key in the journal): msgId is stable across redeliveries, scoped by robot. */
   private keyOf(msg: IncomingMessage): string {
     return `${msg.robotCode || this.o.robotCode}:${msg.msgId}`;
   }
 
-  /** Runs `job` within the concurrency limit; the promise resolves (never rejects) when it is over. */
-  private schedule(job: () => Promise<void>): Promise<void> {
-    let release!: () => void;
-    const done = new Promise<void>((r) => {
-      release = r;
-    });
-    const go = async () => {
-      this.active++;
-      try {
-        await job();
-      } catch (err) {
-        this.stats.errors++;
-        this.o.metrics?.errors.inc({ kind: err instanceof StoreUnavailableError ? 'store' : 'internal' });
-        this.log.error({ err }, 'message processing failed');
-      } finally {
-        this.active--;
-        release();
-        this.queue.shift()?.();
-      }
-    };
-    if (this.active < this.concurrency) void go();
-    else this.queue.push(() => void go());
-    return done;
+  /** Called synchronously by the stream layer after the ack left. Never throws. */
+  handleFrame(frame: RobotFrame): void {
+    this.intake.push(frame);
+  }
+
+  /** Resolves when nothing is queued or running. */
+  idle(): Promise<void> {
+    return this.intake.idle();
+  }
+
+  /** Stops taking messages and waits (bounded) for in-flight ones. Returns how many were cut off. */
+  drain(timeoutMs: number): Promise<number> {
+    return this.intake.drain(timeoutMs);
+  }
+
+  /** Counters for tests, the bench and shutdown. */
+  get stats(): IntakeStats & Counters {
+    return { ...this.intake.stats, ...this.counters };
   }
 
   /** A redelivered message: never run again; resend the stored reply only if it was not delivered. */
@@ -270,7 +188,7 @@ export class Pipeline {
         replicaId: this.deps.replicaId,
         metrics: this.o.metrics,
         now: this.deps.now,
-        accepting: () => this.accepting,
+        accepting: () => this.intake.accepting,
         tellWaiting: (m) => this.tellWaiting(m, log),
       },
       key,
@@ -279,12 +197,12 @@ export class Pipeline {
     );
     if (c === undefined) return;
     if (c.state === 'done') {
-      this.stats.duplicates++;
+      this.intake.stats.duplicates++;
       if (!c.delivered) await deliver(this.out, key, msg, JSON.parse(c.reply) as RenderedReply);
       return;
     }
     if (c.state === 'running') {
-      this.stats.duplicates++;
+      this.intake.stats.duplicates++;
       if (
         this.o.store.kind === 'postgres' &&
         c.replicaId !== undefined &&
@@ -303,6 +221,16 @@ export class Pipeline {
     await this.runMessage(key, msg, log);
   }
 
+  /** A sender past the per-user rate limit: told once per burst (the rest is dropped unanswered). */
+  private async tooFast(msg: IncomingMessage, seconds: number): Promise<void> {
+    const t = this.translator(this.localeOf(msg));
+    try {
+      await this.o.replier.send(msg, render({ text: t('rate.user', { seconds }) }, msg));
+    } catch (err) {
+      this.log.error({ err: describe(err) }, 'could not tell a sender to slow down');
+    }
+  }
+
   private async tellWaiting(msg: IncomingMessage, log: Logger): Promise<void> {
     const t = this.translator(this.localeOf(msg));
     try {
@@ -318,7 +246,7 @@ export class Pipeline {
    * the message is answered once. Resolves with true when this replica took the claim.
    */
   async takeOver(orphan: OrphanedClaim): Promise<boolean> {
-    if (!this.accepting) return false;
+    if (!this.intake.accepting) return false;
     if (!(await this.o.store.dedupe.adopt(orphan.key, orphan.replicaId, this.deps.replicaId))) return false;
     this.o.metrics?.claimsTakenOver.inc();
     const log = this.log.child({ msgKey: orphan.key, from: orphan.replicaId });
@@ -331,10 +259,7 @@ export class Pipeline {
       await this.o.store.dedupe.release(orphan.key);
       return true;
     }
-    this.track(
-      orphan.key,
-      this.schedule(() => this.recover(orphan.key, msg, log)),
-    );
+    this.intake.schedule(orphan.key, msg.senderUserId, () => this.recover(orphan.key, msg, log));
     return true;
   }
 

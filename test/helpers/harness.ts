@@ -90,6 +90,8 @@ export async function startHarness(o: HarnessOptions = {}): Promise<Harness> {
       BOT_LEADS: (o.leads ?? ['lead1', 'lead2']).join(','),
       BOT_DATA_DIR: dataDir,
       LOG_LEVEL: 'debug',
+      // Tests send bursts from one person; the per-user limit has tests of its own.
+      BOT_USER_RATE: 'off',
       ...o.env,
     },
     undefined,

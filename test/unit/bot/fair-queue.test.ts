@@ -142,7 +142,7 @@ describe('FairQueue', () => {
 });
 
 describe('UserRateLimit', () => {
-  it('lets `limit` through, tells once per burst, drops the rest, and refills evenly', () => {
+  it('lets `limit` through, tells at most once a window, drops the rest, and refills evenly', () => {
     let now = 0;
     const r = new UserRateLimit({ limit: 20, windowMs: 10_000, now: () => now });
     const kinds = Array.from({ length: 600 }, () => r.take('flooder').kind);
@@ -152,13 +152,15 @@ describe('UserRateLimit', () => {
     expect(kinds.filter((k) => k === 'drop')).toHaveLength(579);
     // Others are not affected.
     expect(r.take('lead').kind).toBe('ok');
-    // One message's worth refills in 500 ms; then a new burst is told again.
+    // One message's worth refills in 500 ms; the flood goes on, and is not told again this window.
     now += 500;
     expect(r.take('flooder').kind).toBe('ok');
-    expect(r.take('flooder')).toEqual({ kind: 'tell', seconds: 1 });
     expect(r.take('flooder').kind).toBe('drop');
+    // A window later a new burst is told again, once.
     now += 10_000;
     expect(Array.from({ length: 20 }, () => r.take('flooder').kind).every((k) => k === 'ok')).toBe(true);
+    expect(r.take('flooder')).toEqual({ kind: 'tell', seconds: 1 });
+    expect(r.take('flooder').kind).toBe('drop');
     expect(r.stats.told).toBe(2);
   });
 
