@@ -41,6 +41,18 @@ export function pending(deps: Pick<Deps, 'confirmations' | 'commands' | 'store'>
   };
 }
 
+/**
+ * What the audit records of a `/confirm`, `/cancel` or `/pick` that finds nothing to act on: a
+ * guess at someone's code, or a stale one, leaves a trace.
+ */
+function refused(command: 'confirm' | 'cancel' | 'pick', key: string, code?: string) {
+  return {
+    command,
+    outcome: 'refused' as const,
+    reason: { key, params: code === undefined ? {} : { code: clip(code, 12) } },
+  };
+}
+
 /** The code typed after `/confirm` or `/cancel`, if any. */
 function codeOf(rest: readonly Token[] | undefined): string | undefined {
   return rest?.find((w) => w.kind === 'word' || w.kind === 'quoted')?.text;
@@ -69,7 +81,11 @@ async function confirm(
     // One confirmation waiting here needs no code; several need one.
     const waiting = await deps.confirmations.waiting(msg.senderUserId, msg.conversationId);
     if (waiting.length !== 1) {
-      end(turn, { text: waitingList(turn, waiting) });
+      end(
+        turn,
+        { text: waitingList(turn, waiting) },
+        refused('confirm', waiting.length === 0 ? 'confirm.nothing-waits' : 'confirm.need-code'),
+      );
       return false;
     }
     code = (waiting[0] as PendingAction).code;
@@ -106,12 +122,14 @@ async function cancel(deps: Pick<Deps, 'confirmations'>, turn: Turn): Promise<vo
   const code = codeOf(turn.rest);
   if (code !== undefined) {
     const r = await deps.confirmations.cancel(msg.senderUserId, code);
-    if (r.state === 'none') return end(turn, { text: t('confirm.unknown', { code }) });
-    if (r.state === 'expired') return end(turn, { text: t('confirm.expired', { code }) });
+    if (r.state === 'none') return end(turn, { text: t('confirm.unknown', { code }) }, refused('cancel', 'confirm.unknown', code));
+    if (r.state === 'expired')
+      return end(turn, { text: t('confirm.expired', { code }) }, refused('cancel', 'confirm.expired', code));
     return end(turn, { text: cancelledLine(turn, r.action) }, cancelAudit(r.action));
   }
   const dropped = await deps.confirmations.cancelHere(msg.senderUserId, msg.conversationId);
-  if (dropped.length === 0) return end(turn, { text: t('confirm.nothing-to-cancel') });
+  if (dropped.length === 0)
+    return end(turn, { text: t('confirm.nothing-to-cancel') }, refused('cancel', 'confirm.nothing-to-cancel'));
   const lines = dropped.map((a) => cancelledLine(turn, a));
   const first = dropped[0] as PendingAction;
   return end(turn, { text: lines.join('\n') }, cancelAudit(first, dropped.map((a) => a.code).join(', ')));
@@ -144,7 +162,7 @@ async function pick(deps: Pick<Deps, 'confirmations' | 'commands' | 'store'>, tu
   const { t, msg } = turn;
   const found = await deps.confirmations.pick(msg.senderUserId, msg.conversationId);
   if (found === undefined) {
-    end(turn, { text: t('pick.nothing') });
+    end(turn, { text: t('pick.nothing') }, refused('pick', 'pick.nothing'));
     return false;
   }
   const { action } = found;
@@ -169,9 +187,8 @@ async function pick(deps: Pick<Deps, 'confirmations' | 'commands' | 'store'>, tu
   // Taken atomically: a pick runs once.
   const taken = await deps.confirmations.takePick(action.code);
   if (taken.state !== 'taken') {
-    end(turn, {
-      text: t(taken.state === 'expired' ? 'pick.expired' : 'pick.nothing', { command: action.command }),
-    });
+    const key = taken.state === 'expired' ? 'pick.expired' : 'pick.nothing';
+    end(turn, { text: t(key, { command: action.command }) }, refused('pick', key));
     return false;
   }
   if (!adopt(deps, turn, draft.command, action.code)) return false;

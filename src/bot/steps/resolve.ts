@@ -6,8 +6,8 @@
  */
 import type { Logger } from 'pino';
 import type { PreArgs } from '../bind.ts';
-import { CONTACT_RANGE, type Directory, type Person } from '../directory.ts';
-import { personLabel } from '../people.ts';
+import { CONTACT_RANGE, type Directory, type Person, type Resolution } from '../directory.ts';
+import { deptSize, personLabel } from '../people.ts';
 import type { PickWord, Resolved } from '../plan.ts';
 import { md, mdEscape } from '../render.ts';
 import { type Translate, UserError } from '../types.ts';
@@ -113,7 +113,7 @@ export async function resolvePeople(
           raw: ref.raw,
           ids: r.members.map((m) => m.userId),
           labels: r.members.map((m) => personLabel(m.userId, m.name)),
-          note: t('people.dept-note', { word, dept: r.dept.name, count: r.members.length }),
+          note: deptNote(r, word, t),
           found: true,
           ...(r.members.length > BIG_DEPT || r.truncated ? { bigDept: true } : {}),
         });
@@ -164,6 +164,15 @@ export async function resolvePeople(
   if (errors.length > 0) return { kind: 'fail', errors };
   if (words.length > 0) return { kind: 'pick', people, words };
   return { kind: 'ok', people: people as Resolved[] };
+}
+
+/** Who `dept:` turned out to be; a capped member list states the department's true size. */
+function deptNote(r: Extract<Resolution, { kind: 'members' }>, word: string, t: Translate): string {
+  const size = deptSize(r);
+  if (!size.capped) return t('people.dept-note', { word, dept: r.dept.name, count: size.listed });
+  return size.atLeast
+    ? t('people.dept-note-capped-more', { word, dept: r.dept.name, listed: size.listed })
+    : t('people.dept-note-capped', { word, dept: r.dept.name, total: size.total, listed: size.listed });
 }
 
 /** A pick candidate: name, department or title, userId. */

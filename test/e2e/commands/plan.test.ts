@@ -179,4 +179,18 @@ describe('one plan from preview to run', () => {
       ['private-chat', '', 'off'],
     ]);
   });
+
+  it('/pick, /confirm and /cancel with nothing pending are refused and audited', async () => {
+    expect(await h.say('mallory', '/pick 1')).toBe('Nothing of yours waits for a pick.');
+    expect(await h.say('mallory', '/cancel')).toBe('Nothing of yours waits for confirmation.');
+    expect(await h.say('mallory', '/confirm')).toBe('Nothing of yours waits for confirmation here.');
+    expect(await h.say('mallory', '/confirm K7PQ2M')).toContain('Nothing waits for the code');
+    const records = (await h.app.store.audit.latest(4, { userId: 'mallory' })).reverse();
+    expect(records.map((r) => [r.command, r.outcome, r.reason?.split(' ')[0]])).toEqual([
+      ['pick', 'refused', 'pick.nothing'],
+      ['cancel', 'refused', 'confirm.nothing-to-cancel'],
+      ['confirm', 'refused', 'confirm.nothing-waits'],
+      ['confirm', 'refused', 'confirm.unknown'],
+    ]);
+  });
 });
