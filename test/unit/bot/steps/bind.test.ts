@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { bind, complete } from '../../../../src/bot/steps/bind.ts';
-import type { ChatRef } from '../../../../src/bot/types.ts';
 import { DESIGN_ID, GROUP_CID, HERE_ID, policy, world } from './world.ts';
 
 describe('bind', () => {
@@ -12,7 +11,7 @@ describe('bind', () => {
     expect(turn.draft?.caller).toEqual({ userId: 'lead1', nick: 'Lee Lead' });
     expect(turn.plan?.command).toBe('chat info');
     expect(turn.plan?.chat?.chatId).toBe(DESIGN_ID);
-    expect((turn.plan?.args.chat as ChatRef).chatId).toBe(DESIGN_ID);
+    expect(turn.plan?.args.chat).toMatchObject({ chatId: DESIGN_ID });
     expect(turn.plan?.message.conversationId).toBe(GROUP_CID);
     // The plan never holds the message's credential.
     expect(turn.plan?.message).not.toHaveProperty('sessionWebhook');
