@@ -2,9 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { md } from '../../../../src/bot/render.ts';
 import { authorizeChat, authorizeRole } from '../../../../src/bot/steps/authorize.ts';
 import { bind } from '../../../../src/bot/steps/bind.ts';
+import { pending } from '../../../../src/bot/steps/pending.ts';
 import type { Turn } from '../../../../src/bot/steps/turn.ts';
 import { DingTalkApiError } from '../../../../src/dingtalk/errors.ts';
-import { chatInfo, DESIGN_ID, HERE_ID, policy, type World, world } from './world.ts';
+import { plan as storedPlan } from '../../auth/fakes.ts';
+import { chatInfo, DESIGN_ID, GROUP_CID, HERE_ID, policy, type World, world } from './world.ts';
 
 /** Routed and bound, as authorizeChat sees it in the chain. */
 async function bound(w: World, text: string, from = 'lead1'): Promise<Turn> {
@@ -51,6 +53,21 @@ describe('authorizeRole', () => {
     expect(turn.outcome?.audit?.reason).toEqual({
       key: 'audit.reason.role-needed',
       params: { needed: 'admin', role: 'lead' },
+    });
+  });
+
+  it('checks a confirmed plan again, as the command it runs', async () => {
+    const w = await world();
+    // A plan stored for someone who may not run it (say, no longer a lead).
+    const stored = storedPlan('alice', GROUP_CID, 'chat remove');
+    const action = await w.deps.confirmations.ask(stored, 'preview');
+    const turn = await w.routed(`/confirm ${action.code}`, { senderUserId: 'alice' });
+    expect(await w.step(pending(w.deps), turn)).toBe(true);
+    expect(await w.step(authorizeRole(w.deps), turn)).toBe(false);
+    expect(turn.outcome?.audit).toMatchObject({
+      command: 'chat remove',
+      outcome: 'refused',
+      reason: { key: 'audit.reason.role-needed', params: { needed: 'lead', role: 'everyone' } },
     });
   });
 

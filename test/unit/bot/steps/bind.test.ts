@@ -52,6 +52,7 @@ describe('bind', () => {
     const turn = await w.routed('/chat info #Nowhere');
     const earlier = await w.routed('/chat info #Design');
     await w.step(bind(w.deps), earlier);
+    if (earlier.plan === undefined) throw new Error('no plan');
     turn.plan = earlier.plan;
     expect(await w.step(bind(w.deps), turn)).toBe(true);
     expect(turn.draft).toBeUndefined();

@@ -123,6 +123,7 @@ describe('resolve', () => {
     const turn = await drafted(w, '/chat add here Ann');
     const done = await w.routed('/chat info here');
     await w.step(bind(w.deps), done);
+    if (done.plan === undefined) throw new Error('no plan');
     turn.plan = done.plan;
     expect(await w.step(resolve(w.deps), turn)).toBe(true);
     expect(w.directory.lookups).toEqual([]);
