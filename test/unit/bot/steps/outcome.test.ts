@@ -63,7 +63,10 @@ describe('settle', () => {
     });
     expect(decodeReason(rec?.reason ?? '')).toEqual({ key: 'auth.not-owner', params: { owner: 'lead2' } });
     const rendered = render({ text: 'Renamed.' }, msg);
-    expect(rendered.webhookBody).toMatchObject({ msgtype: 'markdown', markdown: { text: '@lead1 Renamed.' } });
+    expect(rendered.webhookBody).toMatchObject({
+      msgtype: 'markdown',
+      markdown: { text: '@lead1 Renamed.' },
+    });
     expect(replier.sent).toEqual([{ msg, rendered }]);
     expect(deps.stats).toEqual({ replied: 1, replyFailures: 0 });
     // A redelivery finds the reply stored and delivered: it is not run again.
