@@ -206,6 +206,26 @@ describe('pending: /pick', () => {
     expect(await w.deps.confirmations.pick('lead1', GROUP_CID)).toBeUndefined();
   });
 
+  it('reads one number per open slot, in order, full-width digits and commas too', async () => {
+    const w = await world();
+    const two = (id: string) => ({
+      kind: 'many' as const,
+      candidates: [
+        { userId: `${id}1`, name: id },
+        { userId: `${id}2`, name: id },
+      ],
+      more: false,
+    });
+    w.directory.answers.set('Ann', two('ann'));
+    w.directory.answers.set('Bo', two('bo'));
+    const asked = await w.routed('/chat add here Ann alice Bo');
+    await w.step(bind(w.deps), asked);
+    expect(await w.step(resolve(w.deps), asked)).toBe(false);
+    const turn = await w.routed('/pick ２，１');
+    expect(await w.step(pending(w.deps), turn)).toBe(true);
+    expect(turn.plan?.args.users).toEqual(['ann2', 'alice', 'bo1']);
+  });
+
   it('asks again for a number out of range and keeps the pick', async () => {
     const w = await world();
     await waitingPick(w);
