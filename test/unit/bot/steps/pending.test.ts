@@ -57,7 +57,11 @@ describe('pending: /confirm', () => {
     expect(text.split('\n')[0]).toBe(turn.t('confirm.need-code'));
     expect(text).toContain(`${a.code}: /chat remove`);
     expect(text).toContain(`${b.code}: /chat owner`);
-    expect(turn.outcome?.audit).toBeUndefined();
+    expect(turn.outcome?.audit).toEqual({
+      command: 'confirm',
+      outcome: 'refused',
+      reason: { key: 'confirm.need-code', params: {} },
+    });
     expect(await w.store.pending.get(a.code)).toBeDefined();
   });
 
@@ -66,7 +70,10 @@ describe('pending: /confirm', () => {
     await w.deps.confirmations.ask(removePlan(OTHER_CID), 'p');
     const turn = await w.routed('/confirm');
     expect(await w.step(pending(w.deps), turn)).toBe(false);
-    expect(turn.outcome).toEqual({ reply: { text: turn.t('confirm.nothing-waits') } });
+    expect(turn.outcome).toEqual({
+      reply: { text: turn.t('confirm.nothing-waits') },
+      audit: { command: 'confirm', outcome: 'refused', reason: { key: 'confirm.nothing-waits', params: {} } },
+    });
   });
 
   it('confirms by code a plan waiting in another conversation', async () => {
@@ -161,14 +168,28 @@ describe('pending: /cancel', () => {
     expect(await w.store.pending.get(here.code)).toBeDefined();
   });
 
-  it('by an unknown code, or with nothing waiting, says so without an audit', async () => {
+  it('by an unknown code, or with nothing waiting, says so and audits the refusal', async () => {
     const w = await world();
     const byCode = await w.routed('/cancel ZZZZZZ');
     expect(await w.step(pending(w.deps), byCode)).toBe(false);
-    expect(byCode.outcome).toEqual({ reply: { text: byCode.t('confirm.unknown', { code: 'ZZZZZZ' }) } });
+    expect(byCode.outcome).toEqual({
+      reply: { text: byCode.t('confirm.unknown', { code: 'ZZZZZZ' }) },
+      audit: {
+        command: 'cancel',
+        outcome: 'refused',
+        reason: { key: 'confirm.unknown', params: { code: 'ZZZZZZ' } },
+      },
+    });
     const here = await w.routed('/cancel');
     expect(await w.step(pending(w.deps), here)).toBe(false);
-    expect(here.outcome).toEqual({ reply: { text: here.t('confirm.nothing-to-cancel') } });
+    expect(here.outcome).toEqual({
+      reply: { text: here.t('confirm.nothing-to-cancel') },
+      audit: {
+        command: 'cancel',
+        outcome: 'refused',
+        reason: { key: 'confirm.nothing-to-cancel', params: {} },
+      },
+    });
   });
 
   it("does not cancel someone else's code", async () => {
@@ -239,7 +260,10 @@ describe('pending: /pick', () => {
     const w = await world();
     const turn = await w.routed('/pick 1');
     expect(await w.step(pending(w.deps), turn)).toBe(false);
-    expect(turn.outcome).toEqual({ reply: { text: turn.t('pick.nothing') } });
+    expect(turn.outcome).toEqual({
+      reply: { text: turn.t('pick.nothing') },
+      audit: { command: 'pick', outcome: 'refused', reason: { key: 'pick.nothing', params: {} } },
+    });
   });
 
   it('says an expired pick has expired', async () => {

@@ -8,14 +8,10 @@ import { allCommands } from '../../../../commands/index.ts';
 import { AuditTrail } from '../../../../src/bot/audit.ts';
 import { Authorizer } from '../../../../src/bot/auth.ts';
 import { Confirmations } from '../../../../src/bot/confirm.ts';
-import {
-  type Directory,
-  type PersonRef,
-  peopleView,
-  type Resolution,
-} from '../../../../src/bot/directory.ts';
+import type { Directory, PersonRef, Resolution } from '../../../../src/bot/directory.ts';
 import { createTranslator } from '../../../../src/bot/i18n.ts';
 import { WriteJournal } from '../../../../src/bot/journal.ts';
+import { peopleView } from '../../../../src/bot/people.ts';
 import { type Policy, policySchema } from '../../../../src/bot/policy.ts';
 import { loadCommands } from '../../../../src/bot/registry.ts';
 import { route } from '../../../../src/bot/steps/route.ts';
