@@ -30,14 +30,14 @@ import { authorizeChat, authorizeRole } from './steps/authorize.ts';
 import { bind } from './steps/bind.ts';
 import { claim } from './steps/claim.ts';
 import { confirmGate } from './steps/confirm-gate.ts';
-import { describe, failure } from './steps/failure.ts';
+import { describe, failure, timedOut } from './steps/failure.ts';
 import { chatName } from './steps/names.ts';
 import { deliver, type OutcomeDeps, render, settle } from './steps/outcome.ts';
 import { pending } from './steps/pending.ts';
 import { resolve } from './steps/resolve.ts';
 import { route } from './steps/route.ts';
 import { run } from './steps/run.ts';
-import { clip, compose, type Deps, type Step, type Turn } from './steps/turn.ts';
+import { clip, compose, type Deps, type Outcome, type Step, type Turn } from './steps/turn.ts';
 import type { IncomingMessage, Locale, Translate } from './types.ts';
 
 export interface PipelineOptions {
@@ -69,6 +69,9 @@ export interface PipelineOptions {
   metrics?: Metrics | undefined;
   now?: () => number;
 }
+
+/** The run step answers a handler's timeout itself; the backstop waits this much longer. */
+const BACKSTOP_GRACE_MS = 250;
 
 /** What the pipeline counts besides the intake's counters. */
 interface Counters {
@@ -340,19 +343,42 @@ export class Pipeline {
 
   private newTurn(key: string, msg: IncomingMessage, log: Logger): Turn {
     const locale = this.localeOf(msg);
-    return { msg, key, log, locale, t: this.translator(locale), notices: [] };
+    const ms = this.deps.commandTimeoutMs;
+    return {
+      msg,
+      key,
+      log,
+      locale,
+      t: this.translator(locale),
+      deadline: this.deps.now() + ms,
+      signal: AbortSignal.timeout(ms),
+      notices: [],
+    };
   }
 
+  /**
+   * Runs the steps to an outcome and settles it once. The command's time covers every step
+   * (lookups, previews, ownership checks, the handler): past its deadline, a step still waiting is
+   * abandoned and the user told the outcome is unknown (the run step says so itself for the
+   * handler; this backstop covers the steps before it).
+   */
   private async finishTurn(turn: Turn, steps: Step): Promise<void> {
     const started = this.deps.now();
-    try {
-      await steps(turn, async () => {});
-    } catch (err) {
-      const command = turn.spec?.name ?? clip(leadingWords(turn.msg.text).join(' '));
-      turn.outcome = failure(err, turn.t, turn.log, command, this.o.metrics);
-    }
-    const outcome =
-      turn.outcome ?? failure(new Error('no step answered'), turn.t, turn.log, '', this.o.metrics);
+    const command = () => turn.spec?.name ?? clip(leadingWords(turn.msg.text).join(' '));
+    const chain = steps(turn, async () => {}).then(
+      () => turn.outcome ?? failure(new Error('no step answered'), turn.t, turn.log, '', this.o.metrics),
+      (err: unknown) => failure(err, turn.t, turn.log, command(), this.o.metrics),
+    );
+    let timer: NodeJS.Timeout | undefined;
+    const backstop = new Promise<Outcome>((resolve) => {
+      timer = setTimeout(
+        () => resolve(timedOut(turn, this.deps.commandTimeoutMs, command())),
+        Math.max(0, turn.deadline - this.deps.now()) + BACKSTOP_GRACE_MS,
+      );
+      timer.unref();
+    });
+    const outcome = await Promise.race([chain, backstop]);
+    clearTimeout(timer);
     await settle(this.out, turn.key, turn.msg, outcome, this.deps.now() - started, turn.log);
   }
 

@@ -94,19 +94,27 @@ export function readStored<T extends Plan | Draft>(json: string): T | undefined 
   }
 }
 
-/** Each {@link ChatRef} in `args` (and `chat`) with its registry record read again (JSON drops `record: undefined`). */
-export async function refreshChats<P extends { args?: Record<string, unknown>; chat?: ChatRef }>(
-  plan: P,
-  get: (chatId: string) => Promise<ChatRef['record']>,
-): Promise<P> {
-  const fresh = async (c: ChatRef): Promise<ChatRef> => ({ ...c, record: await get(c.chatId) });
+/**
+ * Each {@link ChatRef} of a stored plan or draft (`chat`, `args`, a draft's bound values) with
+ * its registry record read again; JSON drops `record: undefined`, which the audit relies on.
+ */
+export async function refreshChats<
+  P extends { args?: Record<string, unknown>; chat?: ChatRef; pre?: PreArgs },
+>(plan: P, get: (chatId: string) => Promise<ChatRef['record']>): Promise<P> {
+  const fresh = async (c: ChatRef): Promise<ChatRef> => ({
+    ...c,
+    openConversationId: c.openConversationId,
+    record: await get(c.chatId),
+  });
+  const values = async (from: Record<string, unknown>): Promise<Record<string, unknown>> => {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(from)) out[k] = isChatRef(v) ? await fresh(v) : v;
+    return out;
+  };
   const out: P = { ...plan };
   if (plan.chat) out.chat = await fresh(plan.chat);
-  if (plan.args) {
-    const args: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(plan.args)) args[k] = isChatRef(v) ? await fresh(v) : v;
-    out.args = args;
-  }
+  if (plan.args) out.args = await values(plan.args);
+  if (plan.pre) out.pre = { ...plan.pre, values: await values(plan.pre.values) };
   return out;
 }
 

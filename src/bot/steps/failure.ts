@@ -13,7 +13,7 @@ import { userErrorText } from '../i18n.ts';
 import { dingtalkErrorCode } from '../kit.ts';
 import { md } from '../render.ts';
 import { type CommandSpec, type IncomingMessage, type Reply, type Translate, UserError } from '../types.ts';
-import type { Outcome } from './turn.ts';
+import { auditBase, type Outcome, type Turn } from './turn.ts';
 
 /** Parse errors of a line that meant a command (audited); the others are chit-chat (not). */
 export const MALFORMED = new Set(['parse.unclosed-quote', 'parse.too-long']);
@@ -133,4 +133,25 @@ export function describe(err: unknown): object {
     return { name: err.name, message: err.message, code: dingtalkErrorCode(err) };
   }
   return { message: String(err) };
+}
+
+/** The reply and audit of a command past its time: the outcome is unknown, and how to check. */
+export function timedOut(turn: Turn, timeoutMs: number, command: string): Outcome {
+  turn.log.warn({ timeoutMs }, 'command timed out');
+  const seconds = Number((timeoutMs / 1000).toFixed(1));
+  return {
+    reply: { text: turn.t('pipeline.timeout', { seconds, check: checkLine(turn) }) },
+    audit: {
+      ...auditBase(turn),
+      command,
+      outcome: 'failed',
+      reason: { key: 'audit.reason.timeout', params: { seconds } },
+    },
+  };
+}
+
+/** The command that shows how things stand after an unknown outcome. */
+export function checkLine(turn: Turn): string {
+  const chatId = (turn.plan?.chat ?? turn.draft?.chat)?.chatId ?? turn.concerned;
+  return chatId !== undefined ? `/chat info ${chatId}` : '/chat list';
 }

@@ -17,7 +17,7 @@ import { mdEscape } from '../render.ts';
 import { complete } from './bind.ts';
 import { clip, type Deps, end, type Step, type Turn } from './turn.ts';
 
-export function pending(deps: Pick<Deps, 'confirmations' | 'commands' | 'store'>): Step {
+export function pending(deps: Pick<Deps, 'confirmations' | 'commands' | 'store' | 'now'>): Step {
   return async (turn, next) => {
     const spec = turn.spec;
     if (spec === undefined) throw new Error('pending needs a routed command');
@@ -122,14 +122,19 @@ async function cancel(deps: Pick<Deps, 'confirmations'>, turn: Turn): Promise<vo
   const code = codeOf(turn.rest);
   if (code !== undefined) {
     const r = await deps.confirmations.cancel(msg.senderUserId, code);
-    if (r.state === 'none') return end(turn, { text: t('confirm.unknown', { code }) }, refused('cancel', 'confirm.unknown', code));
+    if (r.state === 'none')
+      return end(turn, { text: t('confirm.unknown', { code }) }, refused('cancel', 'confirm.unknown', code));
     if (r.state === 'expired')
       return end(turn, { text: t('confirm.expired', { code }) }, refused('cancel', 'confirm.expired', code));
     return end(turn, { text: cancelledLine(turn, r.action) }, cancelAudit(r.action));
   }
   const dropped = await deps.confirmations.cancelHere(msg.senderUserId, msg.conversationId);
   if (dropped.length === 0)
-    return end(turn, { text: t('confirm.nothing-to-cancel') }, refused('cancel', 'confirm.nothing-to-cancel'));
+    return end(
+      turn,
+      { text: t('confirm.nothing-to-cancel') },
+      refused('cancel', 'confirm.nothing-to-cancel'),
+    );
   const lines = dropped.map((a) => cancelledLine(turn, a));
   const first = dropped[0] as PendingAction;
   return end(turn, { text: lines.join('\n') }, cancelAudit(first, dropped.map((a) => a.code).join(', ')));
@@ -158,7 +163,10 @@ function cancelAudit(a: PendingAction, codes = a.code) {
   };
 }
 
-async function pick(deps: Pick<Deps, 'confirmations' | 'commands' | 'store'>, turn: Turn): Promise<boolean> {
+async function pick(
+  deps: Pick<Deps, 'confirmations' | 'commands' | 'store' | 'now'>,
+  turn: Turn,
+): Promise<boolean> {
   const { t, msg } = turn;
   const found = await deps.confirmations.pick(msg.senderUserId, msg.conversationId);
   if (found === undefined) {
@@ -171,8 +179,7 @@ async function pick(deps: Pick<Deps, 'confirmations' | 'commands' | 'store'>, tu
     .flatMap((w) => (w.kind === 'quoted' ? w.text : w.raw).normalize('NFKC').split(/[\s,，、]+/u))
     .filter((w) => w !== '');
   const choices = typed.map((w) => (/^\d{1,3}$/.test(w) ? Number(w) : Number.NaN));
-  const now = Date.now();
-  if (action.expiresAt > now) {
+  if (action.expiresAt > deps.now()) {
     const wrong =
       choices.length !== draft.words.length ||
       choices.some((n, i) => !(n >= 1 && n <= (draft.words[i]?.candidates.length ?? 0)));

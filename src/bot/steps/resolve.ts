@@ -12,7 +12,7 @@ import type { PickWord, Resolved } from '../plan.ts';
 import { md, mdEscape } from '../render.ts';
 import { type Translate, UserError } from '../types.ts';
 import { complete } from './bind.ts';
-import { failure, peopleErrorText, reasonOf } from './failure.ts';
+import { CommandTimeoutError, failure, peopleErrorText, reasonOf, timedOut } from './failure.ts';
 import { clip, type Deps, end, type Step } from './turn.ts';
 
 /** A department larger than this is confirmed first. */
@@ -26,14 +26,20 @@ export type PeopleResult =
   | { kind: 'fail'; errors: UserError[] }
   | { kind: 'error'; error: unknown };
 
-export function resolve(deps: Pick<Deps, 'directory' | 'confirmations' | 'metrics'>): Step {
+export function resolve(
+  deps: Pick<Deps, 'directory' | 'confirmations' | 'metrics' | 'commandTimeoutMs'>,
+): Step {
   return async (turn, next) => {
     if (turn.plan !== undefined) return next();
     const draft = turn.draft;
     if (draft === undefined) throw new Error('resolve needs a draft');
     const { t } = turn;
-    const r = await resolvePeople(deps.directory, draft.pre, draft.people, t, turn.log);
+    const r = await resolvePeople(deps.directory, draft.pre, draft.people, t, turn.log, turn.signal);
     if (r.kind === 'error') {
+      if (r.error instanceof CommandTimeoutError) {
+        turn.outcome = timedOut(turn, deps.commandTimeoutMs, draft.command);
+        return;
+      }
       const f = failure(r.error, t, turn.log, draft.command, deps.metrics);
       return end(turn, f.reply, f.audit);
     }
@@ -78,6 +84,8 @@ export async function resolvePeople(
   known: readonly (Resolved | null)[],
   t: Translate,
   log: Logger,
+  /** the command's time: lookups stop when it is up */
+  signal?: AbortSignal,
 ): Promise<PeopleResult> {
   const people: (Resolved | null)[] = [];
   const words: PickWord[] = [];
@@ -88,9 +96,11 @@ export async function resolvePeople(
       people.push(had);
       continue;
     }
+    // Lookups count inside the command's time: past it, no further call is made.
+    if (signal?.aborted) return { kind: 'error', error: new CommandTimeoutError() };
     const word = clip(ref.raw);
     const shown = mdEscape(word);
-    const r = await directory.resolve(ref);
+    const r = await directory.resolve(ref, signal === undefined ? {} : { signal });
     switch (r.kind) {
       case 'one': {
         const label = personLabel(r.person.userId, r.person.name);
@@ -157,6 +167,8 @@ export async function resolvePeople(
         );
         break;
       case 'error':
+        // Aborted because the command's time was up: that is the answer, not DingTalk's failure.
+        if (signal?.aborted) return { kind: 'error', error: new CommandTimeoutError() };
         log.warn({ kind: ref.kind }, 'a people lookup failed');
         return { kind: 'error', error: r.error };
     }

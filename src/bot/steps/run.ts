@@ -6,11 +6,10 @@
  */
 import type { WriteJournal } from '../journal.ts';
 import { WriteOutcomeUnknown } from '../journal.ts';
-import type { Plan } from '../plan.ts';
 import { md } from '../render.ts';
 import type { Reply } from '../types.ts';
 import { handlerContext } from './context.ts';
-import { CommandTimeoutError, failure } from './failure.ts';
+import { CommandTimeoutError, checkLine, failure, timedOut } from './failure.ts';
 import { chatName } from './names.ts';
 import { type Deps, end, type Step, type Turn } from './turn.ts';
 
@@ -27,14 +26,14 @@ export function run(deps: Deps & { journal: WriteJournal }): Step {
       ...(turn.replay !== undefined ? { replay: turn.replay } : {}),
       used: new Set<number>(),
     };
-    const ctx = handlerContext(deps, turn, plan, AbortSignal.timeout(deps.commandTimeoutMs));
-    const check = checkLine(plan, turn);
+    const ctx = handlerContext(deps, turn, plan, turn.signal);
+    const check = checkLine(turn);
     try {
       // A confirmed or picked plan cannot be read from its message again: its run is recorded now.
       if (turn.stored) await deps.journal.start(scope);
       const reply = await withTimeout(
         deps.journal.within(scope, () => spec.handler(ctx)),
-        deps.commandTimeoutMs,
+        Math.max(0, turn.deadline - deps.now()),
       );
       end(
         turn,
@@ -49,13 +48,7 @@ export function run(deps: Deps & { journal: WriteJournal }): Step {
     } catch (err) {
       if (err instanceof CommandTimeoutError) {
         // The handler is abandoned, not stopped: a DingTalk write it started may still land.
-        log.warn({ timeoutMs: deps.commandTimeoutMs }, 'command timed out');
-        const seconds = Number((deps.commandTimeoutMs / 1000).toFixed(1));
-        end(
-          turn,
-          { text: t('pipeline.timeout', { seconds, check }) },
-          { outcome: 'failed', reason: { key: 'audit.reason.timeout', params: { seconds } } },
-        );
+        turn.outcome = timedOut(turn, deps.commandTimeoutMs, spec.name);
       } else if (err instanceof WriteOutcomeUnknown) {
         log.warn({ endpoint: err.endpoint }, 'an earlier attempt of this run left a write without an answer');
         const chatId = err.chatId ?? plan.chat?.chatId;
@@ -88,12 +81,6 @@ export function run(deps: Deps & { journal: WriteJournal }): Step {
     }
     await next();
   };
-}
-
-/** The command that shows how things stand after an unknown outcome. */
-function checkLine(plan: Plan, turn: Turn): string {
-  const chatId = plan.chat?.chatId ?? turn.concerned;
-  return chatId !== undefined ? `/chat info ${chatId}` : '/chat list';
 }
 
 /**

@@ -59,6 +59,10 @@ export interface Turn {
   log: Logger;
   readonly locale: Locale;
   readonly t: Translate;
+  /** when the command's time is up (commandTimeoutMs after it was taken): lookups, previews and the handler share it */
+  readonly deadline: number;
+  /** aborts at {@link deadline} */
+  readonly signal: AbortSignal;
   /** the command matched (route), or the one a stored plan names (pending) */
   spec?: CommandSpec<unknown>;
   /** the words after the command's name */

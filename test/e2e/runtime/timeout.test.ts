@@ -29,4 +29,21 @@ describe('a command that takes too long', () => {
     await h.say('lead1', '/whoami');
     expect(h.emu.replies.slice(before).filter((r) => r.text.includes('do not know whether'))).toEqual([]);
   });
+
+  it('lookups count inside the command time: past it no further lookup is made, and the user is told', async () => {
+    const chat = h.emu.org.addChat({ name: 'Lookups', owner: 'lead1', members: ['lead1'] });
+    h.emu.faults.latencyByEndpoint['contact.users.search'] = 200;
+    const names = Array.from({ length: 10 }, (_, i) => `Nobody${i}`).join(' ');
+    const mark = h.emu.requests.length;
+    try {
+      const reply = await h.say('lead1', `/chat add ${chat.chatId} ${names}`, { timeoutMs: 5_000 });
+      expect(reply).toContain('longer than 0.3 s');
+      await new Promise((r) => setTimeout(r, 1_500));
+      const searches = h.emu.requests.slice(mark).filter((r) => r.endpoint === 'contact.users.search');
+      expect(searches.length).toBeGreaterThan(0);
+      expect(searches.length).toBeLessThanOrEqual(3);
+    } finally {
+      delete h.emu.faults.latencyByEndpoint['contact.users.search'];
+    }
+  });
 });

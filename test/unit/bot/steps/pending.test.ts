@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { sanitizeArgs } from '../../../../src/bot/audit.ts';
 import type { Plan } from '../../../../src/bot/plan.ts';
 import { bind } from '../../../../src/bot/steps/bind.ts';
 import { pending } from '../../../../src/bot/steps/pending.ts';
@@ -225,6 +226,20 @@ describe('pending: /pick', () => {
     expect(turn.plan?.chat?.chatId).toBe(HERE_ID);
     expect(turn.plan?.notes).toEqual(['Ann → Ann (ann2)']);
     expect(await w.deps.confirmations.pick('lead1', GROUP_CID)).toBeUndefined();
+  });
+
+  it('reads the chat of the picked plan from the registry again (the plan the handler gets, too)', async () => {
+    const w = await world();
+    await waitingPick(w);
+    await w.store.registry.rename(HERE_ID, 'Renamed Meanwhile');
+    const turn = await w.routed('/pick 2');
+    expect(await w.step(pending(w.deps), turn)).toBe(true);
+    const chat = turn.plan?.args.chat as { chatId: string; record?: { name: string } };
+    expect(chat.chatId).toBe(HERE_ID);
+    expect(chat.record?.name).toBe('Renamed Meanwhile');
+    expect(turn.plan?.chat?.record?.name).toBe('Renamed Meanwhile');
+    // A chat the registry does not know still reads as a chat for the audit: its `record` key is there.
+    expect(sanitizeArgs(turn.plan?.args)).toMatchObject({ chat: HERE_ID });
   });
 
   it('reads one number per open slot, in order, full-width digits and commas too', async () => {

@@ -250,6 +250,8 @@ export async function world(o: WorldOptions = {}): Promise<World> {
       log,
       locale,
       t: createTranslator(locale, commands.messages),
+      deadline: now() + deps.commandTimeoutMs,
+      signal: AbortSignal.timeout(deps.commandTimeoutMs),
       notices: [],
     };
   };
