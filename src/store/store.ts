@@ -60,7 +60,7 @@ function tx<T>(db: Kysely<DB>, begin: (c: Kysely<DB>) => Promise<void>, fn: (c: 
   });
 }
 
-const toChat = (r: Omit<Selectable<DB['chats']>, 'id'>): ChatRecord => ({
+const toChat = (r: Selectable<DB['chats']>): ChatRecord => ({
   chatId: r.chatId,
   openConversationId: undef(r.openConversationId),
   name: r.name,
@@ -69,15 +69,6 @@ const toChat = (r: Omit<Selectable<DB['chats']>, 'id'>): ChatRecord => ({
   createdAt: r.createdAt,
   updatedAt: r.updatedAt,
 });
-const CHAT = [
-  'chatId',
-  'openConversationId',
-  'name',
-  'createdFor',
-  'createdByBot',
-  'createdAt',
-  'updatedAt',
-] as const;
 
 const toAudit = (r: DB['audit']): AuditRecord => ({
   ...r,
@@ -102,7 +93,7 @@ const toChange = (r: Selectable<DB['changes']>): ChangeRecord => ({ ...r, undone
 
 /** The store over `db`; `d` supplies what differs between the databases. */
 export function buildStore(db: Kysely<DB>, d: Dialect, staleClaimMs: number): Store {
-  const chats = () => db.selectFrom('chats').select(CHAT).orderBy('createdAt', 'desc').orderBy('id', 'desc');
+  const chats = () => db.selectFrom('chats').selectAll().orderBy('createdAt', 'desc').orderBy('id', 'desc');
   const oneChat = async (q: ReturnType<typeof chats>) => {
     const r = await q.executeTakeFirst();
     return r && toChat(r);
@@ -143,7 +134,7 @@ export function buildStore(db: Kysely<DB>, d: Dialect, staleClaimMs: number): St
               updatedAt: eb.ref('excluded.updatedAt'),
             })),
           )
-          .returning(CHAT)
+          .returningAll()
           .executeTakeFirstOrThrow();
         return toChat(r);
       },
