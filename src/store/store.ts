@@ -4,7 +4,15 @@
  * how a write transaction is begun and serialised (SQLite's BEGIN IMMEDIATE, PostgreSQL's
  * advisory locks), the read snapshot, and PostgreSQL's shared rate budget.
  */
-import { type Kysely, type RawBuilder, type Selectable, sql } from 'kysely';
+import {
+  type Compilable,
+  CompiledQuery,
+  type Kysely,
+  type QueryResult,
+  type RawBuilder,
+  type Selectable,
+  sql,
+} from 'kysely';
 import { nextAuditRecord, parseAuditHead, verifyAuditChain } from './audit-chain.ts';
 import type { DB, Kind } from './schema.ts';
 import type {
@@ -45,16 +53,37 @@ const undef = <T>(v: T | null): T | undefined => (v === null ? undefined : v);
 const count = (r: { numDeletedRows?: bigint; numUpdatedRows?: bigint }): number =>
   Number(r.numDeletedRows ?? r.numUpdatedRows ?? 0);
 
+/**
+ * A query built and compiled once (each message runs several, and building costs more than
+ * SQLite takes to answer): each call runs it with `args` where the build put their marks.
+ */
+function prepare<A extends object, R>(build: (p: A) => Compilable<R>) {
+  const marks = new Proxy({}, { get: (_, k) => `\u0000${String(k)}` }) as A;
+  const q = build(marks).compile();
+  const keys = q.parameters.map((v) =>
+    typeof v === 'string' && v.startsWith('\u0000') ? v.slice(1) : undefined,
+  );
+  return (c: Kysely<DB>, args: A): Promise<QueryResult<R>> =>
+    c.executeQuery<R>({
+      ...q,
+      parameters: keys.map((k, i) =>
+        k === undefined ? q.parameters[i] : (args as Record<string, unknown>)[k],
+      ),
+    });
+}
+const COMMIT = CompiledQuery.raw('commit');
+const ROLLBACK = CompiledQuery.raw('rollback');
+
 /** Runs `fn` in one transaction on one connection, begun by `begin`; rolled back on any error. */
 function tx<T>(db: Kysely<DB>, begin: (c: Kysely<DB>) => Promise<void>, fn: (c: Kysely<DB>) => Promise<T>) {
   return db.connection().execute(async (c) => {
     await begin(c);
     try {
       const out = await fn(c);
-      await sql`commit`.execute(c);
+      await c.executeQuery(COMMIT);
       return out;
     } catch (err) {
-      await sql`rollback`.execute(c).catch(() => undefined);
+      await c.executeQuery(ROLLBACK).catch(() => undefined);
       throw err;
     }
   });
@@ -94,16 +123,77 @@ const toChange = (r: Selectable<DB['changes']>): ChangeRecord => ({ ...r, undone
 /** The store over `db`; `d` supplies what differs between the databases. */
 export function buildStore(db: Kysely<DB>, d: Dialect, staleClaimMs: number): Store {
   const chats = () => db.selectFrom('chats').selectAll().orderBy('createdAt', 'desc').orderBy('id', 'desc');
-  const oneChat = async (q: ReturnType<typeof chats>) => {
-    const r = await q.executeTakeFirst();
-    return r && toChat(r);
-  };
-  const setKv = (c: Kysely<DB>, key: string, value: string) =>
-    c
+  const chatBy = prepare((p: { chatId: string }) => chats().where('chatId', '=', p.chatId));
+  const chatByCid = prepare((p: { cid: string }) => chats().where('openConversationId', '=', p.cid));
+  const setKv = prepare((p: { key: string; value: string }) =>
+    db
       .insertInto('kv')
-      .values({ key, value })
-      .onConflict((oc) => oc.column('key').doUpdateSet({ value }))
-      .execute();
+      .values({ key: p.key, value: p.value })
+      .onConflict((oc) => oc.column('key').doUpdateSet((eb) => ({ value: eb.ref('excluded.value') }))),
+  );
+  const getKv = prepare((p: { key: string }) => db.selectFrom('kv').select('value').where('key', '=', p.key));
+  const claim = prepare((p: { key: string; now: number; replicaId: string | null; message: string | null }) =>
+    db
+      .insertInto('processed_messages')
+      .values({
+        key: p.key,
+        state: 'running',
+        delivered: 0,
+        claimedAt: p.now,
+        replicaId: p.replicaId,
+        message: p.message,
+      })
+      .onConflict((oc) => oc.column('key').doNothing()),
+  );
+  const claimed = prepare((p: { key: string }) =>
+    db
+      .selectFrom('processed_messages')
+      .select(['state', 'reply', 'delivered', 'claimedAt', 'replicaId'])
+      .where('key', '=', p.key),
+  );
+  const finish = prepare((p: { key: string; reply: string; now: number }) =>
+    db
+      .insertInto('processed_messages')
+      .values({
+        key: p.key,
+        state: 'done',
+        reply: p.reply,
+        delivered: 0,
+        claimedAt: p.now,
+        finishedAt: p.now,
+      })
+      .onConflict((oc) =>
+        oc.column('key').doUpdateSet((eb) => ({
+          state: 'done',
+          reply: eb.ref('excluded.reply'),
+          finishedAt: eb.ref('excluded.finishedAt'),
+          message: null,
+        })),
+      ),
+  );
+  const delivered = prepare((p: { key: string }) =>
+    db.updateTable('processed_messages').set({ delivered: 1 }).where('key', '=', p.key),
+  );
+  const lastAudit = prepare(() =>
+    db.selectFrom('audit').select(['seq', 'hash']).orderBy('seq', 'desc').limit(1),
+  );
+  const auditColumns = [
+    'seq',
+    'at',
+    'userId',
+    'command',
+    'chatId',
+    'args',
+    'outcome',
+    'reason',
+    'errcode',
+    'durationMs',
+    'prevHash',
+    'hash',
+  ] as const;
+  const addAudit = prepare((p: DB['audit']) =>
+    db.insertInto('audit').values(Object.fromEntries(auditColumns.map((k) => [k, p[k]])) as DB['audit']),
+  );
   const audits = db.selectFrom('audit').selectAll();
   const pending = db.selectFrom('pending').selectAll();
   const runs = db.selectFrom('journal_runs').selectAll();
@@ -138,8 +228,8 @@ export function buildStore(db: Kysely<DB>, d: Dialect, staleClaimMs: number): St
           .executeTakeFirstOrThrow();
         return toChat(r);
       },
-      get: (chatId) => oneChat(chats().where('chatId', '=', chatId)),
-      byOpenConversationId: (cid) => oneChat(chats().where('openConversationId', '=', cid)),
+      get: async (chatId) => (await chatBy(db, { chatId })).rows.map(toChat)[0],
+      byOpenConversationId: async (cid) => (await chatByCid(db, { cid })).rows.map(toChat)[0],
       byName: async (name) =>
         (await chats().where(sql`lower(name)`, '=', sql`lower(${name})`).execute()).map(toChat),
       list: async () => (await chats().execute()).map(toChat),
@@ -165,24 +255,14 @@ export function buildStore(db: Kysely<DB>, d: Dialect, staleClaimMs: number): St
       // PostgreSQL the INSERT's snapshot cannot see a row committed while it waited).
       async claim(key, now = Date.now(), owner) {
         for (let attempt = 0; attempt < 3; attempt++) {
-          const ins = await db
-            .insertInto('processed_messages')
-            .values({
-              key,
-              state: 'running',
-              delivered: 0,
-              claimedAt: now,
-              replicaId: owner?.replicaId ?? null,
-              message: owner?.message ?? null,
-            })
-            .onConflict((oc) => oc.column('key').doNothing())
-            .executeTakeFirst();
-          if (Number(ins.numInsertedOrUpdatedRows) === 1) return { state: 'claimed' };
-          const row = await db
-            .selectFrom('processed_messages')
-            .select(['state', 'reply', 'delivered', 'claimedAt', 'replicaId'])
-            .where('key', '=', key)
-            .executeTakeFirst();
+          const ins = await claim(db, {
+            key,
+            now,
+            replicaId: owner?.replicaId ?? null,
+            message: owner?.message ?? null,
+          });
+          if (Number(ins.numAffectedRows) === 1) return { state: 'claimed' };
+          const [row] = (await claimed(db, { key })).rows;
           // Released or pruned between the two statements: claim again.
           if (row === undefined) continue;
           if (row.state === 'done')
@@ -198,16 +278,10 @@ export function buildStore(db: Kysely<DB>, d: Dialect, staleClaimMs: number): St
         throw new Error(`dedupe claim of ${key}: the row kept vanishing`);
       },
       async finish(key, reply, now = Date.now()) {
-        await db
-          .insertInto('processed_messages')
-          .values({ key, state: 'done', reply, delivered: 0, claimedAt: now, finishedAt: now })
-          .onConflict((oc) =>
-            oc.column('key').doUpdateSet({ state: 'done', reply, finishedAt: now, message: null }),
-          )
-          .execute();
+        await finish(db, { key, reply, now });
       },
       async markDelivered(key) {
-        await db.updateTable('processed_messages').set({ delivered: 1 }).where('key', '=', key).execute();
+        await delivered(db, { key });
       },
       async release(key) {
         await db
@@ -308,23 +382,15 @@ export function buildStore(db: Kysely<DB>, d: Dialect, staleClaimMs: number): St
           db,
           (c) => d.beginWrite(c, AUDIT_LOCK),
           async (c) => {
-            const prev = await c
-              .selectFrom('audit')
-              .select(['seq', 'hash'])
-              .orderBy('seq', 'desc')
-              .limit(1)
-              .executeTakeFirst();
+            const [prev] = (await lastAudit(c, {})).rows;
             const rec = nextAuditRecord(prev, input);
-            await c
-              .insertInto('audit')
-              .values({
-                ...rec,
-                chatId: rec.chatId ?? null,
-                reason: rec.reason ?? null,
-                errcode: rec.errcode ?? null,
-              })
-              .execute();
-            await setKv(c, AUDIT_HEAD_KEY, `${rec.seq}:${rec.hash}`);
+            await addAudit(c, {
+              ...rec,
+              chatId: rec.chatId ?? null,
+              reason: rec.reason ?? null,
+              errcode: rec.errcode ?? null,
+            });
+            await setKv(c, { key: AUDIT_HEAD_KEY, value: `${rec.seq}:${rec.hash}` });
             return rec;
           },
         ),
@@ -548,10 +614,9 @@ export function buildStore(db: Kysely<DB>, d: Dialect, staleClaimMs: number): St
     },
 
     kv: {
-      get: async (key) =>
-        (await db.selectFrom('kv').select('value').where('key', '=', key).executeTakeFirst())?.value,
+      get: async (key) => (await getKv(db, { key })).rows[0]?.value,
       async set(key, value) {
-        await setKv(db, key, value);
+        await setKv(db, { key, value });
       },
     },
     ping: async () => {
