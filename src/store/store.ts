@@ -50,15 +50,20 @@ export interface Dialect {
 }
 
 const undef = <T>(v: T | null): T | undefined => (v === null ? undefined : v);
-const count = (r: { numDeletedRows?: bigint; numUpdatedRows?: bigint }): number =>
-  Number(r.numDeletedRows ?? r.numUpdatedRows ?? 0);
+type Changes = { numDeletedRows?: bigint; numUpdatedRows?: bigint; numInsertedOrUpdatedRows?: bigint };
+/** How many rows a write changed. */
+const changed = async (q: { executeTakeFirst(): Promise<object> }): Promise<number> => {
+  const r = (await q.executeTakeFirst()) as Changes;
+  return Number(r.numDeletedRows ?? r.numUpdatedRows ?? r.numInsertedOrUpdatedRows ?? 0);
+};
 
 /**
  * A query built and compiled once (each message runs several, and building costs more than
- * SQLite takes to answer): each call runs it with `args` where the build put their marks.
+ * SQLite takes to answer): each call runs it with `args` (undefined as NULL) where the build put
+ * the marks of `names`.
  */
-function prepare<A extends object, R>(build: (p: A) => Compilable<R>) {
-  const marks = new Proxy({}, { get: (_, k) => `\u0000${String(k)}` }) as A;
+function prepare<A extends object, R>(names: string, build: (p: A) => Compilable<R>) {
+  const marks = Object.fromEntries(names.split(' ').map((k) => [k, `\u0000${k}`])) as A;
   const q = build(marks).compile();
   const keys = q.parameters.map((v) =>
     typeof v === 'string' && v.startsWith('\u0000') ? v.slice(1) : undefined,
@@ -67,7 +72,7 @@ function prepare<A extends object, R>(build: (p: A) => Compilable<R>) {
     c.executeQuery<R>({
       ...q,
       parameters: keys.map((k, i) =>
-        k === undefined ? q.parameters[i] : (args as Record<string, unknown>)[k],
+        k === undefined ? q.parameters[i] : ((args as Record<string, unknown>)[k] ?? null),
       ),
     });
 }
@@ -99,69 +104,48 @@ const toChat = (r: Selectable<DB['chats']>): ChatRecord => ({
   updatedAt: r.updatedAt,
 });
 
-const toAudit = (r: DB['audit']): AuditRecord => ({
-  ...r,
-  chatId: undef(r.chatId),
-  reason: undef(r.reason),
-  errcode: undef(r.errcode),
-});
-const toRun = (r: DB['journal_runs']): JournalRun => ({
-  ...r,
-  chatId: undef(r.chatId),
-  finishedAt: undef(r.finishedAt),
-  reportedAt: undef(r.reportedAt),
-});
-const toWrite = (r: Selectable<DB['journal_writes']>): JournalWrite => ({
-  ...r,
-  chatId: undef(r.chatId),
-  finishedAt: undef(r.finishedAt),
-  outcome: undef(r.outcome),
-  answer: undef(r.answer),
-});
-const toChange = (r: Selectable<DB['changes']>): ChangeRecord => ({ ...r, undoneAt: undef(r.undoneAt) });
+/** A row as its record: NULL is an absent field. */
+const record = <T extends object>(r: T) =>
+  Object.fromEntries(Object.entries(r).map(([k, v]) => [k, v ?? undefined])) as {
+    [K in keyof T]: null extends T[K] ? Exclude<T[K], null> | undefined : T[K];
+  };
+const toAudit = (r: DB['audit']): AuditRecord => record(r);
+const toRun = (r: DB['journal_runs']): JournalRun => record(r);
+const toWrite = (r: Selectable<DB['journal_writes']>): JournalWrite => record(r);
+const toChange = (r: Selectable<DB['changes']>): ChangeRecord => record(r);
 
 /** The store over `db`; `d` supplies what differs between the databases. */
 export function buildStore(db: Kysely<DB>, d: Dialect, staleClaimMs: number): Store {
   const chats = () => db.selectFrom('chats').selectAll().orderBy('createdAt', 'desc').orderBy('id', 'desc');
-  const chatBy = prepare((p: { chatId: string }) => chats().where('chatId', '=', p.chatId));
-  const chatByCid = prepare((p: { cid: string }) => chats().where('openConversationId', '=', p.cid));
-  const setKv = prepare((p: { key: string; value: string }) =>
+  const chatBy = prepare('chatId', (p: { chatId: string }) => chats().where('chatId', '=', p.chatId));
+  const chatByCid = prepare('cid', (p: { cid: string }) => chats().where('openConversationId', '=', p.cid));
+  const setKv = prepare('key value', (p: DB['kv']) =>
     db
       .insertInto('kv')
-      .values({ key: p.key, value: p.value })
+      .values(p)
       .onConflict((oc) => oc.column('key').doUpdateSet((eb) => ({ value: eb.ref('excluded.value') }))),
   );
-  const getKv = prepare((p: { key: string }) => db.selectFrom('kv').select('value').where('key', '=', p.key));
-  const claim = prepare((p: { key: string; now: number; replicaId: string | null; message: string | null }) =>
+  const getKv = prepare('key', (p: { key: string }) =>
+    db.selectFrom('kv').select('value').where('key', '=', p.key),
+  );
+  type Claim = Pick<DB['processed_messages'], 'key' | 'claimedAt' | 'replicaId' | 'message'>;
+  const claim = prepare('key claimedAt replicaId message', (p: Claim) =>
     db
       .insertInto('processed_messages')
-      .values({
-        key: p.key,
-        state: 'running',
-        delivered: 0,
-        claimedAt: p.now,
-        replicaId: p.replicaId,
-        message: p.message,
-      })
+      .values({ ...p, state: 'running', delivered: 0 })
       .onConflict((oc) => oc.column('key').doNothing()),
   );
-  const claimed = prepare((p: { key: string }) =>
+  const claimed = prepare('key', (p: { key: string }) =>
     db
       .selectFrom('processed_messages')
       .select(['state', 'reply', 'delivered', 'claimedAt', 'replicaId'])
       .where('key', '=', p.key),
   );
-  const finish = prepare((p: { key: string; reply: string; now: number }) =>
+  type Finish = { key: string; reply: string; claimedAt: number; finishedAt: number };
+  const finish = prepare('key reply claimedAt finishedAt', (p: Finish) =>
     db
       .insertInto('processed_messages')
-      .values({
-        key: p.key,
-        state: 'done',
-        reply: p.reply,
-        delivered: 0,
-        claimedAt: p.now,
-        finishedAt: p.now,
-      })
+      .values({ ...p, state: 'done', delivered: 0 })
       .onConflict((oc) =>
         oc.column('key').doUpdateSet((eb) => ({
           state: 'done',
@@ -171,28 +155,15 @@ export function buildStore(db: Kysely<DB>, d: Dialect, staleClaimMs: number): St
         })),
       ),
   );
-  const delivered = prepare((p: { key: string }) =>
+  const delivered = prepare('key', (p: { key: string }) =>
     db.updateTable('processed_messages').set({ delivered: 1 }).where('key', '=', p.key),
   );
-  const lastAudit = prepare(() =>
+  const lastAudit = prepare('', () =>
     db.selectFrom('audit').select(['seq', 'hash']).orderBy('seq', 'desc').limit(1),
   );
-  const auditColumns = [
-    'seq',
-    'at',
-    'userId',
-    'command',
-    'chatId',
-    'args',
-    'outcome',
-    'reason',
-    'errcode',
-    'durationMs',
-    'prevHash',
-    'hash',
-  ] as const;
-  const addAudit = prepare((p: DB['audit']) =>
-    db.insertInto('audit').values(Object.fromEntries(auditColumns.map((k) => [k, p[k]])) as DB['audit']),
+  const addAudit = prepare(
+    'seq at userId command chatId args outcome reason errcode durationMs prevHash hash',
+    (p: DB['audit']) => db.insertInto('audit').values(p),
   );
   const audits = db.selectFrom('audit').selectAll();
   const pending = db.selectFrom('pending').selectAll();
@@ -257,7 +228,7 @@ export function buildStore(db: Kysely<DB>, d: Dialect, staleClaimMs: number): St
         for (let attempt = 0; attempt < 3; attempt++) {
           const ins = await claim(db, {
             key,
-            now,
+            claimedAt: now,
             replicaId: owner?.replicaId ?? null,
             message: owner?.message ?? null,
           });
@@ -278,7 +249,7 @@ export function buildStore(db: Kysely<DB>, d: Dialect, staleClaimMs: number): St
         throw new Error(`dedupe claim of ${key}: the row kept vanishing`);
       },
       async finish(key, reply, now = Date.now()) {
-        await finish(db, { key, reply, now });
+        await finish(db, { key, reply, claimedAt: now, finishedAt: now });
       },
       async markDelivered(key) {
         await delivered(db, { key });
@@ -291,11 +262,10 @@ export function buildStore(db: Kysely<DB>, d: Dialect, staleClaimMs: number): St
           .execute();
       },
       prune: async (now = Date.now(), olderThanMs = DAY_MS) =>
-        count(
-          await db
+        await changed(
+          db
             .deleteFrom('processed_messages')
-            .where((eb) => eb.fn.coalesce('finishedAt', 'claimedAt'), '<', now - olderThanMs)
-            .executeTakeFirst(),
+            .where((eb) => eb.fn.coalesce('finishedAt', 'claimedAt'), '<', now - olderThanMs),
         ),
       // "Dead" is judged by the database's clock, the clock that stamped the heartbeats. A claim
       // without an owner has no message to answer, so it is never an orphan.
@@ -319,15 +289,14 @@ export function buildStore(db: Kysely<DB>, d: Dialect, staleClaimMs: number): St
           .limit(Math.max(0, Math.trunc(limit)))
           .execute()) as { key: string; replicaId: string; claimedAt: number; message: string }[],
       adopt: async (key, from, to) =>
-        count(
-          await db
+        (await changed(
+          db
             .updateTable('processed_messages')
             .set({ replicaId: to })
             .where('key', '=', key)
             .where('state', '=', 'running')
-            .where('replicaId', '=', from)
-            .executeTakeFirst(),
-        ) === 1,
+            .where('replicaId', '=', from),
+        )) === 1,
     },
 
     pending: {
@@ -370,8 +339,7 @@ export function buildStore(db: Kysely<DB>, d: Dialect, staleClaimMs: number): St
         if (filter?.kind !== undefined) q = q.where('kind', '=', filter.kind);
         return q.orderBy('createdAt').orderBy('code').execute();
       },
-      prune: async (before) =>
-        count(await db.deleteFrom('pending').where('expiresAt', '<', before).executeTakeFirst()),
+      prune: async (before) => await changed(db.deleteFrom('pending').where('expiresAt', '<', before)),
     },
 
     audit: {
@@ -384,12 +352,7 @@ export function buildStore(db: Kysely<DB>, d: Dialect, staleClaimMs: number): St
           async (c) => {
             const [prev] = (await lastAudit(c, {})).rows;
             const rec = nextAuditRecord(prev, input);
-            await addAudit(c, {
-              ...rec,
-              chatId: rec.chatId ?? null,
-              reason: rec.reason ?? null,
-              errcode: rec.errcode ?? null,
-            });
+            await addAudit(c, rec as DB['audit']);
             await setKv(c, { key: AUDIT_HEAD_KEY, value: `${rec.seq}:${rec.hash}` });
             return rec;
           },
@@ -419,15 +382,12 @@ export function buildStore(db: Kysely<DB>, d: Dialect, staleClaimMs: number): St
 
     journal: {
       startRun: async (r) =>
-        Number(
-          (
-            await db
-              .insertInto('journal_runs')
-              .values({ ...r, chatId: r.chatId ?? null })
-              .onConflict((oc) => oc.column('key').doNothing())
-              .executeTakeFirst()
-          ).numInsertedOrUpdatedRows,
-        ) === 1,
+        (await changed(
+          db
+            .insertInto('journal_runs')
+            .values({ ...r, chatId: r.chatId ?? null })
+            .onConflict((oc) => oc.column('key').doNothing()),
+        )) === 1,
       getRun: async (key) => {
         const r = await runs.where('key', '=', key).executeTakeFirst();
         return r && toRun(r);
@@ -471,22 +431,20 @@ export function buildStore(db: Kysely<DB>, d: Dialect, staleClaimMs: number): St
         return (await q.orderBy('startedAt').orderBy('key').execute()).map(toRun);
       },
       markReported: async (key, now) =>
-        count(
-          await db
+        (await changed(
+          db
             .updateTable('journal_runs')
             .set({ reportedAt: now })
             .where('key', '=', key)
-            .where('reportedAt', 'is', null)
-            .executeTakeFirst(),
-        ) === 1,
+            .where('reportedAt', 'is', null),
+        )) === 1,
       // Writes go with their run (ON DELETE CASCADE).
       prune: async (before) =>
-        count(
-          await db
+        await changed(
+          db
             .deleteFrom('journal_runs')
             .where('startedAt', '<', before)
-            .where((eb) => eb.or([eb('finishedAt', 'is not', null), eb('reportedAt', 'is not', null)]))
-            .executeTakeFirst(),
+            .where((eb) => eb.or([eb('finishedAt', 'is not', null), eb('reportedAt', 'is not', null)])),
         ),
     },
 
@@ -515,14 +473,9 @@ export function buildStore(db: Kysely<DB>, d: Dialect, staleClaimMs: number): St
         return r && toChange(r);
       },
       markUndone: async (id, now = Date.now()) =>
-        count(
-          await db
-            .updateTable('changes')
-            .set({ undoneAt: now })
-            .where('id', '=', id)
-            .where('undoneAt', 'is', null)
-            .executeTakeFirst(),
-        ) === 1,
+        (await changed(
+          db.updateTable('changes').set({ undoneAt: now }).where('id', '=', id).where('undoneAt', 'is', null),
+        )) === 1,
       async unmarkUndone(id) {
         await db.updateTable('changes').set({ undoneAt: null }).where('id', '=', id).execute();
       },
@@ -577,28 +530,25 @@ export function buildStore(db: Kysely<DB>, d: Dialect, staleClaimMs: number): St
       },
       // One upsert: the row changes only when the lease is free, expired or already the holder's.
       lease: async (name, holder, ttlMs) =>
-        Number(
-          (
-            await db
-              .insertInto('leases')
-              .values({ name, holder, expiresAt: sql<number>`${d.now()} + ${Math.ceil(ttlMs)}` })
-              .onConflict((oc) =>
-                oc
-                  .column('name')
-                  .doUpdateSet((eb) => ({
-                    holder: eb.ref('excluded.holder'),
-                    expiresAt: eb.ref('excluded.expiresAt'),
-                  }))
-                  .where((eb) =>
-                    eb.or([
-                      eb('leases.holder', '=', eb.ref('excluded.holder')),
-                      eb('leases.expiresAt', '<=', d.now()),
-                    ]),
-                  ),
-              )
-              .executeTakeFirst()
-          ).numInsertedOrUpdatedRows,
-        ) === 1,
+        (await changed(
+          db
+            .insertInto('leases')
+            .values({ name, holder, expiresAt: sql<number>`${d.now()} + ${Math.ceil(ttlMs)}` })
+            .onConflict((oc) =>
+              oc
+                .column('name')
+                .doUpdateSet((eb) => ({
+                  holder: eb.ref('excluded.holder'),
+                  expiresAt: eb.ref('excluded.expiresAt'),
+                }))
+                .where((eb) =>
+                  eb.or([
+                    eb('leases.holder', '=', eb.ref('excluded.holder')),
+                    eb('leases.expiresAt', '<=', d.now()),
+                  ]),
+                ),
+            ),
+        )) === 1,
       async release(name, holder) {
         await db.deleteFrom('leases').where('name', '=', name).where('holder', '=', holder).execute();
       },
