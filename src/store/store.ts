@@ -33,8 +33,8 @@ export const AUDIT_HEAD_KEY = 'audit.head';
 export const DEFAULT_STALE_CLAIM_MS = 10 * 60_000;
 const DAY_MS = 24 * 60 * 60_000;
 /** Advisory lock keys (PostgreSQL) of the audit chain ("dgb" + "aud") and the pending picks ("dgb" + "pck"). */
-export const AUDIT_LOCK = 0x646762_617564;
-export const PICK_LOCK = 0x646762_70636b;
+const AUDIT_LOCK = 0x646762_617564;
+const PICK_LOCK = 0x646762_70636b;
 
 /** What differs between the two databases. */
 export interface Dialect {
