@@ -6,7 +6,7 @@
  * (a lost server never crashes the process: calls reject with {@link StoreUnavailableError}),
  * the migration lock, advisory locks, the database clock and the shared rate budget.
  */
-import { Kysely, PostgresDialect, sql } from 'kysely';
+import { CompiledQuery, Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { databaseUrlPassword, describeDatabaseUrl, StoreUnavailableError } from './errors.ts';
 import {
@@ -254,11 +254,11 @@ export async function openPostgresStore(opts: OpenPostgresOptions): Promise<Stor
       now: () => sql<number>`(extract(epoch FROM clock_timestamp()) * 1000)::bigint`,
       // Every replica takes the same lock, so e.g. two appends never chain onto one predecessor.
       beginWrite: async (c, lock) => {
-        await sql`BEGIN`.execute(c);
-        await sql`SELECT pg_advisory_xact_lock(${lock})`.execute(c);
+        await c.executeQuery(CompiledQuery.raw('BEGIN'));
+        await c.executeQuery(CompiledQuery.raw('SELECT pg_advisory_xact_lock($1)', [lock]));
       },
       beginSnapshot: async (c) => {
-        await sql`BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY`.execute(c);
+        await c.executeQuery(CompiledQuery.raw('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY'));
       },
       rateBudget: rateBudget(db),
       close: () => guard.end(),

@@ -168,6 +168,7 @@ export function buildStore(db: Kysely<DB>, d: Dialect, staleClaimMs: number): St
   const audits = db.selectFrom('audit').selectAll();
   const pending = db.selectFrom('pending').selectAll();
   const runs = db.selectFrom('journal_runs').selectAll();
+  const listBy: Record<string, ReturnType<typeof prepare<PendingAction, PendingAction>>> = {};
 
   return {
     kind: d.kind,
@@ -333,11 +334,16 @@ export function buildStore(db: Kysely<DB>, d: Dialect, staleClaimMs: number): St
         if (action === undefined) return undefined;
         return { state: action.expiresAt > now ? 'taken' : 'expired', action };
       },
-      async list(userId, filter) {
-        let q = pending.where('userId', '=', userId);
-        if (filter?.conversationId !== undefined) q = q.where('conversationId', '=', filter.conversationId);
-        if (filter?.kind !== undefined) q = q.where('kind', '=', filter.kind);
-        return q.orderBy('createdAt').orderBy('code').execute();
+      // Prepared once per shape of filter: a pick's list runs with every message.
+      async list(userId, filter = {}) {
+        const shape = `${filter.conversationId !== undefined} ${filter.kind !== undefined}`;
+        const run = (listBy[shape] ??= prepare('userId conversationId kind', (p: PendingAction) => {
+          let q = pending.where('userId', '=', p.userId);
+          if (filter.conversationId !== undefined) q = q.where('conversationId', '=', p.conversationId);
+          if (filter.kind !== undefined) q = q.where('kind', '=', p.kind);
+          return q.orderBy('createdAt').orderBy('code');
+        }));
+        return (await run(db, { userId, ...filter } as PendingAction)).rows;
       },
       prune: async (before) => await changed(db.deleteFrom('pending').where('expiresAt', '<', before)),
     },
