@@ -1,11 +1,12 @@
 /**
- * The PostgreSQL {@link Store} (pg Pool), shared by every replica of the bot. Each method is one
- * statement where it can be (claims, takes, leases, the rate budget), so it is atomic across
- * replicas without locks; the audit append, which must read the chain head, runs in a
- * transaction under an advisory lock. A lost server never crashes the process: calls reject with
- * {@link StoreUnavailableError}.
+ * The PostgreSQL {@link Store} (pg Pool, through Kysely's PostgresDialect), shared by every
+ * replica of the bot. Claims, takes, leases and the rate budget are single statements, atomic
+ * across replicas without locks; the audit append, which must read the chain head, runs in a
+ * transaction under an advisory lock. What is PostgreSQL's own is here: the pool and its errors
+ * (a lost server never crashes the process: calls reject with {@link StoreUnavailableError}),
+ * the migration lock, advisory locks, the database clock and the shared rate budget.
  */
-import { Kysely, PostgresDialect, sql } from 'kysely';
+import { CompiledQuery, Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { databaseUrlPassword, describeDatabaseUrl, StoreUnavailableError } from './errors.ts';
 import {
@@ -52,16 +53,9 @@ const types = new pg.TypeOverrides();
 types.setTypeParser(pg.types.builtins.INT8, (v: string) => Number(v));
 
 /** Node socket errors that mean the server cannot be reached. */
-const NETWORK_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'EPIPE',
-]);
+const NETWORK_CODES = new Set(
+  'ECONNREFUSED ECONNRESET ENOTFOUND EAI_AGAIN ETIMEDOUT EHOSTUNREACH ENETUNREACH EPIPE'.split(' '),
+);
 
 /** True when `err` says the server is unreachable, as opposed to a bad statement or row. */
 function isUnavailable(err: unknown): boolean {
@@ -128,11 +122,11 @@ class GuardedPool {
           throw this.wrap(err);
         }
       }) as pg.PoolClient['query'],
-      release: () => {
-        if (broken === undefined) return client.release();
+      release: (destroy?: boolean) => {
+        if (broken === undefined && destroy !== true) return client.release();
         client.off('error', ignore);
         this.#clients.delete(client);
-        client.release(broken);
+        client.release(broken ?? true);
       },
     };
     this.#clients.set(client, guarded);
@@ -260,11 +254,11 @@ export async function openPostgresStore(opts: OpenPostgresOptions): Promise<Stor
       now: () => sql<number>`(extract(epoch FROM clock_timestamp()) * 1000)::bigint`,
       // Every replica takes the same lock, so e.g. two appends never chain onto one predecessor.
       beginWrite: async (c, lock) => {
-        await sql`BEGIN`.execute(c);
-        await sql`SELECT pg_advisory_xact_lock(${lock})`.execute(c);
+        await c.executeQuery(CompiledQuery.raw('BEGIN'));
+        await c.executeQuery(CompiledQuery.raw('SELECT pg_advisory_xact_lock($1)', [lock]));
       },
       beginSnapshot: async (c) => {
-        await sql`BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY`.execute(c);
+        await c.executeQuery(CompiledQuery.raw('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY'));
       },
       rateBudget: rateBudget(db),
       close: () => guard.end(),

@@ -5,21 +5,31 @@
  * ms (bigint). Only the id columns, the audit table's guard and PostgreSQL's rate budget differ.
  */
 import type { Generated } from 'kysely';
+import type {
+  AuditRecord,
+  ChangeRecord,
+  ChatFact,
+  ChatRecord,
+  JournalRun,
+  JournalWrite,
+  PendingAction,
+} from './types.ts';
 
 /** The database kinds, as `Store.kind` names them. */
 export type Kind = 'sqlite' | 'postgres';
 
+/** A record as a row: its optional fields `K` are NULL when absent, its id `I` set by the database. */
+type Row<T, K extends keyof T, I extends keyof T = never> = {
+  [P in Exclude<keyof T, I>]: P extends K ? Exclude<T[P], undefined> | null : T[P];
+} & { [P in I]: Generated<number> };
+
+/** The tables, typed for Kysely; booleans are integers 0/1. */
 export interface DB {
-  chats: {
-    id: Generated<number>;
-    chatId: string;
-    openConversationId: string | null;
-    name: string;
-    createdFor: string;
-    createdByBot: number;
-    createdAt: number;
-    updatedAt: number;
-  };
+  chats: Row<
+    Omit<ChatRecord, 'createdByBot'> & { id: number; createdByBot: number },
+    'openConversationId',
+    'id'
+  >;
   processed_messages: {
     key: string;
     state: 'running' | 'done';
@@ -30,73 +40,15 @@ export interface DB {
     replicaId: string | null;
     message: string | null;
   };
-  pending: {
-    code: string;
-    kind: 'confirm' | 'pick';
-    userId: string;
-    conversationId: string;
-    command: string;
-    plan: string;
-    preview: string;
-    createdAt: number;
-    expiresAt: number;
-  };
-  audit: {
-    seq: number;
-    at: number;
-    userId: string;
-    command: string;
-    chatId: string | null;
-    args: string;
-    outcome: 'allowed' | 'refused' | 'failed' | 'confirmed' | 'pending';
-    reason: string | null;
-    errcode: string | null;
-    durationMs: number;
-    prevHash: string;
-    hash: string;
-  };
-  journal_runs: {
-    key: string;
-    userId: string;
-    conversationId: string;
-    command: string;
-    chatId: string | null;
-    plan: string;
-    replicaId: string;
-    startedAt: number;
-    finishedAt: number | null;
-    reportedAt: number | null;
-  };
-  journal_writes: {
-    id: Generated<number>;
-    runKey: string;
-    endpoint: string;
-    chatId: string | null;
-    request: string;
-    startedAt: number;
-    finishedAt: number | null;
-    outcome: 'ok' | 'failed' | null;
-    answer: string | null;
-  };
+  pending: PendingAction;
+  audit: Row<AuditRecord, 'chatId' | 'reason' | 'errcode'>;
+  journal_runs: Row<JournalRun, 'chatId' | 'finishedAt' | 'reportedAt'>;
+  journal_writes: Row<JournalWrite, 'chatId' | 'finishedAt' | 'outcome' | 'answer', 'id'>;
   kv: { key: string; value: string };
   replicas: { id: string; beatAt: number };
   leases: { name: string; holder: string; expiresAt: number };
-  changes: {
-    id: Generated<number>;
-    chatId: string;
-    userId: string;
-    command: string;
-    at: number;
-    undo: string;
-    undoneAt: number | null;
-  };
-  chat_facts: {
-    chatId: string;
-    kind: 'admin' | 'nick' | 'private-chat';
-    userId: string;
-    value: string;
-    at: number;
-  };
+  changes: Row<ChangeRecord, 'undoneAt', 'id'>;
+  chat_facts: ChatFact;
 }
 
 /** One schema step: `version` is the schema version after it; `sql` may depend on the database and the version before. */

@@ -7,7 +7,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { Kysely, SqliteDialect, sql } from 'kysely';
+import { CompiledQuery, Kysely, SqliteDialect, sql } from 'kysely';
 import {
   type DB,
   MIGRATIONS,
@@ -134,10 +134,10 @@ export function openStore(opts: OpenStoreOptions): SqliteStore {
       now: () => sql<number>`${Date.now()}`,
       // IMMEDIATE takes the write lock at once: one writer per file, also across processes.
       beginWrite: async (c) => {
-        await sql`BEGIN IMMEDIATE`.execute(c);
+        await c.executeQuery(CompiledQuery.raw('BEGIN IMMEDIATE'));
       },
       beginSnapshot: async (c) => {
-        await sql`BEGIN`.execute(c);
+        await c.executeQuery(CompiledQuery.raw('BEGIN'));
       },
       rateBudget: undefined,
       close: async () => {

@@ -4,7 +4,15 @@
  * how a write transaction is begun and serialised (SQLite's BEGIN IMMEDIATE, PostgreSQL's
  * advisory locks), the read snapshot, and PostgreSQL's shared rate budget.
  */
-import { type Kysely, type RawBuilder, type Selectable, sql } from 'kysely';
+import {
+  type Compilable,
+  CompiledQuery,
+  type Kysely,
+  type QueryResult,
+  type RawBuilder,
+  type Selectable,
+  sql,
+} from 'kysely';
 import { nextAuditRecord, parseAuditHead, verifyAuditChain } from './audit-chain.ts';
 import type { DB, Kind } from './schema.ts';
 import type {
@@ -25,8 +33,8 @@ export const AUDIT_HEAD_KEY = 'audit.head';
 export const DEFAULT_STALE_CLAIM_MS = 10 * 60_000;
 const DAY_MS = 24 * 60 * 60_000;
 /** Advisory lock keys (PostgreSQL) of the audit chain ("dgb" + "aud") and the pending picks ("dgb" + "pck"). */
-export const AUDIT_LOCK = 0x646762_617564;
-export const PICK_LOCK = 0x646762_70636b;
+const AUDIT_LOCK = 0x646762_617564;
+const PICK_LOCK = 0x646762_70636b;
 
 /** What differs between the two databases. */
 export interface Dialect {
@@ -42,8 +50,34 @@ export interface Dialect {
 }
 
 const undef = <T>(v: T | null): T | undefined => (v === null ? undefined : v);
-const count = (r: { numDeletedRows?: bigint; numUpdatedRows?: bigint }): number =>
-  Number(r.numDeletedRows ?? r.numUpdatedRows ?? 0);
+type Changes = { numDeletedRows?: bigint; numUpdatedRows?: bigint; numInsertedOrUpdatedRows?: bigint };
+/** How many rows a write changed. */
+const changed = async (q: { executeTakeFirst(): Promise<object> }): Promise<number> => {
+  const r = (await q.executeTakeFirst()) as Changes;
+  return Number(r.numDeletedRows ?? r.numUpdatedRows ?? r.numInsertedOrUpdatedRows ?? 0);
+};
+
+/**
+ * A query built and compiled once (each message runs several, and building costs more than
+ * SQLite takes to answer): each call runs it with `args` (undefined as NULL) where the build put
+ * the marks of `names`.
+ */
+function prepare<A extends object, R>(names: string, build: (p: A) => Compilable<R>) {
+  const marks = Object.fromEntries(names.split(' ').map((k) => [k, `\u0000${k}`])) as A;
+  const q = build(marks).compile();
+  const keys = q.parameters.map((v) =>
+    typeof v === 'string' && v.startsWith('\u0000') ? v.slice(1) : undefined,
+  );
+  return (c: Kysely<DB>, args: A): Promise<QueryResult<R>> =>
+    c.executeQuery<R>({
+      ...q,
+      parameters: keys.map((k, i) =>
+        k === undefined ? q.parameters[i] : ((args as Record<string, unknown>)[k] ?? null),
+      ),
+    });
+}
+const COMMIT = CompiledQuery.raw('commit');
+const ROLLBACK = CompiledQuery.raw('rollback');
 
 /** Runs `fn` in one transaction on one connection, begun by `begin`; rolled back on any error. */
 function tx<T>(db: Kysely<DB>, begin: (c: Kysely<DB>) => Promise<void>, fn: (c: Kysely<DB>) => Promise<T>) {
@@ -51,16 +85,16 @@ function tx<T>(db: Kysely<DB>, begin: (c: Kysely<DB>) => Promise<void>, fn: (c: 
     await begin(c);
     try {
       const out = await fn(c);
-      await sql`commit`.execute(c);
+      await c.executeQuery(COMMIT);
       return out;
     } catch (err) {
-      await sql`rollback`.execute(c).catch(() => undefined);
+      await c.executeQuery(ROLLBACK).catch(() => undefined);
       throw err;
     }
   });
 }
 
-const toChat = (r: Omit<Selectable<DB['chats']>, 'id'>): ChatRecord => ({
+const toChat = (r: Selectable<DB['chats']>): ChatRecord => ({
   chatId: r.chatId,
   openConversationId: undef(r.openConversationId),
   name: r.name,
@@ -69,53 +103,72 @@ const toChat = (r: Omit<Selectable<DB['chats']>, 'id'>): ChatRecord => ({
   createdAt: r.createdAt,
   updatedAt: r.updatedAt,
 });
-const CHAT = [
-  'chatId',
-  'openConversationId',
-  'name',
-  'createdFor',
-  'createdByBot',
-  'createdAt',
-  'updatedAt',
-] as const;
 
-const toAudit = (r: DB['audit']): AuditRecord => ({
-  ...r,
-  chatId: undef(r.chatId),
-  reason: undef(r.reason),
-  errcode: undef(r.errcode),
-});
-const toRun = (r: DB['journal_runs']): JournalRun => ({
-  ...r,
-  chatId: undef(r.chatId),
-  finishedAt: undef(r.finishedAt),
-  reportedAt: undef(r.reportedAt),
-});
-const toWrite = (r: Selectable<DB['journal_writes']>): JournalWrite => ({
-  ...r,
-  chatId: undef(r.chatId),
-  finishedAt: undef(r.finishedAt),
-  outcome: undef(r.outcome),
-  answer: undef(r.answer),
-});
-const toChange = (r: Selectable<DB['changes']>): ChangeRecord => ({ ...r, undoneAt: undef(r.undoneAt) });
+/** A row as its record: NULL is an absent field. */
+const record = <T extends object>(r: T) =>
+  Object.fromEntries(Object.entries(r).map(([k, v]) => [k, v ?? undefined])) as {
+    [K in keyof T]: null extends T[K] ? Exclude<T[K], null> | undefined : T[K];
+  };
+const toAudit = (r: DB['audit']): AuditRecord => record(r);
+const toRun = (r: DB['journal_runs']): JournalRun => record(r);
+const toWrite = (r: Selectable<DB['journal_writes']>): JournalWrite => record(r);
+const toChange = (r: Selectable<DB['changes']>): ChangeRecord => record(r);
 
 /** The store over `db`; `d` supplies what differs between the databases. */
 export function buildStore(db: Kysely<DB>, d: Dialect, staleClaimMs: number): Store {
-  const chats = () => db.selectFrom('chats').select(CHAT).orderBy('createdAt', 'desc').orderBy('id', 'desc');
-  const oneChat = async (q: ReturnType<typeof chats>) => {
-    const r = await q.executeTakeFirst();
-    return r && toChat(r);
-  };
-  const setKv = (c: Kysely<DB>, key: string, value: string) =>
-    c
+  const chats = () => db.selectFrom('chats').selectAll().orderBy('createdAt', 'desc').orderBy('id', 'desc');
+  const chatBy = prepare('chatId', (p: { chatId: string }) => chats().where('chatId', '=', p.chatId));
+  const chatByCid = prepare('cid', (p: { cid: string }) => chats().where('openConversationId', '=', p.cid));
+  const setKv = prepare('key value', (p: DB['kv']) =>
+    db
       .insertInto('kv')
-      .values({ key, value })
-      .onConflict((oc) => oc.column('key').doUpdateSet({ value }))
-      .execute();
+      .values(p)
+      .onConflict((oc) => oc.column('key').doUpdateSet((eb) => ({ value: eb.ref('excluded.value') }))),
+  );
+  const getKv = prepare('key', (p: { key: string }) =>
+    db.selectFrom('kv').select('value').where('key', '=', p.key),
+  );
+  type Claim = Pick<DB['processed_messages'], 'key' | 'claimedAt' | 'replicaId' | 'message'>;
+  const claim = prepare('key claimedAt replicaId message', (p: Claim) =>
+    db
+      .insertInto('processed_messages')
+      .values({ ...p, state: 'running', delivered: 0 })
+      .onConflict((oc) => oc.column('key').doNothing()),
+  );
+  const claimed = prepare('key', (p: { key: string }) =>
+    db
+      .selectFrom('processed_messages')
+      .select(['state', 'reply', 'delivered', 'claimedAt', 'replicaId'])
+      .where('key', '=', p.key),
+  );
+  type Finish = { key: string; reply: string; claimedAt: number; finishedAt: number };
+  const finish = prepare('key reply claimedAt finishedAt', (p: Finish) =>
+    db
+      .insertInto('processed_messages')
+      .values({ ...p, state: 'done', delivered: 0 })
+      .onConflict((oc) =>
+        oc.column('key').doUpdateSet((eb) => ({
+          state: 'done',
+          reply: eb.ref('excluded.reply'),
+          finishedAt: eb.ref('excluded.finishedAt'),
+          message: null,
+        })),
+      ),
+  );
+  const delivered = prepare('key', (p: { key: string }) =>
+    db.updateTable('processed_messages').set({ delivered: 1 }).where('key', '=', p.key),
+  );
+  const lastAudit = prepare('', () =>
+    db.selectFrom('audit').select(['seq', 'hash']).orderBy('seq', 'desc').limit(1),
+  );
+  const addAudit = prepare(
+    'seq at userId command chatId args outcome reason errcode durationMs prevHash hash',
+    (p: DB['audit']) => db.insertInto('audit').values(p),
+  );
   const audits = db.selectFrom('audit').selectAll();
   const pending = db.selectFrom('pending').selectAll();
   const runs = db.selectFrom('journal_runs').selectAll();
+  const listBy: Record<string, ReturnType<typeof prepare<PendingAction, PendingAction>>> = {};
 
   return {
     kind: d.kind,
@@ -143,12 +196,12 @@ export function buildStore(db: Kysely<DB>, d: Dialect, staleClaimMs: number): St
               updatedAt: eb.ref('excluded.updatedAt'),
             })),
           )
-          .returning(CHAT)
+          .returningAll()
           .executeTakeFirstOrThrow();
         return toChat(r);
       },
-      get: (chatId) => oneChat(chats().where('chatId', '=', chatId)),
-      byOpenConversationId: (cid) => oneChat(chats().where('openConversationId', '=', cid)),
+      get: async (chatId) => (await chatBy(db, { chatId })).rows.map(toChat)[0],
+      byOpenConversationId: async (cid) => (await chatByCid(db, { cid })).rows.map(toChat)[0],
       byName: async (name) =>
         (await chats().where(sql`lower(name)`, '=', sql`lower(${name})`).execute()).map(toChat),
       list: async () => (await chats().execute()).map(toChat),
@@ -174,24 +227,14 @@ export function buildStore(db: Kysely<DB>, d: Dialect, staleClaimMs: number): St
       // PostgreSQL the INSERT's snapshot cannot see a row committed while it waited).
       async claim(key, now = Date.now(), owner) {
         for (let attempt = 0; attempt < 3; attempt++) {
-          const ins = await db
-            .insertInto('processed_messages')
-            .values({
-              key,
-              state: 'running',
-              delivered: 0,
-              claimedAt: now,
-              replicaId: owner?.replicaId ?? null,
-              message: owner?.message ?? null,
-            })
-            .onConflict((oc) => oc.column('key').doNothing())
-            .executeTakeFirst();
-          if (Number(ins.numInsertedOrUpdatedRows) === 1) return { state: 'claimed' };
-          const row = await db
-            .selectFrom('processed_messages')
-            .select(['state', 'reply', 'delivered', 'claimedAt', 'replicaId'])
-            .where('key', '=', key)
-            .executeTakeFirst();
+          const ins = await claim(db, {
+            key,
+            claimedAt: now,
+            replicaId: owner?.replicaId ?? null,
+            message: owner?.message ?? null,
+          });
+          if (Number(ins.numAffectedRows) === 1) return { state: 'claimed' };
+          const [row] = (await claimed(db, { key })).rows;
           // Released or pruned between the two statements: claim again.
           if (row === undefined) continue;
           if (row.state === 'done')
@@ -207,16 +250,10 @@ export function buildStore(db: Kysely<DB>, d: Dialect, staleClaimMs: number): St
         throw new Error(`dedupe claim of ${key}: the row kept vanishing`);
       },
       async finish(key, reply, now = Date.now()) {
-        await db
-          .insertInto('processed_messages')
-          .values({ key, state: 'done', reply, delivered: 0, claimedAt: now, finishedAt: now })
-          .onConflict((oc) =>
-            oc.column('key').doUpdateSet({ state: 'done', reply, finishedAt: now, message: null }),
-          )
-          .execute();
+        await finish(db, { key, reply, claimedAt: now, finishedAt: now });
       },
       async markDelivered(key) {
-        await db.updateTable('processed_messages').set({ delivered: 1 }).where('key', '=', key).execute();
+        await delivered(db, { key });
       },
       async release(key) {
         await db
@@ -226,11 +263,10 @@ export function buildStore(db: Kysely<DB>, d: Dialect, staleClaimMs: number): St
           .execute();
       },
       prune: async (now = Date.now(), olderThanMs = DAY_MS) =>
-        count(
-          await db
+        await changed(
+          db
             .deleteFrom('processed_messages')
-            .where((eb) => eb.fn.coalesce('finishedAt', 'claimedAt'), '<', now - olderThanMs)
-            .executeTakeFirst(),
+            .where((eb) => eb.fn.coalesce('finishedAt', 'claimedAt'), '<', now - olderThanMs),
         ),
       // "Dead" is judged by the database's clock, the clock that stamped the heartbeats. A claim
       // without an owner has no message to answer, so it is never an orphan.
@@ -254,15 +290,14 @@ export function buildStore(db: Kysely<DB>, d: Dialect, staleClaimMs: number): St
           .limit(Math.max(0, Math.trunc(limit)))
           .execute()) as { key: string; replicaId: string; claimedAt: number; message: string }[],
       adopt: async (key, from, to) =>
-        count(
-          await db
+        (await changed(
+          db
             .updateTable('processed_messages')
             .set({ replicaId: to })
             .where('key', '=', key)
             .where('state', '=', 'running')
-            .where('replicaId', '=', from)
-            .executeTakeFirst(),
-        ) === 1,
+            .where('replicaId', '=', from),
+        )) === 1,
     },
 
     pending: {
@@ -299,14 +334,18 @@ export function buildStore(db: Kysely<DB>, d: Dialect, staleClaimMs: number): St
         if (action === undefined) return undefined;
         return { state: action.expiresAt > now ? 'taken' : 'expired', action };
       },
-      async list(userId, filter) {
-        let q = pending.where('userId', '=', userId);
-        if (filter?.conversationId !== undefined) q = q.where('conversationId', '=', filter.conversationId);
-        if (filter?.kind !== undefined) q = q.where('kind', '=', filter.kind);
-        return q.orderBy('createdAt').orderBy('code').execute();
+      // Prepared once per shape of filter: a pick's list runs with every message.
+      async list(userId, filter = {}) {
+        const shape = `${filter.conversationId !== undefined} ${filter.kind !== undefined}`;
+        const run = (listBy[shape] ??= prepare('userId conversationId kind', (p: PendingAction) => {
+          let q = pending.where('userId', '=', p.userId);
+          if (filter.conversationId !== undefined) q = q.where('conversationId', '=', p.conversationId);
+          if (filter.kind !== undefined) q = q.where('kind', '=', p.kind);
+          return q.orderBy('createdAt').orderBy('code');
+        }));
+        return (await run(db, { userId, ...filter } as PendingAction)).rows;
       },
-      prune: async (before) =>
-        count(await db.deleteFrom('pending').where('expiresAt', '<', before).executeTakeFirst()),
+      prune: async (before) => await changed(db.deleteFrom('pending').where('expiresAt', '<', before)),
     },
 
     audit: {
@@ -317,23 +356,10 @@ export function buildStore(db: Kysely<DB>, d: Dialect, staleClaimMs: number): St
           db,
           (c) => d.beginWrite(c, AUDIT_LOCK),
           async (c) => {
-            const prev = await c
-              .selectFrom('audit')
-              .select(['seq', 'hash'])
-              .orderBy('seq', 'desc')
-              .limit(1)
-              .executeTakeFirst();
+            const [prev] = (await lastAudit(c, {})).rows;
             const rec = nextAuditRecord(prev, input);
-            await c
-              .insertInto('audit')
-              .values({
-                ...rec,
-                chatId: rec.chatId ?? null,
-                reason: rec.reason ?? null,
-                errcode: rec.errcode ?? null,
-              })
-              .execute();
-            await setKv(c, AUDIT_HEAD_KEY, `${rec.seq}:${rec.hash}`);
+            await addAudit(c, rec as DB['audit']);
+            await setKv(c, { key: AUDIT_HEAD_KEY, value: `${rec.seq}:${rec.hash}` });
             return rec;
           },
         ),
@@ -362,15 +388,12 @@ export function buildStore(db: Kysely<DB>, d: Dialect, staleClaimMs: number): St
 
     journal: {
       startRun: async (r) =>
-        Number(
-          (
-            await db
-              .insertInto('journal_runs')
-              .values({ ...r, chatId: r.chatId ?? null })
-              .onConflict((oc) => oc.column('key').doNothing())
-              .executeTakeFirst()
-          ).numInsertedOrUpdatedRows,
-        ) === 1,
+        (await changed(
+          db
+            .insertInto('journal_runs')
+            .values({ ...r, chatId: r.chatId ?? null })
+            .onConflict((oc) => oc.column('key').doNothing()),
+        )) === 1,
       getRun: async (key) => {
         const r = await runs.where('key', '=', key).executeTakeFirst();
         return r && toRun(r);
@@ -414,22 +437,20 @@ export function buildStore(db: Kysely<DB>, d: Dialect, staleClaimMs: number): St
         return (await q.orderBy('startedAt').orderBy('key').execute()).map(toRun);
       },
       markReported: async (key, now) =>
-        count(
-          await db
+        (await changed(
+          db
             .updateTable('journal_runs')
             .set({ reportedAt: now })
             .where('key', '=', key)
-            .where('reportedAt', 'is', null)
-            .executeTakeFirst(),
-        ) === 1,
+            .where('reportedAt', 'is', null),
+        )) === 1,
       // Writes go with their run (ON DELETE CASCADE).
       prune: async (before) =>
-        count(
-          await db
+        await changed(
+          db
             .deleteFrom('journal_runs')
             .where('startedAt', '<', before)
-            .where((eb) => eb.or([eb('finishedAt', 'is not', null), eb('reportedAt', 'is not', null)]))
-            .executeTakeFirst(),
+            .where((eb) => eb.or([eb('finishedAt', 'is not', null), eb('reportedAt', 'is not', null)])),
         ),
     },
 
@@ -458,14 +479,9 @@ export function buildStore(db: Kysely<DB>, d: Dialect, staleClaimMs: number): St
         return r && toChange(r);
       },
       markUndone: async (id, now = Date.now()) =>
-        count(
-          await db
-            .updateTable('changes')
-            .set({ undoneAt: now })
-            .where('id', '=', id)
-            .where('undoneAt', 'is', null)
-            .executeTakeFirst(),
-        ) === 1,
+        (await changed(
+          db.updateTable('changes').set({ undoneAt: now }).where('id', '=', id).where('undoneAt', 'is', null),
+        )) === 1,
       async unmarkUndone(id) {
         await db.updateTable('changes').set({ undoneAt: null }).where('id', '=', id).execute();
       },
@@ -520,28 +536,25 @@ export function buildStore(db: Kysely<DB>, d: Dialect, staleClaimMs: number): St
       },
       // One upsert: the row changes only when the lease is free, expired or already the holder's.
       lease: async (name, holder, ttlMs) =>
-        Number(
-          (
-            await db
-              .insertInto('leases')
-              .values({ name, holder, expiresAt: sql<number>`${d.now()} + ${Math.ceil(ttlMs)}` })
-              .onConflict((oc) =>
-                oc
-                  .column('name')
-                  .doUpdateSet((eb) => ({
-                    holder: eb.ref('excluded.holder'),
-                    expiresAt: eb.ref('excluded.expiresAt'),
-                  }))
-                  .where((eb) =>
-                    eb.or([
-                      eb('leases.holder', '=', eb.ref('excluded.holder')),
-                      eb('leases.expiresAt', '<=', d.now()),
-                    ]),
-                  ),
-              )
-              .executeTakeFirst()
-          ).numInsertedOrUpdatedRows,
-        ) === 1,
+        (await changed(
+          db
+            .insertInto('leases')
+            .values({ name, holder, expiresAt: sql<number>`${d.now()} + ${Math.ceil(ttlMs)}` })
+            .onConflict((oc) =>
+              oc
+                .column('name')
+                .doUpdateSet((eb) => ({
+                  holder: eb.ref('excluded.holder'),
+                  expiresAt: eb.ref('excluded.expiresAt'),
+                }))
+                .where((eb) =>
+                  eb.or([
+                    eb('leases.holder', '=', eb.ref('excluded.holder')),
+                    eb('leases.expiresAt', '<=', d.now()),
+                  ]),
+                ),
+            ),
+        )) === 1,
       async release(name, holder) {
         await db.deleteFrom('leases').where('name', '=', name).where('holder', '=', holder).execute();
       },
@@ -557,10 +570,9 @@ export function buildStore(db: Kysely<DB>, d: Dialect, staleClaimMs: number): St
     },
 
     kv: {
-      get: async (key) =>
-        (await db.selectFrom('kv').select('value').where('key', '=', key).executeTakeFirst())?.value,
+      get: async (key) => (await getKv(db, { key })).rows[0]?.value,
       async set(key, value) {
-        await setKv(db, key, value);
+        await setKv(db, { key, value });
       },
     },
     ping: async () => {

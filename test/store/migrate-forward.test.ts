@@ -406,4 +406,32 @@ describe('migrating forward from the schema of the builds before', () => {
     expect(await pgSchemaVersion(v)).toBe(SCHEMA_VERSION);
     await v.end();
   });
+  it('PostgreSQL: a version 1 database (before the change history) gets its tables too', async () => {
+    const db = await freshDatabase();
+    dbs.push(db);
+    const c = new pg.Client({ connectionString: db.url });
+    await c.connect();
+    try {
+      expect(await migratePostgres(c, LEGACY_POSTGRES.slice(0, 1))).toBe(1);
+      await c.query("INSERT INTO kv (key, value) VALUES ('groupApi', 'legacy')");
+    } finally {
+      await c.end();
+    }
+    const s = await openPostgresStore({ url: db.url });
+    try {
+      expect(await s.kv.get('groupApi')).toBe('legacy');
+      const id = await s.changes.record({
+        chatId: 'c1',
+        userId: 'lead1',
+        command: 'chat rename',
+        at: 5,
+        undo: '[]',
+      });
+      expect((await s.changes.latestUndoable('lead1', 0))?.id).toBe(id);
+      await s.changes.setFact({ chatId: 'c1', kind: 'nick', userId: 'u1', value: 'N', at: 1 });
+      expect(await s.changes.facts('c1')).toHaveLength(1);
+    } finally {
+      await s.close();
+    }
+  });
 });
