@@ -18,7 +18,7 @@ import type { Config } from './config.ts';
 import { createDingTalk, type DingTalk, type FamilyMemory } from './dingtalk/index.ts';
 import { type HealthServer, Metrics, startHealthServer } from './health.ts';
 import { fileHolder, holdSqliteFile, SQLITE_FILE_LEASE, SQLITE_FILE_LEASE_MS } from './store/file-lock.ts';
-import { openStore, storePath } from './store/index.ts';
+import { auditKeys, openStore, storePath } from './store/index.ts';
 import type { Store } from './store/types.ts';
 import {
   StandbyGuard,
@@ -80,7 +80,7 @@ export function createApp(o: AppOptions): App {
     commands.all().map((s) => s.name),
   );
   if (unknown.length > 0) throw new PolicyError(config.policyFile ?? '(policy)', unknown);
-  const store = o.store ?? openStore({ dataDir: config.dataDir });
+  const store = o.store ?? openStore({ dataDir: config.dataDir, auditKeys: auditKeysOf(config) });
   const replicaId = o.replicaId ?? PROCESS_REPLICA_ID;
   const family = familyMemory(store, logger);
   const metrics = o.metrics ?? new Metrics();
@@ -142,6 +142,15 @@ export function createApp(o: AppOptions): App {
     if (opened++ > 0) metrics.streamReconnects.inc();
   });
   let pruneTimer: NodeJS.Timeout | undefined;
+  let headTimer: NodeJS.Timeout | undefined;
+  // The audit chain's head, published outside the database: a log line and a metric.
+  const publishHead = async () => {
+    const [last] = await store.audit.latest(1);
+    if (last === undefined) return;
+    metrics.auditHead.reset();
+    metrics.auditHead.set({ seal: last.hash.slice(0, 16) }, last.seq);
+    logger.info({ auditHead: { seq: last.seq, seal: last.hash } }, 'audit chain head');
+  };
   let beatTimer: NodeJS.Timeout | undefined;
   let takeoverTimer: NodeJS.Timeout | undefined;
   let health: HealthServer | undefined;
@@ -199,6 +208,11 @@ export function createApp(o: AppOptions): App {
         prune().catch((err: unknown) => logger.error({ err }, 'pruning the store failed'));
       }, 10 * 60_000);
       pruneTimer.unref();
+      await publishHead().catch((err: unknown) => logger.warn({ err }, 'could not read the audit head'));
+      headTimer = setInterval(() => {
+        publishHead().catch((err: unknown) => logger.warn({ err }, 'could not read the audit head'));
+      }, AUDIT_HEAD_EVERY_MS);
+      headTimer.unref();
       await beat();
       beatTimer = setInterval(() => {
         beat().catch((err: unknown) => logger.warn({ err }, 'replica heartbeat failed'));
@@ -218,6 +232,7 @@ export function createApp(o: AppOptions): App {
     },
     async stop(opts = {}) {
       if (pruneTimer) clearInterval(pruneTimer);
+      if (headTimer) clearInterval(headTimer);
       if (beatTimer) clearInterval(beatTimer);
       if (takeoverTimer) clearInterval(takeoverTimer);
       standby?.stop();
@@ -257,6 +272,14 @@ export const REPLICA_DEAD_AFTER_MS = 6 * HEARTBEAT_MS;
 export const TAKEOVER_DEAD_AFTER_MS = 4 * HEARTBEAT_MS;
 export const TAKEOVER_EVERY_MS = HEARTBEAT_MS;
 const FAMILY_KEY = 'groupApiFamily';
+/** How often the audit chain's head is published (log line, metric). */
+const AUDIT_HEAD_EVERY_MS = 5 * 60_000;
+
+/** The keys of the audit seal: BOT_AUDIT_KEY (or the derived one) seals, old ones verify. */
+export function auditKeysOf(config: Pick<Config, 'auditKey' | 'auditOldKeys'>) {
+  return auditKeys(config.auditKey, config.auditOldKeys);
+}
+
 /** Finished runs of the write journal are kept this long (for looking into an incident). */
 const JOURNAL_KEEP_MS = 7 * 24 * 60 * 60_000;
 

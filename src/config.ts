@@ -2,6 +2,7 @@
  * The one schema for every setting (architecture.md §4). Nothing else reads `process.env`:
  * `entry.ts` calls {@link loadConfig} once and passes the result down.
  */
+import { createHmac } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { z } from 'zod';
 
@@ -123,6 +124,25 @@ const envShape = {
     )
     .transform((s) => (s === 'off' ? undefined : parseUserRate(s))),
   // The orchestrators' server (src/health.ts): unset port = no server; loopback unless told.
+  // The key of the audit records' HMAC, kept out of the database (src/store/audit-chain.ts).
+  BOT_AUDIT_KEY: optionalNonEmpty.refine(
+    (k) => k === undefined || k.length >= 16,
+    'must be at least 16 characters (a random string; value not shown)',
+  ),
+  // Keys used before a rotation, comma-separated: records sealed with them still verify.
+  BOT_AUDIT_OLD_KEYS: optionalNonEmpty
+    .transform((s) =>
+      s === undefined
+        ? []
+        : s
+            .split(',')
+            .map((k) => k.trim())
+            .filter((k) => k !== ''),
+    )
+    .refine(
+      (keys) => keys.every((k) => k.length >= 16),
+      'each key must be at least 16 characters (values not shown)',
+    ),
   BOT_HTTP_PORT: optionalPort,
   BOT_HTTP_HOST: optionalNonEmpty
     .refine(
@@ -164,6 +184,13 @@ export interface Config {
   timeZone: string;
   /** PostgreSQL shared by replicas; undefined = the SQLite file in dataDir */
   databaseUrl: string | undefined;
+  /**
+   * BOT_AUDIT_KEY, else one derived from the client secret; undefined in sandbox mode until the
+   * sandbox sets its own (audit-chain.ts)
+   */
+  auditKey: string | undefined;
+  /** BOT_AUDIT_OLD_KEYS: keys before a rotation, for verifying old records */
+  auditOldKeys: string[];
   /** BOT_USER_RATE: messages one sender may send per window; undefined = no limit */
   userRate: { limit: number; windowMs: number } | undefined;
   /** BOT_HTTP_PORT: the port of /healthz, /readyz and /metrics; undefined = no such server */
@@ -252,10 +279,21 @@ export function loadConfig(
     dataDir: e.BOT_DATA_DIR,
     timeZone: e.BOT_TIMEZONE,
     databaseUrl: e.DATABASE_URL,
+    auditKey: e.BOT_AUDIT_KEY ?? (credentials ? derivedAuditKey(credentials.clientSecret) : undefined),
+    auditOldKeys: e.BOT_AUDIT_OLD_KEYS,
     userRate: e.BOT_USER_RATE,
     httpPort: e.BOT_HTTP_PORT,
     httpHost: e.BOT_HTTP_HOST,
     logLevel: e.LOG_LEVEL,
     noColor: e.NO_COLOR,
   };
+}
+
+/**
+ * The audit key when BOT_AUDIT_KEY is unset: an HMAC of a fixed label under the client secret,
+ * so it is as secret as the secret and stable across restarts and replicas (a new secret means a
+ * new key: give the old one in BOT_AUDIT_OLD_KEYS to verify older records).
+ */
+export function derivedAuditKey(clientSecret: string): string {
+  return createHmac('sha256', clientSecret).update('dingtalk-group-bot audit key v1').digest('hex');
 }

@@ -4,7 +4,7 @@
  * production bundle `dist/main.js`, which has no sandbox and exits 1 without credentials.
  */
 import { pino } from 'pino';
-import { type App, createApp } from './app.ts';
+import { type App, auditKeysOf, createApp } from './app.ts';
 import { PROCESS_REPLICA_ID } from './bot/pipeline.ts';
 import { type Config, ConfigError, loadConfig } from './config.ts';
 import { createLogger, type Logger } from './log.ts';
@@ -98,6 +98,8 @@ async function main(argv: string[], sandbox: SandboxLoader | undefined): Promise
     level: config.logLevel,
     secrets: [
       config.credentials?.clientSecret ?? '',
+      config.auditKey ?? '',
+      ...config.auditOldKeys,
       config.databaseUrl === undefined ? '' : (databaseUrlPassword(config.databaseUrl) ?? ''),
     ],
     destination: stdout,
@@ -109,7 +111,11 @@ async function runLive(config: Config, logger: Logger): Promise<number> {
   let store: Store | undefined;
   if (config.databaseUrl !== undefined) {
     try {
-      store = await openPostgresStore({ url: config.databaseUrl, replica: PROCESS_REPLICA_ID });
+      store = await openPostgresStore({
+        url: config.databaseUrl,
+        replica: PROCESS_REPLICA_ID,
+        auditKeys: auditKeysOf(config),
+      });
     } catch (err) {
       // One line: the store's errors name host, port and database and never the password.
       logger.fatal(

@@ -6,7 +6,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Counter, collectDefaultMetrics, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 
 /** The bot's counters, in a registry of their own (with the process's default metrics). */
 export class Metrics {
@@ -25,6 +25,11 @@ export class Metrics {
   readonly streamReconnects: Counter;
   /** Message claims of a stopped replica that this one took over. */
   readonly claimsTakenOver: Counter;
+  /**
+   * The audit chain's head, published outside the database (a cut-off chain shows as a head that
+   * went back): `seq` as the value, the seal's first 16 characters as a label.
+   */
+  readonly auditHead: Gauge<'seal'>;
 
   constructor() {
     const registers = [this.registry];
@@ -58,6 +63,12 @@ export class Metrics {
       registers,
     });
     collectDefaultMetrics({ register: this.registry });
+    this.auditHead = new Gauge({
+      name: 'audit_head_seq',
+      help: 'The last audit record (its seq); the label is the start of its seal',
+      labelNames: ['seal'],
+      registers,
+    });
   }
 }
 

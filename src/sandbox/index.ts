@@ -11,7 +11,7 @@ import type { Config } from '../config.ts';
 import { Emulator } from '../emulator/index.ts';
 import { importOrg } from '../emulator/snapshot.ts';
 import { createLogger } from '../log.ts';
-import { openStore } from '../store/index.ts';
+import { auditKeys, openStore, sandboxAuditKey } from '../store/index.ts';
 import { ChatLoop, TerminalChat } from './chat.ts';
 import { DEMO_ADMINS, DEMO_LEADS, DEMO_POLICY, START_USER, seedDemo } from './demo.ts';
 import { ANSI, PLAIN } from './markdown.ts';
@@ -83,7 +83,9 @@ export async function runSandbox(o: SandboxOptions): Promise<number> {
     const logger = createLogger({ level: o.config.logLevel, destination, secrets: [emu.clientSecret] });
     const admins = o.config.admins.length > 0 ? o.config.admins : [...DEMO_ADMINS];
     const leads = o.config.leads.length > 0 ? o.config.leads : [...DEMO_LEADS];
-    const store = openStore({ dataDir: paths.dir });
+    // The sandbox seals its audit records with a key of its own, kept beside its database.
+    const auditKey = sandboxAuditKey(paths.dir);
+    const store = openStore({ dataDir: paths.dir, auditKeys: auditKeys(auditKey) });
     if (saved.kind === 'loaded') importOrg(emu.org, saved.snapshot);
     else await seedDemo(emu.org, store.registry);
     const config: Config = {
@@ -95,6 +97,7 @@ export async function runSandbox(o: SandboxOptions): Promise<number> {
       admins,
       leads,
       dataDir: paths.dir,
+      auditKey,
     };
     try {
       app = createApp({

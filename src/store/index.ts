@@ -1,11 +1,16 @@
 /** Persistence behind one interface (architecture.md §1): the contract, written once over SQLite and PostgreSQL. */
 
 export {
+  type AuditKeys,
   auditHash,
+  auditKeyId,
+  auditKeys,
   type ChainHead,
   type ChainVerdict,
   canonicalAuditJson,
   GENESIS_HASH,
+  readSandboxAuditKey,
+  sandboxAuditKey,
   verifyAuditChain,
 } from './audit-chain.ts';
 export { databaseUrlPassword, describeDatabaseUrl, StoreUnavailableError } from './errors.ts';

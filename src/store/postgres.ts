@@ -8,6 +8,7 @@
  */
 import { CompiledQuery, Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
+import type { AuditKeys } from './audit-chain.ts';
 import { databaseUrlPassword, describeDatabaseUrl, StoreUnavailableError } from './errors.ts';
 import {
   type DB,
@@ -36,6 +37,8 @@ export interface OpenPostgresOptions {
   poolSize?: number;
   /** Age at which a 'running' claim is flagged stale (default 10 minutes). */
   staleClaimMs?: number;
+  /** The keys that seal audit records (BOT_AUDIT_KEY); none: plain hashes. */
+  auditKeys?: AuditKeys;
   /** Connect timeout in ms (default 5000). */
   connectTimeoutMs?: number;
   /**
@@ -264,6 +267,7 @@ export async function openPostgresStore(opts: OpenPostgresOptions): Promise<Stor
       close: () => guard.end(),
     },
     opts.staleClaimMs ?? DEFAULT_STALE_CLAIM_MS,
+    opts.auditKeys,
   );
 }
 

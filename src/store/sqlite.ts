@@ -8,6 +8,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { CompiledQuery, Kysely, SqliteDialect, sql } from 'kysely';
+import type { AuditKeys } from './audit-chain.ts';
 import {
   type DB,
   MIGRATIONS,
@@ -29,6 +30,8 @@ export interface StoreTuning {
   staleClaimMs?: number;
   /** SQLite busy_timeout in ms (default 5000). */
   busyTimeoutMs?: number;
+  /** The keys that seal audit records (BOT_AUDIT_KEY); none: plain hashes. */
+  auditKeys?: AuditKeys;
 }
 
 export type OpenStoreOptions =
@@ -145,6 +148,7 @@ export function openStore(opts: OpenStoreOptions): SqliteStore {
       },
     },
     opts.staleClaimMs ?? DEFAULT_STALE_CLAIM_MS,
+    opts.auditKeys,
   );
   return store as SqliteStore;
 }

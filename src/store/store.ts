@@ -13,7 +13,13 @@ import {
   type Selectable,
   sql,
 } from 'kysely';
-import { nextAuditRecord, parseAuditHead, verifyAuditChain } from './audit-chain.ts';
+import {
+  type AuditKeys,
+  NO_AUDIT_KEYS,
+  nextAuditRecord,
+  parseAuditHead,
+  verifyAuditChain,
+} from './audit-chain.ts';
 import type { DB, Kind } from './schema.ts';
 import type {
   AuditRecord,
@@ -115,7 +121,13 @@ const toWrite = (r: Selectable<DB['journal_writes']>): JournalWrite => record(r)
 const toChange = (r: Selectable<DB['changes']>): ChangeRecord => record(r);
 
 /** The store over `db`; `d` supplies what differs between the databases. */
-export function buildStore(db: Kysely<DB>, d: Dialect, staleClaimMs: number): Store {
+export function buildStore(
+  db: Kysely<DB>,
+  d: Dialect,
+  staleClaimMs: number,
+  /** the keys that seal audit records (audit-chain.ts); none: plain hashes */
+  auditKeys: AuditKeys = NO_AUDIT_KEYS,
+): Store {
   const chats = () => db.selectFrom('chats').selectAll().orderBy('createdAt', 'desc').orderBy('id', 'desc');
   const chatBy = prepare('chatId', (p: { chatId: string }) => chats().where('chatId', '=', p.chatId));
   const chatByCid = prepare('cid', (p: { cid: string }) => chats().where('openConversationId', '=', p.cid));
@@ -357,7 +369,7 @@ export function buildStore(db: Kysely<DB>, d: Dialect, staleClaimMs: number): St
           (c) => d.beginWrite(c, AUDIT_LOCK),
           async (c) => {
             const [prev] = (await lastAudit(c, {})).rows;
-            const rec = nextAuditRecord(prev, input);
+            const rec = nextAuditRecord(prev, input, auditKeys);
             await addAudit(c, rec as DB['audit']);
             await setKv(c, { key: AUDIT_HEAD_KEY, value: `${rec.seq}:${rec.hash}` });
             return rec;
@@ -382,7 +394,7 @@ export function buildStore(db: Kysely<DB>, d: Dialect, staleClaimMs: number): St
             .select('value')
             .where('key', '=', AUDIT_HEAD_KEY)
             .executeTakeFirst();
-          return verifyAuditChain(rows.map(toAudit), parseAuditHead(head?.value));
+          return verifyAuditChain(rows.map(toAudit), parseAuditHead(head?.value), auditKeys);
         }),
     },
 

@@ -136,7 +136,14 @@ export interface AuditRecord {
   hash: string;
 }
 
-export type AuditVerdict = { ok: true; count: number } | { ok: false; seq: number; reason: string };
+export type AuditVerdict =
+  | {
+      ok: true;
+      count: number;
+      /** records at the start sealed with a plain hash (written before audit keys): only hash-chained */
+      unkeyed?: number;
+    }
+  | { ok: false; seq: number; reason: string };
 
 export interface AuditStore {
   /** Appends one record; appends are serialised (across replicas), so the chain never forks. */

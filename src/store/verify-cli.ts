@@ -7,14 +7,18 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { loadConfig } from '../config.ts';
+import { type AuditKeys, auditKeys, readSandboxAuditKey } from './audit-chain.ts';
 import { openPostgresStore } from './postgres.ts';
 import { SchemaVersionError } from './schema.ts';
 import { openStore, type SqliteStore, storePath } from './sqlite.ts';
 import type { AuditRecord, AuditVerdict, Store } from './types.ts';
 
 const USAGE =
-  'usage: npm run audit:verify [-- --data-dir <dir>]\n' +
-  '  verifies PostgreSQL when DATABASE_URL is set, else the SQLite file in BOT_DATA_DIR (default ./data)\n';
+  'usage: npm run audit:verify [-- --data-dir <dir>] [--accept-unkeyed]\n' +
+  '  verifies PostgreSQL when DATABASE_URL is set, else the SQLite file in BOT_DATA_DIR (default ./data)\n' +
+  '  with the audit key of BOT_AUDIT_KEY (else the one derived from DINGTALK_CLIENT_SECRET; the sandbox\n' +
+  '  keeps its own in <dir>/audit.key) and the old keys of BOT_AUDIT_OLD_KEYS\n' +
+  '  --accept-unkeyed: records at the start written before audit keys (hash-chained only) are accepted\n';
 
 function out(text: string): void {
   process.stdout.write(text);
@@ -24,12 +28,22 @@ function err(text: string): void {
   process.stderr.write(text);
 }
 
+interface Args {
+  dataDir: string | undefined;
+  acceptUnkeyed: boolean;
+}
+
 /** Parses argv; returns the data folder override, 'help', or an error message. */
-function parseArgs(argv: readonly string[]): { dataDir: string | undefined } | 'help' | { error: string } {
+function parseArgs(argv: readonly string[]): Args | 'help' | { error: string } {
   let dataDir: string | undefined;
+  let acceptUnkeyed = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] as string;
     if (a === '--help' || a === '-h') return 'help';
+    if (a === '--accept-unkeyed') {
+      acceptUnkeyed = true;
+      continue;
+    }
     if (a === '--data-dir') {
       const v = argv[i + 1];
       if (v === undefined || v === '') return { error: '--data-dir needs a folder' };
@@ -42,27 +56,43 @@ function parseArgs(argv: readonly string[]): { dataDir: string | undefined } | '
       return { error: `unknown argument: ${a}` };
     }
   }
-  return { dataDir };
+  return { dataDir, acceptUnkeyed };
 }
 
 /** Read-only when the file allows it; a read-write open is the fallback (e.g. WAL without -shm access). */
-function open(dataDir: string): SqliteStore {
+function open(dataDir: string, keys: AuditKeys): SqliteStore {
   try {
-    return openStore({ dataDir, readonly: true });
+    return openStore({ dataDir, readonly: true, auditKeys: keys });
   } catch (e) {
     if (e instanceof SchemaVersionError) throw e;
-    return openStore({ dataDir });
+    return openStore({ dataDir, auditKeys: keys });
   }
 }
 
 /** Prints the verdict of `audit` (and the record it names); returns the exit code. */
-async function report(audit: {
-  verify(): AuditVerdict | Promise<AuditVerdict>;
-  get(seq: number): AuditRecord | undefined | Promise<AuditRecord | undefined>;
-}): Promise<number> {
+async function report(
+  audit: {
+    verify(): AuditVerdict | Promise<AuditVerdict>;
+    get(seq: number): AuditRecord | undefined | Promise<AuditRecord | undefined>;
+  },
+  acceptUnkeyed: boolean,
+): Promise<number> {
   const verdict = await audit.verify();
   if (verdict.ok) {
-    out(`audit chain OK: ${verdict.count} records\n`);
+    const unkeyed = verdict.unkeyed ?? 0;
+    if (unkeyed > 0 && !acceptUnkeyed) {
+      out(
+        `audit chain NOT VERIFIED: the first ${unkeyed} of ${verdict.count} records carry no key seal. ` +
+          'Records written before audit keys existed are only hash-chained; if that is what these are, ' +
+          'run again with --accept-unkeyed. If keys were in use then, the records were rewritten.\n',
+      );
+      return 1;
+    }
+    out(
+      `audit chain OK: ${verdict.count} records` +
+        (unkeyed > 0 ? ` (${unkeyed} at the start only hash-chained, written before audit keys)` : '') +
+        '\n',
+    );
     return 0;
   }
   const rec = await audit.get(verdict.seq);
@@ -72,17 +102,17 @@ async function report(audit: {
 }
 
 /** Verifies the shared PostgreSQL store, read-only (no migration, read-only sessions). */
-async function verifyPostgres(url: string): Promise<number> {
+async function verifyPostgres(url: string, keys: AuditKeys, acceptUnkeyed: boolean): Promise<number> {
   let store: Store;
   try {
-    store = await openPostgresStore({ url, readonly: true, poolSize: 1 });
+    store = await openPostgresStore({ url, readonly: true, poolSize: 1, auditKeys: keys });
   } catch (e) {
     // The store's errors name the database without its password.
     err(`${e instanceof Error ? e.message : String(e)}\n`);
     return 2;
   }
   try {
-    return await report(store.audit);
+    return await report(store.audit, acceptUnkeyed);
   } catch (e) {
     err(`${e instanceof Error ? e.message : String(e)}\n`);
     return 2;
@@ -101,18 +131,26 @@ async function main(argv: readonly string[]): Promise<number> {
     err(`${args.error}\n${USAGE}`);
     return 2;
   }
-  let dataDir = args.dataDir;
-  if (dataDir === undefined) {
-    let config: ReturnType<typeof loadConfig>;
-    try {
-      config = loadConfig();
-    } catch (e) {
-      err(`${e instanceof Error ? e.message : String(e)}\n`);
-      return 2;
-    }
-    if (config.databaseUrl !== undefined) return verifyPostgres(config.databaseUrl);
-    dataDir = config.dataDir;
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig();
+  } catch (e) {
+    err(`${e instanceof Error ? e.message : String(e)}\n`);
+    return 2;
   }
+  if (args.dataDir === undefined && config.databaseUrl !== undefined)
+    return verifyPostgres(
+      config.databaseUrl,
+      auditKeys(config.auditKey, config.auditOldKeys),
+      args.acceptUnkeyed,
+    );
+  const dataDir = args.dataDir ?? config.dataDir;
+  // The sandbox keeps its key beside its database (it is a sandbox); a live bot never does.
+  const sandboxKey = readSandboxAuditKey(dataDir);
+  const keys = auditKeys(config.auditKey ?? sandboxKey, [
+    ...config.auditOldKeys,
+    ...(sandboxKey !== undefined && config.auditKey !== undefined ? [sandboxKey] : []),
+  ]);
   const file = resolve(storePath(dataDir));
   if (!existsSync(file)) {
     err(`no bot database at ${file}: check BOT_DATA_DIR or pass --data-dir <dir>\n`);
@@ -120,13 +158,13 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   let store: SqliteStore;
   try {
-    store = open(dataDir);
+    store = open(dataDir, keys);
   } catch (e) {
     err(`cannot open ${file}: ${e instanceof Error ? e.message : String(e)}\n`);
     return 2;
   }
   try {
-    return await report(store.audit);
+    return await report(store.audit, args.acceptUnkeyed);
   } finally {
     await store.close();
   }
