@@ -158,15 +158,31 @@ export class AuditTrail {
       errcode: e.errcode,
       durationMs,
     };
-    const event = { audit: true, ...entry, args };
     let rec: AuditRecord;
     try {
       rec = await this.#store.append(entry);
     } catch (err) {
-      this.#log.error({ ...event, err }, 'audit record could not be stored');
+      // The log is then the record's only copy: all of it, at error.
+      this.#log.error({ audit: true, ...entry, args, err }, 'audit record could not be stored');
       throw err;
     }
-    this.#log.info({ ...event, seq: rec.seq }, 'audit');
+    // Info lines carry ids, not names or typed text (the arguments and the reason's params stay in
+    // the store, which /audit reads): who, what, which chat, how it ended.
+    this.#log.info(
+      {
+        audit: true,
+        seq: rec.seq,
+        at: entry.at,
+        userId: entry.userId,
+        command: entry.command,
+        chatId: entry.chatId,
+        outcome: entry.outcome,
+        reason: e.reason?.key,
+        errcode: entry.errcode,
+        durationMs,
+      },
+      'audit',
+    );
     return rec;
   }
 }
