@@ -151,12 +151,14 @@ function withCommandNames(
   params: Record<string, Param> | undefined,
   catalogue: ReadonlyMap<string, string>,
 ): string {
-  return template.replace(/\{([A-Za-z0-9_-]+),\s*command\s*\}/g, (whole, name: string) => {
+  return template.replace(/\{([A-Za-z0-9_-]+),\s*command\s*\}/g, (whole, name: string, offset: number) => {
     const value = params?.[name];
     if (value === undefined) return whole;
     const given = value instanceof Markdown ? value.text : String(value);
-    // A name without an entry (typed text, say) is escaped like any param.
-    return (catalogue.get(`command.name.${given}`) ?? escapeText(given, false)).replace(/[{}]/g, '');
+    // A name without an entry (typed text, say) is escaped like any param; at the start of a
+    // line its `#`, `>` or `-` would start a block, so those are escaped there too.
+    const atLineStart = /(^|\n)[ \t]*$/.test(template.slice(0, offset));
+    return (catalogue.get(`command.name.${given}`) ?? escapeText(given, atLineStart)).replace(/[{}]/g, '');
   });
 }
 
