@@ -12,6 +12,7 @@ const RENAMED = 'Quillobsidian';
 const NICK = 'Marmalune';
 const TYPED_NAME = 'Velvetkoan';
 const SECRET_CODE = 'Hushcobalt';
+const TYPED_WORD = 'glimmerfeld';
 
 /** pino's numeric levels: 30 info, 20 debug, 10 trace. */
 const levelOf = (line: string): number => {
@@ -40,6 +41,8 @@ describe('info-level logs carry ids, not names or typed text', () => {
     // A person nobody is called: named back in the reply, never in a log line.
     expect(await h.say('lead1', `/chat add ${chatId} ${TYPED_NAME}`)).toContain(TYPED_NAME);
     await h.say('mallory', `/confirm ${SECRET_CODE}`);
+    // A command-shaped line that names no command: audited, but its word is typed text.
+    await h.say('lead1', `/${TYPED_WORD} now`);
     await h.say('lead1', `/chat info #${RENAMED}`);
     await h.say('lead1', `/chat qr ${chatId}`);
 
@@ -48,7 +51,9 @@ describe('info-level logs carry ids, not names or typed text', () => {
     // The audit lines are there, by id.
     expect(info.some((l) => l.includes('"audit":true') && l.includes(chatId))).toBe(true);
     const leaks = info.filter((l) =>
-      [CHAT_NAME, RENAMED, NICK, TYPED_NAME, SECRET_CODE, 'Alice', 'Lee Lead'].some((s) => l.includes(s)),
+      [CHAT_NAME, RENAMED, NICK, TYPED_NAME, SECRET_CODE, TYPED_WORD, 'Alice', 'Lee Lead'].some((s) =>
+        l.includes(s),
+      ),
     );
     expect(leaks).toEqual([]);
     // What the audit keeps is still there for /audit.

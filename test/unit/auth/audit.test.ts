@@ -164,6 +164,22 @@ describe('AuditTrail', () => {
     expect(decodeReason('not the owner')).toEqual({ text: 'not the owner' });
   });
 
+  it('an info line shows a command word that names no command as ?, the store keeps it', async () => {
+    const store = new MemoryAuditStore();
+    const { lines, log } = capture();
+    const trail = new AuditTrail(store, log, { knownCommand: (n) => n === 'chat add' });
+    const rec = await trail.record({
+      userId: 'u1',
+      command: 'glimmerfeld',
+      args: {},
+      outcome: 'refused',
+      durationMs: 1,
+    });
+    await trail.record({ userId: 'u1', command: 'chat add', args: {}, outcome: 'allowed', durationMs: 1 });
+    expect(rec.command).toBe('glimmerfeld');
+    expect(lines.map((l) => (l as { command: string }).command)).toEqual(['?', 'chat add']);
+  });
+
   it('still logs the event when the store fails, and rethrows', async () => {
     const store = new MemoryAuditStore();
     store.fail = true;
