@@ -2,7 +2,12 @@
  * `/chat clone <chat> "<new name>" [more users…] [owner=…]` (复制群): a new chat with the
  * source's members and settings (chat/get), then the admins, private-chat switch and nicknames
  * the bot knows it set in the source (chat/get returns none of them), each step reported. The
- * clone is registered for the caller; reading the source needs read access, as /chat info.
+ * clone is registered for the caller.
+ *
+ * It is `chat info` of the source and `chat create` of the clone, so it answers to their rules
+ * (`answersTo`): a policy that raises either one's role raises the clone's, and create's
+ * `forbiddenOptions` hold for the clone's options (checked before anything is read). The handler
+ * asks again, with the source chat, before its first call (`mayRun`: role, then ownership).
  */
 import { z } from 'zod';
 import {
@@ -45,6 +50,7 @@ export default defineCommand({
     owner: zUserId().optional(),
   }),
   role: 'lead',
+  answersTo: ['chat info', 'chat create'],
   changes: true,
   messages: {
     en: {
@@ -57,6 +63,8 @@ export default defineCommand({
       'chat.clone.name-empty':
         'The new chat needs a name of 1 to {max} characters, e.g. /chat clone here "Sprint 42"',
       'chat.clone.too-many': 'A chat holds at most {max} members; the clone would have {count}.',
+      'chat.clone.refused':
+        'You may not run /{command, command}{chat}, so you may not clone it: a clone reads its source as /chat info does and makes a chat as /chat create does.',
       'chat.clone.done':
         'Cloned **{source}** as **{name}** with {count} members; owner {owner}.\n- chatId: `{chatId}`\n- openConversationId: `{cid}`',
       'chat.clone.members': 'Members: {members}',
@@ -85,6 +93,8 @@ export default defineCommand({
       'chat.clone.name-length': '"{name}" 作为群名太长：有 {length} 个字符，钉钉最多允许 {max} 个。',
       'chat.clone.name-empty': '新群需要 1 到 {max} 个字符的群名，例如 /复制群 here "第42迭代"',
       'chat.clone.too-many': '一个群最多 {max} 人，复制出的群会有 {count} 人。',
+      'chat.clone.refused':
+        '你不能运行 /{command, command}{chat}，所以不能复制它：复制会像 /群信息 那样读取源群，并像 /建群 那样建群。',
       'chat.clone.done':
         '已把 **{source}** 复制为 **{name}**，共 {count} 人，群主 {owner}。\n- chatId：`{chatId}`\n- openConversationId：`{cid}`',
       'chat.clone.members': '成员：{members}',
@@ -106,7 +116,16 @@ export default defineCommand({
         '钉钉不告诉我群的管理员、群昵称和群内私聊设置：我只复制了我自己在 **{source}** 里设置过的。在钉钉里直接设置的不会出现在新群里。',
     },
   },
-  async handler({ args, caller, api, registry, t, log, concerns, people, changes }) {
+  async handler({ args, caller, api, registry, t, log, concerns, people, changes, mayRun }) {
+    // Each command it is made of, on its own terms, before anything is read or written.
+    const parts: [string, typeof args.chat | undefined][] = [
+      ['chat info', args.chat],
+      ['chat create', undefined],
+    ];
+    for (const [command, chat] of parts) {
+      if (!(await mayRun(command, chat)))
+        throw new UserError('chat.clone.refused', { command, chat: chat ? ` ${chat.label}` : '' });
+    }
     const name = args.name.trim();
     const length = Array.from(name).length;
     if (length < 1) throw new UserError('chat.clone.name-empty', { max: MAX_NAME });

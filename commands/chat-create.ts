@@ -8,6 +8,12 @@
  * members and settings, then admins, the private-chat switch and nicknames, each step reported;
  * a step that fails is reported with the command that retries it, and the rest go on. What is
  * typed (settings, private-chat, owner) wins over the template.
+ *
+ * A template does other commands' work, so it answers to their rules (architecture.md §3): its
+ * admins are `chat admin`'s, its nicknames `chat nick`'s, its private-chat switch (typed or not)
+ * `chat set`'s; the caller must be allowed to run each of those the template uses, and the
+ * template's settings and switch are held to the `forbiddenOptions` of `chat create` (and of
+ * `chat set` for `private-chat`) as if typed. All checked before the create: nothing is written.
  */
 import { z } from 'zod';
 import {
@@ -165,6 +171,15 @@ const command = defineCommand({
         'There is no template "{template}" you may use. Yours: {templates}. /chat templates shows what each sets.',
       'chat.create.template-none':
         'There is no template "{template}" you may use: the policy file gives you no templates.',
+      'chat.create.part-refused':
+        'Template **{template}** {what}, which is the work of /{command, command}; you may not run that, so you may not use this template. Nothing was created.',
+      'chat.create.part-private-chat': 'sets the private-chat switch',
+      'chat.create.part-admins': 'makes admins',
+      'chat.create.part-nicks': 'sets nicknames',
+      'chat.create.private-chat-refused':
+        'private-chat= is the work of /{command, command}, which you may not run. Nothing was created.',
+      'chat.create.template-options':
+        'Template **{template}** sets {options}, which the policy file does not let you set. Nothing was created.',
       'chat.create.template-steps': 'Template **{template}**, after the create:',
       'chat.create.steps': 'After the create:',
       'chat.create.step-admin-owner': '- admins: {owner} owns the chat and needs no admin role (skipped)',
@@ -199,6 +214,15 @@ const command = defineCommand({
       'chat.create.template-unknown':
         '没有你可用的模板“{template}”。你可用的模板：{templates}。/群模板 列出每个模板的设置。',
       'chat.create.template-none': '没有你可用的模板“{template}”：策略文件没有给你任何模板。',
+      'chat.create.part-refused':
+        '模板 **{template}** {what}，这是 /{command, command} 的工作；你不能运行它，所以不能使用这个模板。没有建群。',
+      'chat.create.part-private-chat': '会设置群内私聊',
+      'chat.create.part-admins': '会设置管理员',
+      'chat.create.part-nicks': '会设置群昵称',
+      'chat.create.private-chat-refused':
+        'private-chat= 是 /{command, command} 的工作，你不能运行它。没有建群。',
+      'chat.create.template-options':
+        '模板 **{template}** 会设置 {options}，策略文件不允许你设置这些。没有建群。',
       'chat.create.template-steps': '模板 **{template}**，建群之后：',
       'chat.create.steps': '建群之后：',
       'chat.create.step-admin-owner': '- 管理员：{owner} 是群主，无需设为管理员（已跳过）',
@@ -238,6 +262,7 @@ const command = defineCommand({
     if (members.length > MAX_MEMBERS) {
       throw new UserError('chat.create.too-many', { max: MAX_MEMBERS, count: members.length });
     }
+    await answerToParts(ctx, admins.length > 0, nicks.length > 0);
     // Typed settings win over the template's.
     const settings: Partial<ChatSettings> = { ...tpl?.settings };
     if (args.searchable !== undefined) settings.searchable = args.searchable;
@@ -315,6 +340,57 @@ const command = defineCommand({
 });
 
 type Args = typeof command extends { args: z.ZodType<infer A> } ? A : never;
+
+/** The option a template setting stands for (`mentionAll` is typed `mention-all=`). */
+const SETTING_OPTION: Record<keyof ChatSettings, string> = {
+  searchable: 'searchable',
+  validation: 'validation',
+  mentionAll: 'mention-all',
+  management: 'management',
+  mute: 'mute',
+  history: 'history',
+};
+
+/**
+ * Refuses (a UserError) a create whose template, or typed `private-chat=`, does the work of a
+ * command the caller may not run, or sets what the policy forbids them to type.
+ */
+async function answerToParts(
+  { args, mayRun, forbiddenOptions, t }: HandlerContext<Args>,
+  makesAdmins: boolean,
+  setsNicks: boolean,
+): Promise<void> {
+  const tpl = args.tpl;
+  // Typed or from the template, the switch is /chat set's (topapi friendswitch).
+  const privateChat = args.privateChat ?? tpl?.privateChat;
+  const setsPrivateChat =
+    privateChat !== undefined &&
+    (!(await mayRun('chat set')) || (forbiddenOptions?.('chat set', ['private-chat']).length ?? 0) > 0);
+  if (setsPrivateChat && tpl?.privateChat === undefined)
+    throw new UserError('chat.create.private-chat-refused', { command: 'chat set' });
+  if (tpl === undefined) return;
+  const parts: [boolean, string, string][] = [
+    [makesAdmins, 'chat admin', 'chat.create.part-admins'],
+    [setsNicks, 'chat nick', 'chat.create.part-nicks'],
+  ];
+  for (const [uses, command, what] of parts) {
+    if (uses && !(await mayRun(command)))
+      throw new UserError('chat.create.part-refused', { template: tpl.name, what: t(what), command });
+  }
+  if (setsPrivateChat) {
+    throw new UserError('chat.create.part-refused', {
+      template: tpl.name,
+      what: t('chat.create.part-private-chat'),
+      command: 'chat set',
+    });
+  }
+  // The template's settings as if typed (typed ones were checked before the plan was made).
+  const set = (Object.keys(tpl.settings) as (keyof ChatSettings)[]).map((k) => SETTING_OPTION[k]);
+  if (tpl.privateChat !== undefined) set.push('private-chat');
+  const refused = forbiddenOptions?.('chat create', set) ?? [];
+  if (refused.length > 0)
+    throw new UserError('chat.create.template-options', { template: tpl.name, options: refused.join(', ') });
+}
 
 /**
  * The steps after the create: admins, the private-chat switch, then each nickname. Each is one

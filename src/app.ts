@@ -114,7 +114,7 @@ export function createApp(o: AppOptions): App {
     authorizer: new Authorizer({ admins: config.admins, leads: config.leads, policy }),
     confirmations,
     journal,
-    audit: new AuditTrail(store.audit, logger),
+    audit: new AuditTrail(store.audit, logger, { knownCommand: (name) => commands.get(name) !== undefined }),
     defaultLocale: config.locale,
     userRate: config.userRate,
     timeZone: config.timeZone,

@@ -5,7 +5,7 @@
  * otherwise: the metrics are for a local scraper or a sidecar, not for the internet.
  */
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 
 /** The bot's counters, in a registry of their own (with the process's default metrics). */
@@ -87,6 +87,12 @@ export interface HealthServerOptions {
   checks: ReadinessChecks;
   /** How long `/readyz` waits for the store; default 2000 ms. */
   checkTimeoutMs?: number;
+  /**
+   * Limits on a client, so that a slow or idle one cannot hold a socket: the whole head must
+   * arrive within `headersMs` (default 5 s), the whole request within `requestMs` (default 10 s),
+   * and an idle kept-alive socket is closed after `keepAliveMs` (default 5 s).
+   */
+  timeouts?: { headersMs?: number; requestMs?: number; keepAliveMs?: number };
 }
 
 export interface HealthServer {
@@ -94,19 +100,49 @@ export interface HealthServer {
   readonly host: string;
   /** the port it listens on (the chosen one when `port` was 0) */
   readonly port: number;
+  /** How many client sockets are open now. */
+  openSockets(): Promise<number>;
   /** Stops listening and closes open connections. */
   stop(): Promise<void>;
 }
 
 const DEFAULT_HOST = '127.0.0.1';
 const DEFAULT_CHECK_TIMEOUT_MS = 2_000;
+const DEFAULT_HEADERS_MS = 5_000;
+const DEFAULT_REQUEST_MS = 10_000;
+const DEFAULT_KEEP_ALIVE_MS = 5_000;
 
 /** Starts the server; rejects when it cannot listen (e.g. the port is taken). */
 export async function startHealthServer(o: HealthServerOptions): Promise<HealthServer> {
   const host = o.host ?? DEFAULT_HOST;
   const timeoutMs = o.checkTimeoutMs ?? DEFAULT_CHECK_TIMEOUT_MS;
-  const server = http.createServer((req, res) => {
-    void answer(req, res, o, timeoutMs);
+  const headersMs = o.timeouts?.headersMs ?? DEFAULT_HEADERS_MS;
+  const requestMs = Math.max(o.timeouts?.requestMs ?? DEFAULT_REQUEST_MS, headersMs);
+  const server = http.createServer(
+    {
+      headersTimeout: headersMs,
+      requestTimeout: requestMs,
+      keepAliveTimeout: o.timeouts?.keepAliveMs ?? DEFAULT_KEEP_ALIVE_MS,
+      // Node looks for late heads and bodies at this interval (30 s by default).
+      connectionsCheckingInterval: Math.max(50, Math.min(1_000, Math.floor(headersMs / 2))),
+    },
+    (req, res) => {
+      // answer() catches its own failures; this is the last guard against an unhandled rejection.
+      answer(req, res, o, timeoutMs).catch(() => {
+        if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
+        else res.destroy();
+      });
+    },
+  );
+  // A request Node cannot parse, or one too slow: a short answer when the socket can still take
+  // one, then the socket is closed (by default Node would do much the same, but silently).
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+    if (socket.writable && !socket.destroyed) {
+      const timedOut = err.code === 'ERR_HTTP_REQUEST_TIMEOUT';
+      const status = timedOut ? '408 Request Timeout' : '400 Bad Request';
+      socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+    }
+    socket.destroy();
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err) =>
@@ -118,6 +154,10 @@ export async function startHealthServer(o: HealthServerOptions): Promise<HealthS
   return {
     host: bound.address,
     port: bound.port,
+    openSockets: () =>
+      new Promise<number>((resolve, reject) =>
+        server.getConnections((err, n) => (err ? reject(err) : resolve(n))),
+      ),
     stop: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -140,7 +180,13 @@ async function answer(
   o: HealthServerOptions,
   timeoutMs: number,
 ): Promise<void> {
-  const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+  const path = pathOf(req.url);
+  if (path === undefined) {
+    // e.g. `GET //[ HTTP/1.1`: Node parses it, the URL parser does not.
+    res.shouldKeepAlive = false;
+    res.setHeader('connection', 'close');
+    return sendJson(res, 400, { error: 'bad request' });
+  }
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     res.setHeader('allow', 'GET, HEAD');
     return sendJson(res, 405, { error: 'method not allowed' });
@@ -160,6 +206,16 @@ async function answer(
   } catch {
     // The cause is the registry's or a check's own; the scraper only needs to know it failed.
     return sendJson(res, 500, { error: 'internal error' });
+  }
+}
+
+/** The path of a request target, or undefined when it is not a URL path. */
+function pathOf(url: string | undefined): string | undefined {
+  if (url === undefined || !url.startsWith('/')) return undefined;
+  try {
+    return new URL(url, 'http://localhost').pathname;
+  } catch {
+    return undefined;
   }
 }
 

@@ -37,6 +37,11 @@ export interface AuditTrailOptions {
   now?: () => number;
   /** Strings longer than this are recorded as `[text: N chars]`. Default {@link DEFAULT_MAX_VALUE_LENGTH}. */
   maxValueLength?: number;
+  /**
+   * Is this a command's name? A record of a line that named no command holds the typed word as
+   * its command: the info line shows `?` for it instead. Default: every name is shown.
+   */
+  knownCommand?: (name: string) => boolean;
 }
 
 const textMark = (s: string): string => `[text: ${s.length} chars]`;
@@ -131,12 +136,14 @@ export class AuditTrail {
   readonly #log: Logger;
   readonly #now: () => number;
   readonly #maxValueLength: number;
+  readonly #knownCommand: (name: string) => boolean;
 
   constructor(store: AuditStore, log: Logger, opts: AuditTrailOptions = {}) {
     this.#store = store;
     this.#log = log;
     this.#now = opts.now ?? Date.now;
     this.#maxValueLength = opts.maxValueLength ?? DEFAULT_MAX_VALUE_LENGTH;
+    this.#knownCommand = opts.knownCommand ?? (() => true);
   }
 
   /**
@@ -158,15 +165,31 @@ export class AuditTrail {
       errcode: e.errcode,
       durationMs,
     };
-    const event = { audit: true, ...entry, args };
     let rec: AuditRecord;
     try {
       rec = await this.#store.append(entry);
     } catch (err) {
-      this.#log.error({ ...event, err }, 'audit record could not be stored');
+      // The log is then the record's only copy: all of it, at error.
+      this.#log.error({ audit: true, ...entry, args, err }, 'audit record could not be stored');
       throw err;
     }
-    this.#log.info({ ...event, seq: rec.seq }, 'audit');
+    // Info lines carry ids, not names or typed text (the arguments and the reason's params stay in
+    // the store, which /audit reads): who, what, which chat, how it ended.
+    this.#log.info(
+      {
+        audit: true,
+        seq: rec.seq,
+        at: entry.at,
+        userId: entry.userId,
+        command: this.#knownCommand(entry.command) ? entry.command : '?',
+        chatId: entry.chatId,
+        outcome: entry.outcome,
+        reason: e.reason?.key,
+        errcode: entry.errcode,
+        durationMs,
+      },
+      'audit',
+    );
     return rec;
   }
 }

@@ -68,11 +68,22 @@ export class Authorizer {
    * everything; otherwise the built-in role must reach the needed one, or a policy role the
    * user holds must grant the command (or be the needed role itself).
    */
-  canRun(spec: Pick<CommandSpec<unknown>, 'name' | 'role'>, userId: string): CanRunResult {
+  canRun(
+    spec: Pick<CommandSpec<unknown>, 'name' | 'role'> & Partial<Pick<CommandSpec<unknown>, 'answersTo'>>,
+    userId: string,
+  ): CanRunResult {
     const { role, extraRoles } = this.roleOf(userId);
-    return this.#rolesGranting(spec.name, this.neededRole(spec), role, extraRoles).length > 0
-      ? { ok: true }
-      : { ok: false, needed: this.neededRole(spec), role };
+    if (this.#rolesGranting(spec.name, this.neededRole(spec), role, extraRoles).length === 0) {
+      return { ok: false, needed: this.neededRole(spec), role };
+    }
+    // A command made of others answers to their overrides too (their built-in roles are no higher).
+    for (const other of spec.answersTo ?? []) {
+      const needed = this.#policy.commands[other]?.role;
+      if (needed !== undefined && this.#rolesGranting(other, needed, role, extraRoles).length === 0) {
+        return { ok: false, needed, role };
+      }
+    }
+    return { ok: true };
   }
 
   /**
@@ -83,6 +94,21 @@ export class Authorizer {
    * the result keeps the caller's spelling and order.
    */
   forbiddenOptions(
+    spec: Pick<CommandSpec<unknown>, 'name'> & Partial<Pick<CommandSpec<unknown>, 'role' | 'answersTo'>>,
+    userId: string,
+    usedOptions: readonly string[],
+  ): string[] {
+    const own = this.#forbiddenBy(spec, userId, usedOptions);
+    // The commands it is made of forbid what they forbid (`owner=` of a clone is create's `owner=`).
+    for (const other of spec.answersTo ?? []) {
+      for (const opt of this.#forbiddenBy({ name: other }, userId, usedOptions)) {
+        if (!own.some((o) => o.toLowerCase() === opt.toLowerCase())) own.push(opt);
+      }
+    }
+    return usedOptions.filter((o) => own.includes(o));
+  }
+
+  #forbiddenBy(
     spec: Pick<CommandSpec<unknown>, 'name'> & Partial<Pick<CommandSpec<unknown>, 'role'>>,
     userId: string,
     usedOptions: readonly string[],

@@ -118,6 +118,13 @@ export interface CommandSpec<A = Record<string, unknown>> {
   /** Least role that may run it. */
   role: Role;
   /**
+   * The commands this one is made of (a clone reads a chat as `chat info` and makes one as
+   * `chat create`): it answers to each of their rules in the policy file too, their role
+   * override and their `forbiddenOptions` for the options it shares with them, checked where its
+   * own are. Their built-in roles must be no higher than this one's.
+   */
+  answersTo?: readonly string[];
+  /**
    * `chat`: the caller must own the chat of the `<chat>` param to run it (admins: any chat; a
    * lead: the chats DingTalk names them owner of, or the bot made or was handed for them).
    */
@@ -195,6 +202,12 @@ export interface HandlerContext<A> {
    * hints: a reply suggests a command only when the person may run it.
    */
   mayRun: (command: string, chat?: ChatRef) => Promise<boolean>;
+  /**
+   * The options among `options` the policy forbids the caller on `command` (its
+   * `forbiddenOptions`), for a command that does another's work with options not typed as its own
+   * (a template's settings). Optional until the pipeline provides it everywhere.
+   */
+  forbiddenOptions?: (command: string, options: readonly string[]) => string[];
   /** Tells the audit which chat the command concerned when it has no `<chat>`, e.g. the one a create made. */
   concerns: (chatId: string) => void;
   /** People as replies show them: names from the directory, the userId beside each. */

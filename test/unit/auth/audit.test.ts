@@ -134,8 +134,9 @@ describe('AuditTrail', () => {
       outcome: 'failed',
       errcode: '60011',
       durationMs: 250,
-      args: { chat: 'chat123', name: '[text: 100 chars]', text: '[text: 27 chars]' },
     });
+    // Info lines carry ids, not names or typed text: the arguments stay in the store.
+    expect(line).not.toHaveProperty('args');
     expect(JSON.stringify(line)).not.toContain('something');
   });
 
@@ -152,7 +153,8 @@ describe('AuditTrail', () => {
     });
     const stored = 'audit.reason.role-needed {"needed":"admin","role":"lead"}';
     expect(rec).toMatchObject({ chatId: undefined, reason: stored, errcode: undefined, durationMs: 2 });
-    expect(lines[0]).toMatchObject({ audit: true, outcome: 'refused', reason: stored });
+    // The log line has the reason's key; its params (names, typed words) stay in the store.
+    expect(lines[0]).toMatchObject({ audit: true, outcome: 'refused', reason: 'audit.reason.role-needed' });
     expect(decodeReason(stored)).toEqual({
       key: 'audit.reason.role-needed',
       params: { needed: 'admin', role: 'lead' },
@@ -160,6 +162,22 @@ describe('AuditTrail', () => {
     // A reason without params is its key; free text from older records comes back as text.
     expect(encodeReason({ key: 'confirm.unknown' })).toBe('confirm.unknown');
     expect(decodeReason('not the owner')).toEqual({ text: 'not the owner' });
+  });
+
+  it('an info line shows a command word that names no command as ?, the store keeps it', async () => {
+    const store = new MemoryAuditStore();
+    const { lines, log } = capture();
+    const trail = new AuditTrail(store, log, { knownCommand: (n) => n === 'chat add' });
+    const rec = await trail.record({
+      userId: 'u1',
+      command: 'glimmerfeld',
+      args: {},
+      outcome: 'refused',
+      durationMs: 1,
+    });
+    await trail.record({ userId: 'u1', command: 'chat add', args: {}, outcome: 'allowed', durationMs: 1 });
+    expect(rec.command).toBe('glimmerfeld');
+    expect(lines.map((l) => (l as { command: string }).command)).toEqual(['?', 'chat add']);
   });
 
   it('still logs the event when the store fails, and rethrows', async () => {

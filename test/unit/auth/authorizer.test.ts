@@ -142,6 +142,49 @@ describe('forbiddenOptions', () => {
   });
 });
 
+describe('a command made of others (answersTo)', () => {
+  const clone = { name: 'chat clone', role: 'lead' as const, answersTo: ['chat info', 'chat create'] };
+
+  it('answers to their role overrides: chat info raised to admin refuses a lead the clone', () => {
+    const a = new Authorizer({ ...base, policy });
+    expect(a.canRun(clone, 'lead2')).toEqual({ ok: false, needed: 'admin', role: 'lead' });
+    expect(a.canRun(clone, 'boss')).toEqual({ ok: true });
+    // Without overrides only its own role counts.
+    expect(new Authorizer(base).canRun(clone, 'lead2')).toEqual({ ok: true });
+  });
+
+  it('an extra role that grants the part lets its holder through', () => {
+    const a = new Authorizer({
+      ...base,
+      policy: policySchema.parse({
+        roles: { reader: { commands: ['chat info'] } },
+        users: { reader: ['lead1'] },
+        commands: { 'chat info': { role: 'admin' } },
+      }),
+    });
+    expect(a.canRun(clone, 'lead1')).toEqual({ ok: true });
+    expect(a.canRun(clone, 'lead2').ok).toBe(false);
+  });
+
+  it("answers to their forbiddenOptions for the options it shares: create's owner= on a clone", () => {
+    const a = new Authorizer({ ...base, policy });
+    expect(a.forbiddenOptions(clone, 'lead2', ['owner'])).toEqual(['owner']);
+    expect(a.forbiddenOptions(clone, 'boss', ['owner'])).toEqual([]);
+    expect(a.forbiddenOptions(clone, 'lead2', [])).toEqual([]);
+    // Its own list and theirs together, each option once, in the caller's order and spelling.
+    const both = new Authorizer({
+      ...base,
+      policy: policySchema.parse({
+        commands: {
+          'chat clone': { forbiddenOptions: { lead: ['owner', 'x'] } },
+          'chat create': { forbiddenOptions: { lead: ['owner'] } },
+        },
+      }),
+    });
+    expect(both.forbiddenOptions(clone, 'lead2', ['x', 'Owner'])).toEqual(['x', 'Owner']);
+  });
+});
+
 describe('isRisky', () => {
   it('follows the spec and what the policy adds, but the policy cannot switch it off', () => {
     const p = policySchema.parse({
