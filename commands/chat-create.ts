@@ -365,7 +365,7 @@ async function answerToParts(
   const privateChat = args.privateChat ?? tpl?.privateChat;
   const setsPrivateChat =
     privateChat !== undefined &&
-    (!(await mayRun('chat set')) || (forbiddenOptions?.('chat set', ['private-chat']).length ?? 0) > 0);
+    (!(await mayRun('chat set')) || forbiddenOptions('chat set', ['private-chat']).length > 0);
   if (setsPrivateChat && tpl?.privateChat === undefined)
     throw new UserError('chat.create.private-chat-refused', { command: 'chat set' });
   if (tpl === undefined) return;
@@ -387,7 +387,7 @@ async function answerToParts(
   // The template's settings as if typed (typed ones were checked before the plan was made).
   const set = (Object.keys(tpl.settings) as (keyof ChatSettings)[]).map((k) => SETTING_OPTION[k]);
   if (tpl.privateChat !== undefined) set.push('private-chat');
-  const refused = forbiddenOptions?.('chat create', set) ?? [];
+  const refused = forbiddenOptions('chat create', set);
   if (refused.length > 0)
     throw new UserError('chat.create.template-options', { template: tpl.name, options: refused.join(', ') });
 }

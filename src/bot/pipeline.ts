@@ -139,6 +139,8 @@ export class Pipeline {
     const d = this.deps;
     this.chain = compose([
       route(d),
+      // /confirm, /cancel and /pick answer to their own role first; a stored plan's command to its own after.
+      authorizeRole(d),
       pending(d),
       authorizeRole(d),
       bind(d),

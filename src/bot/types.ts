@@ -205,9 +205,9 @@ export interface HandlerContext<A> {
   /**
    * The options among `options` the policy forbids the caller on `command` (its
    * `forbiddenOptions`), for a command that does another's work with options not typed as its own
-   * (a template's settings). Optional until the pipeline provides it everywhere.
+   * (a template's settings).
    */
-  forbiddenOptions?: (command: string, options: readonly string[]) => string[];
+  forbiddenOptions: (command: string, options: readonly string[]) => string[];
   /** Tells the audit which chat the command concerned when it has no `<chat>`, e.g. the one a create made. */
   concerns: (chatId: string) => void;
   /** People as replies show them: names from the directory, the userId beside each. */

@@ -13,6 +13,9 @@ export function authorizeRole(deps: Pick<Deps, 'authorizer' | 'people'>): Step {
   return async (turn, next) => {
     const spec = turn.spec;
     if (spec === undefined) throw new Error('authorizeRole needs a routed command');
+    // Checked once per command: the chain checks again only when pending switched to a stored plan's.
+    if (turn.roleChecked === spec) return next();
+    turn.roleChecked = spec;
     const userId = turn.msg.senderUserId;
     const can = deps.authorizer.canRun(spec, userId);
     if (!can.ok) {

@@ -57,6 +57,10 @@ export function handlerContext(
         return false; // unknown: no hint rather than a wrong one
       }
     },
+    forbiddenOptions: (command, options) => {
+      const s = deps.commands.get(command);
+      return s === undefined ? [] : deps.authorizer.forbiddenOptions(s, userId, options);
+    },
     concerns: (chatId) => {
       turn.concerned = chatId;
     },

@@ -16,7 +16,7 @@ import { type CommandSpec, type IncomingMessage, type Reply, type Translate, Use
 import { auditBase, type Outcome, type Turn } from './turn.ts';
 
 /** Parse errors of a line that meant a command (audited); the others are chit-chat (not). */
-export const MALFORMED = new Set(['parse.unclosed-quote', 'parse.too-long']);
+export const MALFORMED = new Set(['parse.unclosed-quote', 'parse.too-long', 'parse.control']);
 
 /** A handler ran past the command timeout. */
 export class CommandTimeoutError extends Error {

@@ -73,6 +73,8 @@ export interface Turn {
   plan?: Plan;
   /** the plan came from the store (a confirmation or a pick): authorization is checked again */
   stored?: boolean;
+  /** the command whose role was checked (authorizeRole runs before and after pending) */
+  roleChecked?: CommandSpec<unknown>;
   /** the code it was confirmed with */
   confirmedWith?: string;
   /** the chat a command without a `<chat>` concerned (ctx.concerns), e.g. the one a create made */

@@ -40,7 +40,7 @@ describe('policy file', () => {
   it('a lead may not use an option the policy forbids, and DingTalk receives nothing', async () => {
     const before = h.emu.requests.length;
     const reply = await h.say('lead1', '/chat create "Policy Team" alice owner=alice');
-    expect(reply).toContain('may not use the option');
+    expect(reply).toContain('does not allow the option');
     expect(reply).toContain('owner');
     expect(h.emu.requests.slice(before).filter((r) => r.endpoint.includes('create'))).toHaveLength(0);
     // Admins are not bound by the lead's list.

@@ -44,6 +44,7 @@ function ctx<A>(
     timeZone: 'Asia/Shanghai',
     signal: new AbortController().signal,
     mayRun: async () => true,
+    forbiddenOptions: () => [],
     concerns: () => {},
     people: { labels: async (ids) => [...ids], label: async (id) => id },
     changes: new Proxy({} as HandlerContext<A>['changes'], {
