@@ -74,7 +74,7 @@ describe('confirmation of risky commands', () => {
     const code = codeOf(await h.say('lead1', `/chat remove ${chat.chatId} alice`));
     // Two minutes pass: move the expiry into the past, as the clock would.
     const db = new Database(join(h.dataDir, 'bot.sqlite'));
-    db.prepare('UPDATE confirmations SET expiresAt = ? WHERE code = ?').run(Date.now() - 1, code);
+    db.prepare('UPDATE pending SET expiresAt = ? WHERE code = ?').run(Date.now() - 1, code);
     db.close();
     expect(await h.say('lead1', `/confirm ${code}`)).toMatch(/expired|Nothing waits/);
     expect(writesTo(chat.chatId, start)).toHaveLength(0);
