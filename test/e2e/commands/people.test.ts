@@ -193,7 +193,10 @@ describe('people typed by name, mobile and department', () => {
       // Two minutes pass: the stored pick's expiry is moved into the past in the store file itself.
       const db = new Database(join(h.dataDir, DEFAULT_DB_FILE));
       try {
-        expect(db.prepare("UPDATE pending SET expiresAt = 1 WHERE userId = 'lead1' AND kind = 'pick'").run().changes).toBe(1);
+        expect(
+          db.prepare("UPDATE pending SET expiresAt = 1 WHERE userId = 'lead1' AND kind = 'pick'").run()
+            .changes,
+        ).toBe(1);
       } finally {
         db.close();
       }
