@@ -55,7 +55,6 @@ export interface Dialect {
   close(): Promise<void>;
 }
 
-const undef = <T>(v: T | null): T | undefined => (v === null ? undefined : v);
 type Changes = { numDeletedRows?: bigint; numUpdatedRows?: bigint; numInsertedOrUpdatedRows?: bigint };
 /** How many rows a write changed. */
 const changed = async (q: { executeTakeFirst(): Promise<object> }): Promise<number> => {
@@ -102,7 +101,7 @@ function tx<T>(db: Kysely<DB>, begin: (c: Kysely<DB>) => Promise<void>, fn: (c: 
 
 const toChat = (r: Selectable<DB['chats']>): ChatRecord => ({
   chatId: r.chatId,
-  openConversationId: undef(r.openConversationId),
+  openConversationId: r.openConversationId ?? undefined,
   name: r.name,
   createdFor: r.createdFor,
   createdByBot: r.createdByBot === 1,
@@ -349,13 +348,13 @@ export function buildStore(
       // Prepared once per shape of filter: a pick's list runs with every message.
       async list(userId, filter = {}) {
         const shape = `${filter.conversationId !== undefined} ${filter.kind !== undefined}`;
-        const run = (listBy[shape] ??= prepare('userId conversationId kind', (p: PendingAction) => {
+        listBy[shape] ??= prepare('userId conversationId kind', (p: PendingAction) => {
           let q = pending.where('userId', '=', p.userId);
           if (filter.conversationId !== undefined) q = q.where('conversationId', '=', p.conversationId);
           if (filter.kind !== undefined) q = q.where('kind', '=', p.kind);
           return q.orderBy('createdAt').orderBy('code');
-        }));
-        return (await run(db, { userId, ...filter } as PendingAction)).rows;
+        });
+        return (await listBy[shape](db, { userId, ...filter } as PendingAction)).rows;
       },
       prune: async (before) => await changed(db.deleteFrom('pending').where('expiresAt', '<', before)),
     },
