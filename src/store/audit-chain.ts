@@ -8,9 +8,7 @@
  * verifier given old keys check records sealed before a rotation. Records written before keys
  * existed carry a plain SHA-256 (64 hex): they are only hash-chained, and said so.
  */
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { AuditRecord } from './types.ts';
 
 /** prevHash of the first record. */
@@ -214,22 +212,4 @@ export function parseAuditHead(value: string | undefined): ChainHead {
   const m = /^(\d+):((?:k1:[0-9a-f]{8}:)?[0-9a-f]{64})$/.exec(value);
   // seq -1 can never match a real chain end.
   return m ? { seq: Number(m[1]), hash: m[2] as string } : { seq: -1, hash: '' };
-}
-
-/** The sandbox's own audit key, in its data folder (a sandbox has no secret of its own to derive one from). */
-export const SANDBOX_AUDIT_KEY_FILE = 'audit.key';
-
-export function readSandboxAuditKey(dataDir: string): string | undefined {
-  const file = join(dataDir, SANDBOX_AUDIT_KEY_FILE);
-  return existsSync(file) ? readFileSync(file, 'utf8').trim() || undefined : undefined;
-}
-
-/** The sandbox's audit key: the one in its folder, or a new random one written there (mode 600). */
-export function sandboxAuditKey(dataDir: string): string {
-  const had = readSandboxAuditKey(dataDir);
-  if (had !== undefined) return had;
-  const key = randomBytes(32).toString('hex');
-  mkdirSync(dataDir, { recursive: true });
-  writeFileSync(join(dataDir, SANDBOX_AUDIT_KEY_FILE), `${key}\n`, { mode: 0o600 });
-  return key;
 }

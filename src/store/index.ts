@@ -9,8 +9,6 @@ export {
   type ChainVerdict,
   canonicalAuditJson,
   GENESIS_HASH,
-  readSandboxAuditKey,
-  sandboxAuditKey,
   verifyAuditChain,
 } from './audit-chain.ts';
 export { databaseUrlPassword, describeDatabaseUrl, StoreUnavailableError } from './errors.ts';

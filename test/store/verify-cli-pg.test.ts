@@ -16,7 +16,7 @@ function cli(databaseUrl: string): Promise<Run> {
   return new Promise((resolve) => {
     execFile(
       'npx',
-      ['tsx', 'src/store/verify-cli.ts'],
+      ['tsx', 'src/audit-verify.ts'],
       { env: { ...process.env, DATABASE_URL: databaseUrl }, timeout: 20_000 },
       (error, stdout, stderr) => {
         const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { derivedAuditKey } from '../../../src/config.ts';
 import { type Harness, startHarness } from '../../helpers/harness.ts';
 
 const run = promisify(execFile);
@@ -132,8 +133,13 @@ describe('audit trail', () => {
     expect(shown).toContain('mallory');
     expect(shown).toContain('chat rename');
 
-    const env = { ...process.env, BOT_DATA_DIR: h.dataDir };
-    const ok = await run('npx', ['tsx', 'src/store/verify-cli.ts'], { env });
+    // The verifier is given the key the bot sealed with (here derived from the client secret).
+    const env = {
+      ...process.env,
+      BOT_DATA_DIR: h.dataDir,
+      BOT_AUDIT_KEY: derivedAuditKey(h.config.credentials?.clientSecret ?? ''),
+    };
+    const ok = await run('npx', ['tsx', 'src/audit-verify.ts'], { env });
     expect(ok.stdout).toMatch(/audit chain OK: \d+ records/);
 
     // Someone with file access rewrites history: drop the guard triggers and change one record.
@@ -144,7 +150,7 @@ describe('audit trail', () => {
     for (const t of triggers) db.exec(`DROP TRIGGER "${t.name}"`);
     db.prepare("UPDATE audit SET outcome = 'allowed' WHERE userId = 'mallory'").run();
     db.close();
-    const bad = await run('npx', ['tsx', 'src/store/verify-cli.ts'], { env }).then(
+    const bad = await run('npx', ['tsx', 'src/audit-verify.ts'], { env }).then(
       () => undefined,
       (e: { code: number; stdout: string }) => e,
     );

@@ -22,7 +22,7 @@ function cli(args: string[], env: Record<string, string> = { BOT_AUDIT_KEY: KEY 
   return new Promise((resolve) => {
     execFile(
       'npx',
-      ['tsx', 'src/store/verify-cli.ts', ...args],
+      ['tsx', 'src/audit-verify.ts', ...args],
       { env: { ...clean, ...env }, timeout: 20_000 },
       (error, stdout, stderr) => {
         const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;

@@ -6,12 +6,13 @@
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { loadConfig } from '../config.ts';
-import { type AuditKeys, auditKeys, readSandboxAuditKey } from './audit-chain.ts';
-import { openPostgresStore } from './postgres.ts';
-import { SchemaVersionError } from './schema.ts';
-import { openStore, type SqliteStore, storePath } from './sqlite.ts';
-import type { AuditRecord, AuditVerdict, Store } from './types.ts';
+import { loadConfig } from './config.ts';
+import { readSandboxAuditKey } from './sandbox/audit-key.ts';
+import { type AuditKeys, auditKeys } from './store/audit-chain.ts';
+import { openPostgresStore } from './store/postgres.ts';
+import { SchemaVersionError } from './store/schema.ts';
+import { openStore, type SqliteStore, storePath } from './store/sqlite.ts';
+import type { AuditRecord, AuditVerdict, Store } from './store/types.ts';
 
 const USAGE =
   'usage: npm run audit:verify [-- --data-dir <dir>] [--accept-unkeyed]\n' +
