@@ -167,9 +167,13 @@ export async function migratePostgres(
   try {
     // The version is read after the lock, so a replica that waited sees the steps the other applied.
     await db.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
-    await db.query(
-      'CREATE TABLE IF NOT EXISTS schema_version (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())',
-    );
+    // Asked first: a runtime role without CREATE on the schema (the README's protected audit
+    // set-up) may start on a database its owner migrated.
+    const made = await db.query<{ e: boolean }>("SELECT to_regclass('schema_version') IS NOT NULL AS e");
+    if (made.rows[0]?.e !== true)
+      await db.query(
+        'CREATE TABLE schema_version (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())',
+      );
     let version = await pgSchemaVersion(db);
     for (const step of pendingSteps('postgres', version, migrations)) {
       await db.query(step.sql);
