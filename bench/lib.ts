@@ -52,10 +52,10 @@ export function botEnv(emu: Emulator, logLevel = 'info'): Record<string, string>
  */
 export async function startBot(
   emu: Emulator,
-  o: Omit<BotStart, 'env'> & { where: 'worker' | 'process' },
+  o: Omit<BotStart, 'env'> & { where: 'worker' | 'process'; env?: Record<string, string> },
 ): Promise<RemoteBot> {
-  const { where, ...start } = o;
-  const spec: BotStart = { ...start, env: botEnv(emu, o.logLevel) };
+  const { where, env, ...start } = o;
+  const spec: BotStart = { ...start, env: { ...botEnv(emu, o.logLevel), ...env } };
   const bot = where === 'worker' ? await RemoteBot.inWorker(spec) : await RemoteBot.inProcess(spec);
   try {
     await emu.waitForConnection(10_000);

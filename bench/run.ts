@@ -395,6 +395,72 @@ function tokenizerItem(): { rows: Row[]; raw: { parseMs: number[]; chars: number
   };
 }
 
+/** Lead /chat info probes of item 10, and how many messages the flood sends. */
+const FAIR_PROBES = 20;
+const FAIR_FLOOD = 600;
+
+/** A lead's `/chat info` one at a time (each waits for its reply): reply latencies in ms. */
+async function leadProbes(emu: Emulator, rec: Recorder, chatId: string): Promise<number[]> {
+  const lat: number[] = [];
+  for (let i = 0; i < FAIR_PROBES; i++) {
+    // The leads take turns: one lead's 40 probes would run into the per-user limit themselves.
+    const s = send(emu, LEADS[i % LEADS.length] as string, `/chat info ${chatId}`);
+    await rec.waitReplies([s.msgId], 60_000);
+    const r = rec.replies.get(s.msgId)?.[0];
+    if (r) lat.push(r.at - s.sentAt);
+    await sleep(50);
+  }
+  return lat;
+}
+
+/**
+ * Item 10: fairness (issue 19). A lead's `/chat info` latency with nobody else busy, then while
+ * another person (no role) floods 600 `/whoami` at once, with the per-user limit on
+ * (BOT_USER_RATE=20/10s, the default).
+ */
+async function fairnessItem(): Promise<{
+  rows: Row[];
+  raw: { quiet: number[]; flood: number[]; floodReplies: number };
+}> {
+  progress(`fairness: ${FAIR_PROBES} × a lead's /chat info, quiet and during a ${FAIR_FLOOD}-message flood`);
+  const emu = await startEmulator();
+  const rec = new Recorder(emu);
+  const bot = await startBot(emu, { where: 'worker', kind: 'ours', env: { BOT_USER_RATE: '20/10s' } });
+  try {
+    const chat = emu.org.addChat({ name: 'Fair', owner: LEADS[0] as string, members: [LEADS[0] as string] });
+    const quiet = await leadProbes(emu, rec, chat.chatId);
+    const flood = Array.from({ length: FAIR_FLOOD }, () => send(emu, USERS[0] as string, '/whoami'));
+    const busy = await leadProbes(emu, rec, chat.chatId);
+    await sleep(2_000);
+    const floodReplies = flood.filter((s) => rec.replies.has(s.msgId)).length;
+    const q = median(quiet);
+    const f = median(busy);
+    return {
+      rows: [
+        { metric: "10 a lead's /chat info, nobody else busy: p50", value: q, unit: 'ms', target: '' },
+        {
+          metric: `10 the same while another user floods ${FAIR_FLOOD} messages: p50`,
+          value: f,
+          unit: 'ms',
+          target: '< 2× quiet + 20 ms',
+          ok: f < 2 * q + 20,
+        },
+        {
+          metric: '10 replies the flood got (the per-user limit: 20 + one "too fast" a window)',
+          value: floodReplies,
+          unit: 'replies',
+          target: '≤ 30',
+          ok: floodReplies <= 30,
+        },
+      ],
+      raw: { quiet, flood: busy, floodReplies },
+    };
+  } finally {
+    await bot.stop();
+    await emu.stop();
+  }
+}
+
 /** Item 8: two replicas on one PostgreSQL (a throwaway cluster): burst, overhead, failover. */
 async function replicasItem(): Promise<{ rows: Row[]; raw: ReplicasRaw }> {
   const raw = await replicasBench(RUNS, progress);
@@ -479,8 +545,11 @@ async function main(): Promise<void> {
           ? await replicasItem()
           : args.only === 'tokenizer'
             ? tokenizerItem()
-            : undefined;
-    if (!item) throw new Error(`--only knows three items, names, replicas and tokenizer; not ${args.only}`);
+            : args.only === 'fairness'
+              ? await fairnessItem()
+              : undefined;
+    if (!item)
+      throw new Error(`--only knows four items, names, replicas, tokenizer and fairness; not ${args.only}`);
     out();
     out(table(item.rows));
     writeFileSync(
@@ -589,6 +658,7 @@ async function main(): Promise<void> {
   const growth = mem.growth;
   const names = await namesItem();
   const tokenizer = tokenizerItem();
+  const fairness = await fairnessItem();
 
   // ---- the table
   const ack = {
@@ -780,6 +850,7 @@ async function main(): Promise<void> {
     },
     ...names.rows,
     ...tokenizer.rows,
+    ...fairness.rows,
   ];
 
   const seconds = (performance.now() - benchStart) / 1000;
@@ -822,6 +893,7 @@ async function main(): Promise<void> {
       memory: mem,
       names: names.raw,
       tokenizer: tokenizer.raw,
+      fairness: fairness.raw,
     },
   };
   writeFileSync(args.out as string, `${JSON.stringify(results, null, 2)}\n`);
