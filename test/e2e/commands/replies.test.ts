@@ -25,7 +25,9 @@ describe('replies in English', () => {
 
   it('a second chat of the same name is pointed out, and #name lists both by chatId', async () => {
     await h.say('lead1', '/chat create "Design Review" alice');
-    const again = await h.say('lead1', '/chat create "Design Review" bob');
+    // A second chat of a name the lead already uses is confirmed first.
+    const ask = await h.say('lead1', '/chat create "Design Review" bob');
+    const again = await h.say('lead1', `/confirm ${confirmCode(ask)}`);
     const [first, second] = h.emu.org
       .chats()
       .filter((c) => c.name === 'Design Review')
