@@ -97,7 +97,7 @@ describe('names in replies', () => {
     const all = await h.say('admin1', '/audit 3');
     expect(all).toMatch(/· Alice Wang \(alice\) · \/chat create · — · refused/);
     const mine = await h.say('admin1', '/audit 5 alice');
-    expect(mine).toMatch(/^The latest audit records? for user Alice Wang \(alice\):/);
+    expect(mine).toMatch(/^The latest audit records? for user Alice Wang \(alice\) \(times in [^)]+\):/);
     expect(mine).not.toContain(' · lead1 · ');
     // An admin's /chat list says whom each chat is for, by name.
     expect(await h.say('admin1', '/chat list')).toContain('for Lee Lead (lead1)');
