@@ -21,6 +21,7 @@ import {
   dingtalkErrorCode,
   formatPeople,
   type HandlerContext,
+  md,
   settingsInWords,
   UserError,
   zUserId,
@@ -69,6 +70,18 @@ const zTemplate = z.object({
 function shortCode(err: unknown): string {
   const raw = dingtalkErrorCode(err);
   return raw === undefined ? 'error' : /^-?\d+$/.test(raw) ? `errcode ${raw}` : raw;
+}
+
+/**
+ * The caller's own chats already named `name` (case as the registry compares it): the chats
+ * `/chat list` shows them, those the bot created for them or they linked. Another lead's chat of
+ * that name does not count: it is not the caller's to mix up, and naming it would tell them about
+ * a chat they cannot see.
+ */
+async function ownNamesakes(ctx: HandlerContext<{ name: string }>) {
+  const name = ctx.args.name.trim();
+  if (name === '') return [];
+  return (await ctx.registry.byName(name)).filter((c) => c.createdFor === ctx.caller.userId);
 }
 
 /** A nickname quoted for a retry command: the parser's quotes, with a `"` inside switched to `“`. */
@@ -160,6 +173,9 @@ const command = defineCommand({
         'Created **{name}** with {count, plural, one {# member} other {# members}}; owner {owner}.',
       'chat.create.same-name':
         '{count, plural, one {Another chat is} other {# other chats are}} named **{name}** too ({chatIds}), so #"{name}" no longer names one chat. Name this one by its chatId `{chatId}`, or give it a name of its own: /chat rename {chatId} "<new name>"',
+      'chat.create.preview-same-name':
+        '{count, plural, one {You already have a chat named **{name}**} other {You already have # chats named **{name}**}}: {chats}. Create another one of that name?',
+      'chat.create.namesake': '**{name}** (`{chatId}`)',
       'chat.create.members': 'Members: {members}',
       'chat.create.ids': '- chatId: `{chatId}`\n- openConversationId: `{cid}`',
       'chat.create.settings': 'Settings:',
@@ -205,6 +221,9 @@ const command = defineCommand({
       'chat.create.done': '已创建 **{name}**，共 {count} 人，群主 {owner}。',
       'chat.create.same-name':
         '另有 {count} 个群也叫 **{name}**（{chatIds}），#"{name}" 不再只指一个群。请用 chatId `{chatId}` 指定这个群，或给它改个名字：/改群名 {chatId} "<新群名>"',
+      'chat.create.preview-same-name':
+        '你已经有 {count} 个名为 **{name}** 的群：{chats}。还要再建一个同名的群吗？',
+      'chat.create.namesake': '**{name}**（`{chatId}`）',
       'chat.create.members': '成员：{members}',
       'chat.create.ids': '- chatId：`{chatId}`\n- openConversationId：`{cid}`',
       'chat.create.settings': '群设置：',
@@ -236,6 +255,20 @@ const command = defineCommand({
       'chat.create.step-nick-failed':
         '- {user} 的群昵称：“{nick}”：**未设置**，钉钉拒绝了（{code}）。只重试这一步：`/群昵称 {chatId} {id} {quoted}`',
     },
+  },
+  // A second chat of a name the caller already uses is confirmed first (issue 20).
+  async confirmWhen(ctx) {
+    return (await ownNamesakes(ctx)).length > 0;
+  },
+  async preview(ctx) {
+    const { t } = ctx;
+    const namesakes = await ownNamesakes(ctx);
+    const chats = namesakes.map((c) => t('chat.create.namesake', { name: c.name, chatId: c.chatId }));
+    return t('chat.create.preview-same-name', {
+      count: namesakes.length,
+      name: ctx.args.name.trim(),
+      chats: md(chats.join(ctx.locale === 'zh-CN' ? '、' : ', ')),
+    });
   },
   async handler(ctx) {
     const { args, caller, api, registry, t, log, concerns, people } = ctx;

@@ -31,14 +31,14 @@ export default defineCommand({
       'chat.link.not-found':
         "DingTalk knows no chat {chatId} that I may manage. Check the id: I can link only a chat of this organisation that was created through DingTalk's server API (by me or another app), not one made in the DingTalk app.",
       'chat.link.not-owner':
-        'DingTalk names {owner} the owner of {chatId}, not you ({userId}); only its owner or an admin can link it.',
+        'DingTalk names {owner} the owner of **{name}** (`{chatId}`), not you, {you|userId}; only its owner or an admin can link it.',
       'chat.link.dissolved': '{chatId} has been dissolved; there is nothing to link.',
       'chat.link.not-here':
         '{chatId} is not this group (its openConversationId is {cid}). Send /chat link in the group it belongs to, or in a 1:1 chat with me.',
       'chat.link.done': 'Linked **{name}** (`{chatId}`).',
       'chat.link.cid': 'openConversationId: `{cid}`',
       'chat.link.here': 'In this group, `here` now means this chat.',
-      'chat.link.bot-created': 'I created it for {user}; that stays as it was.',
+      'chat.link.bot-created': 'I created it for {user|userId}; that stays as it was.',
     },
     'zh-CN': {
       'chat.link.summary': '登记一个你是群主的现有群，让我认识它（在群里发送则绑定为 here）。',
@@ -48,17 +48,17 @@ export default defineCommand({
       'chat.link.not-found':
         '钉钉里没有我可以管理的群 {chatId}。请检查 id：我只能登记本企业通过钉钉服务端接口（由我或其他应用）创建的群，不能登记在钉钉客户端里建的群。',
       'chat.link.not-owner':
-        '钉钉显示 {chatId} 的群主是 {owner}，不是你（{userId}）；只有群主或管理员可以登记。',
+        '钉钉显示 **{name}**（`{chatId}`）的群主是 {owner}，不是你 {you|userId}；只有群主或管理员可以登记。',
       'chat.link.dissolved': '{chatId} 已解散，无法登记。',
       'chat.link.not-here':
         '{chatId} 不是本群（它的 openConversationId 是 {cid}）。请在它所在的群里或与我的单聊中发送 /关联群。',
       'chat.link.done': '已登记 **{name}**（`{chatId}`）。',
       'chat.link.cid': 'openConversationId：`{cid}`',
       'chat.link.here': '在本群中，`here` 现在指这个群。',
-      'chat.link.bot-created': '它是我为 {user} 创建的，这一点保持不变。',
+      'chat.link.bot-created': '它是我为 {user|userId} 创建的，这一点保持不变。',
     },
   },
-  async handler({ args, caller, message, api, registry, t, log, concerns }) {
+  async handler({ args, caller, message, api, registry, t, log, concerns, people }) {
     const chatId = args.chatId.trim();
     if (!CHAT_ID.test(chatId)) throw new UserError('chat.link.bad-id', { value: chatId });
     concerns(chatId);
@@ -73,7 +73,15 @@ export default defineCommand({
     }
     if (info.status === DISSOLVED) throw new UserError('chat.link.dissolved', { chatId });
     if (caller.role !== 'admin' && info.owner !== caller.userId) {
-      throw new UserError('chat.link.not-owner', { chatId, owner: info.owner, userId: caller.userId });
+      // People by name (the userId beside it), as DingTalk and the directory know them.
+      const [owner = info.owner, you = caller.userId] = await people.labels([info.owner, caller.userId]);
+      throw new UserError('chat.link.not-owner', {
+        chatId,
+        name: info.name,
+        owner,
+        you,
+        userId: caller.userId,
+      });
     }
     const inGroup = message.conversationType === 'group';
     let cid: string | undefined;
@@ -102,7 +110,13 @@ export default defineCommand({
     const lines = [t('chat.link.done', { name: info.name, chatId })];
     if (cid) lines.push(t('chat.link.cid', { cid }));
     if (inGroup) lines.push(t('chat.link.here'));
-    if (keep) lines.push(t('chat.link.bot-created', { user: existing.createdFor }));
+    if (keep)
+      lines.push(
+        t('chat.link.bot-created', {
+          user: await people.label(existing.createdFor),
+          userId: existing.createdFor,
+        }),
+      );
     return { text: lines.join('\n\n') };
   },
 });

@@ -25,9 +25,9 @@ export default defineCommand({
       'chat.qr.done': 'Join link for **{name}** (`{chatId}`), shared by you. Tap it to join or forward it.',
       'chat.qr.join': 'Join {name}',
       'chat.qr.not-member':
-        'DingTalk lets only members share the join link of **{name}**, and you ({userId}) are not one. Ask its owner {owner} to share it.',
+        'DingTalk lets only members share the join link of **{name}**, and you, {you|userId}, are not one. Ask its owner {owner} to share it.',
       'chat.qr.not-member-add':
-        'DingTalk lets only members share the join link of **{name}**, and you ({userId}) are not one. Ask its owner {owner} to share it, or add yourself first: /chat add {chatId} me',
+        'DingTalk lets only members share the join link of **{name}**, and you, {you|userId}, are not one. Ask its owner {owner} to share it, or add yourself first: /{add, command} {chatId} me',
     },
     'zh-CN': {
       'chat.qr.summary': '获取群的入群链接（由你分享）。',
@@ -36,12 +36,12 @@ export default defineCommand({
       'chat.qr.done': '**{name}**（`{chatId}`）的入群链接，由你分享。点开入群或转发。',
       'chat.qr.join': '加入 {name}',
       'chat.qr.not-member':
-        '钉钉只允许群成员分享 **{name}** 的入群链接，而你（{userId}）不在群里。请群主 {owner} 分享。',
+        '钉钉只允许群成员分享 **{name}** 的入群链接，而你 {you|userId} 不在群里。请群主 {owner} 分享。',
       'chat.qr.not-member-add':
-        '钉钉只允许群成员分享 **{name}** 的入群链接，而你（{userId}）不在群里。请群主 {owner} 分享，或先把自己拉进群：/拉人 {chatId} me',
+        '钉钉只允许群成员分享 **{name}** 的入群链接，而你 {you|userId} 不在群里。请群主 {owner} 分享，或先把自己拉进群：/{add, command} {chatId} me',
     },
   },
-  async handler({ args, caller, api, t, mayRun }) {
+  async handler({ args, caller, api, t, mayRun, people }) {
     const { chat } = args;
     let url: string;
     try {
@@ -51,11 +51,14 @@ export default defineCommand({
       const info = await api.get(chat.chatId);
       // Suggest adding themselves only to someone who may.
       const canAdd = await mayRun('chat add', chat);
+      const [owner = info.owner, you = caller.userId] = await people.labels([info.owner, caller.userId]);
       throw new UserError(canAdd ? 'chat.qr.not-member-add' : 'chat.qr.not-member', {
         name: info.name,
         chatId: chat.chatId,
+        you,
         userId: caller.userId,
-        owner: info.owner,
+        owner,
+        add: 'chat add',
       });
     }
     const name = chat.record?.name ?? chat.chatId;

@@ -48,7 +48,7 @@ export interface TerminalChatOptions {
 
 export const SANDBOX_HELP = [
   'Sandbox commands (anything else is sent to the bot as a message):',
-  '  :as <user>        talk as another user (userId or nick), e.g. :as alice',
+  '  :as <user>        talk as another user (userId or the name DingTalk shows), e.g. :as alice',
   '  :group <name>     talk in a group the bot is in (the bot is @-mentioned for you)',
   '  :dm               back to your 1:1 chat with the bot',
   '  :users            the demo org: userIds, nicks, bot roles',
@@ -276,20 +276,39 @@ export class TerminalChat {
     ]);
   }
 
+  /**
+   * `:as <user>`: a userId, the name DingTalk shows for the user (the directory name, `李伟`, as
+   * /whoami shows it; also the English name), the one-word mention nick, or a userId prefix. A name
+   * that several users share is listed, not guessed.
+   */
   private switchUser(arg: string): void {
     const { org } = this.o.driver;
-    const want = arg.replace(/^@/, '').toLowerCase();
+    const typed = arg
+      .replace(/^@/, '')
+      .replace(/^["'“‘](.*)["'”’]$/, '$1')
+      .trim();
+    const want = typed.toLowerCase();
     if (want === '') {
-      this.note(`you are ${this.user}; :as <userId> switches (:users lists them)`);
+      this.note(
+        `you are ${this.user} (${this.shownName(this.user)}); :as <userId or name> switches (:users lists them)`,
+      );
       return;
     }
     const users = org.users();
+    const named = users.filter((u) => u.name.toLowerCase() === want || u.englishName?.toLowerCase() === want);
+    if (named.length > 1 && !users.some((u) => u.userId.toLowerCase() === want)) {
+      this.note(
+        `${typed} is ${named.length} users: ${named.map((u) => `${u.userId} (${this.directoryOf(u).replace(/^\s*·\s*/, '')})`).join('; ')}; :as <userId> picks one`,
+      );
+      return;
+    }
     const found =
       users.find((u) => u.userId.toLowerCase() === want) ??
-      users.find((u) => u.nick.toLowerCase() === want) ??
+      only(named) ??
+      only(users.filter((u) => u.nick.toLowerCase() === want)) ??
       only(users.filter((u) => u.userId.toLowerCase().startsWith(want)));
     if (!found) {
-      this.note(`no user ${arg}; users: ${users.map((u) => u.userId).join(', ')}`);
+      this.note(`no user ${typed}; users: ${users.map((u) => `${u.userId} (${u.name})`).join(', ')}`);
       return;
     }
     this.user = found.userId;
@@ -302,7 +321,13 @@ export class TerminalChat {
         where = `${where} (not a member of ${chat.name})`;
       }
     }
-    this.note(`now ${found.userId} (${found.nick}, role ${this.roleOf(found.userId)}), ${where}`);
+    // The name DingTalk shows for the user (senderNick, what /whoami calls the nick).
+    this.note(`now ${found.userId} (${found.name}, role ${this.roleOf(found.userId)}), ${where}`);
+  }
+
+  /** The name DingTalk shows for a user: the directory name. */
+  private shownName(userId: string): string {
+    return this.o.driver.org.user(userId)?.name ?? userId;
   }
 
   private switchGroup(arg: string): void {

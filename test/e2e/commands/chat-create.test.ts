@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type Harness, startHarness, TEST_USERS } from '../../helpers/harness.ts';
-import { bodyOf, responseOf, track, writes } from './helpers.ts';
+import { bodyOf, confirmCode, responseOf, track, writes } from './helpers.ts';
 
 const EXTRA = Array.from({ length: 60 }, (_, i) => ({
   userId: `u${String(i).padStart(2, '0')}`,
@@ -175,6 +175,49 @@ describe('/chat create', () => {
     expect(reply).not.toContain('Created');
     expect(reply).toContain('parameter.invalid');
     expect(await h.say('lead1', '/chat list')).not.toContain('Ghosts');
+  });
+
+  it("a second chat of a name the lead already uses asks for /confirm first; another lead's does not count", async () => {
+    let t = track(h);
+    const first = await h.say('lead1', '/chat create Standup alice');
+    expect(first).toMatch(/^Created \*\*Standup\*\*/);
+    const [one] = writes(t.calls());
+    const firstId = responseOf<{ chatid: string }>(one).chatid;
+
+    // The same name (in any case) again: nothing is created until the lead confirms.
+    t = track(h);
+    const ask = await h.say('lead1', '/chat create standup bob');
+    expect(t.endpoints()).toEqual([]);
+    expect(ask).toContain(
+      `You already have a chat named **standup**: **Standup** (\`${firstId}\`). Create another one of that name?`,
+    );
+    const confirmed = await h.say('lead1', `/confirm ${confirmCode(ask)}`);
+    const [two] = writes(t.calls());
+    expect(two?.endpoint).toBe('im.group.create');
+    expect(bodyOf<{ name: string; useridlist: string[] }>(two)).toMatchObject({
+      name: 'standup',
+      useridlist: ['lead1', 'bob'],
+    });
+    const secondId = responseOf<{ chatid: string }>(two).chatid;
+    expect(confirmed).toMatch(/^Created \*\*standup\*\* with 2 members/);
+    expect(h.emu.org.chat(secondId)?.name).toBe('standup');
+
+    // Another lead's chats of that name are not theirs to mix up: created at once.
+    t = track(h);
+    expect(await h.say('lead2', '/chat create Standup carol')).toMatch(/^Created \*\*Standup\*\*/);
+    expect(writes(t.calls()).map((r) => r.endpoint)).toEqual(['im.group.create', 'qrcode.get']);
+
+    // In Chinese, both of lead1's chats of that name (not lead2's), by name and chatId.
+    t = track(h);
+    const zh = await h.say('lead1', '/建群 Standup carol');
+    expect(t.endpoints()).toEqual([]);
+    expect(zh).toMatch(/^你已经有 2 个名为 \*\*Standup\*\* 的群：/);
+    expect(zh).toContain(`**Standup**（\`${firstId}\`）`);
+    expect(zh).toContain(`**standup**（\`${secondId}\`）`);
+    expect(zh).toContain('还要再建一个同名的群吗？');
+    expect(zh).toContain('/确认 ');
+    expect(await h.say('lead1', '/取消')).toContain('已取消');
+    expect(h.emu.org.chats().filter((c) => c.name.toLowerCase() === 'standup')).toHaveLength(3);
   });
 
   it('is refused to people without the lead role', async () => {

@@ -55,7 +55,12 @@ describe('/chat link', () => {
   it('lets a lead link only a chat they own; an admin may link any', async () => {
     const c = seedChat(h, 'Someone Elses', 'carol', ['lead1']);
     const refused = await h.say('lead1', `/chat link ${c.chatId}`);
-    expect(refused).toContain(`DingTalk names carol the owner of ${c.chatId}, not you (lead1)`);
+    expect(refused).toBe(
+      `DingTalk names Carol (carol) the owner of **Someone Elses** (\`${c.chatId}\`), not you, Lee Lead (lead1); only its owner or an admin can link it.`,
+    );
+    expect(await h.say('lead1', `/关联群 ${c.chatId}`)).toBe(
+      `钉钉显示 **Someone Elses**（\`${c.chatId}\`）的群主是 Carol (carol)，不是你 Lee Lead (lead1)；只有群主或管理员可以登记。`,
+    );
     expect(await h.say('admin1', `/chat link ${c.chatId}`)).toContain('Linked **Someone Elses**');
     const all = await h.say('admin1', '/chat list');
     expect(all).toContain('**Someone Elses**');
@@ -65,7 +70,10 @@ describe('/chat link', () => {
     await h.say('lead1', '/chat create Made alice');
     const chat = h.emu.org.chats().find((c) => c.name === 'Made')!;
     const reply = await h.say('admin1', `/chat link ${chat.chatId}`);
-    expect(reply).toContain('I created it for lead1; that stays as it was.');
+    expect(reply).toContain('I created it for Lee Lead (lead1); that stays as it was.');
+    expect(await h.say('admin1', `/关联群 ${chat.chatId}`)).toContain(
+      '它是我为 Lee Lead (lead1) 创建的，这一点保持不变。',
+    );
     expect(await h.say('lead1', '/chat list')).toContain('**Made**');
   });
 

@@ -143,7 +143,7 @@ describe('read commands', () => {
       expect(t.endpoints()).toEqual(['qrcode.get', 'chat.get', 'chat.get']);
       expect(t.calls()[0]?.response).toMatchObject({ errcode: 60124 });
       expect(reply).toBe(
-        'DingTalk lets only members share the join link of **Infra**, and you (lead2) are not one. Ask its owner lead1 to share it.',
+        'DingTalk lets only members share the join link of **Infra**, and you, Li Lead (lead2), are not one. Ask its owner Lee Lead (lead1) to share it.',
       );
     });
   });
@@ -169,6 +169,7 @@ describe('read commands', () => {
         const zh = await h2.say('lead2', '/我的群');
         expect(zh).toContain('/建群');
         expect(zh).toContain('/关联群');
+        expect(zh).not.toContain('/chat');
       } finally {
         await h2.stop();
       }

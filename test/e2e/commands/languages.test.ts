@@ -236,6 +236,19 @@ async function sweep(
   ]) {
     await say('lead1', line);
   }
+  // A chat the bot made for lead1 in the sweep: a second of its name asks first (dropped), and
+  // an admin who links it is told whom it was made for, by name.
+  const created = heard.find(
+    (x) =>
+      x.who === 'lead1' &&
+      x.line.startsWith(`/${cmd('chat create')} "Sweep `) &&
+      /chat[0-9a-f]{32}/.test(x.reply),
+  );
+  const made = h.emu.org.chat(/chat[0-9a-f]{32}/.exec(created?.reply ?? '')?.[0] ?? '');
+  if (made === undefined) throw new Error('the sweep made no chat for lead1');
+  await say('lead1', `/${cmd('chat create')} "${made.name}" alice`);
+  await say('lead1', `/${cmd('cancel')}`);
+  await say('admin1', `/${cmd('chat link')} ${made.chatId}`);
   return heard;
 }
 
@@ -265,6 +278,13 @@ describe.each([
   it('holds on every command and refusal', { timeout: 120_000 }, async () => {
     const heard = await sweep(h, locale, env.BOT_LOCALE ?? 'en', chat, group);
     expect(heard.length).toBeGreaterThan(allCommands.length * 10);
+    // The lines added for issue 20 reach the replies they are there for.
+    const en = locale === 'en';
+    const ask = heard.at(-3);
+    expect(ask?.reply).toContain(en ? 'You already have a chat named' : '你已经有 1 个名为');
+    expect(heard.at(-1)?.reply).toContain(
+      en ? 'I created it for Lee Lead (lead1)' : '它是我为 Lee Lead (lead1) 创建的',
+    );
     const wrong = heard
       .map((x) => ({ ...x, words: locale === 'en' ? chineseIn(x.reply) : englishIn(x.reply) }))
       .filter((x) => x.words.length > 0)

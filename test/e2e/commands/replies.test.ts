@@ -25,7 +25,9 @@ describe('replies in English', () => {
 
   it('a second chat of the same name is pointed out, and #name lists both by chatId', async () => {
     await h.say('lead1', '/chat create "Design Review" alice');
-    const again = await h.say('lead1', '/chat create "Design Review" bob');
+    // A second chat of a name the lead already uses is confirmed first.
+    const ask = await h.say('lead1', '/chat create "Design Review" bob');
+    const again = await h.say('lead1', `/confirm ${confirmCode(ask)}`);
     const [first, second] = h.emu.org
       .chats()
       .filter((c) => c.name === 'Design Review')
@@ -76,10 +78,10 @@ describe('replies in English', () => {
   it('a hint only for whoever can follow it', async () => {
     // lead2 may not add people to lead1's chat; an admin may.
     expect(await h.say('lead2', '/chat qr #"Product Weekly"')).toBe(
-      'DingTalk lets only members share the join link of **Product Weekly**, and you (lead2) are not one. Ask its owner lead1 to share it.',
+      'DingTalk lets only members share the join link of **Product Weekly**, and you, Li Lead (lead2), are not one. Ask its owner Lee Lead (lead1) to share it.',
     );
     expect(await h.say('admin1', '/chat qr #"Product Weekly"')).toBe(
-      `DingTalk lets only members share the join link of **Product Weekly**, and you (admin1) are not one. Ask its owner lead1 to share it, or add yourself first: /chat add ${pw} me`,
+      `DingTalk lets only members share the join link of **Product Weekly**, and you, Ada Admin (admin1), are not one. Ask its owner Lee Lead (lead1) to share it, or add yourself first: /chat add ${pw} me`,
     );
     // zed is nobody in the directory: named back, nothing tried.
     expect(await h.say('lead1', '/chat nick #"Product Weekly" zed Zed')).toBe(
@@ -154,7 +156,11 @@ describe('replies in Chinese (a Chinese command word)', () => {
       `"${LONG}" 作为群名太长：有 31 个字符，钉钉最多允许 20 个。`,
     );
     expect(await h.say('lead2', '/群二维码 #"Product Weekly"')).toBe(
-      '钉钉只允许群成员分享 **Product Weekly** 的入群链接，而你（lead2）不在群里。请群主 lead1 分享。',
+      '钉钉只允许群成员分享 **Product Weekly** 的入群链接，而你 Li Lead (lead2) 不在群里。请群主 Lee Lead (lead1) 分享。',
+    );
+    // Someone who may add themselves is told how, with the Chinese command.
+    expect(await h.say('admin1', `/群二维码 ${pw}`)).toBe(
+      `钉钉只允许群成员分享 **Product Weekly** 的入群链接，而你 Ada Admin (admin1) 不在群里。请群主 Lee Lead (lead1) 分享，或先把自己拉进群：/拉人 ${pw} me`,
     );
     expect(await h.say('lead1', '/群昵称 #"Product Weekly" zed Zed')).toBe(
       '通讯录中没有与"zed"匹配的人。未做任何更改。',
