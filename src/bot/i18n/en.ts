@@ -119,7 +119,7 @@ export const en = {
     'This took longer than {seconds} s, so I stopped waiting. DingTalk may still finish it: check with {check} before you send it again.',
   'pipeline.internal-error': 'Something went wrong on my side. Incident id: {incident}.',
   'pipeline.dingtalk-error':
-    'DingTalk refused: {cause}\nWhat to do: {next}\nPermission involved: {permission}\nIds: {ids}',
+    'DingTalk refused: {cause}\nWhat to do: {next}{permission, select, - {} other {\nPermission involved: {permission}}}\nIds: {ids}',
   'pipeline.store-waiting': "The bot's database is unreachable; I will run your command when it is back.",
   'pipeline.store-unavailable':
     "The bot's database is unreachable right now, so I could not finish this. Try again in a minute.",

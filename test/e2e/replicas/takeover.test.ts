@@ -24,7 +24,7 @@ describe('a survivor takes over the claims of a killed replica', () => {
   const env = () => ({
     ...emu.env(),
     BOT_DATA_DIR: '/nonexistent-unused',
-    BOT_LEADS: 'lead1',
+    BOT_LEADS: 'lead1,lead2',
     DATABASE_URL: db.url,
   });
   const survivor = async (replicaId: string) => {
@@ -61,7 +61,8 @@ describe('a survivor takes over the claims of a killed replica', () => {
     // Both commands hang at DingTalk long enough for the kill to land in the middle.
     emu.faults.latencyByEndpoint = { 'im.group.update': 3_000, 'chat.update': 3_000, 'chat.get': 3_000 };
     const rename = emu.buildMessage('lead1', `/chat rename ${c.chatId} Renamed`);
-    const info = emu.buildMessage('lead1', `/chat info ${c.chatId}`);
+    // Another lead's: one person's messages run one after another, and this one must be running.
+    const info = emu.buildMessage('lead2', `/chat info ${c.chatId}`);
     emu.deliver(rename);
     // The ownership check reads the chat first (chat.get, slowed down too).
     await emu.waitFor(() => writesTo().find((r) => r.status === 0), 15_000);
@@ -100,16 +101,21 @@ describe('a survivor takes over the claims of a killed replica', () => {
     const CREATES = new Set(['chat.create', 'im.group.create']);
     const createsNamed = (name: string) =>
       emu.requests.filter((r) => CREATES.has(r.endpoint) && (r.body as { name?: string }).name === name);
+    const before = new Set(emu.liveConnectionIds());
     dead = startBot(env());
     await dead.line(READY);
+    // The survivors of the test before are connected too: both messages go to the one that dies.
+    const to = {
+      connectionId: await emu.waitFor(() => emu.liveConnectionIds().find((id) => !before.has(id)), 10_000),
+    };
     // One create hangs at DingTalk; the other is made and hangs on its join link.
     emu.faults.latencyByEndpoint = { 'im.group.create': 3_000, 'chat.create': 3_000 };
     const hung = emu.buildMessage('lead1', '/chat create Replica1 alice');
-    emu.deliver(hung);
+    emu.deliver(hung, to);
     await emu.waitFor(() => createsNamed('Replica1').find((r) => r.status === 0), 15_000);
     emu.faults.latencyByEndpoint = { 'qrcode.get': 4_000 };
     const made = emu.buildMessage('lead1', '/chat create Replica2 bob');
-    emu.deliver(made);
+    emu.deliver(made, to);
     await emu.waitFor(() => emu.requests.find((r) => r.endpoint === 'qrcode.get' && r.status === 0), 15_000);
     dead.kill('SIGKILL');
     expect((await dead.exit()).signal).toBe('SIGKILL');
