@@ -114,7 +114,8 @@ describe('a survivor takes over the claims of a killed replica', () => {
     emu.deliver(hung, to);
     await emu.waitFor(() => createsNamed('Replica1').find((r) => r.status === 0), 15_000);
     emu.faults.latencyByEndpoint = { 'qrcode.get': 4_000 };
-    const made = emu.buildMessage('lead1', '/chat create Replica2 bob');
+    // Another lead's, so that it runs beside the first (one person's messages run in turn).
+    const made = emu.buildMessage('lead2', '/chat create Replica2 bob');
     emu.deliver(made, to);
     await emu.waitFor(() => emu.requests.find((r) => r.endpoint === 'qrcode.get' && r.status === 0), 15_000);
     dead.kill('SIGKILL');
