@@ -22,6 +22,7 @@ import {
   formatPeople,
   type HandlerContext,
   md,
+  SETTING_OPTION,
   settingsInWords,
   UserError,
   zUserId,
@@ -373,16 +374,6 @@ const command = defineCommand({
 });
 
 type Args = typeof command extends { args: z.ZodType<infer A> } ? A : never;
-
-/** The option a template setting stands for (`mentionAll` is typed `mention-all=`). */
-const SETTING_OPTION: Record<keyof ChatSettings, string> = {
-  searchable: 'searchable',
-  validation: 'validation',
-  mentionAll: 'mention-all',
-  management: 'management',
-  mute: 'mute',
-  history: 'history',
-};
 
 /**
  * Refuses (a UserError) a create whose template, or typed `private-chat=`, does the work of a

@@ -13,6 +13,7 @@ import {
   dingtalkErrorCode,
   formatPeople,
   type HandlerContext,
+  SETTING_OPTION,
   type Translate,
   type UndoStep,
   UserError,
@@ -25,16 +26,6 @@ interface Args {
 }
 
 const DAY_MS = 24 * 60 * 60_000;
-
-/** `/chat set` option names of the settings (their labels are `settings.<option>`). */
-const OPTION: Readonly<Record<keyof ChatSettings, string>> = {
-  searchable: 'searchable',
-  validation: 'validation',
-  mentionAll: 'mention-all',
-  management: 'management',
-  mute: 'mute',
-  history: 'history',
-};
 
 /** The change to take back and its chat, or a UserError that says why there is none. */
 async function find(ctx: HandlerContext<Args>): Promise<{ change: Change; chat: ChatRef }> {
@@ -192,9 +183,11 @@ async function plan(
 function settingsLine(settings: Partial<ChatSettings>, t: Translate): string {
   const word = (v: ChatSettings[keyof ChatSettings]): string =>
     t(v === true ? 'word.on' : v === false ? 'word.off' : v === 'owner' ? 'word.owner' : 'word.everyone');
-  return (Object.keys(OPTION) as (keyof ChatSettings)[])
+  return (Object.keys(SETTING_OPTION) as (keyof ChatSettings)[])
     .filter((k) => settings[k] !== undefined)
-    .map((k) => `${t(`settings.${OPTION[k]}`)} ${word(settings[k] as ChatSettings[keyof ChatSettings])}`)
+    .map(
+      (k) => `${t(`settings.${SETTING_OPTION[k]}`)} ${word(settings[k] as ChatSettings[keyof ChatSettings])}`,
+    )
     .join(', ');
 }
 

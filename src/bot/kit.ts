@@ -89,6 +89,16 @@ export const zChat = (): z.ZodType<ChatRef> => z.custom<ChatRef>(isChatRef, 'nee
 export const zUserId = (): z.ZodString => z.string().regex(USER_ID, 'is not a userId');
 export const zUserIds = (): z.ZodArray<z.ZodString> => z.array(zUserId());
 
+/** The `/chat set` option each setting is typed as (`mentionAll` is `mention-all=`). */
+export const SETTING_OPTION: Readonly<Record<keyof ChatSettings, string>> = {
+  searchable: 'searchable',
+  validation: 'validation',
+  mentionAll: 'mention-all',
+  management: 'management',
+  mute: 'mute',
+  history: 'history',
+};
+
 /**
  * A chat's settings as lines `- searchable: on` in the caller's language. The labels are the
  * `/chat set` keys so the user can copy them.

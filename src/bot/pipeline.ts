@@ -80,6 +80,22 @@ interface Counters {
   errors: number;
 }
 
+/** The steps of a command, from its text to its result (architecture.md §2). */
+export function commandChain(d: Deps & { journal: WriteJournal }): Step {
+  return compose([
+    route(d),
+    // /confirm, /cancel and /pick answer to their own role first; a stored plan's command to its own after.
+    authorizeRole(d),
+    pending(d),
+    authorizeRole(d),
+    bind(d),
+    authorizeChat(d),
+    resolve(d),
+    confirmGate(d),
+    run(d),
+  ]);
+}
+
 /** The replica id of this process when none is configured: host, pid and a random part. */
 export const PROCESS_REPLICA_ID = `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
 
@@ -137,18 +153,7 @@ export class Pipeline {
       log: this.log,
     };
     const d = this.deps;
-    this.chain = compose([
-      route(d),
-      // /confirm, /cancel and /pick answer to their own role first; a stored plan's command to its own after.
-      authorizeRole(d),
-      pending(d),
-      authorizeRole(d),
-      bind(d),
-      authorizeChat(d),
-      resolve(d),
-      confirmGate(d),
-      run(d),
-    ]);
+    this.chain = commandChain(d);
     this.carryOn = compose([run(d)]);
   }
 

@@ -1,27 +1,12 @@
 /** The steps composed as pipeline.ts composes them: they hand the turn on to each other. */
 import { describe, expect, it } from 'vitest';
-import { authorizeChat, authorizeRole } from '../../../../src/bot/steps/authorize.ts';
-import { bind } from '../../../../src/bot/steps/bind.ts';
-import { confirmGate } from '../../../../src/bot/steps/confirm-gate.ts';
-import { pending } from '../../../../src/bot/steps/pending.ts';
-import { resolve } from '../../../../src/bot/steps/resolve.ts';
-import { route } from '../../../../src/bot/steps/route.ts';
-import { run } from '../../../../src/bot/steps/run.ts';
-import { compose, type Turn } from '../../../../src/bot/steps/turn.ts';
+import { commandChain } from '../../../../src/bot/pipeline.ts';
+import type { Turn } from '../../../../src/bot/steps/turn.ts';
 import { HERE_ID, type World, world } from './world.ts';
 
 async function say(w: World, text: string): Promise<Turn> {
   const d = w.deps;
-  const chain = compose([
-    route(d),
-    pending(d),
-    authorizeRole(d),
-    bind(d),
-    authorizeChat(d),
-    resolve(d),
-    confirmGate(d),
-    run(d),
-  ]);
+  const chain = commandChain(d);
   const turn = w.turn(text);
   await chain(turn, async () => {});
   return turn;
@@ -66,10 +51,7 @@ describe('the chain', () => {
   it('a refused caller learns nothing about the directory', async () => {
     const w = await world();
     const refused = w.turn('/chat add here Ann', { senderUserId: 'alice' });
-    await compose([route(w.deps), pending(w.deps), authorizeRole(w.deps), bind(w.deps), resolve(w.deps)])(
-      refused,
-      async () => {},
-    );
+    await commandChain(w.deps)(refused, async () => {});
     expect(refused.outcome?.audit?.reason?.key).toBe('audit.reason.role-needed');
     expect(w.directory.lookups).toEqual([]);
     // The same line from a lead does look Ann up.
