@@ -20,7 +20,7 @@ import type { Confirmations } from './confirm.ts';
 import type { Directory } from './directory.ts';
 import { createTranslator } from './i18n.ts';
 import { Intake, type IntakeStats } from './intake.ts';
-import { readRun, type WriteJournal } from './journal.ts';
+import type { WriteJournal } from './journal.ts';
 import { leadingWords } from './parse.ts';
 import { peopleView } from './people.ts';
 import { refreshChats } from './plan.ts';
@@ -31,9 +31,9 @@ import { bind } from './steps/bind.ts';
 import { claim } from './steps/claim.ts';
 import { confirmGate } from './steps/confirm-gate.ts';
 import { describe, failure, timedOut } from './steps/failure.ts';
-import { chatName } from './steps/names.ts';
 import { deliver, type OutcomeDeps, render, settle } from './steps/outcome.ts';
 import { pending } from './steps/pending.ts';
+import { interrupted, recovery } from './steps/recover.ts';
 import { resolve } from './steps/resolve.ts';
 import { route } from './steps/route.ts';
 import { run } from './steps/run.ts';
@@ -283,48 +283,21 @@ export class Pipeline {
 
   /** A message whose earlier attempt stopped: the write journal says what to do with it. */
   private async recover(key: string, msg: IncomingMessage, log: Logger): Promise<void> {
-    const journal = this.o.store.journal;
-    const runRow = await journal.getRun(key);
-    if (runRow === undefined) {
+    const r = await recovery(this.o.store, this.o.commands, key);
+    if (r.kind === 'run') {
       log.warn('a message interrupted before any write runs now');
       await this.runMessage(key, msg, log);
       return;
     }
-    const writes = await journal.writes(key);
-    const open = writes.find((w) => w.outcome === undefined);
-    const t = this.translator(this.localeOf(msg));
-    const record = readRun(runRow.plan);
-    const spec = record && this.o.commands.get(record.plan.command);
-    if (open !== undefined || record === undefined || spec === undefined) {
+    if (r.kind === 'unknown') {
       // Reported once: replicas racing for the same run report it once.
-      if (!(await journal.markReported(key, this.deps.now()))) return;
-      const chatId = open?.chatId ?? runRow.chatId;
-      const check = chatId !== undefined ? `/chat info ${chatId}` : '/chat list';
-      const name = await chatName(this.o.store.registry, chatId);
-      log.warn(
-        { command: runRow.command },
-        'a write of an interrupted command has no known outcome; reported it',
-      );
+      if (!(await this.o.store.journal.markReported(key, this.deps.now()))) return;
+      log.warn({ command: r.command }, 'a write of an interrupted command has no known outcome; reported it');
       await settle(
         this.out,
         key,
         msg,
-        {
-          reply: {
-            text: t('pipeline.interrupted', {
-              command: runRow.command,
-              chat: chatId ?? '-',
-              check,
-              ...(name !== undefined ? { chatName: name } : {}),
-            }),
-          },
-          audit: {
-            command: runRow.command,
-            ...(chatId !== undefined ? { chatId } : {}),
-            outcome: 'failed',
-            reason: { key: 'audit.reason.interrupted', params: { endpoint: open?.endpoint ?? '-' } },
-          },
-        },
+        await interrupted(this.o.store, this.translator(this.localeOf(msg)), r),
         0,
         log,
       );
@@ -332,14 +305,14 @@ export class Pipeline {
     }
     // Every write it began has its answer: carry the plan on (answered writes are not sent again).
     log.warn(
-      { command: runRow.command, writes: writes.length },
+      { command: r.spec.name, writes: r.writes.length },
       'carrying on an interrupted command from its journal',
     );
     const turn = this.newTurn(key, msg, log);
-    turn.spec = spec;
-    turn.plan = await refreshChats(record.plan, (id) => this.o.store.registry.get(id));
-    turn.replay = writes;
-    if (record.confirmedWith !== undefined) turn.confirmedWith = record.confirmedWith;
+    turn.spec = r.spec;
+    turn.plan = await refreshChats(r.record.plan, (id) => this.o.store.registry.get(id));
+    turn.replay = r.writes;
+    if (r.record.confirmedWith !== undefined) turn.confirmedWith = r.record.confirmedWith;
     await this.finishTurn(turn, this.carryOn);
   }
 
