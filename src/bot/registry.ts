@@ -3,6 +3,7 @@
  * every problem) and finds the command a line names.
  */
 import { z } from 'zod';
+import { clip } from './bind-kit.ts';
 import { commandNameMessages } from './i18n.ts';
 import type { Token } from './parse.ts';
 import { suggest } from './suggest.ts';
@@ -290,10 +291,4 @@ function buildRegistry(commands: CommandSpec<unknown>[]): CommandRegistry {
     // Each spec's own messages, then how `{command, command}` names it in each language.
     messages: [...commands.map((c) => c.messages), ...commands.map(commandNameMessages)],
   };
-}
-
-/** Echoed input is cut short: the reply is not a place to repeat a long line. */
-function clip(s: string, max = 40): string {
-  const chars = Array.from(s);
-  return chars.length > max ? `${chars.slice(0, max).join('')}…` : s;
 }

@@ -128,8 +128,5 @@ export function end(
   turn.outcome = audit === undefined ? { reply } : { reply, audit: { ...auditBase(turn), ...audit } };
 }
 
-/** Echoed input is cut short. */
-export function clip(s: string, max = 40): string {
-  const chars = Array.from(s);
-  return chars.length > max ? `${chars.slice(0, max).join('')}…` : s;
-}
+/** Echoed input is cut short (the binder's rule, one place). */
+export { clip } from '../bind-kit.ts';
