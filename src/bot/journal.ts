@@ -106,8 +106,10 @@ export class WriteJournal implements WriteJournalHook {
     if (earlier !== undefined) {
       scope.used.add(earlier.id);
       if (earlier.outcome === 'ok') return JSON.parse(earlier.answer ?? 'null') as T;
-      if (earlier.outcome === undefined) throw new WriteOutcomeUnknown(call.endpoint, earlier.chatId);
-      // It failed before, and the failure was answered: send it again.
+      // No answer, or a failure that may have taken effect (a 5xx, a timeout): never sent twice.
+      if (earlier.outcome === undefined || mayHaveTakenEffect(earlier.answer))
+        throw new WriteOutcomeUnknown(call.endpoint, earlier.chatId);
+      // It failed before, and the failure proved nothing was done: send it again.
     }
     await this.start(scope);
     // A v1 body names the chat by openConversationId: the plan's chat says which chatId that is.
@@ -187,6 +189,15 @@ export class WriteJournal implements WriteJournalHook {
       default:
         return;
     }
+  }
+}
+
+/** Whether a journaled failure says the write may have happened anyway. */
+function mayHaveTakenEffect(answer: string | undefined): boolean {
+  try {
+    return (JSON.parse(answer ?? '{}') as { mayHaveTakenEffect?: unknown }).mayHaveTakenEffect === true;
+  } catch {
+    return true;
   }
 }
 
