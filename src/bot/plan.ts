@@ -34,8 +34,8 @@ export interface PickWord {
 /** The message a plan was made from, without its credential (the sessionWebhook). */
 export type PlanMessage = Omit<IncomingMessage, 'sessionWebhook' | 'sessionWebhookExpiresAt'>;
 
-/** A command bound and resolved: what it will do, to which chat, for whom. */
-export interface Plan {
+/** What a plan and a draft share: the command, who asked, where, in which language, for which chat. */
+interface Bound {
   v: 1;
   /** the command's name (`chat remove`) */
   command: string;
@@ -45,12 +45,16 @@ export interface Plan {
   message: PlanMessage;
   /** the chat it concerns, pinned by chatId whatever was typed */
   chat?: ChatRef;
+  /** options typed (for the policy's forbiddenOptions) */
+  usedOptions: string[];
+}
+
+/** A command bound and resolved: what it will do, to which chat, for whom. */
+export interface Plan extends Bound {
   /** the arguments: chats as {@link ChatRef}, people as userIds */
   args: Record<string, unknown>;
   /** the arguments as the audit shows them before resolution (people as typed) */
   shown: Record<string, unknown>;
-  /** options typed (for the policy's forbiddenOptions) */
-  usedOptions: string[];
   /** who each typed word turned out to be ("Found: …"), escaped markdown */
   notes: string[];
   /** people found by name or department, for the big-find preview */
@@ -60,15 +64,8 @@ export interface Plan {
 }
 
 /** A plan whose typed people are not all known yet: it waits for `/pick`. */
-export interface Draft {
-  v: 1;
-  command: string;
-  caller: { userId: string; nick: string };
-  locale: Locale;
-  message: PlanMessage;
-  chat?: ChatRef;
+export interface Draft extends Bound {
   pre: PreArgs;
-  usedOptions: string[];
   /** resolved people by ref index; null for the open slots */
   people: (Resolved | null)[];
   /** the open slots and their candidates */
