@@ -26,8 +26,10 @@ Usage:
 
 Settings (environment or .env): DINGTALK_CLIENT_ID, DINGTALK_CLIENT_SECRET, DINGTALK_API_BASE,
 DINGTALK_OAPI_BASE, DINGTALK_ROBOT_CODE, DINGTALK_GROUP_API (auto|legacy|v1), BOT_ADMINS,
-BOT_LEADS, BOT_POLICY_FILE, BOT_LOCALE (en|zh-CN), BOT_DATA_DIR, DATABASE_URL (PostgreSQL shared
-by several replicas), BOT_HTTP_PORT, BOT_HTTP_HOST (health and metrics), LOG_LEVEL, NO_COLOR.
+BOT_LEADS, BOT_POLICY_FILE, BOT_LOCALE (en|zh-CN), BOT_DATA_DIR, BOT_TIMEZONE (IANA, default
+Asia/Shanghai), BOT_USER_RATE (per-person limit, default 20/10s, or off), BOT_AUDIT_KEY and
+BOT_AUDIT_OLD_KEYS (the audit seal's keys), DATABASE_URL (PostgreSQL shared by several
+replicas), BOT_HTTP_PORT, BOT_HTTP_HOST (health and metrics), LOG_LEVEL, NO_COLOR.
 See README.md.
 `;
 
