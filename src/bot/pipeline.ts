@@ -25,13 +25,13 @@ import { leadingWords } from './parse.ts';
 import { peopleView } from './people.ts';
 import { refreshChats } from './plan.ts';
 import { type CommandRegistry, impliedLocale } from './registry.ts';
-import type { RenderedReply, Replier } from './replier.ts';
+import type { Replier } from './replier.ts';
 import { authorizeChat, authorizeRole } from './steps/authorize.ts';
 import { bind } from './steps/bind.ts';
 import { claim } from './steps/claim.ts';
 import { confirmGate } from './steps/confirm-gate.ts';
 import { describe, failure, timedOut } from './steps/failure.ts';
-import { deliver, type OutcomeDeps, render, settle } from './steps/outcome.ts';
+import { type OutcomeDeps, render, resendStored, settle } from './steps/outcome.ts';
 import { pending } from './steps/pending.ts';
 import { interrupted, recovery } from './steps/recover.ts';
 import { resolve } from './steps/resolve.ts';
@@ -185,8 +185,7 @@ export class Pipeline {
   /** A redelivered message: never run again; resend the stored reply only if it was not delivered. */
   private async redelivered(key: string, msg: IncomingMessage): Promise<void> {
     const c = await this.o.store.dedupe.claim(key, this.deps.now());
-    if (c.state === 'done' && !c.delivered)
-      await deliver(this.out, key, msg, JSON.parse(c.reply) as RenderedReply);
+    if (c.state === 'done' && !c.delivered) await resendStored(this.out, key, msg, c.reply, this.deps.now());
     if (c.state === 'claimed') await this.o.store.dedupe.release(key);
   }
 
@@ -208,7 +207,7 @@ export class Pipeline {
     if (c === undefined) return;
     if (c.state === 'done') {
       this.intake.stats.duplicates++;
-      if (!c.delivered) await deliver(this.out, key, msg, JSON.parse(c.reply) as RenderedReply);
+      if (!c.delivered) await resendStored(this.out, key, msg, c.reply, this.deps.now());
       return;
     }
     if (c.state === 'running') {

@@ -33,6 +33,11 @@ export class Faults {
   latencyMs = 0;
   /** per-endpoint latency, added to `latencyMs` */
   latencyByEndpoint: Record<string, number> = {};
+  /**
+   * Per-endpoint delay between doing a call's work and sending its answer (a slow way back):
+   * the effect (a chat changed, a reply shown) is visible that long before the caller hears of it.
+   */
+  answerLatencyByEndpoint: Record<string, number> = {};
   /** per app per API, null = off (dingtalk-api.md §5: 20 QPS) */
   qpsLimit: number | null;
   /** the QPS window; raise it in tests to make the limit independent of timing */

@@ -380,6 +380,8 @@ export class ApiServer {
       };
       const answer = await route.handle(ctx);
       if (answer === HANG) return;
+      const back = this.faults.answerLatencyByEndpoint[endpoint] ?? 0;
+      if (back > 0) await this.sleep(back);
       send(answer);
     } catch (err) {
       console.error('[emulator] handler failed', endpoint, err);

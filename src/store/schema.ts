@@ -39,6 +39,8 @@ export interface DB {
     finishedAt: number | null;
     replicaId: string | null;
     message: string | null;
+    /** when a replica last began sending the stored reply (schema 5); null: nobody is sending it */
+    sendingAt: number | null;
   };
   pending: PendingAction;
   audit: Row<AuditRecord, 'chatId' | 'reason' | 'errcode'>;
@@ -57,7 +59,7 @@ export interface Migration {
   sql: string | ((kind: Kind, from: number) => string);
 }
 
-/** The CREATE statements of the current schema, per table. */
+/** The CREATE statements of schema version 4, per table (later steps alter them: see MIGRATIONS). */
 function tables(kind: Kind): Record<string, string> {
   const id =
     kind === 'sqlite'
@@ -224,6 +226,12 @@ export const MIGRATIONS: readonly Migration[] = [
       if (from === 0) return Object.values(t).join('\n');
       return [legacyToCommon(kind, from), t.pending, t.journal, LEGACY_COPY].join('\n');
     },
+  },
+  {
+    // Who is sending a finished message's reply, and since when: a copy of the message that
+    // reaches another replica while the reply is on its way does not send it a second time.
+    version: 5,
+    sql: 'ALTER TABLE processed_messages ADD COLUMN "sendingAt" bigint;',
   },
 ];
 

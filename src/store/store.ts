@@ -156,12 +156,13 @@ export function buildStore(
   const finish = prepare('key reply claimedAt finishedAt', (p: Finish) =>
     db
       .insertInto('processed_messages')
-      .values({ ...p, state: 'done', delivered: 0 })
+      .values({ ...p, state: 'done', delivered: 0, sendingAt: p.finishedAt })
       .onConflict((oc) =>
         oc.column('key').doUpdateSet((eb) => ({
           state: 'done',
           reply: eb.ref('excluded.reply'),
           finishedAt: eb.ref('excluded.finishedAt'),
+          sendingAt: eb.ref('excluded.sendingAt'),
           message: null,
         })),
       ),
@@ -266,6 +267,24 @@ export function buildStore(
       async markDelivered(key) {
         await delivered(db, { key });
       },
+      async unsend(key) {
+        await db
+          .updateTable('processed_messages')
+          .set({ sendingAt: null })
+          .where('key', '=', key)
+          .where('delivered', '=', 0)
+          .execute();
+      },
+      takeResend: async (key, now, leaseMs) =>
+        (await changed(
+          db
+            .updateTable('processed_messages')
+            .set({ sendingAt: now })
+            .where('key', '=', key)
+            .where('state', '=', 'done')
+            .where('delivered', '=', 0)
+            .where((eb) => eb.or([eb('sendingAt', 'is', null), eb('sendingAt', '<', now - leaseMs)])),
+        )) === 1,
       async release(key) {
         await db
           .deleteFrom('processed_messages')

@@ -66,9 +66,19 @@ export interface DedupeStore {
    * records the replica and the message so that a survivor can take the claim over.
    */
   claim(key: string, now?: number, owner?: ClaimOwner): Promise<ClaimResult>;
-  /** Records the rendered reply (JSON) of a claimed key; the stored message is dropped. */
+  /**
+   * Records the rendered reply (JSON) of a claimed key; the stored message is dropped. The
+   * caller is taken to be sending the reply from `now` on (see {@link DedupeStore.takeResend}).
+   */
   finish(key: string, reply: string, now?: number): Promise<void>;
   markDelivered(key: string): Promise<void>;
+  /** The reply could not be sent: a copy of the message may send it at once. */
+  unsend(key: string): Promise<void>;
+  /**
+   * A copy of a finished message whose reply is not recorded as delivered: atomically becomes
+   * its sender unless another began sending it less than `leaseMs` before `now`. True: send it.
+   */
+  takeResend(key: string, now: number, leaseMs: number): Promise<boolean>;
   /** Drops a claim whose processing failed before a reply was stored, so a redelivery may retry. */
   release(key: string): Promise<void>;
   /** Deletes entries older than `olderThanMs` (default 24 h). Returns how many. */

@@ -264,6 +264,28 @@ export function storeContract(
         expect(results.filter((r) => r.state === 'claimed')).toHaveLength(1);
         expect(results.filter((r) => r.state === 'running')).toHaveLength(19);
       });
+
+      it('a copy resends a finished reply only when nobody is sending it: after unsend, or past the lease', async () => {
+        await s.dedupe.claim('rs', 1_000);
+        await s.dedupe.finish('rs', '{"r":1}', 2_000);
+        // The finisher is sending it (from 2_000): a copy within the lease leaves it alone.
+        expect(await s.dedupe.takeResend('rs', 3_000, 10_000)).toBe(false);
+        // Past the lease the finisher is taken to be gone: exactly one copy takes it.
+        const takes = await Promise.all(
+          Array.from({ length: 8 }, () => s.dedupe.takeResend('rs', 12_001, 10_000)),
+        );
+        expect(takes.filter(Boolean)).toHaveLength(1);
+        // Its send failed: the next copy may send at once.
+        await s.dedupe.unsend('rs');
+        expect(await s.dedupe.takeResend('rs', 12_002, 10_000)).toBe(true);
+        await s.dedupe.markDelivered('rs');
+        await s.dedupe.unsend('rs');
+        expect(await s.dedupe.takeResend('rs', 99_000, 10_000)).toBe(false);
+        // Never a running or unknown claim.
+        await s.dedupe.claim('running', 1_000);
+        expect(await s.dedupe.takeResend('running', 99_000, 10_000)).toBe(false);
+        expect(await s.dedupe.takeResend('unknown', 99_000, 10_000)).toBe(false);
+      });
     });
 
     describe('orphaned claims and adopt', () => {

@@ -63,6 +63,33 @@ export async function settle(
   await deliver(deps, key, msg, rendered);
 }
 
+/**
+ * How long a replica that began sending a reply keeps it: a copy of the message arriving on
+ * another replica meanwhile does not send it too. Longer than a reply's send may take (the
+ * webhook, then the OpenAPI, each with its retries); past it the sender is taken to be gone.
+ */
+export const RESEND_LEASE_MS = 60_000;
+
+/**
+ * A copy of a finished message (redelivered, or given to two replicas): sends the stored reply
+ * only if it is not recorded as delivered and no one else is sending it. Never throws.
+ */
+export async function resendStored(
+  deps: OutcomeDeps,
+  key: string,
+  msg: IncomingMessage,
+  reply: string,
+  now: number,
+): Promise<void> {
+  try {
+    if (!(await deps.store.dedupe.takeResend(key, now, RESEND_LEASE_MS))) return;
+  } catch (err) {
+    deps.log.error({ err: describe(err), msgId: msg.msgId }, 'could not take the stored reply to resend it');
+    return;
+  }
+  await deliver(deps, key, msg, JSON.parse(reply) as RenderedReply);
+}
+
 /** Sends a rendered reply and records that it went out. Never throws. */
 export async function deliver(
   deps: OutcomeDeps,
@@ -76,6 +103,13 @@ export async function deliver(
     deps.stats.replyFailures++;
     deps.metrics?.errors.inc({ kind: 'reply' });
     deps.log.error({ err: describe(err), msgId: msg.msgId }, 'reply could not be delivered');
+    // A copy of the message may send it again at once (resendStored).
+    await deps.store.dedupe.unsend(key).catch((e: unknown) => {
+      deps.log.error(
+        { err: describe(e), msgId: msg.msgId },
+        'could not record that the reply was not delivered',
+      );
+    });
     return;
   }
   deps.stats.replied++;

@@ -118,6 +118,26 @@ describe('two replicas on one PostgreSQL behave as one bot', () => {
     expect(repliesTo(p)).toHaveLength(1);
   });
 
+  it('a copy reaching the other replica while the reply is on its way is not answered again', async () => {
+    // The reply is shown 1.5 s before replica 0 hears that it went out (and records it so):
+    // meanwhile replica 1 finds the message done, its reply not yet recorded as delivered.
+    emu.faults.answerLatencyByEndpoint = { 'robot.sendBySession': 1_500 };
+    try {
+      const p = emu.buildMessage('lead1', '/whoami');
+      emu.deliver(p, { connectionId: conn[0] ?? '' });
+      await replyTo(p);
+      const again = emu.redeliver(p.msgId, { connectionId: conn[1] ?? '' }).messageId;
+      await emu.waitFor(
+        () => emu.acks.find((a) => a.messageId === again && a.connectionId === conn[1]),
+        10_000,
+      );
+      await new Promise((r) => setTimeout(r, 2_500));
+      expect(repliesTo(p)).toHaveLength(1);
+    } finally {
+      emu.faults.answerLatencyByEndpoint = {};
+    }
+  });
+
   it('a message delivered to both at once runs once and is answered once', async () => {
     const before = creates().length;
     const p = emu.buildMessage('lead1', '/chat create "Both At Once" alice');
