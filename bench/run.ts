@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --runs N] [--memory-messages N] [--only names|replicas] [--out FILE]`: measures the bot
+ * `npm run bench [-- --runs N] [--memory-messages N] [--only names|replicas|tokenizer|fairness|overhead] [--out FILE]`: measures the bot
  * against the emulator and prints a table (metric, value, target, ok/MISS); the same figures go
  * to bench/results.json. Each timed figure is the median of N runs (default 3). `--only names`
  * runs item 7 alone (names: calls per resolved name, /chat info on 500 members); `--only replicas`
@@ -535,6 +535,66 @@ async function replicasItem(): Promise<{ rows: Row[]; raw: ReplicasRaw }> {
   };
 }
 
+/** Item 2 alone (`--only overhead`): the same warm-up and probe as in the full run. */
+async function overheadItem(): Promise<{ rows: Row[]; raw: { overhead: OverheadRun[] } }> {
+  const emu = await startEmulator();
+  const rec = new Recorder(emu);
+  const bot = await startBot(emu, { where: 'worker', kind: 'ours' });
+  try {
+    const warm = send(emu, LEADS[0] as string, `/chat create bench-info @${USERS[0]} @${USERS[1]}`);
+    await rec.waitReplies([warm.msgId], 10_000);
+    const created = emu.requests.find(
+      (r) => r.endpoint === 'im.group.create' || r.endpoint === 'chat.create',
+    );
+    const chatId = String((created?.response as { chatid?: unknown } | undefined)?.chatid ?? '');
+    if (!chatId.startsWith('chat')) throw new Error('warm-up /chat create did not create a chat');
+    for (let i = 0; i < 20; i++) {
+      const s = send(emu, USERS[i] as string, '/whoami');
+      await rec.waitReplies([s.msgId], 10_000);
+    }
+    await sleep(WINDOW_GAP_MS);
+    const runs: OverheadRun[] = [];
+    for (let r = 0; r < RUNS; r++) {
+      progress(`overhead run ${r + 1}/${RUNS}: ${INFO_MESSAGES} × /chat info, one at a time`);
+      runs.push(await overhead(emu, rec, bot, chatId));
+      await sleep(WINDOW_GAP_MS);
+    }
+    const p50 = med(runs, (r) => r.p50);
+    return {
+      rows: [
+        {
+          metric: '2 pipeline overhead /chat info p50',
+          value: p50,
+          unit: 'ms',
+          target: '< 2 ms',
+          ok: p50 < 2,
+        },
+        {
+          metric: '2 pipeline overhead /chat info p99',
+          value: med(runs, (r) => r.p99),
+          unit: 'ms',
+          target: '',
+        },
+        {
+          metric: '2 /chat info end to end p50 (API part)',
+          value: `${fmtMs(med(runs, (r) => r.e2eP50))} (${fmtMs(med(runs, (r) => r.apiP50))})`,
+          target: '',
+        },
+        {
+          metric: '2 /chat info frame pushed→bot received p50',
+          value: med(runs, (r) => r.toBotP50),
+          unit: 'ms',
+          target: '',
+        },
+      ],
+      raw: { overhead: runs },
+    };
+  } finally {
+    await bot.stop();
+    await emu.stop();
+  }
+}
+
 async function main(): Promise<void> {
   const benchStart = performance.now();
   if (args.only !== undefined) {
@@ -547,9 +607,13 @@ async function main(): Promise<void> {
             ? tokenizerItem()
             : args.only === 'fairness'
               ? await fairnessItem()
-              : undefined;
+              : args.only === 'overhead'
+                ? await overheadItem()
+                : undefined;
     if (!item)
-      throw new Error(`--only knows four items, names, replicas, tokenizer and fairness; not ${args.only}`);
+      throw new Error(
+        `--only knows five items, names, replicas, tokenizer, fairness and overhead; not ${args.only}`,
+      );
     out();
     out(table(item.rows));
     writeFileSync(
