@@ -339,6 +339,11 @@ export class Emulator {
     }
   }
 
+  /** 1:1 messages the robot sent to `userId` through oToMessages/batchSend (dingtalk-api.md §4.2), oldest first. */
+  otoTo(userId: string): SentReply[] {
+    return this.replies.filter((r) => r.via === 'oto' && r.userIds?.includes(userId) === true);
+  }
+
   /** Polls `fn` every 10 ms until it returns a truthy value. */
   waitFor<T>(fn: () => T | undefined | false, timeoutMs = 5000): Promise<T> {
     return new Promise((resolve, reject) => {
