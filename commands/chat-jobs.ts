@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { defineCommand, formatLocal, type HandlerContext, type JobView, UserError } from '../src/bot/kit.ts';
 
 interface Args {
-  action?: 'cancel' | undefined;
+  action?: 'list' | 'cancel' | undefined;
   id?: string | undefined;
 }
 
@@ -40,16 +40,21 @@ export default defineCommand<Args>({
   summary: 'chat.jobs.summary',
   usage: 'chat.jobs.usage',
   params: [
-    { name: 'action', kind: 'word', optional: true, choices: { cancel: 'cancel', 取消: 'cancel' } },
+    {
+      name: 'action',
+      kind: 'word',
+      optional: true,
+      choices: { list: 'list', cancel: 'cancel', 列出: 'list', 取消: 'cancel' },
+    },
     { name: 'id', kind: 'word', optional: true },
   ],
-  args: z.object({ action: z.enum(['cancel']).optional(), id: z.string().optional() }),
+  args: z.object({ action: z.enum(['list', 'cancel']).optional(), id: z.string().optional() }),
   role: 'lead',
   changes: false,
   messages: {
     en: {
       'chat.jobs.summary': 'List the changes you scheduled with at= or until=, or cancel one.',
-      'chat.jobs.usage': '/chat jobs [cancel <id>]',
+      'chat.jobs.usage': '/chat jobs [list|cancel] [<id>]',
       'chat.jobs.example': '/chat jobs cancel J7',
       'chat.jobs.none': 'No scheduled changes wait.',
       'chat.jobs.head': 'Scheduled changes ({zone}):',
@@ -70,7 +75,7 @@ export default defineCommand<Args>({
     },
     'zh-CN': {
       'chat.jobs.summary': '列出你用 at= 或 until= 安排的修改，或取消其中一个。',
-      'chat.jobs.usage': '/定时任务 [取消 <编号>]',
+      'chat.jobs.usage': '/定时任务 [列出|取消] [<编号>]',
       'chat.jobs.example': '/定时任务 取消 J7',
       'chat.jobs.none': '没有等待中的定时修改。',
       'chat.jobs.head': '定时修改（{zone}）：',
@@ -94,7 +99,7 @@ export default defineCommand<Args>({
     const { args, t, caller, jobs } = ctx;
     if (jobs === undefined) throw new UserError('chat.jobs.unavailable');
     const admin = caller.role === 'admin';
-    if (args.action === undefined) {
+    if (args.action !== 'cancel') {
       if (args.id !== undefined) throw new UserError('chat.jobs.which');
       const list = await jobs.pending(admin ? undefined : caller.userId);
       if (list.length === 0) return { text: t('chat.jobs.none') };
