@@ -140,7 +140,7 @@ export function createApp(o: AppOptions): App {
     store,
     commands,
     audit,
-    replier,
+    robot: { api: dingtalk.robot, robotCode },
     translator: (l) => pipeline.translatorFor(l),
     logger,
     replicaId,

@@ -13,6 +13,7 @@
  * told yet is told by the survivor.
  */
 import type { Logger } from 'pino';
+import type { RobotApi } from '../dingtalk/robot.ts';
 import type { JobRecord, Store } from '../store/types.ts';
 import type { AuditTrail } from './audit.ts';
 import { jobId, jobKey } from './jobs.ts';
@@ -20,7 +21,6 @@ import type { WriteJournal } from './journal.ts';
 import { type Plan, readStored, refreshChats } from './plan.ts';
 import type { CommandRegistry } from './registry.ts';
 import { renderReply } from './render.ts';
-import type { Replier } from './replier.ts';
 import { authorizeChat, authorizeRole } from './steps/authorize.ts';
 import { describe, failure } from './steps/failure.ts';
 import { interrupted, recovery } from './steps/recover.ts';
@@ -35,7 +35,8 @@ export interface SchedulerOptions {
   store: Store;
   commands: CommandRegistry;
   audit: AuditTrail;
-  replier: Replier;
+  /** the robot API and robot code: the lead's 1:1 message (oToMessages/batchSend) */
+  robot: { api: Pick<RobotApi, 'batchSendOTO'>; robotCode: string };
   translator: (locale: Locale) => Translate;
   logger: Logger;
   replicaId: string;
@@ -52,6 +53,8 @@ export const DEFAULT_POLL_MS = 1_000;
 export const LATE_AFTER_MS = 5_000;
 /** Due jobs read per query. */
 const BATCH = 200;
+/** A 1:1 message DingTalk flow-controlled is tried again after these delays, then given up. */
+const FLOW_RETRY_MS = [1_000, 2_000, 4_000, 8_000, 16_000];
 
 /** What the lead is told, kept with the job until it went out. */
 interface Notice {
@@ -301,36 +304,48 @@ export class JobScheduler {
   }
 
   /** The lead's 1:1 message (robot oToMessages/batchSend), once; marked when it went out. */
-  async #tell(job: JobRecord): Promise<void> {
+  async #tell(job: JobRecord, attempt = 0): Promise<void> {
+    const id = jobId(job.id);
     let notice: Notice;
     try {
       notice = JSON.parse(job.result ?? '') as Notice;
     } catch {
-      this.#log.error({ job: jobId(job.id) }, 'a finished job holds no readable notice');
+      this.#log.error({ job: id }, 'a finished job holds no readable notice');
       await this.#o.store.jobs.markNotified(job.id, this.#now());
       return;
     }
-    const to = {
-      sessionWebhook: '',
-      sessionWebhookExpiresAt: 0,
-      conversationType: 'direct' as const,
-      conversationId: '',
-      senderUserId: notice.userId,
-    };
+    const { openApi } = renderReply(
+      { text: notice.text, title: notice.title },
+      { conversationType: 'direct', senderUserId: notice.userId },
+    );
+    let res: Awaited<ReturnType<RobotApi['batchSendOTO']>>;
     try {
-      await this.#o.replier.send(
-        to,
-        renderReply(
-          { text: notice.text, title: notice.title },
-          { conversationType: 'direct', senderUserId: notice.userId },
-        ),
-      );
+      res = await this.#o.robot.api.batchSendOTO({
+        robotCode: this.#o.robot.robotCode,
+        userIds: [notice.userId],
+        msgKey: openApi.msgKey,
+        msgParam: openApi.msgParam,
+      });
     } catch (err) {
-      // Not marked: a survivor or the next start tries again only if this process dies first.
-      this.#log.error({ err: describe(err), job: jobId(job.id) }, 'could not tell the lead about a job');
+      // Not marked: a survivor (or the next start) tells the lead if this process dies first.
+      this.#log.error({ err: describe(err), job: id }, 'could not tell the lead about a job');
       return;
     }
-    this.stats.notified++;
+    // HTTP 200 with the lead in flowControlledStaffIdList: DingTalk sent nothing (dingtalk-api.md §4.2).
+    if (res.flowControlledStaffIdList.includes(notice.userId)) {
+      const wait = FLOW_RETRY_MS[attempt];
+      if (wait !== undefined && !this.#stopped) {
+        this.#log.warn(
+          { job: id, retryInMs: wait },
+          'DingTalk flow-controlled the 1:1 message; trying again',
+        );
+        await new Promise((r) => setTimeout(r, wait).unref());
+        return this.#tell(job, attempt + 1);
+      }
+      this.#log.error({ job: id }, 'DingTalk kept flow-controlling the 1:1 message; the lead was not told');
+    } else if (res.invalidStaffIdList.includes(notice.userId)) {
+      this.#log.error({ job: id }, 'DingTalk does not know the lead any more; the lead was not told');
+    } else this.stats.notified++;
     await this.#o.store.jobs
       .markNotified(job.id, this.#now())
       .catch((err: unknown) =>

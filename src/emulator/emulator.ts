@@ -110,6 +110,7 @@ export class Emulator {
         sessions: this.sessions,
         replies: this.replies,
         dmConversationId: (u) => this.dmConversationId(u),
+        faults: this.faults,
       }),
       ...this.controlRoutes(),
     ]);

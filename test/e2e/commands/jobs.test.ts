@@ -165,6 +165,20 @@ describe('scheduled changes: at=, until=, /chat jobs', () => {
     expect(await h.say('lead1', `/chat jobs cancel ${job}`)).toContain('it is cancelled');
   });
 
+  it('a 1:1 message DingTalk flow-controls is sent again, and arrives once', async () => {
+    const id = await create('lead1', 'Flow Ctl');
+    h.emu.faults.otoFlowControlled = 1;
+    const job = jobOf(await h.say('lead1', `/chat rename ${id} "Flowed" at=1s`));
+    const notice = await noticeOf('lead1', job);
+    expect(notice.text).toContain('is done');
+    expect(h.emu.faults.otoFlowControlled).toBe(0);
+    const sends = h.emu.requests.filter(
+      (r) => r.endpoint === 'robot.batchSend' && JSON.stringify(r.body ?? '').includes(job),
+    );
+    expect(sends).toHaveLength(2);
+    expect(h.emu.otoTo('lead1').filter((r) => r.text.includes(`**${job}**`))).toHaveLength(1);
+  });
+
   it('in Chinese: scheduled and told in Chinese', async () => {
     const id = await create('lead1', 'Zh Sched');
     const reply = await h.say('lead1', `/改群名 ${id} 新群名 at=2s`);
