@@ -277,6 +277,8 @@ export default defineCommand<Args>({
       'chat.undo.step.job': 'cancel the scheduled job {job} (due {at}); nothing of it is done',
       'chat.undo.step.job-gone': 'scheduled job {job}: it no longer waits (it ran or was cancelled)',
       'chat.undo.job-raced': 'Job {job} started or was cancelled meanwhile; nothing was changed.',
+      'chat.undo.step.until-cancelled':
+        'the take-back scheduled with until= ({job}) is cancelled: nothing is left for it',
     },
     'zh-CN': {
       'chat.undo.summary': '撤销你 24 小时内通过我对群做的最后一次修改（有人离开或群主变更时需确认）。',
@@ -327,6 +329,7 @@ export default defineCommand<Args>({
       'chat.undo.step.job': '取消定时任务 {job}（原定 {at}），其内容都不会执行',
       'chat.undo.step.job-gone': '定时任务 {job}：已不在等待（已执行或已取消）',
       'chat.undo.job-raced': '任务 {job} 刚开始执行或已被取消；没有做任何改动。',
+      'chat.undo.step.until-cancelled': '用 until= 安排的撤回（{job}）已取消：它已无事可做',
     },
   },
   async confirmWhen(ctx) {
@@ -396,6 +399,10 @@ export default defineCommand<Args>({
       chatId: chat.chatId,
       minutes: minutesAgo(change.at),
     });
+    // A take-back this change was waiting for (until=) has nothing left to do: cancelled.
+    for (const j of (await ctx.jobs?.pending(ctx.caller.userId)) ?? [])
+      if (j.kind === 'until' && j.pinned === change.id && (await ctx.jobs?.cancel(j.n)))
+        lines.push(t('chat.undo.step.until-cancelled', { job: j.id }));
     const body = [head, ...lines.map((l) => `- ${l}`)].join('\n');
     // After a rename is taken back, a #name label may no longer name the chat: use its chatId.
     const again = change.command === 'chat rename' && chat.label.startsWith('#') ? chat.chatId : chat.label;

@@ -5,7 +5,7 @@
  * (`J7`). The scheduler (scheduler.ts) carries jobs out; this is what commands and steps use.
  */
 import type { JobRecord, Store } from '../store/types.ts';
-import type { Plan } from './plan.ts';
+import { type Plan, readStored } from './plan.ts';
 import type { JobsView, JobView } from './types.ts';
 
 /** `J7` */
@@ -23,7 +23,9 @@ export function parseJobId(typed: string): number | undefined {
 export const jobKey = (n: number): string => `job:${n}`;
 
 export function jobView(j: JobRecord): JobView {
+  const pinned = j.kind === 'until' ? readStored<Plan>(j.plan)?.pinned : undefined;
   return {
+    ...(pinned !== undefined ? { pinned } : {}),
     n: j.id,
     id: jobId(j.id),
     kind: j.kind,

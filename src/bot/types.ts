@@ -242,6 +242,8 @@ export interface JobView {
   what: string;
   dueAt: number;
   state: 'pending' | 'running' | 'done' | 'cancelled';
+  /** an `until` job: the change it takes back */
+  pinned?: number;
 }
 
 /** The jobs as commands use them. */

@@ -179,6 +179,16 @@ describe('scheduled changes: at=, until=, /chat jobs', () => {
     expect(h.emu.otoTo('lead1').filter((r) => r.text.includes(`**${job}**`))).toHaveLength(1);
   });
 
+  it('/chat undo of a change made with until= cancels its take-back', async () => {
+    const id = await create('lead1', 'Undo Until', 'alice');
+    const job = jobOf(await h.say('lead1', `/chat add ${id} dave until=1h`));
+    const ask = await h.say('lead1', `/chat undo ${id}`);
+    const done = await h.say('lead1', `/confirm ${confirmCode(ask)}`);
+    expect(done).toContain(`the take-back scheduled with until= (${job}) is cancelled`);
+    expect(h.emu.org.chat(id)?.members).not.toContain('dave');
+    expect(await h.say('lead1', '/chat jobs')).not.toContain(job);
+  });
+
   it('in Chinese: scheduled and told in Chinese', async () => {
     const id = await create('lead1', 'Zh Sched');
     const reply = await h.say('lead1', `/改群名 ${id} 新群名 at=2s`);
