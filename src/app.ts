@@ -264,13 +264,15 @@ export function createApp(o: AppOptions): App {
       if (beatTimer) clearInterval(beatTimer);
       if (takeoverTimer) clearInterval(takeoverTimer);
       standby?.stop();
+      // No new job is claimed from now on; the running ones finish (bounded) beside the messages.
+      const jobsStopped = scheduler.stop(opts.drainMs ?? 10_000);
       // Close the stream first: a frame that arrived now would be acked and then dropped.
       await supervisor.stop();
       // A standing-by replica may take the stream over now rather than when the lease lapses.
       await standby?.release();
       const cut = await pipeline.drain(opts.drainMs ?? 10_000);
       if (cut > 0) logger.warn({ cut }, 'shutdown cut off commands still running');
-      await scheduler.stop(opts.drainMs ?? 10_000);
+      await jobsStopped;
       // A request still hanging must not hold the shutdown: give the pools a bounded close.
       await Promise.race([
         dingtalk.close().catch(() => {}),
