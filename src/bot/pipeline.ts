@@ -88,11 +88,11 @@ interface Counters {
 export function commandChain(d: Deps & { journal: WriteJournal }): Step {
   return compose([
     route(d),
+    // /confirm, /cancel and /pick answer to their own role first; a stored plan's command to its own after.
+    authorizeRole(d),
     // at= / until= (steps/when.ts): read before binding, checked before the gate, a plan with a
     // time stored as a job after it, the job that takes a change back made after the run.
     readWhen(d),
-    // /confirm, /cancel and /pick answer to their own role first; a stored plan's command to its own after.
-    authorizeRole(d),
     pending(d),
     authorizeRole(d),
     bind(d),

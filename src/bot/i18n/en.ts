@@ -188,6 +188,8 @@ export const en = {
   'jobs.notice.dropped': 'Job **{job}** ({what}, due {due}) was dropped; nothing was changed:',
   'jobs.notice.failed': 'Job **{job}** ({what}, due {due}) failed:',
   'jobs.notice.late': 'It ran {late} late: no bot was running at {due}.',
+  'jobs.preview-at': 'Done at {at} ({zone}), not now: confirming schedules it.',
+  'jobs.preview-until': 'Taken back at {at} ({zone}).',
   'jobs.unreadable': 'I cannot read what this job was to do, so I dropped it.',
 
   // The catalogue's own locale (for code that needs to know it)

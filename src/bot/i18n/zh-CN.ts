@@ -157,6 +157,8 @@ export const zhCN: Record<MessageKey, string> = {
   'jobs.notice.dropped': '定时任务 **{job}**（{what}，时间 {due}）已放弃，没有做任何改动：',
   'jobs.notice.failed': '定时任务 **{job}**（{what}，时间 {due}）失败：',
   'jobs.notice.late': '它晚了 {late} 才执行：{due} 时没有机器人在运行。',
+  'jobs.preview-at': '将在 {at}（{zone}）执行，而不是现在：确认后才安排。',
+  'jobs.preview-until': '将在 {at}（{zone}）撤回。',
   'jobs.unreadable': '我读不出这个任务要做什么，已放弃它。',
 
   'locale.code': 'zh-CN',

@@ -90,6 +90,7 @@ describe('scheduled changes: at=, until=, /chat jobs', () => {
   it('at= on a command that needs /confirm: confirmed first, then scheduled, done on time', async () => {
     const id = await create('lead1', 'At Remove', 'alice bob');
     const ask = await h.say('lead1', `/chat remove ${id} bob at=2s`);
+    expect(ask).toMatch(/Done at \d{4}-\d\d-\d\d [\d:]+ \(Asia\/Shanghai\), not now/);
     const scheduled = await h.say('lead1', `/confirm ${confirmCode(ask)}`);
     expect(scheduled).toContain('Scheduled as **J');
     const job = jobOf(scheduled);
