@@ -4,6 +4,7 @@
  * a job whose lead lost the chat, undo of a scheduling, and the lead's 1:1 message.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { formatLocal } from '../../../src/bot/when.ts';
 import { type Harness, startHarness } from '../../helpers/harness.ts';
 import { confirmCode } from './helpers.ts';
 
@@ -101,13 +102,16 @@ describe('scheduled changes: at=, until=, /chat jobs', () => {
 
   it('/chat jobs lists the caller’s (an admin: everyone’s); cancel follows the change’s rules', async () => {
     const id = await create('lead1', 'Jobs List');
-    const reply = await h.say('lead1', `/chat rename ${id} Later at="2026-12-24 18:00"`);
+    // Ten days ahead, 18:00 in the organisation's zone (typed quoted here, unquoted below).
+    const day = formatLocal(Date.now() + 10 * 86_400_000, 'Asia/Shanghai').slice(0, 10);
+    const when = `${day} 18:00`;
+    const reply = await h.say('lead1', `/chat rename ${id} Later at="${when}"`);
     const job = jobOf(reply);
-    expect(reply).toContain('at 2026-12-24 18:00 (Asia/Shanghai)');
+    expect(reply).toContain(`at ${when} (Asia/Shanghai)`);
     const mine = await h.say('lead1', '/chat jobs');
-    expect(mine).toContain(`**${job}** 2026-12-24 18:00 · Jobs List (${id}) · /chat rename ${id} Later`);
+    expect(mine).toContain(`**${job}** ${when} · Jobs List (${id}) · /chat rename ${id} Later`);
     expect(await h.say('lead2', '/chat jobs')).not.toContain(job);
-    expect(await h.say('admin1', '/chat jobs')).toContain(`**${job}** 2026-12-24 18:00 · Jobs List (${id})`);
+    expect(await h.say('admin1', '/chat jobs')).toContain(`**${job}** ${when} · Jobs List (${id})`);
     expect(await h.say('admin1', '/chat jobs')).toContain('by Lee Lead (lead1)');
     expect(await h.say('lead2', `/chat jobs cancel ${job}`)).toContain('is not yours');
     expect(await h.say('lead1', '/chat jobs cancel J999999')).toContain('There is no job J999999');
@@ -117,6 +121,10 @@ describe('scheduled changes: at=, until=, /chat jobs', () => {
     );
     expect(await h.say('lead1', `/chat jobs cancel ${job}`)).toContain('no longer waits (it is cancelled)');
     expect(await h.say('lead1', '/chat jobs')).not.toContain(job);
+    const unquoted = await h.say('lead1', `/chat rename ${id} Later at=${day} 09:30`);
+    expect(unquoted).toContain(`at ${day} 09:30 (Asia/Shanghai)`);
+    expect(unquoted).toContain(`/chat rename ${id} Later on **Jobs List**`);
+    await h.say('lead1', `/chat jobs cancel ${jobOf(unquoted)}`);
     // Chinese alias, in Chinese.
     expect(await h.say('lead1', '/定时任务')).toContain('没有等待中的定时修改');
   });
