@@ -147,9 +147,9 @@ export const zhCN: Record<MessageKey, string> = {
   'when.until-before-at': 'until=（{until}）必须晚于 at=（{at}）。没有做任何修改或安排。',
   'jobs.on-chat': '，群 {name}（`{chatId}`）',
   'jobs.scheduled':
-    '已安排为 **{job}**：{what}{chat}，时间 {at}（{zone}），{in}后。现在还没有任何改动；完成后我会单聊告诉你。/定时任务 列出你的任务；/定时任务 cancel {job} 取消它。',
+    '已安排为 **{job}**：{what}{chat}，时间 {at}（{zone}），{in}后。现在还没有任何改动；完成后我会单聊告诉你。/定时任务 列出你的任务；/定时任务 取消 {job} 取消它。',
   'jobs.until-scheduled':
-    '**{job}**：我会在 {at}（{zone}），即 {in}后撤回这次修改。/定时任务 cancel {job} 可保留它。',
+    '**{job}**：我会在 {at}（{zone}），即 {in}后撤回这次修改。/定时任务 取消 {job} 可保留它。',
   'jobs.until-nothing': '没有任何改动，因此之后也无需撤回。',
   'jobs.what.until': '撤回 {what}',
   'jobs.notice.title': '定时任务 {job}',

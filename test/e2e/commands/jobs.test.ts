@@ -202,6 +202,7 @@ describe('scheduled changes: at=, until=, /chat jobs', () => {
     const id = await create('lead1', 'Zh Sched');
     const reply = await h.say('lead1', `/改群名 ${id} 新群名 at=2s`);
     expect(reply).toContain('已安排为 **J');
+    expect(reply).toMatch(/2秒后。.*\/定时任务 取消 J\d+ 取消它/s);
     const job = jobOf(reply);
     const notice = await noticeOf('lead1', job);
     expect(notice.text).toContain(`定时任务 **${job}**`);
