@@ -253,6 +253,7 @@ export class JobScheduler {
     const a = outcome.audit;
     const kind =
       a === undefined || a.outcome === 'failed' ? 'failed' : a.outcome === 'refused' ? 'dropped' : 'done';
+    this.#o.deps.metrics?.jobs.inc({ outcome: kind });
     if (kind === 'done') this.stats.ran++;
     else if (kind === 'dropped') this.stats.dropped++;
     else this.stats.failed++;

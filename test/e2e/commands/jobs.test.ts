@@ -78,6 +78,9 @@ describe('scheduled changes: at=, until=, /chat jobs', () => {
     expect(h.emu.org.chat(id)?.name).toBe('At Rename');
     const notice = await noticeOf('lead1', job);
     expect(h.emu.org.chat(id)?.name).toBe('Renamed Later');
+    expect(await h.app.metrics.registry.getSingleMetricAsString('jobs_total')).toMatch(
+      /jobs_total\{outcome="done"\} \d+/,
+    );
     const update = h.emu.requests.find(
       (r) =>
         (r.endpoint === 'chat.update' || r.endpoint === 'im.group.update') &&
