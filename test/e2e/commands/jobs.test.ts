@@ -201,6 +201,18 @@ describe('scheduled changes: at=, until=, /chat jobs', () => {
     expect(await h.say('lead1', '/chat jobs')).not.toContain(job);
   });
 
+  it('/help of a changing command shows at= (and until= where it applies)', async () => {
+    const add = await h.say('lead1', '/help chat add');
+    expect(add).toContain('- at=＜when＞: do it then, not now');
+    expect(add).toContain('in Asia/Shanghai');
+    expect(add).toContain('- until=＜when＞: do it now and take it back then');
+    const rename = await h.say('lead1', '/help chat rename');
+    expect(rename).toContain('- at=＜when＞');
+    expect(rename).not.toContain('until=');
+    expect(await h.say('lead1', '/help chat info')).not.toContain('at=');
+    expect(await h.say('lead1', '/帮助 拉人')).toContain('- until=＜时间＞: 现在就做，到时撤回');
+  });
+
   it('in Chinese: scheduled and told in Chinese', async () => {
     const id = await create('lead1', 'Zh Sched');
     const reply = await h.say('lead1', `/改群名 ${id} 新群名 at=2s`);
