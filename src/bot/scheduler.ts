@@ -78,6 +78,7 @@ export class JobScheduler {
   #pumping = false;
   #again = false;
   #stopped = true;
+  #failing = false;
 
   constructor(o: SchedulerOptions) {
     this.#o = o;
@@ -115,8 +116,18 @@ export class JobScheduler {
   /** Looks for due jobs now (the timer does it every poll). */
   poke(): void {
     if (this.#stopped) return;
-    void this.#pump().catch((err: unknown) =>
-      this.#log.warn({ err: describe(err) }, 'looking for due jobs failed'),
+    void this.#pump().then(
+      (ran) => {
+        if (!ran) return;
+        if (this.#failing) this.#log.info('looking for due jobs works again');
+        this.#failing = false;
+      },
+      (err: unknown) => {
+        // Once per outage at warn (the poll runs every second), then at debug.
+        if (this.#failing) this.#log.debug({ err: describe(err) }, 'looking for due jobs failed');
+        else this.#log.warn({ err: describe(err) }, 'looking for due jobs failed; trying again every poll');
+        this.#failing = true;
+      },
     );
   }
 
@@ -129,10 +140,11 @@ export class JobScheduler {
     }
   }
 
-  async #pump(): Promise<void> {
+  /** Claims and starts due jobs while there is room; false when another pump was running. */
+  async #pump(): Promise<boolean> {
     if (this.#pumping) {
       this.#again = true;
-      return;
+      return false;
     }
     this.#pumping = true;
     try {
@@ -153,6 +165,7 @@ export class JobScheduler {
     } finally {
       this.#pumping = false;
     }
+    return true;
   }
 
   #track(p: Promise<void>): void {
