@@ -1,9 +1,10 @@
 /**
- * `npm run bench [-- --runs N] [--memory-messages N] [--only names|replicas|tokenizer|fairness|overhead] [--out FILE]`: measures the bot
+ * `npm run bench [-- --runs N] [--memory-messages N] [--only names|replicas|tokenizer|fairness|overhead|jobs] [--out FILE]`: measures the bot
  * against the emulator and prints a table (metric, value, target, ok/MISS); the same figures go
  * to bench/results.json. Each timed figure is the median of N runs (default 3). `--only names`
  * runs item 7 alone (names: calls per resolved name, /chat info on 500 members); `--only replicas`
- * item 8 alone (two replicas on a throwaway PostgreSQL: burst, overhead, failover).
+ * item 8 alone (two replicas on a throwaway PostgreSQL: burst, overhead, failover); `--only jobs`
+ * item 11 alone (1 000 jobs due at once on two replicas sharing PostgreSQL).
  *
  * The emulator runs in this thread; the bot under test never does (DingTalk is another machine
  * in production): for items 1-4 and 6 it runs in a worker thread (bench/bot.ts through
@@ -20,6 +21,7 @@ import { parseArgs } from 'node:util';
 import { parseLine } from '../src/bot/parse.ts';
 import { DEFAULT_CLIENT_OPTIONS } from '../src/dingtalk/index.ts';
 import type { Emulator } from '../src/emulator/index.ts';
+import { BENCH_JOBS, type JobsRun, jobsBench } from './jobs.ts';
 import {
   type HeapSample,
   LEADS,
@@ -461,6 +463,42 @@ async function fairnessItem(): Promise<{
   }
 }
 
+/** Item 11: 1 000 jobs falling due at once on two replicas sharing PostgreSQL. */
+async function jobsItem(): Promise<{ rows: Row[]; raw: JobsRun[] }> {
+  const runs = await jobsBench(RUNS, progress);
+  const ratio = med(runs, (r) => r.elapsedMs / r.floorMs);
+  const refusalShare = Math.max(...runs.map((r) => r.refusals / Math.max(1, r.calls)));
+  return {
+    rows: [
+      {
+        metric: `11 jobs: ${BENCH_JOBS} due at once on two replicas, done (worst run)`,
+        value: `${Math.min(...runs.map((r) => r.done))}/${BENCH_JOBS}`,
+        target: `${BENCH_JOBS}/${BENCH_JOBS}`,
+        ok: runs.every((r) => r.done === BENCH_JOBS),
+      },
+      {
+        metric: '11 jobs: run or told twice / never told (worst run)',
+        value: `${Math.max(...runs.map((r) => r.duplicated))} / ${Math.max(...runs.map((r) => r.missing))}`,
+        target: '0 / 0',
+        ok: runs.every((r) => r.duplicated === 0 && r.missing === 0),
+      },
+      {
+        metric: `11 jobs: last notice after / floor (${runs[0]?.busiest ?? '-'} at 20 QPS)`,
+        value: `${fmt1(med(runs, (r) => r.elapsedMs) / 1000)} s / ${fmt1(med(runs, (r) => r.floorMs) / 1000)} s (${(ratio * 100).toFixed(0)} %)`,
+        target: '<= 110 %',
+        ok: ratio <= 1.1,
+      },
+      {
+        metric: '11 jobs: 90018/QpsLimit answers / API calls (worst run)',
+        value: `${(refusalShare * 100).toFixed(2)} % (${Math.max(...runs.map((r) => r.refusals))} of ~${fmt0(med(runs, (r) => r.calls))})`,
+        target: '<= 1 %',
+        ok: refusalShare <= 0.01,
+      },
+    ],
+    raw: runs,
+  };
+}
+
 /** Item 8: two replicas on one PostgreSQL (a throwaway cluster): burst, overhead, failover. */
 async function replicasItem(): Promise<{ rows: Row[]; raw: ReplicasRaw }> {
   const raw = await replicasBench(RUNS, progress);
@@ -609,10 +647,12 @@ async function main(): Promise<void> {
               ? await fairnessItem()
               : args.only === 'overhead'
                 ? await overheadItem()
-                : undefined;
+                : args.only === 'jobs'
+                  ? await jobsItem()
+                  : undefined;
     if (!item)
       throw new Error(
-        `--only knows five items, names, replicas, tokenizer, fairness and overhead; not ${args.only}`,
+        `--only knows six items, names, replicas, tokenizer, fairness, overhead and jobs; not ${args.only}`,
       );
     out();
     out(table(item.rows));

@@ -11,6 +11,7 @@ import {
   type ChatRef,
   defineCommand,
   dingtalkErrorCode,
+  formatLocal,
   formatPeople,
   type HandlerContext,
   SETTING_OPTION,
@@ -175,6 +176,20 @@ async function plan(
         push(() => api.setNick(chat.chatId, step.user, nick));
         break;
       }
+      case 'job': {
+        // A scheduling (at=): cancelled while it waits; once it ran, its own change is undone instead.
+        const id = `J${step.job}`;
+        const job = await ctx.jobs?.find(id);
+        if (job === undefined || job.state !== 'pending') {
+          lines.push(t('chat.undo.step.job-gone', { job: id }));
+          break;
+        }
+        lines.push(t('chat.undo.step.job', { job: id, at: formatLocal(job.dueAt, ctx.timeZone) }));
+        push(async () => {
+          if (!(await ctx.jobs?.cancel(job.n))) throw new UserError('chat.undo.job-raced', { job: id });
+        });
+        break;
+      }
     }
   }
   return { lines, run };
@@ -259,6 +274,11 @@ export default defineCommand<Args>({
       'chat.undo.step.nick-unknown':
         'nickname of {user}: not restored, I did not know the one before (DingTalk does not tell)',
       'chat.undo.step.nick-gone': 'nickname of {user}: not restored, they are no longer in the chat',
+      'chat.undo.step.job': 'cancel the scheduled job {job} (due {at}); nothing of it is done',
+      'chat.undo.step.job-gone': 'scheduled job {job}: it no longer waits (it ran or was cancelled)',
+      'chat.undo.job-raced': 'Job {job} started or was cancelled meanwhile; nothing was changed.',
+      'chat.undo.step.until-cancelled':
+        'the take-back scheduled with until= ({job}) is cancelled: nothing is left for it',
     },
     'zh-CN': {
       'chat.undo.summary': '撤销你 24 小时内通过我对群做的最后一次修改（有人离开或群主变更时需确认）。',
@@ -306,6 +326,10 @@ export default defineCommand<Args>({
       'chat.undo.step.nick': '{user} 的群昵称恢复为“{nick}”',
       'chat.undo.step.nick-unknown': '{user} 的群昵称：未恢复，我不知道之前的昵称（钉钉不提供）',
       'chat.undo.step.nick-gone': '{user} 的群昵称：未恢复，对方已不在群里',
+      'chat.undo.step.job': '取消定时任务 {job}（原定 {at}），其内容都不会执行',
+      'chat.undo.step.job-gone': '定时任务 {job}：已不在等待（已执行或已取消）',
+      'chat.undo.job-raced': '任务 {job} 刚开始执行或已被取消；没有做任何改动。',
+      'chat.undo.step.until-cancelled': '用 until= 安排的撤回（{job}）已取消：它已无事可做',
     },
   },
   async confirmWhen(ctx) {
@@ -375,6 +399,10 @@ export default defineCommand<Args>({
       chatId: chat.chatId,
       minutes: minutesAgo(change.at),
     });
+    // A take-back this change was waiting for (until=) has nothing left to do: cancelled.
+    for (const j of (await ctx.jobs?.pending(ctx.caller.userId)) ?? [])
+      if (j.kind === 'until' && j.pinned === change.id && (await ctx.jobs?.cancel(j.n)))
+        lines.push(t('chat.undo.step.until-cancelled', { job: j.id }));
     const body = [head, ...lines.map((l) => `- ${l}`)].join('\n');
     // After a rename is taken back, a #name label may no longer name the chat: use its chatId.
     const again = change.command === 'chat rename' && chat.label.startsWith('#') ? chat.chatId : chat.label;

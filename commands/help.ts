@@ -65,7 +65,7 @@ function typedName(spec: CommandSpec<unknown>, t: Translate): string {
   return zh ?? spec.name;
 }
 
-function detail(spec: CommandSpec<unknown>, t: Translate): string {
+function detail(spec: CommandSpec<unknown>, t: Translate, later?: { zone: string }): string {
   const out = [
     `**/${typedName(spec, t)}**`,
     t(spec.summary),
@@ -86,6 +86,13 @@ function detail(spec: CommandSpec<unknown>, t: Translate): string {
               : t('help.shape.text');
       out.push(`- ${key}=${shape}`);
     }
+  }
+  // at= and until= (issue 22) belong to no spec: every changing command takes at=.
+  if (later !== undefined && spec.changes) {
+    const when = t('help.shape.when');
+    out.push('', t('help.label.later'), `- at=${when}: ${t('help.later.at', { zone: later.zone })}`);
+    if (spec.name === 'chat add' || spec.name === 'chat admin')
+      out.push(`- until=${when}: ${t('help.later.until')}`);
   }
   const exampleKey = `${spec.usage.replace(/\.usage$/, '')}.example`;
   const example = t(exampleKey);
@@ -117,6 +124,11 @@ export default defineCommand({
       'help.label.usage': 'Usage: {usage}',
       'help.label.options': 'Options (key=value):',
       'help.label.example': 'Example: {example}',
+      'help.label.later': 'Later:',
+      'help.shape.when': '<when>',
+      'help.later.at':
+        'do it then, not now: 45s, 30m, 2h, 7d, or a date and time in {zone} such as "2026-12-24 18:00"; /chat jobs lists what waits',
+      'help.later.until': 'do it now and take it back then',
       'help.people':
         'People: pick them with @, or type a userId, `me`, a name (`"Alice Wang"`), a mobile or `dept:<department>`; replies name them with the userId beside.',
       'help.permissions':
@@ -139,6 +151,11 @@ export default defineCommand({
       'help.label.usage': '用法：{usage}',
       'help.label.options': '选项（key=value）：',
       'help.label.example': '示例：{example}',
+      'help.label.later': '定时：',
+      'help.shape.when': '<时间>',
+      'help.later.at':
+        '到时再做，而不是现在：45秒、30分钟、2小时、7天，或 {zone} 时区的日期时间如 "2026-12-24 18:00"；/定时任务 列出等待中的任务',
+      'help.later.until': '现在就做，到时撤回',
       'help.people':
         '指定人员：用 @ 选人，或输入 userId、`me`、姓名（`"王小明"`）、手机号或 `部门:<部门名>`；回复中显示姓名，后附 userId。',
       'help.permissions':
@@ -155,7 +172,10 @@ export default defineCommand({
     if (query === '') return { text: listing(visible, t), title: t('help.title') };
 
     const spec = visible.find((s) => s.name === query || (s.aliases ?? []).some((a) => norm(a) === query));
-    if (spec !== undefined) return { text: detail(spec, t), title: `/${spec.name}` };
+    if (spec !== undefined) {
+      const later = ctx.jobs !== undefined ? { zone: ctx.timeZone } : undefined;
+      return { text: detail(spec, t, later), title: `/${spec.name}` };
+    }
 
     const group = visible.filter((s) => s.name.startsWith(`${query} `));
     if (group.length > 0) return { text: listing(group, t, query), title: `/${query}` };

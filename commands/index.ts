@@ -11,6 +11,7 @@ import chatCid from './chat-cid.ts';
 import chatClone from './chat-clone.ts';
 import chatCreate from './chat-create.ts';
 import chatInfo from './chat-info.ts';
+import chatJobs from './chat-jobs.ts';
 import chatLink from './chat-link.ts';
 import chatList from './chat-list.ts';
 import chatNick from './chat-nick.ts';
@@ -44,6 +45,7 @@ const specs = [
   chatAdmin,
   chatNick,
   chatUndo,
+  chatJobs,
   chatList,
   chatLink,
   confirm,

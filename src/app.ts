@@ -8,11 +8,13 @@ import { AuditTrail } from './bot/audit.ts';
 import { Authorizer } from './bot/auth.ts';
 import { Confirmations } from './bot/confirm.ts';
 import { Directory } from './bot/directory.ts';
+import { Jobs } from './bot/jobs.ts';
 import { WriteJournal } from './bot/journal.ts';
 import { Pipeline, type PipelineOptions, PROCESS_REPLICA_ID } from './bot/pipeline.ts';
 import { loadPolicy, type Policy, PolicyError, unknownPolicyCommands } from './bot/policy.ts';
 import { loadCommands } from './bot/registry.ts';
 import { Replier } from './bot/replier.ts';
+import { JobScheduler, type SchedulerOptions } from './bot/scheduler.ts';
 import type { CommandSpec } from './bot/types.ts';
 import type { Config } from './config.ts';
 import { createDingTalk, type DingTalk, type FamilyMemory } from './dingtalk/index.ts';
@@ -45,6 +47,8 @@ export interface AppOptions {
   metrics?: Metrics;
   /** Timing of the stand-by when DingTalk kicks older connections (PostgreSQL only). */
   standby?: Partial<StandbyOptions>;
+  /** The job scheduler's poll interval and concurrency (tests and the bench shorten them). */
+  jobs?: Partial<Pick<SchedulerOptions, 'pollMs' | 'concurrency'>>;
 }
 
 export interface App {
@@ -53,6 +57,8 @@ export interface App {
   readonly dingtalk: DingTalk;
   readonly pipeline: Pipeline;
   readonly supervisor: StreamSupervisor;
+  /** Runs scheduled changes (`at=`, `until=`) when they fall due. */
+  readonly scheduler: JobScheduler;
   readonly metrics: Metrics;
   /** The /healthz /readyz /metrics server, once started (BOT_HTTP_PORT set). */
   health(): HealthServer | undefined;
@@ -105,6 +111,10 @@ export function createApp(o: AppOptions): App {
   });
   const confirmations = new Confirmations(store.pending);
   const replier = new Replier(dingtalk.robot, robotCode, logger, config.oapiBase);
+  const audit = new AuditTrail(store.audit, logger, {
+    knownCommand: (name) => commands.get(name) !== undefined,
+  });
+  const jobs = new Jobs(store);
   const pipeline = new Pipeline({
     logger,
     store,
@@ -114,7 +124,8 @@ export function createApp(o: AppOptions): App {
     authorizer: new Authorizer({ admins: config.admins, leads: config.leads, policy }),
     confirmations,
     journal,
-    audit: new AuditTrail(store.audit, logger, { knownCommand: (name) => commands.get(name) !== undefined }),
+    audit,
+    jobs,
     defaultLocale: config.locale,
     userRate: config.userRate,
     timeZone: config.timeZone,
@@ -123,6 +134,17 @@ export function createApp(o: AppOptions): App {
     replicaId,
     metrics,
     ...o.pipeline,
+  });
+  const scheduler = new JobScheduler({
+    deps: pipeline.stepDeps,
+    store,
+    commands,
+    audit,
+    robot: { api: dingtalk.robot, robotCode },
+    translator: (l) => pipeline.translatorFor(l),
+    logger,
+    replicaId,
+    ...o.jobs,
   });
   const supervisor = new StreamSupervisor({
     clientId,
@@ -161,6 +183,7 @@ export function createApp(o: AppOptions): App {
     scanning = true;
     try {
       await pipeline.takeOverOrphans(TAKEOVER_DEAD_AFTER_MS);
+      await scheduler.takeOverOrphans(TAKEOVER_DEAD_AFTER_MS);
     } finally {
       scanning = false;
     }
@@ -170,6 +193,7 @@ export function createApp(o: AppOptions): App {
     await store.dedupe.prune();
     await confirmations.prune();
     await store.journal.prune(Date.now() - JOURNAL_KEEP_MS);
+    await store.jobs.prune(Date.now() - JOURNAL_KEEP_MS);
   };
   // On SQLite the file is this process's alone (see file-lock.ts); the lease is renewed with the beat.
   const fileHolderId = fileHolder(replicaId);
@@ -185,6 +209,7 @@ export function createApp(o: AppOptions): App {
     dingtalk,
     pipeline,
     supervisor,
+    scheduler,
     metrics,
     health: () => health,
     async start() {
@@ -221,6 +246,9 @@ export function createApp(o: AppOptions): App {
       // Before any frame arrives: the messages an earlier process of this file left running are
       // taken over (the write journal decides how), so a redelivery of one waits for that.
       if (store.kind === 'sqlite') await pipeline.takeOverOrphans(0);
+      // Jobs that fell due while no bot ran run now; those a dead process left running are adopted.
+      scheduler.start();
+      if (store.kind === 'sqlite') await scheduler.takeOverOrphans(0);
       standby?.start();
       await supervisor.start();
       if (store.kind === 'postgres') {
@@ -236,12 +264,15 @@ export function createApp(o: AppOptions): App {
       if (beatTimer) clearInterval(beatTimer);
       if (takeoverTimer) clearInterval(takeoverTimer);
       standby?.stop();
+      // No new job is claimed from now on; the running ones finish (bounded) beside the messages.
+      const jobsStopped = scheduler.stop(opts.drainMs ?? 10_000);
       // Close the stream first: a frame that arrived now would be acked and then dropped.
       await supervisor.stop();
       // A standing-by replica may take the stream over now rather than when the lease lapses.
       await standby?.release();
       const cut = await pipeline.drain(opts.drainMs ?? 10_000);
       if (cut > 0) logger.warn({ cut }, 'shutdown cut off commands still running');
+      await jobsStopped;
       // A request still hanging must not hold the shutdown: give the pools a bounded close.
       await Promise.race([
         dingtalk.close().catch(() => {}),

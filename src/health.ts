@@ -25,6 +25,8 @@ export class Metrics {
   readonly streamReconnects: Counter;
   /** Message claims of a stopped replica that this one took over. */
   readonly claimsTakenOver: Counter;
+  /** Scheduled changes carried out by this replica, by `outcome` (`done`, `dropped`, `failed`). */
+  readonly jobs: Counter<'outcome'>;
   /**
    * The audit chain's head, published outside the database (a cut-off chain shows as a head that
    * went back): `seq` as the value, the seal's first 16 characters as a label.
@@ -60,6 +62,12 @@ export class Metrics {
     this.claimsTakenOver = new Counter({
       name: 'claims_taken_over_total',
       help: 'Message claims taken over from a stopped replica',
+      registers,
+    });
+    this.jobs = new Counter({
+      name: 'jobs_total',
+      help: 'Scheduled changes (at=, until=) run, by outcome',
+      labelNames: ['outcome'],
       registers,
     });
     collectDefaultMetrics({ register: this.registry });

@@ -23,6 +23,8 @@ export type {
   Expansion,
   HandlerContext,
   IncomingMessage,
+  JobsView,
+  JobView,
   KnownSetup,
   Locale,
   MessageCatalogue,
@@ -35,6 +37,7 @@ export type {
   UndoStep,
 } from './types.ts';
 export { UserError } from './types.ts';
+export { formatLocal } from './when.ts';
 export { CHAT_ID, OPEN_CONVERSATION_ID, USER_ID };
 
 /** DingTalk's errcode (legacy) or code (new API) of a failure, for logs, audit and short notes. */

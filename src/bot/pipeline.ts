@@ -20,6 +20,7 @@ import type { Confirmations } from './confirm.ts';
 import type { Directory } from './directory.ts';
 import { createTranslator } from './i18n.ts';
 import { Intake, type IntakeStats } from './intake.ts';
+import type { Jobs } from './jobs.ts';
 import type { WriteJournal } from './journal.ts';
 import { leadingWords } from './parse.ts';
 import { peopleView } from './people.ts';
@@ -38,6 +39,7 @@ import { resolve } from './steps/resolve.ts';
 import { route } from './steps/route.ts';
 import { run } from './steps/run.ts';
 import { clip, compose, type Deps, type Outcome, type Step, type Turn } from './steps/turn.ts';
+import { checkWhen, readWhen, scheduleAt, scheduleUntil } from './steps/when.ts';
 import type { IncomingMessage, Locale, Translate } from './types.ts';
 
 export interface PipelineOptions {
@@ -67,6 +69,8 @@ export interface PipelineOptions {
   commandTimeoutMs?: number;
   /** Prometheus counters (messages, replies, errors, takeovers); none when undefined. */
   metrics?: Metrics | undefined;
+  /** Scheduled changes (`at=`, `until=`, `/chat jobs`); none: those options are unknown. */
+  jobs?: Jobs | undefined;
   now?: () => number;
 }
 
@@ -86,13 +90,19 @@ export function commandChain(d: Deps & { journal: WriteJournal }): Step {
     route(d),
     // /confirm, /cancel and /pick answer to their own role first; a stored plan's command to its own after.
     authorizeRole(d),
+    // at= / until= (steps/when.ts): read before binding, checked before the gate, a plan with a
+    // time stored as a job after it, the job that takes a change back made after the run.
+    readWhen(d),
     pending(d),
     authorizeRole(d),
     bind(d),
     authorizeChat(d),
     resolve(d),
+    checkWhen(d),
     confirmGate(d),
+    scheduleAt(d),
     run(d),
+    scheduleUntil(d),
   ]);
 }
 
@@ -143,6 +153,7 @@ export class Pipeline {
       timeZone: o.timeZone,
       now: o.now ?? Date.now,
       journal: o.journal,
+      ...(o.jobs !== undefined ? { jobs: o.jobs } : {}),
     };
     this.out = {
       store: o.store,
@@ -154,7 +165,17 @@ export class Pipeline {
     };
     const d = this.deps;
     this.chain = commandChain(d);
-    this.carryOn = compose([run(d)]);
+    this.carryOn = compose([run(d), scheduleUntil(d)]);
+  }
+
+  /** What the job scheduler runs a stored plan with (the same steps' parts as a message). */
+  get stepDeps(): Deps & { journal: WriteJournal } {
+    return this.deps;
+  }
+
+  /** The translator of `locale` (commands' messages merged in). */
+  translatorFor(locale: Locale): Translate {
+    return this.translator(locale);
   }
 
   /** The dedupe key (also the run's key in the journal): msgId is stable across redeliveries, scoped by robot. */

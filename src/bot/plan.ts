@@ -34,6 +34,17 @@ export interface PickWord {
 /** The message a plan was made from, without its credential (the sessionWebhook). */
 export type PlanMessage = Omit<IncomingMessage, 'sessionWebhook' | 'sessionWebhookExpiresAt'>;
 
+/**
+ * `at=` and `until=` of a changing command (issue 22), read before it is bound: carried out at
+ * `at` (stored as a job), or taken back at `until`. `what` is the command as typed without them,
+ * for `/chat jobs`.
+ */
+export interface PlanWhen {
+  at?: number;
+  until?: number;
+  what: string;
+}
+
 /** What a plan and a draft share: the command, who asked, where, in which language, for which chat. */
 interface Bound {
   v: 1;
@@ -47,6 +58,8 @@ interface Bound {
   chat?: ChatRef;
   /** options typed (for the policy's forbiddenOptions) */
   usedOptions: string[];
+  /** done later, or taken back later (`at=`, `until=`) */
+  when?: PlanWhen;
 }
 
 /** A command bound and resolved: what it will do, to which chat, for whom. */

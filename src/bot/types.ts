@@ -223,7 +223,37 @@ export interface HandlerContext<A> {
   templates: readonly ChatTemplate[];
   /** BOT_TIMEZONE: the organisation's time zone (an IANA name), for times shown and typed. */
   timeZone: string;
+  /** Scheduled changes (`/chat jobs`); absent where the bot runs without a scheduler. */
+  jobs?: JobsView;
   signal: AbortSignal;
+}
+
+/** A scheduled change as commands see it (`/chat jobs`). */
+export interface JobView {
+  /** the number behind the short id `J<n>` */
+  n: number;
+  /** `J7` */
+  id: string;
+  kind: 'at' | 'until';
+  userId: string;
+  chatId: string | undefined;
+  command: string;
+  /** the command as typed, without at=/until= */
+  what: string;
+  dueAt: number;
+  state: 'pending' | 'running' | 'done' | 'cancelled';
+  /** an `until` job: the change it takes back */
+  pinned?: number;
+}
+
+/** The jobs as commands use them. */
+export interface JobsView {
+  /** Pending jobs by due time; only `userId`'s when given. */
+  pending(userId?: string): Promise<JobView[]>;
+  /** By its id as typed (`J7`, `j7`, `7`); undefined when there is no such job. */
+  find(typed: string): Promise<JobView | undefined>;
+  /** Cancels a pending job (compare-and-set): false when it is running, done or cancelled already. */
+  cancel(n: number): Promise<boolean>;
 }
 
 /**
@@ -246,7 +276,9 @@ export type UndoStep =
   /** the inverse of an admin add or remove */
   | { kind: 'admins'; action: 'add' | 'remove'; users: string[] }
   /** the previous nickname; null when the bot did not know it */
-  | { kind: 'nick'; user: string; nick: string | null };
+  | { kind: 'nick'; user: string; nick: string | null }
+  /** a scheduling (`at=`): its undo cancels the job while it waits */
+  | { kind: 'job'; job: number };
 
 /** A recorded change as `/chat undo` sees it. */
 export interface Change {

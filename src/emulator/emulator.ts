@@ -110,6 +110,7 @@ export class Emulator {
         sessions: this.sessions,
         replies: this.replies,
         dmConversationId: (u) => this.dmConversationId(u),
+        faults: this.faults,
       }),
       ...this.controlRoutes(),
     ]);
@@ -337,6 +338,11 @@ export class Emulator {
         `emulator.say: ${caused().length}/${expect} replies to ${JSON.stringify(text)} from ${from} within ${opts.timeoutMs ?? 5000} ms`,
       );
     }
+  }
+
+  /** 1:1 messages the robot sent to `userId` through oToMessages/batchSend (dingtalk-api.md §4.2), oldest first. */
+  otoTo(userId: string): SentReply[] {
+    return this.replies.filter((r) => r.via === 'oto' && r.userIds?.includes(userId) === true);
   }
 
   /** Polls `fn` every 10 ms until it returns a truthy value. */

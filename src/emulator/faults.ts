@@ -55,6 +55,12 @@ export class Faults {
    * after disconnectCloseDelayMs (stream-protocol.md §6.3: soimy PR #380, UNCONFIRMED; off by default).
    */
   kickOlderConnections = false;
+  /**
+   * The next this many recipients of oToMessages/batchSend are flow-controlled: answered HTTP 200
+   * with them in `flowControlledStaffIdList`, and not sent (dingtalk-api.md §4.2 documents the
+   * list; when DingTalk fills it is UNCONFIRMED). 0 = never.
+   */
+  otoFlowControlled = 0;
   /** contact-API permission points and UNCONFIRMED behaviours (see `ContactSwitches`) */
   readonly contact: ContactSwitches;
   private injections: Injection[] = [];

@@ -176,6 +176,8 @@ export interface RobotDeps {
   sessions: Sessions;
   replies: SentReply[];
   dmConversationId(userId: string): string;
+  /** run-time switches: flow control of 1:1 sends */
+  faults?: { otoFlowControlled: number };
 }
 
 /** Shared checks of both OpenAPI sends: body, robotCode, msgKey, msgParam (dingtalk-api.md §4.2, §4.3). */
@@ -261,8 +263,16 @@ export function robotRoutes(deps: RobotDeps): Route[] {
           return v1Err(400, 'invalidParameter.userIds.empty', 'userIds不能为空');
         if (ids.length > MAX_OTO_USERS)
           return v1Err(400, 'invalidParameter.userIds.overMax', 'userIds超过上限');
-        const valid = ids.filter((id): id is string => str(id) && deps.org.user(id) !== undefined);
-        const invalid = ids.filter((id) => !valid.includes(id as string)).map(String);
+        const known = ids.filter((id): id is string => str(id) && deps.org.user(id) !== undefined);
+        const invalid = ids.filter((id) => !known.includes(id as string)).map(String);
+        // Flow control (a switch): those users are listed and get nothing.
+        const flowControlled: string[] = [];
+        const valid = known.filter((id) => {
+          if (deps.faults === undefined || deps.faults.otoFlowControlled <= 0) return true;
+          deps.faults.otoFlowControlled--;
+          flowControlled.push(id);
+          return false;
+        });
         if (valid.length > 0) {
           record({
             via: 'oto',
@@ -280,7 +290,7 @@ export function robotRoutes(deps: RobotDeps): Route[] {
           body: {
             processQueryKey: newProcessQueryKey(),
             invalidStaffIdList: invalid,
-            flowControlledStaffIdList: [],
+            flowControlledStaffIdList: flowControlled,
           },
         };
       },

@@ -26,6 +26,7 @@ import type {
   ChangeRecord,
   ChatRecord,
   ClaimResult,
+  JobRecord,
   JournalRun,
   JournalWrite,
   PendingAction,
@@ -118,6 +119,7 @@ const toAudit = (r: DB['audit']): AuditRecord => record(r);
 const toRun = (r: DB['journal_runs']): JournalRun => record(r);
 const toWrite = (r: Selectable<DB['journal_writes']>): JournalWrite => record(r);
 const toChange = (r: Selectable<DB['changes']>): ChangeRecord => record(r);
+const toJob = (r: Selectable<DB['jobs']>): JobRecord => record(r);
 
 /** The store over `db`; `d` supplies what differs between the databases. */
 export function buildStore(
@@ -597,6 +599,110 @@ export function buildStore(
             .where('expiresAt', '>', d.now())
             .executeTakeFirst()
         )?.holder,
+    },
+
+    jobs: {
+      add: async (j) =>
+        (
+          await db
+            .insertInto('jobs')
+            .values({ ...j, chatId: j.chatId ?? null, state: 'pending' })
+            .returning('id')
+            .executeTakeFirstOrThrow()
+        ).id,
+      get: async (id) => {
+        const r = await db.selectFrom('jobs').selectAll().where('id', '=', id).executeTakeFirst();
+        return r && toJob(r);
+      },
+      async pending(userId) {
+        let q = db.selectFrom('jobs').selectAll().where('state', '=', 'pending');
+        if (userId !== undefined) q = q.where('userId', '=', userId);
+        return (await q.orderBy('dueAt').orderBy('id').execute()).map(toJob);
+      },
+      due: async (now, limit) =>
+        (
+          await db
+            .selectFrom('jobs')
+            .selectAll()
+            .where('state', '=', 'pending')
+            .where('dueAt', '<=', now)
+            .orderBy('dueAt')
+            .orderBy('id')
+            .limit(Math.max(0, Math.trunc(limit)))
+            .execute()
+        ).map(toJob),
+      // One UPDATE decides: of replicas racing for a job, one moves it from pending.
+      claim: async (id, replicaId, now) =>
+        (await changed(
+          db
+            .updateTable('jobs')
+            .set({ state: 'running', replicaId, startedAt: now })
+            .where('id', '=', id)
+            .where('state', '=', 'pending'),
+        )) === 1,
+      cancel: async (id, now) =>
+        (await changed(
+          db
+            .updateTable('jobs')
+            .set({ state: 'cancelled', finishedAt: now })
+            .where('id', '=', id)
+            .where('state', '=', 'pending'),
+        )) === 1,
+      finish: async (id, replicaId, result, now) =>
+        (await changed(
+          db
+            .updateTable('jobs')
+            .set({ state: 'done', result, finishedAt: now })
+            .where('id', '=', id)
+            .where('state', '=', 'running')
+            .where('replicaId', '=', replicaId),
+        )) === 1,
+      async markNotified(id, now) {
+        await db
+          .updateTable('jobs')
+          .set({ notifiedAt: now })
+          .where('id', '=', id)
+          .where('notifiedAt', 'is', null)
+          .execute();
+      },
+      orphaned: async (self, deadAfterMs, limit = 100) =>
+        (
+          await db
+            .selectFrom('jobs as j')
+            .leftJoin('replicas as r', 'r.id', 'j.replicaId')
+            .selectAll('j')
+            .where((eb) =>
+              eb.or([
+                eb('j.state', '=', 'running'),
+                eb.and([eb('j.state', '=', 'done'), eb('j.notifiedAt', 'is', null)]),
+              ]),
+            )
+            .where('j.replicaId', 'is not', null)
+            .where('j.replicaId', '<>', self)
+            .where((eb) =>
+              eb.or([
+                eb('r.id', 'is', null),
+                eb('r.beatAt', '<', sql<number>`${d.now()} - ${Math.trunc(deadAfterMs)}`),
+              ]),
+            )
+            .orderBy('j.dueAt')
+            .orderBy('j.id')
+            .limit(Math.max(0, Math.trunc(limit)))
+            .execute()
+        ).map(toJob),
+      adopt: async (id, from, to) =>
+        (await changed(
+          db
+            .updateTable('jobs')
+            .set({ replicaId: to })
+            .where('id', '=', id)
+            .where('state', 'in', ['running', 'done'])
+            .where('replicaId', '=', from),
+        )) === 1,
+      prune: async (before) =>
+        await changed(
+          db.deleteFrom('jobs').where('state', 'in', ['done', 'cancelled']).where('finishedAt', '<', before),
+        ),
     },
 
     kv: {

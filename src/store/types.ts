@@ -262,6 +262,63 @@ export interface ChangeStore {
   facts(chatId: string): Promise<ChatFact[]>;
 }
 
+/**
+ * A change that happens later (issue 22): `at` carries out a stored plan at its time; `until`
+ * takes back a change made now (the plan of the undo that pins it). Ids are short: `J<id>`.
+ */
+export interface JobRecord {
+  id: number;
+  kind: 'at' | 'until';
+  /** who scheduled it (the plan's caller) */
+  userId: string;
+  chatId: string | undefined;
+  /** the command of the plan it carries out */
+  command: string;
+  /** JSON of the plan */
+  plan: string;
+  /** what it does, as the user typed it (shown by `/chat jobs`) */
+  what: string;
+  dueAt: number;
+  state: 'pending' | 'running' | 'done' | 'cancelled';
+  /** the replica running it (state running or done) */
+  replicaId: string | undefined;
+  createdAt: number;
+  startedAt: number | undefined;
+  finishedAt: number | undefined;
+  /** JSON of what the run answered (the notice to its lead), once done */
+  result: string | undefined;
+  /** when its lead was told */
+  notifiedAt: number | undefined;
+}
+
+export interface JobStore {
+  /** Stores a pending job; returns its id. */
+  add(
+    j: Pick<JobRecord, 'kind' | 'userId' | 'chatId' | 'command' | 'plan' | 'what' | 'dueAt' | 'createdAt'>,
+  ): Promise<number>;
+  get(id: number): Promise<JobRecord | undefined>;
+  /** Pending jobs by due time (then id); only `userId`'s when given. */
+  pending(userId?: string): Promise<JobRecord[]>;
+  /** Pending jobs due at `now` or before, earliest first, at most `limit`. */
+  due(now: number, limit: number): Promise<JobRecord[]>;
+  /** Compare-and-set pending → running for `replicaId`: true for exactly one caller. */
+  claim(id: number, replicaId: string, now: number): Promise<boolean>;
+  /** Compare-and-set pending → cancelled: false when it is running, done or cancelled already. */
+  cancel(id: number, now: number): Promise<boolean>;
+  /** running → done with what the run answered (only the replica holding it). */
+  finish(id: number, replicaId: string, result: string, now: number): Promise<boolean>;
+  markNotified(id: number, now: number): Promise<void>;
+  /**
+   * Jobs held by a replica other than `self` whose heartbeat is older than `deadAfterMs` (or
+   * that has none): running ones, and done ones whose lead was not told yet. Oldest first.
+   */
+  orphaned(self: string, deadAfterMs: number, limit?: number): Promise<JobRecord[]>;
+  /** Compare-and-set of the holder `from` → `to` of a running or done job: one survivor gets true. */
+  adopt(id: number, from: string, to: string): Promise<boolean>;
+  /** Deletes done or cancelled jobs finished before `before`; returns how many. */
+  prune(before: number): Promise<number>;
+}
+
 /** Replica heartbeats and leases, timed by the database's clock. */
 export interface ReplicaStore {
   /** Records that `replicaId` is alive now. */
@@ -302,6 +359,8 @@ export interface Store {
   /** The changes made through the bot and what undoes them; the facts clone needs. */
   changes: ChangeStore;
   replicas: ReplicaStore;
+  /** Scheduled changes (`at=`, `until=`), each run once across restarts and replicas. */
+  jobs: JobStore;
   /** A small key-value table, e.g. the remembered endpoint family. */
   kv: { get(key: string): Promise<string | undefined>; set(key: string, value: string): Promise<void> };
   /** The shared rate budget; undefined for SQLite (one replica: the in-process limiter is enough). */

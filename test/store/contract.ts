@@ -704,6 +704,123 @@ export function storeContract(
       });
     });
 
+    describe('jobs', () => {
+      const job = (userId: string, dueAt: number, over: { chatId?: string | undefined } = {}) => ({
+        kind: 'at' as const,
+        userId,
+        chatId: 'chatA' as string | undefined,
+        ...over,
+        command: 'chat rename',
+        plan: JSON.stringify({ v: 1 }),
+        what: '/chat rename #A "B"',
+        dueAt,
+        createdAt: 1000,
+      });
+
+      it('add, get and pending (by due time, of one user when given)', async () => {
+        const a = await s.jobs.add(job('lead1', 5000));
+        const b = await s.jobs.add(job('lead2', 3000, { chatId: undefined }));
+        const c = await s.jobs.add(job('lead1', 4000));
+        expect(new Set([a, b, c]).size).toBe(3);
+        expect(await s.jobs.get(a)).toMatchObject({
+          id: a,
+          kind: 'at',
+          userId: 'lead1',
+          chatId: 'chatA',
+          state: 'pending',
+          dueAt: 5000,
+          replicaId: undefined,
+          result: undefined,
+        });
+        expect((await s.jobs.get(b))?.chatId).toBeUndefined();
+        expect(await s.jobs.get(999_999)).toBeUndefined();
+        expect((await s.jobs.pending()).map((j) => j.id)).toEqual([b, c, a]);
+        expect((await s.jobs.pending('lead1')).map((j) => j.id)).toEqual([c, a]);
+      });
+
+      it('due lists pending jobs at or before a time, earliest first, up to a limit', async () => {
+        const a = await s.jobs.add(job('lead1', 5000));
+        const b = await s.jobs.add(job('lead1', 3000));
+        await s.jobs.add(job('lead1', 9000));
+        expect((await s.jobs.due(5000, 10)).map((j) => j.id)).toEqual([b, a]);
+        expect((await s.jobs.due(5000, 1)).map((j) => j.id)).toEqual([b]);
+        expect(await s.jobs.claim(b, 'r1', 6000)).toBe(true);
+        expect((await s.jobs.due(5000, 10)).map((j) => j.id)).toEqual([a]);
+      });
+
+      it('of concurrent claims exactly one wins; a claimed job cannot be cancelled', async () => {
+        const a = await s.jobs.add(job('lead1', 5000));
+        const wins = await Promise.all(Array.from({ length: 8 }, (_, i) => s.jobs.claim(a, `r${i}`, 6000)));
+        expect(wins.filter(Boolean)).toHaveLength(1);
+        const got = await s.jobs.get(a);
+        expect(got).toMatchObject({ state: 'running', startedAt: 6000 });
+        expect(got?.replicaId).toBe(`r${wins.indexOf(true)}`);
+        expect(await s.jobs.cancel(a, 7000)).toBe(false);
+      });
+
+      it('cancel is a compare-and-set; a cancelled job is neither due nor claimable', async () => {
+        const a = await s.jobs.add(job('lead1', 5000));
+        expect(await s.jobs.cancel(a, 2000)).toBe(true);
+        expect(await s.jobs.cancel(a, 2000)).toBe(false);
+        expect(await s.jobs.due(9000, 10)).toEqual([]);
+        expect(await s.jobs.claim(a, 'r1', 9000)).toBe(false);
+        expect(await s.jobs.get(a)).toMatchObject({ state: 'cancelled', finishedAt: 2000 });
+      });
+
+      it('finish only by the holder; markNotified once', async () => {
+        const a = await s.jobs.add(job('lead1', 5000));
+        await s.jobs.claim(a, 'r1', 6000);
+        expect(await s.jobs.finish(a, 'r2', '{"x":1}', 7000)).toBe(false);
+        expect(await s.jobs.finish(a, 'r1', '{"x":1}', 7000)).toBe(true);
+        expect(await s.jobs.finish(a, 'r1', '{"x":2}', 7000)).toBe(false);
+        await s.jobs.markNotified(a, 8000);
+        await s.jobs.markNotified(a, 9000);
+        expect(await s.jobs.get(a)).toMatchObject({
+          state: 'done',
+          result: '{"x":1}',
+          finishedAt: 7000,
+          notifiedAt: 8000,
+        });
+      });
+
+      it('orphaned: running or untold jobs of dead replicas; adopt moves one to exactly one survivor', async () => {
+        const running = await s.jobs.add(job('lead1', 1000));
+        const untold = await s.jobs.add(job('lead1', 2000));
+        const told = await s.jobs.add(job('lead1', 3000));
+        const mine = await s.jobs.add(job('lead1', 4000));
+        const alive = await s.jobs.add(job('lead1', 5000));
+        await s.jobs.claim(running, 'dead', 1);
+        await s.jobs.claim(untold, 'dead', 1);
+        await s.jobs.finish(untold, 'dead', '{}', 2);
+        await s.jobs.claim(told, 'dead', 1);
+        await s.jobs.finish(told, 'dead', '{}', 2);
+        await s.jobs.markNotified(told, 3);
+        await s.jobs.claim(mine, 'self', 1);
+        await s.jobs.claim(alive, 'alive', 1);
+        await s.replicas.beat('alive');
+        await s.replicas.beat('self');
+        expect((await s.jobs.orphaned('self', 60_000)).map((j) => j.id)).toEqual([running, untold]);
+        const wins = await Promise.all(
+          ['self', 'alive', 'self'].map((to) => s.jobs.adopt(running, 'dead', to)),
+        );
+        expect(wins.filter(Boolean)).toHaveLength(1);
+        expect((await s.jobs.orphaned('self', 60_000)).map((j) => j.id)).toEqual([untold]);
+        expect(await s.jobs.adopt(alive, 'dead', 's1')).toBe(false);
+      });
+
+      it('prune deletes done and cancelled jobs finished before a time', async () => {
+        const done = await s.jobs.add(job('lead1', 1000));
+        const cancelled = await s.jobs.add(job('lead1', 1000));
+        const waiting = await s.jobs.add(job('lead1', 1000));
+        await s.jobs.claim(done, 'r1', 1);
+        await s.jobs.finish(done, 'r1', '{}', 100);
+        await s.jobs.cancel(cancelled, 100);
+        expect(await s.jobs.prune(50)).toBe(0);
+        expect(await s.jobs.prune(200)).toBe(2);
+        expect((await s.jobs.pending()).map((j) => j.id)).toEqual([waiting]);
+      });
+    });
+
     describe('kv', () => {
       it('get returns undefined when unset; set overwrites', async () => {
         expect(await s.kv.get('groupApi')).toBeUndefined();

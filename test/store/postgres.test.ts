@@ -591,6 +591,7 @@ describe('PostgreSQL migrations', () => {
         'changes',
         'chat_facts',
         'chats',
+        'jobs',
         'journal_runs',
         'journal_writes',
         'kv',

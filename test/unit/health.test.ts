@@ -88,6 +88,7 @@ describe('health server', () => {
     metrics.limiterWaits.inc(4);
     metrics.streamReconnects.inc();
     metrics.claimsTakenOver.inc(5);
+    metrics.jobs.inc({ outcome: 'done' }, 2);
     const r = await get('/metrics');
     expect(r.status).toBe(200);
     expect(r.type).toMatch(/^text\/plain; version=0\.0\.4/);
@@ -102,6 +103,7 @@ describe('health server', () => {
       'limiter_waits_total 4',
       'stream_reconnects_total 1',
       'claims_taken_over_total 5',
+      'jobs_total{outcome="done"} 2',
     ]) {
       expect(lines).toContain(line);
     }

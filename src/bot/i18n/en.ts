@@ -162,6 +162,35 @@ export const en = {
   'audit.reason.store': "the bot's database was unreachable",
   'audit.reason.internal': 'internal error, incident {incident}',
   'audit.reason.interrupted': 'interrupted by a stop of the bot; the outcome of {endpoint} is unknown',
+  'audit.reason.when': '{option}= refused ({why})',
+  'audit.reason.scheduled': 'scheduled as {job} for {at}',
+  'audit.reason.job': 'carried out as job {job}',
+
+  // Later changes (at=, until=, jobs)
+  'when.nonsense':
+    '{option}= needs a time: a duration such as 45s, 30m, 2h or 7d, or a date and time in {zone} such as 2026-12-24 or "2026-12-24 18:00". "{value}" is neither. Nothing was changed or scheduled.',
+  'when.past':
+    '{option}={value} is not in the future (it is {now} in {zone} now). Nothing was changed or scheduled.',
+  'when.too-far':
+    '{option}={value} is more than a year ahead (the latest is {max} in {zone}). Nothing was changed or scheduled.',
+  'when.until-only':
+    'until= works with /chat add and /chat admin add only: those are the changes I can take back later. Nothing was changed or scheduled.',
+  'when.until-before-at': 'until= ({until}) must come after at= ({at}). Nothing was changed or scheduled.',
+  'jobs.on-chat': ' on {name} (`{chatId}`)',
+  'jobs.scheduled':
+    'Scheduled as **{job}**: {what}{chat}, at {at} ({zone}), in {in}. Nothing has changed yet; I will tell you in a 1:1 message when it is done. /chat jobs lists your jobs; /chat jobs cancel {job} cancels it.',
+  'jobs.until-scheduled':
+    '**{job}**: I take this back at {at} ({zone}), in {in}. /chat jobs cancel {job} keeps it.',
+  'jobs.until-nothing': 'Nothing changed, so there is nothing to take back later.',
+  'jobs.what.until': 'take back {what}',
+  'jobs.notice.title': 'Job {job}',
+  'jobs.notice.done': 'Job **{job}** ({what}, due {due}) is done:',
+  'jobs.notice.dropped': 'Job **{job}** ({what}, due {due}) was dropped; nothing was changed:',
+  'jobs.notice.failed': 'Job **{job}** ({what}, due {due}) failed:',
+  'jobs.notice.late': 'It ran {late} late: no bot was running at {due}.',
+  'jobs.preview-at': 'Done at {at} ({zone}), not now: confirming schedules it.',
+  'jobs.preview-until': 'Taken back at {at} ({zone}).',
+  'jobs.unreadable': 'I cannot read what this job was to do, so I dropped it.',
 
   // The catalogue's own locale (for code that needs to know it)
   'locale.code': 'en',

@@ -133,6 +133,33 @@ export const zhCN: Record<MessageKey, string> = {
   'audit.reason.store': '机器人的数据库无法连接',
   'audit.reason.internal': '内部错误，事件编号 {incident}',
   'audit.reason.interrupted': '机器人停止时被中断；{endpoint} 的结果未知',
+  'audit.reason.when': '{option}= 被拒绝（{why}）',
+  'audit.reason.scheduled': '已安排为 {job}，时间 {at}',
+  'audit.reason.job': '作为定时任务 {job} 执行',
+
+  // 定时修改（at=、until=、定时任务）
+  'when.nonsense':
+    '{option}= 需要一个时间：时长如 45s、30m、2h、7d，或 {zone} 的日期时间如 2026-12-24 或 "2026-12-24 18:00"。"{value}" 都不是。没有做任何修改或安排。',
+  'when.past': '{option}={value} 不在将来（{zone} 现在是 {now}）。没有做任何修改或安排。',
+  'when.too-far': '{option}={value} 超过一年之后（最晚 {zone} {max}）。没有做任何修改或安排。',
+  'when.until-only':
+    'until= 只用于 /拉人 和 /群管理员 添加：只有这些修改我能在之后撤回。没有做任何修改或安排。',
+  'when.until-before-at': 'until=（{until}）必须晚于 at=（{at}）。没有做任何修改或安排。',
+  'jobs.on-chat': '，群 {name}（`{chatId}`）',
+  'jobs.scheduled':
+    '已安排为 **{job}**：{what}{chat}，时间 {at}（{zone}），{in}后。现在还没有任何改动；完成后我会单聊告诉你。/定时任务 列出你的任务；/定时任务 取消 {job} 取消它。',
+  'jobs.until-scheduled':
+    '**{job}**：我会在 {at}（{zone}），即 {in}后撤回这次修改。/定时任务 取消 {job} 可保留它。',
+  'jobs.until-nothing': '没有任何改动，因此之后也无需撤回。',
+  'jobs.what.until': '撤回 {what}',
+  'jobs.notice.title': '定时任务 {job}',
+  'jobs.notice.done': '定时任务 **{job}**（{what}，时间 {due}）已完成：',
+  'jobs.notice.dropped': '定时任务 **{job}**（{what}，时间 {due}）已放弃，没有做任何改动：',
+  'jobs.notice.failed': '定时任务 **{job}**（{what}，时间 {due}）失败：',
+  'jobs.notice.late': '它晚了 {late} 才执行：{due} 时没有机器人在运行。',
+  'jobs.preview-at': '将在 {at}（{zone}）执行，而不是现在：确认后才安排。',
+  'jobs.preview-until': '将在 {at}（{zone}）撤回。',
+  'jobs.unreadable': '我读不出这个任务要做什么，已放弃它。',
 
   'locale.code': 'zh-CN',
 

@@ -60,6 +60,7 @@ export function bind(deps: Pick<Deps, 'store' | 'authorizer' | 'commands'>): Ste
       ...(bound.chat ? { chat: bound.chat } : {}),
       pre,
       usedOptions: bound.usedOptions,
+      ...(turn.when !== undefined ? { when: turn.when } : {}),
       people: [],
       words: [],
     };
@@ -99,6 +100,7 @@ export function complete(turn: Turn, draft: Draft, resolved: Draft['people']): b
     args: done.args as Record<string, unknown>,
     shown: shownArgs(draft.pre),
     usedOptions: draft.usedOptions,
+    ...(draft.when !== undefined ? { when: draft.when } : {}),
     // A person named twice (a template's admin and nickname) is told once.
     notes: [...new Set(people.flatMap((p) => (p.note === undefined ? [] : [p.note])))],
     people,

@@ -9,6 +9,7 @@
 import type { Plan, Resolved } from '../plan.ts';
 import { dtmdSendLink, md, mdEscape } from '../render.ts';
 import type { Translate } from '../types.ts';
+import { formatLocal } from '../when.ts';
 import { handlerContext } from './context.ts';
 import { failure } from './failure.ts';
 import { type Deps, end, type Step } from './turn.ts';
@@ -49,6 +50,14 @@ export function confirmGate(deps: Deps): Step {
       if (same !== undefined) return end(turn, { text: t('confirm.already-waiting', { code: same.code }) });
     }
     if (big) parts.push(bigPreview(found, foundCount, t));
+    // A plan with a time (at=, until=) says when, so that the confirmation is not read as "now".
+    const when = plan.when;
+    if (when?.at !== undefined)
+      parts.push(t('jobs.preview-at', { at: formatLocal(when.at, deps.timeZone), zone: deps.timeZone }));
+    if (when?.until !== undefined)
+      parts.push(
+        t('jobs.preview-until', { at: formatLocal(when.until, deps.timeZone), zone: deps.timeZone }),
+      );
     if (plan.notes.length > 0) parts.push(t('people.resolved', { list: md(plan.notes.join('; ')) }));
     const preview = parts.join('\n\n');
     const action = await deps.confirmations.ask(plan, preview);

@@ -69,6 +69,7 @@ export function handlerContext(
     findPerson: (typed) => findPerson(deps, typed, userId, t, log),
     templates: deps.authorizer.templates(userId, deps.commands.get('chat create')),
     timeZone: deps.timeZone,
+    ...(deps.jobs !== undefined ? { jobs: deps.jobs } : {}),
     signal,
   };
 }

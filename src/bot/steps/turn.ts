@@ -12,8 +12,9 @@ import type { Authorizer } from '../auth.ts';
 import { shownArgs } from '../bind.ts';
 import type { Confirmations } from '../confirm.ts';
 import type { Directory } from '../directory.ts';
+import type { Jobs } from '../jobs.ts';
 import type { Token } from '../parse.ts';
-import type { Draft, Plan } from '../plan.ts';
+import type { Draft, Plan, PlanWhen } from '../plan.ts';
 import type { CommandRegistry } from '../registry.ts';
 import type { CommandSpec, IncomingMessage, Locale, PeopleView, Reply, Translate } from '../types.ts';
 
@@ -33,6 +34,8 @@ export interface Deps {
   /** BOT_TIMEZONE */
   timeZone: string;
   now: () => number;
+  /** scheduled changes (`at=`, `until=`, `/chat jobs`); none in unit worlds that do not need them */
+  jobs?: Jobs;
 }
 
 /** What the audit records of one turn. */
@@ -79,6 +82,10 @@ export interface Turn {
   confirmedWith?: string;
   /** the chat a command without a `<chat>` concerned (ctx.concerns), e.g. the one a create made */
   concerned?: string;
+  /** `at=` / `until=` read from the words (when.ts), before the command is bound */
+  when?: PlanWhen;
+  /** the turn runs a job (scheduler.ts): its id, not a message */
+  job?: { id: number; dueAt: number };
   /** a run carried on after a crash: the writes its earlier attempt made (journal.ts) */
   replay?: JournalWrite[];
   /** lines told before the result, e.g. that a pending pick was dropped */

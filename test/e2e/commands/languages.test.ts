@@ -128,6 +128,7 @@ function englishIn(reply: string): string[] {
     .replace(/\bchat…/g, ' ') // how a chatId starts
     .replace(/\bcid[A-Za-z0-9+/=_-]{8,}/g, ' ')
     .replace(/\b[A-Z0-9]{6}\b/g, ' ') // confirmation codes
+    .replace(/\bJ\d+\b/g, ' ') // job ids
     .replace(/[A-Za-z][\w-]*[=＝][^\s，。；、）)]*/g, ' ') // key=value
     .replace(/@\w+/g, ' ')
     .replace(/\bqyapi_[a-z_]+/g, ' ') // DingTalk permission codes

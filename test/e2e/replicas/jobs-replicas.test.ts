@@ -1,0 +1,107 @@
+/**
+ * Scheduled changes with two real bot processes on one PostgreSQL: both poll the same jobs and
+ * race for them, and each job runs once (one write, one 1:1 notice); a job scheduled on one
+ * replica is listed and cancelled on the other.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Emulator, type RobotPayload } from '../../../src/emulator/index.ts';
+import { TEST_USERS } from '../../helpers/harness.ts';
+import { freshDatabase, type TestDatabase } from '../../helpers/pg.ts';
+import { type Child, READY, startBot } from '../runtime/child.ts';
+
+const RENAMES = new Set(['chat.update', 'im.group.update']);
+
+describe('jobs on two replicas sharing PostgreSQL', () => {
+  let emu: Emulator;
+  let db: TestDatabase;
+  const bots: Child[] = [];
+  const conn: string[] = [];
+
+  const replica = async (): Promise<string> => {
+    const before = new Set(emu.liveConnectionIds());
+    const bot = startBot({
+      ...emu.env(),
+      BOT_DATA_DIR: '/nonexistent-unused',
+      BOT_ADMINS: 'admin1',
+      BOT_LEADS: 'lead1,lead2',
+      DATABASE_URL: db.url,
+      BOT_USER_RATE: 'off',
+    });
+    bots.push(bot);
+    await bot.line(READY, 30_000);
+    return emu.waitFor(() => emu.liveConnectionIds().find((id) => !before.has(id)), 10_000);
+  };
+  const replyTo = (p: RobotPayload, timeoutMs = 10_000) =>
+    emu.waitFor(() => emu.replies.find((r) => r.msgId === p.msgId), timeoutMs);
+  const sayTo = async (i: number, from: string, text: string): Promise<string> => {
+    const p = emu.buildMessage(from, text);
+    emu.deliver(p, { connectionId: conn[i] ?? '' });
+    return (await replyTo(p)).text;
+  };
+  const jobOf = (reply: string) => {
+    const m = /\*\*(J\d+)\*\*/.exec(reply);
+    if (!m?.[1]) throw new Error(`no job in ${reply}`);
+    return m[1];
+  };
+
+  beforeAll(async () => {
+    emu = await Emulator.start({ users: TEST_USERS, qpsLimit: 20 });
+    db = await freshDatabase();
+    conn.push(await replica());
+    conn.push(await replica());
+  }, 60_000);
+  afterAll(async () => {
+    for (const b of bots) b.kill('SIGTERM');
+    await Promise.all(bots.map((b) => b.exit(10_000).catch(() => b.kill('SIGKILL'))));
+    await emu?.stop();
+    await db?.drop();
+  });
+
+  it('twelve jobs falling due together: each runs once, one rename and one notice each', async () => {
+    const chats = Array.from({ length: 12 }, (_, i) =>
+      emu.org.addChat({
+        name: `Race ${i}`,
+        owner: 'lead1',
+        members: ['lead1', 'alice'],
+        createdByApi: true,
+        botInChat: true,
+      }),
+    );
+    const jobs: string[] = [];
+    for (const [i, c] of chats.entries()) {
+      // Scheduled on either replica; all fall due within about a second of each other.
+      const reply = await sayTo(i % 2, 'lead1', `/chat rename ${c.chatId} "Raced ${i}" at=3s`);
+      jobs.push(jobOf(reply));
+    }
+    const notices = () => emu.otoTo('lead1');
+    await emu.waitFor(() => jobs.every((j) => notices().some((n) => n.text.includes(`**${j}**`))), 20_000);
+    // Let a loser of any race have its chance to do it twice.
+    await new Promise((r) => setTimeout(r, 1_500));
+    for (const [i, c] of chats.entries()) {
+      expect(emu.org.chat(c.chatId)?.name).toBe(`Raced ${i}`);
+      const writes = emu.requests.filter(
+        (r) => RENAMES.has(r.endpoint) && JSON.stringify(r.body ?? '').includes(`Raced ${i}"`),
+      );
+      expect(writes).toHaveLength(1);
+    }
+    for (const j of jobs) {
+      const mine = notices().filter((n) => n.text.includes(`**${j}**`));
+      expect(mine).toHaveLength(1);
+      expect(mine[0]?.text).toContain('is done');
+    }
+  }, 60_000);
+
+  it('a job scheduled on one replica is listed and cancelled on the other', async () => {
+    const c = emu.org.addChat({
+      name: 'Shared Job',
+      owner: 'lead1',
+      members: ['lead1', 'alice'],
+      createdByApi: true,
+      botInChat: true,
+    });
+    const job = jobOf(await sayTo(0, 'lead1', `/chat rename ${c.chatId} Later at=1h`));
+    expect(await sayTo(1, 'lead1', '/chat jobs')).toContain(`**${job}**`);
+    expect(await sayTo(1, 'lead1', `/chat jobs cancel ${job}`)).toContain(`Cancelled job **${job}**`);
+    expect(await sayTo(0, 'lead1', '/chat jobs')).not.toContain(job);
+  }, 30_000);
+});
