@@ -406,7 +406,8 @@ export default defineCommand<Args>({
     const body = [head, ...lines.map((l) => `- ${l}`)].join('\n');
     // After a rename is taken back, a #name label may no longer name the chat: use its chatId.
     const again = change.command === 'chat rename' && chat.label.startsWith('#') ? chat.chatId : chat.label;
-    const tail = failure ?? t('chat.undo.again', { chat: again });
-    return { text: `${body}\n\n${tail}` };
+    // A take-back run by a job (until=) reaches the lead later: "undo again" would be misread there.
+    const tail = failure ?? (ctx.scheduled ? undefined : t('chat.undo.again', { chat: again }));
+    return { text: tail === undefined ? body : `${body}\n\n${tail}` };
   },
 });

@@ -225,6 +225,8 @@ export interface HandlerContext<A> {
   timeZone: string;
   /** Scheduled changes (`/chat jobs`); absent where the bot runs without a scheduler. */
   jobs?: JobsView;
+  /** The run is a job's (at=, until=): its reply goes to the lead later, in a 1:1 message. */
+  scheduled?: true;
   signal: AbortSignal;
 }
 

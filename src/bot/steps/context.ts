@@ -70,6 +70,7 @@ export function handlerContext(
     templates: deps.authorizer.templates(userId, deps.commands.get('chat create')),
     timeZone: deps.timeZone,
     ...(deps.jobs !== undefined ? { jobs: deps.jobs } : {}),
+    ...(turn.job !== undefined ? { scheduled: true as const } : {}),
     signal,
   };
 }

@@ -49,6 +49,8 @@ describe('scheduled changes: at=, until=, /chat jobs', () => {
     expect(notice.text).toContain('is done');
     expect(notice.text).toContain('take out: Carol (carol)');
     expect(notice.text).not.toContain('late');
+    // Read later, in a 1:1 chat: no "a second /chat undo goes further back" hint.
+    expect(notice.text).not.toContain('/chat undo');
     expect(notice.userIds).toEqual(['lead1']);
     expect(await h.say('lead1', '/chat jobs')).toContain('No scheduled changes wait.');
     // Audited as carried out by the job.
