@@ -573,30 +573,34 @@ async function replicasItem(): Promise<{ rows: Row[]; raw: ReplicasRaw }> {
   };
 }
 
+/** Item 2's warm-up (a chat for /chat info, 20 /whoami) and its RUNS probes. */
+async function probeOverhead(emu: Emulator, rec: Recorder, bot: RemoteBot): Promise<OverheadRun[]> {
+  const warm = send(emu, LEADS[0] as string, `/chat create bench-info @${USERS[0]} @${USERS[1]}`);
+  await rec.waitReplies([warm.msgId], 10_000);
+  const created = emu.requests.find((r) => r.endpoint === 'im.group.create' || r.endpoint === 'chat.create');
+  const chatId = String((created?.response as { chatid?: unknown } | undefined)?.chatid ?? '');
+  if (!chatId.startsWith('chat')) throw new Error('warm-up /chat create did not create a chat');
+  for (let i = 0; i < 20; i++) {
+    const s = send(emu, USERS[i] as string, '/whoami');
+    await rec.waitReplies([s.msgId], 10_000);
+  }
+  await sleep(WINDOW_GAP_MS);
+  const runs: OverheadRun[] = [];
+  for (let r = 0; r < RUNS; r++) {
+    progress(`overhead run ${r + 1}/${RUNS}: ${INFO_MESSAGES} × /chat info, one at a time`);
+    runs.push(await overhead(emu, rec, bot, chatId));
+    await sleep(WINDOW_GAP_MS);
+  }
+  return runs;
+}
+
 /** Item 2 alone (`--only overhead`): the same warm-up and probe as in the full run. */
 async function overheadItem(): Promise<{ rows: Row[]; raw: { overhead: OverheadRun[] } }> {
   const emu = await startEmulator();
   const rec = new Recorder(emu);
   const bot = await startBot(emu, { where: 'worker', kind: 'ours' });
   try {
-    const warm = send(emu, LEADS[0] as string, `/chat create bench-info @${USERS[0]} @${USERS[1]}`);
-    await rec.waitReplies([warm.msgId], 10_000);
-    const created = emu.requests.find(
-      (r) => r.endpoint === 'im.group.create' || r.endpoint === 'chat.create',
-    );
-    const chatId = String((created?.response as { chatid?: unknown } | undefined)?.chatid ?? '');
-    if (!chatId.startsWith('chat')) throw new Error('warm-up /chat create did not create a chat');
-    for (let i = 0; i < 20; i++) {
-      const s = send(emu, USERS[i] as string, '/whoami');
-      await rec.waitReplies([s.msgId], 10_000);
-    }
-    await sleep(WINDOW_GAP_MS);
-    const runs: OverheadRun[] = [];
-    for (let r = 0; r < RUNS; r++) {
-      progress(`overhead run ${r + 1}/${RUNS}: ${INFO_MESSAGES} × /chat info, one at a time`);
-      runs.push(await overhead(emu, rec, bot, chatId));
-      await sleep(WINDOW_GAP_MS);
-    }
+    const runs = await probeOverhead(emu, rec, bot);
     const p50 = med(runs, (r) => r.p50);
     return {
       rows: [
@@ -674,24 +678,7 @@ async function main(): Promise<void> {
     `clocks: bot thread − main thread ${(clock.offsetMs * 1000).toFixed(1)} µs (round trip ${(clock.rttMs * 1000).toFixed(0)} µs)`,
   );
 
-  // warm-up, and a chat for /chat info
-  const warm = send(emu, LEADS[0] as string, `/chat create bench-info @${USERS[0]} @${USERS[1]}`);
-  await rec.waitReplies([warm.msgId], 10_000);
-  const created = emu.requests.find((r) => r.endpoint === 'im.group.create' || r.endpoint === 'chat.create');
-  const chatId = String((created?.response as { chatid?: unknown } | undefined)?.chatid ?? '');
-  if (!chatId.startsWith('chat')) throw new Error('warm-up /chat create did not create a chat');
-  for (let i = 0; i < 20; i++) {
-    const s = send(emu, USERS[i] as string, '/whoami');
-    await rec.waitReplies([s.msgId], 10_000);
-  }
-  await sleep(WINDOW_GAP_MS);
-
-  const overheadRuns: OverheadRun[] = [];
-  for (let r = 0; r < RUNS; r++) {
-    progress(`overhead run ${r + 1}/${RUNS}: ${INFO_MESSAGES} × /chat info, one at a time`);
-    overheadRuns.push(await overhead(emu, rec, bot, chatId));
-    await sleep(WINDOW_GAP_MS);
-  }
+  const overheadRuns = await probeOverhead(emu, rec, bot);
 
   const ackRuns: AckRun[] = [];
   for (let r = 0; r < RUNS; r++) {
