@@ -19,6 +19,7 @@ import chatQr from './chat-qr.ts';
 import chatRemove from './chat-remove.ts';
 import chatRename from './chat-rename.ts';
 import chatSet from './chat-set.ts';
+import { chatTag, chatUntag } from './chat-tag.ts';
 import chatTemplates from './chat-templates.ts';
 import chatUndo from './chat-undo.ts';
 import confirm from './confirm.ts';
@@ -45,6 +46,8 @@ const specs = [
   chatNick,
   chatUndo,
   chatList,
+  chatTag,
+  chatUntag,
   chatLink,
   confirm,
   cancel,

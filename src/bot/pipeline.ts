@@ -27,6 +27,7 @@ import { refreshChats } from './plan.ts';
 import { type CommandRegistry, impliedLocale } from './registry.ts';
 import type { RenderedReply, Replier } from './replier.ts';
 import { authorizeChat, authorizeRole } from './steps/authorize.ts';
+import { batch } from './steps/batch.ts';
 import { bind } from './steps/bind.ts';
 import { claim } from './steps/claim.ts';
 import { confirmGate } from './steps/confirm-gate.ts';
@@ -91,6 +92,8 @@ export function commandChain(d: Deps & { journal: WriteJournal }): Step {
     bind(d),
     authorizeChat(d),
     resolve(d),
+    // A set of chats (`tag:proj`, `mine`): its own preview, confirmation and run, chat by chat.
+    batch(d),
     confirmGate(d),
     run(d),
   ]);
@@ -143,6 +146,9 @@ export class Pipeline {
       timeZone: o.timeZone,
       now: o.now ?? Date.now,
       journal: o.journal,
+      notify: async (msg, reply) => {
+        await o.replier.send(msg, render(reply, msg));
+      },
     };
     this.out = {
       store: o.store,
@@ -154,7 +160,7 @@ export class Pipeline {
     };
     const d = this.deps;
     this.chain = commandChain(d);
-    this.carryOn = compose([run(d)]);
+    this.carryOn = compose([batch(d), run(d)]);
   }
 
   /** The dedupe key (also the run's key in the journal): msgId is stable across redeliveries, scoped by robot. */

@@ -7,6 +7,8 @@
 import type { Generated } from 'kysely';
 import type {
   AuditRecord,
+  BatchItem,
+  BatchRecord,
   ChangeRecord,
   ChatFact,
   ChatRecord,
@@ -49,6 +51,9 @@ export interface DB {
   leases: { name: string; holder: string; expiresAt: number };
   changes: Row<ChangeRecord, 'undoneAt', 'id'>;
   chat_facts: ChatFact;
+  chat_tags: { chatId: string; tag: string; addedBy: string; addedAt: number };
+  batches: Row<BatchRecord, 'finishedAt' | 'undoOf' | 'undoneAt'>;
+  batch_items: Row<BatchItem, 'changeId' | 'detail'>;
 }
 
 /** One schema step: `version` is the schema version after it; `sql` may depend on the database and the version before. */
@@ -212,6 +217,24 @@ const LEGACY_COPY = `
   DROP TABLE intents;`;
 
 /**
+ * Version 6 (issue 21, sets of chats): tags on registered chats, and the batches a set command
+ * runs (one row per batch, one per chat of it: its state, what it said, the change that undoes it).
+ * Version 5 is another change's; the steps are applied by version, so the gap is harmless.
+ */
+export const V6_BATCHES = `CREATE TABLE chat_tags ("chatId" text NOT NULL, tag text NOT NULL,
+    "addedBy" text NOT NULL, "addedAt" bigint NOT NULL, PRIMARY KEY ("chatId", tag));
+  CREATE INDEX chat_tags_tag ON chat_tags (tag);
+  CREATE TABLE batches (key text PRIMARY KEY, "userId" text NOT NULL, command text NOT NULL,
+    "setLabel" text NOT NULL, chats integer NOT NULL, "startedAt" bigint NOT NULL, "finishedAt" bigint,
+    "undoOf" text, "undoneAt" bigint);
+  CREATE INDEX batches_user ON batches ("userId", "startedAt");
+  CREATE TABLE batch_items ("batchKey" text NOT NULL REFERENCES batches (key) ON DELETE CASCADE,
+    "chatId" text NOT NULL, seq integer NOT NULL,
+    state text NOT NULL CHECK (state IN ('done', 'skipped', 'failed', 'unknown')), detail text,
+    "changeId" bigint, at bigint NOT NULL, PRIMARY KEY ("batchKey", "chatId"));
+  CREATE INDEX batch_items_change ON batch_items ("changeId");`;
+
+/**
  * Ordered steps. Append only: never edit a step that has shipped. Version 4 is the one schema:
  * SQLite files of versions 1-3 and PostgreSQL databases of versions 1-2 (written by the builds
  * that kept a schema per database) are carried over into it, row for row.
@@ -225,6 +248,8 @@ export const MIGRATIONS: readonly Migration[] = [
       return [legacyToCommon(kind, from), t.pending, t.journal, LEGACY_COPY].join('\n');
     },
   },
+  // The same SQL on both databases (bigint, text and integer mean the same in both).
+  { version: 6, sql: V6_BATCHES },
 ];
 
 /** The schema version this build writes. */

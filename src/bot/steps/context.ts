@@ -42,6 +42,7 @@ export function handlerContext(
     caller: { userId, nick: plan.caller.nick, role },
     api: deps.groups,
     registry: deps.store.registry,
+    tags: deps.store.tags,
     auditLog: deps.store.audit,
     log,
     t,

@@ -28,7 +28,9 @@ export async function recovery(
   const open = writes.find((w) => w.outcome === undefined);
   const record = readRun(run.plan);
   const spec = record && commands.get(record.plan.command);
-  if (open !== undefined || record === undefined || spec === undefined)
+  // A batch goes on past a chat whose write has no answer: that chat is reported as unknown.
+  const batch = record?.plan.set !== undefined;
+  if ((open !== undefined && !batch) || record === undefined || spec === undefined)
     return {
       kind: 'unknown',
       command: run.command,

@@ -33,6 +33,8 @@ export interface Deps {
   /** BOT_TIMEZONE */
   timeZone: string;
   now: () => number;
+  /** Sends a reply to `msg` besides its one answer (a batch says it started); none in unit tests. */
+  notify?: (msg: IncomingMessage, reply: Reply) => Promise<void>;
 }
 
 /** What the audit records of one turn. */

@@ -1,0 +1,147 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Harness, startHarness } from '../../helpers/harness.ts';
+import { confirmCode, track, writes } from './helpers.ts';
+
+/** Sets of chats (issue 21): tags, `mine`, lists; one plan, one confirmation, a ledger. */
+describe('sets of chats', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({ emulator: { qpsLimit: null } });
+  });
+  afterAll(async () => {
+    await h?.stop();
+  });
+
+  const members = (chatId: string) => [...(h.emu.org.chat(chatId)?.members ?? [])].sort();
+
+  /** A chat the bot creates for `lead`. */
+  const create = async (lead: string, name: string, users = 'alice bob') => {
+    await h.say(lead, `/chat create "${name}" ${users}`);
+    const c = h.emu.org.chats().find((x) => x.name === name);
+    if (!c) throw new Error(`${name} was not created`);
+    return c.chatId;
+  };
+
+  it('tags two of three chats; /chat list tag: lists them; add to the tag changes those two only', async () => {
+    const a = await create('lead1', 'Proj A');
+    const b = await create('lead1', 'Proj B');
+    const c = await create('lead1', 'Proj C');
+    expect(await h.say('lead1', `/chat tag ${a} proj`)).toContain('Tagged **Proj A** with proj');
+    expect(await h.say('lead1', `/群标签 ${b} PROJ`)).toContain('已给 **Proj B** 加上标签 proj');
+    expect(await h.say('lead1', `/chat tag ${b} proj`)).toContain('has the tag proj already');
+    const list = await h.say('lead1', '/chat list tag:proj');
+    expect(list).toContain('Your chats with the tag proj (2)');
+    expect(list).toContain('Proj A');
+    expect(list).toContain('Proj B');
+    expect(list).not.toContain('Proj C');
+
+    const t = track(h);
+    const ledger = await h.say('lead1', '/chat add tag:proj carol');
+    expect(ledger).toContain('/chat add on tag:proj: 2 chats: 2 done, 0 skipped, 0 failed.');
+    expect(ledger).toContain(`**Proj A** (\`${a}\`): Added 1 to **Proj A**: Carol (carol).`);
+    expect(ledger).toContain(`**Proj B** (\`${b}\`): Added 1 to **Proj B**: Carol (carol).`);
+    expect(ledger).toContain('/chat undo takes the whole batch back.');
+    expect(members(a)).toContain('carol');
+    expect(members(b)).toContain('carol');
+    expect(members(c)).not.toContain('carol');
+    // One read and one write per chat.
+    expect(t.endpoints().filter((e) => e === 'chat.get')).toHaveLength(2);
+    expect(writes(t.calls())).toHaveLength(2);
+
+    // The same again: nothing to change anywhere, nothing written.
+    const again = track(h);
+    const same = await h.say('lead1', '/chat add tag:proj carol');
+    expect(same).toContain('2 skipped');
+    expect(same).toContain('nothing to change: Carol (carol) already in');
+    expect(writes(again.calls())).toEqual([]);
+
+    // The audit: one record for the batch, one per chat written, linked by the batch id.
+    const audit = await h.app.store.audit.latest(10);
+    const perChat = audit.filter((r) => r.reason?.startsWith('audit.reason.batch-chat'));
+    expect(perChat.map((r) => r.chatId).sort()).toEqual([a, b].sort());
+    const id = /"batch":"(B[0-9a-f]{8})"/.exec(perChat[0]?.reason ?? '')?.[1];
+    expect(
+      perChat.every((r) => r.reason?.includes(`"batch":"${id}"`) && r.args.includes(`"batch":"${id}"`)),
+    ).toBe(true);
+    const batch = audit.find(
+      (r) => r.reason?.startsWith('audit.reason.batch ') && r.reason.includes(`"${id}"`),
+    );
+    expect(batch?.args).toContain('"set":"tag:proj"');
+    expect(batch?.reason).toContain('"done":2');
+    expect(batch?.chatId).toBeUndefined();
+
+    await h.say('lead1', `/chat untag ${b} proj`);
+    expect(await h.say('lead1', '/chat list tag:proj')).not.toContain('Proj B');
+    expect(await h.say('lead1', `/chat untag ${b} proj`)).toContain('has no tag proj');
+  });
+
+  it('mine removes a person from every chat of the lead (one /confirm) and from no other lead’s', async () => {
+    const m1 = await create('lead1', 'Mine One', 'alice dave');
+    const m2 = await create('lead1', 'Mine Two', 'dave');
+    const theirs = await create('lead2', 'Theirs', 'alice dave');
+    const ask = await h.say('lead1', '/chat remove mine dave');
+    expect(ask).toContain('/chat remove on mine');
+    expect(ask).toContain('remove Dave (dave)');
+    expect(ask).toContain('Mine One');
+    expect(ask).toContain('nothing to change: Dave (dave) not in the chat');
+    expect(ask).not.toContain('Theirs');
+    expect(members(m1)).toContain('dave');
+    const ledger = await h.say('lead1', `/confirm ${confirmCode(ask)}`);
+    expect(ledger).toContain('/chat remove on mine');
+    expect(ledger).toMatch(/2 done/);
+    expect(members(m1)).not.toContain('dave');
+    expect(members(m2)).not.toContain('dave');
+    expect(members(theirs)).toContain('dave');
+  });
+
+  it("another lead's set command touches none of the chats", async () => {
+    const x = await create('lead1', 'Guarded X');
+    const y = await create('lead1', 'Guarded Y');
+    await h.say('lead1', `/chat tag ${x} guarded`);
+    await h.say('lead1', `/chat tag ${y} guarded`);
+    const t = track(h);
+    const reply = await h.say('lead2', '/chat add tag:guarded mallory');
+    expect(reply).toContain('0 done, 2 skipped');
+    expect(reply).toContain('not yours: **Guarded X**');
+    expect(writes(t.calls())).toEqual([]);
+    expect(members(x)).not.toContain('mallory');
+    // A removal is previewed first: nothing to change anywhere, no code.
+    const rm = await h.say('lead2', `/chat remove ${x},${y} alice`);
+    expect(rm).toContain('Nothing to change in any chat of the set');
+    expect(rm).not.toMatch(/\/confirm [A-Z0-9]{6}/);
+    expect(members(x)).toContain('alice');
+  });
+
+  it('a chat failing mid-batch is reported with its retry while the rest go on', async () => {
+    const ids = [
+      await create('lead1', 'Ops 1'),
+      await create('lead1', 'Ops 2'),
+      await create('lead1', 'Ops 3'),
+    ];
+    for (const id of ids) await h.say('lead1', `/chat tag ${id} ops`);
+    const broken = ids[1] as string;
+    h.emu.faults.inject('chat.update', 'busy', 50, { chat: broken });
+    h.emu.faults.inject('im.group.update', 'busy', 50, { chat: broken });
+    const ledger = await h.say('lead1', '/chat add tag:ops erin');
+    h.emu.faults.clearInjections();
+    expect(ledger).toContain('2 done, 0 skipped, 1 failed');
+    expect(ledger).toContain('Failed (the other chats went on):');
+    expect(ledger).toContain(`Retry just this chat: \`/chat add ${broken} erin\``);
+    expect(members(ids[0] as string)).toContain('erin');
+    expect(members(broken)).not.toContain('erin');
+    expect(members(ids[2] as string)).toContain('erin');
+    // The retry command does just that chat.
+    expect(await h.say('lead1', `/chat add ${broken} erin`)).toContain('Added 1 to **Ops 2**');
+  });
+
+  it('refuses sets where a command takes one chat, bad tags, empty sets, unknown chats in a list', async () => {
+    expect(await h.say('lead1', '/chat rename tag:proj X')).toContain('/chat rename takes one chat');
+    expect(await h.say('lead1', '/chat add tag:nosuch alice')).toContain('No chat I know has the tag nosuch');
+    expect(await h.say('lead1', '/chat add tag:bad!tag alice')).toContain('is not a tag');
+    expect(await h.say('lead1', '/chat add chatdeadbeef1,nonsense alice')).toContain(
+      '"nonsense" is not a chat',
+    );
+    expect(await h.say('lead1', '/chat list tag:')).toContain('I can list by tag only');
+    expect(await h.say('lead2', '/chat tag chat0000000001 x')).toBeTruthy();
+  });
+});
