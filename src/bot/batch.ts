@@ -384,7 +384,6 @@ export async function runBatch(
     setLabel: plan.set.label,
     chats: chats.length,
     startedAt: deps.now(),
-    undoOf: undefined,
   });
   // The batch's run in the journal, with the whole plan: a crash carries the batch on.
   const run: Scope = {

@@ -16,6 +16,7 @@ export { clipEcho, dtmdSendLink, Markdown, md, mdEscape, mdLink } from './render
 export { suggest } from './suggest.ts';
 export type {
   BatchChatPlan,
+  BatchChanges,
   BatchSpec,
   Change,
   ChangeLog,

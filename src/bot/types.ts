@@ -319,6 +319,23 @@ export interface ChangeLog {
   markUndone(id: number): Promise<boolean>;
   /** Gives the change back after an undo that changed nothing (its first write failed). */
   unmarkUndone(id: number): Promise<void>;
+  /**
+   * The batch (a command over a set of chats) that made the change, with the caller's changes of
+   * it not undone yet, newest first; undefined for a change of a single command.
+   */
+  batchOf(id: number): Promise<BatchChanges | undefined>;
+  /** Notes that an undo took the batch back. */
+  markBatchUndone(key: string): Promise<void>;
+}
+
+/** The changes one batch made, as `/chat undo` takes them back together. */
+export interface BatchChanges {
+  key: string;
+  command: string;
+  /** the set as typed */
+  setLabel: string;
+  at: number;
+  changes: Change[];
 }
 
 /**

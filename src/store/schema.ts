@@ -52,7 +52,7 @@ export interface DB {
   changes: Row<ChangeRecord, 'undoneAt', 'id'>;
   chat_facts: ChatFact;
   chat_tags: { chatId: string; tag: string; addedBy: string; addedAt: number };
-  batches: Row<BatchRecord, 'finishedAt' | 'undoOf' | 'undoneAt'>;
+  batches: Row<BatchRecord, 'finishedAt' | 'undoneAt'>;
   batch_items: Row<BatchItem, 'changeId' | 'detail'>;
 }
 
@@ -226,7 +226,7 @@ export const V6_BATCHES = `CREATE TABLE chat_tags ("chatId" text NOT NULL, tag t
   CREATE INDEX chat_tags_tag ON chat_tags (tag);
   CREATE TABLE batches (key text PRIMARY KEY, "userId" text NOT NULL, command text NOT NULL,
     "setLabel" text NOT NULL, chats integer NOT NULL, "startedAt" bigint NOT NULL, "finishedAt" bigint,
-    "undoOf" text, "undoneAt" bigint);
+    "undoneAt" bigint);
   CREATE INDEX batches_user ON batches ("userId", "startedAt");
   CREATE TABLE batch_items ("batchKey" text NOT NULL REFERENCES batches (key) ON DELETE CASCADE,
     "chatId" text NOT NULL, seq integer NOT NULL,

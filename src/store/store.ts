@@ -627,7 +627,7 @@ export function buildStore(
         (await changed(
           db
             .insertInto('batches')
-            .values({ ...b, undoOf: b.undoOf ?? null, finishedAt: null, undoneAt: null })
+            .values({ ...b, finishedAt: null, undoneAt: null })
             .onConflict((oc) => oc.column('key').doNothing()),
         )) === 1,
       get: async (key) => {

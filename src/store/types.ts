@@ -275,8 +275,6 @@ export interface BatchRecord {
   chats: number;
   startedAt: number;
   finishedAt: number | undefined;
-  /** the batch this one undid (an undo of a batch) */
-  undoOf: string | undefined;
   /** when an undo took this batch back */
   undoneAt: number | undefined;
 }

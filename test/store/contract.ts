@@ -707,7 +707,6 @@ export function storeContract(
         setLabel: 'tag:proj',
         chats: 2,
         startedAt: 1000,
-        undoOf: undefined,
       });
 
       it('start once, items set and replaced in set order, finish, found by a change', async () => {
@@ -774,9 +773,7 @@ export function storeContract(
       });
 
       it('markUndone is a compare-and-set; unmarkUndone gives the batch back', async () => {
-        await s.batches.start({ ...batch('u1'), undoOf: undefined });
-        await s.batches.start({ ...batch('u2'), undoOf: 'u1' });
-        expect((await s.batches.get('u2'))?.undoOf).toBe('u1');
+        await s.batches.start(batch('u1'));
         const wins = await Promise.all(Array.from({ length: 6 }, () => s.batches.markUndone('u1', 5000)));
         expect(wins.filter(Boolean)).toHaveLength(1);
         expect((await s.batches.get('u1'))?.undoneAt).toBe(5000);

@@ -137,7 +137,7 @@ export const zhCN: Record<MessageKey, string> = {
   // Sets of chats (issue 21)
   'set.not-here':
     '/{command, command} 只能针对一个群。群集合（tag:<标签>、mine，或用逗号分隔的多个群）适用于 /拉人、/踢人、/群管理员、/群设置 和 /群昵称。',
-  'set.bad-tag': '“{tag}”不是有效的标签：只能用字母、数字、- 和 _（最多 32 个），例如 标签:proj。',
+  'set.bad-tag': '“{tag}”不是有效的标签：只能用字母、数字、- 和 _（最多 32 个），例如 标签:项目。',
   'set.tag-empty':
     '我知道的群里没有带标签 {tag} 的。用 /群标签 <群> {tag} 给群加标签；/我的群 tag:{tag} 列出它们。',
   'set.mine-empty': '你还没有通过我管理的群，所以“我的群”是空的。/我的群 列出你管理的群。',

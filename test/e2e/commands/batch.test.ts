@@ -134,6 +134,27 @@ describe('sets of chats', () => {
     expect(await h.say('lead1', `/chat add ${broken} erin`)).toContain('Added 1 to **Ops 2**');
   });
 
+  it('one undo takes the whole batch back: one preview, one /confirm, its own ledger', async () => {
+    const u1 = await create('lead1', 'Undo 1', 'alice');
+    const u2 = await create('lead1', 'Undo 2', 'alice');
+    const u3 = await create('lead1', 'Undo 3', 'alice dave');
+    await h.say('lead1', `/chat admin add ${u1} alice`);
+    const before = [u1, u2, u3].map(members);
+    const ledger = await h.say('lead1', `/chat add ${u1},${u2},${u3} dave mallory`);
+    expect(ledger).toContain('3 done');
+    expect(members(u3)).toContain('mallory');
+    const ask = await h.say('lead1', '/chat undo');
+    expect(ask).toContain(`Undo your /chat add on ${u1},${u2},${u3}`.slice(0, 40));
+    expect(ask).toContain('take out: Dave (dave), Mallory (mallory)');
+    // u3 had dave before: only mallory leaves it.
+    expect(ask).toContain(`**Undo 3** (\`${u3}\`): take out: Mallory (mallory)`);
+    const done = await h.say('lead1', `/confirm ${confirmCode(ask)}`);
+    expect(done).toContain('3 chats: 3 done, 0 skipped, 0 failed');
+    expect([u1, u2, u3].map(members)).toEqual(before);
+    // The next undo goes one change further back: the admin add before the batch.
+    expect(await h.say('lead1', '/chat undo')).toContain('no longer admins: Alice (alice)');
+  });
+
   it('refuses sets where a command takes one chat, bad tags, empty sets, unknown chats in a list', async () => {
     expect(await h.say('lead1', '/chat rename tag:proj X')).toContain('/chat rename takes one chat');
     expect(await h.say('lead1', '/chat add tag:nosuch alice')).toContain('No chat I know has the tag nosuch');
