@@ -425,7 +425,14 @@ export async function runBatch(
     const started = deps.now();
     const earlier = turn.replay === undefined ? undefined : earlierState(turn.replay, ref.chatId);
     if (earlier !== undefined) {
-      const name = (await deps.store.registry.get(ref.chatId))?.name ?? ref.chatId;
+      // Named as the registry or DingTalk (a read, never repeated harm) knows it.
+      const name =
+        (await deps.store.registry.get(ref.chatId))?.name ??
+        (await deps.groups.get(ref.chatId).then(
+          (i) => i.name,
+          () => undefined,
+        )) ??
+        ref.chatId;
       return settle(
         {
           chatId: ref.chatId,

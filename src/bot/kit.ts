@@ -15,8 +15,8 @@ export { userErrorText } from './i18n.ts';
 export { clipEcho, dtmdSendLink, Markdown, md, mdEscape, mdLink } from './render.ts';
 export { suggest } from './suggest.ts';
 export type {
-  BatchChatPlan,
   BatchChanges,
+  BatchChatPlan,
   BatchSpec,
   Change,
   ChangeLog,

@@ -147,7 +147,13 @@ function changeLog(deps: Deps, plan: Plan, log: Logger): ChangeLog {
         if (change !== undefined) out.push(change);
       }
       out.sort((a, b) => b.id - a.id);
-      return { key: batch.key, command: batch.command, setLabel: batch.setLabel, at: batch.startedAt, changes: out };
+      return {
+        key: batch.key,
+        command: batch.command,
+        setLabel: batch.setLabel,
+        at: batch.startedAt,
+        changes: out,
+      };
     },
     markBatchUndone: async (key) => {
       await deps.store.batches.markUndone(key, deps.now());
