@@ -43,8 +43,10 @@ export const BATCH_CONCURRENCY = 4;
 export const NOTICE_AFTER_MS = 3_000;
 /** DingTalk's rate per API (dingtalk-api.md §5), for the estimate of how long a batch takes. */
 const QPS = 20;
-/** Chats a ledger or preview lists one per line before it only names them. */
+/** Chats a ledger or preview lists one per line (or by chatId) before it only names them. */
 const LINES = 20;
+/** Chats a line names before it counts the rest. */
+const NAMED = 60;
 
 export type ChatState = BatchItem['state'];
 
@@ -304,11 +306,11 @@ export async function previewBatch(
   const env: Env = { deps, turn, plan, spec };
   const looks = await pool(plan.set.chats, BATCH_CONCURRENCY, (ref, i) => look(env, ref, i));
   const { t } = turn;
-  const changes = new Map<string, string[]>();
+  const changes = new Map<string, { name: string; chatId: string }[]>();
   const results: ChatResult[] = [];
   for (const l of looks) {
     if (l.kind === 'result') results.push(l.result);
-    else changes.set(l.text, [...(changes.get(l.text) ?? []), chatLabel(l.info.name, l.chat.chatId)]);
+    else changes.set(l.text, [...(changes.get(l.text) ?? []), { name: l.info.name, chatId: l.chat.chatId }]);
   }
   const changing = looks.length - results.length;
   const lines = [
@@ -319,14 +321,14 @@ export async function previewBatch(
       changing,
     }),
   ];
-  for (const [text, chats] of changes) lines.push(`- ${chats.join(', ')}: ${text}`);
+  for (const [text, chats] of changes) lines.push(`- ${chatList(chats, t)}: ${text}`);
   const failed = results.filter((r) => r.state === 'failed');
   if (failed.length > 0) {
     lines.push('', t('batch.preview.unreadable'));
     for (const r of failed) lines.push(`- ${chatLabel(r.name, r.chatId)}: ${r.line}`);
   }
   const skipped = results.filter((r) => r.state === 'skipped');
-  if (skipped.length > 0) lines.push('', t('batch.preview.skipped'), ...byReason(skipped));
+  if (skipped.length > 0) lines.push('', t('batch.preview.skipped'), ...byReason(skipped, t));
   return { text: lines.join('\n'), changing };
 }
 
@@ -335,11 +337,25 @@ function chatLabel(name: string, chatId: string): string {
   return `**${mdEscape(name)}** (\`${chatId}\`)`;
 }
 
+/**
+ * Chats named in a line: by name and chatId when few, by name alone when many, and past
+ * {@link NAMED} only counted, so that a reply about 200 chats stays within DingTalk's length
+ * (and a confirmation code at its end is never cut off).
+ */
+function chatList(chats: readonly { name: string; chatId: string }[], t: Turn['t']): string {
+  if (chats.length <= LINES) return chats.map((c) => chatLabel(c.name, c.chatId)).join(', ');
+  const shown = chats
+    .slice(0, NAMED)
+    .map((c) => `**${mdEscape(c.name)}**`)
+    .join(', ');
+  return chats.length > NAMED ? `${shown} ${t('batch.more', { count: chats.length - NAMED })}` : shown;
+}
+
 /** Skipped chats grouped by why: `- not yours: **A**, **B**`. */
-function byReason(skipped: readonly ChatResult[]): string[] {
-  const groups = new Map<string, string[]>();
-  for (const r of skipped) groups.set(r.line, [...(groups.get(r.line) ?? []), chatLabel(r.name, r.chatId)]);
-  return [...groups].map(([why, chats]) => `- ${why}: ${chats.join(', ')}`);
+function byReason(skipped: readonly ChatResult[], t: Turn['t']): string[] {
+  const groups = new Map<string, ChatResult[]>();
+  for (const r of skipped) groups.set(r.line, [...(groups.get(r.line) ?? []), r]);
+  return [...groups].map(([why, chats]) => `- ${why}: ${chatList(chats, t)}`);
 }
 
 /** The result of a chat as stored, read back (a batch carried on). */
@@ -505,9 +521,9 @@ function ledger(env: Env, results: readonly ChatResult[]): string {
   if (done.length > 0) {
     lines.push('', t('batch.ledger.done'));
     if (done.length <= LINES) for (const r of done) lines.push(`- ${chatLabel(r.name, r.chatId)}: ${r.line}`);
-    else lines.push(`- ${done.map((r) => `**${mdEscape(r.name)}**`).join(', ')}`);
+    else lines.push(`- ${chatList(done, t)}`);
   }
-  if (skipped.length > 0) lines.push('', t('batch.ledger.skipped'), ...byReason(skipped));
+  if (skipped.length > 0) lines.push('', t('batch.ledger.skipped'), ...byReason(skipped, t));
   if (done.length > 0) lines.push('', t('batch.ledger.undo'));
   return lines.join('\n');
 }

@@ -174,6 +174,7 @@ export const en = {
   'set.mine-empty':
     'You have no chats with me yet, so "mine" is empty. /chat list shows the chats you manage.',
   'set.too-many': '{set} has {count} chats; a set may have at most {max}. Nothing was changed.',
+  'batch.more': '(+{count} more)',
   'batch.skip.gone': 'dissolved',
   'batch.skip.not-yours': 'not yours',
   'batch.internal': 'something went wrong on my side',

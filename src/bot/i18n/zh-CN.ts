@@ -142,6 +142,7 @@ export const zhCN: Record<MessageKey, string> = {
     '我知道的群里没有带标签 {tag} 的。用 /群标签 <群> {tag} 给群加标签；/我的群 tag:{tag} 列出它们。',
   'set.mine-empty': '你还没有通过我管理的群，所以“我的群”是空的。/我的群 列出你管理的群。',
   'set.too-many': '{set} 有 {count} 个群；一个集合最多 {max} 个。未做任何更改。',
+  'batch.more': '（另有 {count} 个）',
   'batch.skip.gone': '已解散',
   'batch.skip.not-yours': '不是你的群',
   'batch.internal': '我这边出了问题',
