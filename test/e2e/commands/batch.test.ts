@@ -155,6 +155,33 @@ describe('sets of chats', () => {
     expect(await h.say('lead1', '/chat undo')).toContain('no longer admins: Alice (alice)');
   });
 
+  it('more than 20 chats ask for /confirm first; more than 200 are refused before anything is read', async () => {
+    const many = Array.from(
+      { length: 25 },
+      (_, i) =>
+        h.emu.org.addChat({
+          name: `Many ${i}`,
+          owner: 'lead1',
+          members: ['lead1', 'alice'],
+          createdByApi: true,
+          botInChat: true,
+        }).chatId,
+    );
+    const t = track(h);
+    const ask = await h.say('lead1', `/chat set ${many.join(',')} mute=on`);
+    expect(ask).toContain('25 chats, 25 to change');
+    expect(ask).toContain('mute: off → **on**');
+    expect(writes(t.calls())).toEqual([]);
+    const ledger = await h.say('lead1', `/confirm ${confirmCode(ask)}`);
+    expect(ledger).toContain('25 chats: 25 done, 0 skipped, 0 failed');
+    expect(many.every((id) => h.emu.org.chat(id)?.settings.chatBannedType === 1)).toBe(true);
+    const tooMany = Array.from({ length: 201 }, (_, i) => `chat${String(i).padStart(8, '0')}ab`);
+    const before = track(h);
+    const refused = await h.say('lead1', `/chat add ${tooMany.join(',')} bob`);
+    expect(refused).toContain('has 201 chats; a set may have at most 200. Nothing was changed.');
+    expect(before.calls()).toEqual([]);
+  });
+
   it('refuses sets where a command takes one chat, bad tags, empty sets, unknown chats in a list', async () => {
     expect(await h.say('lead1', '/chat rename tag:proj X')).toContain('/chat rename takes one chat');
     expect(await h.say('lead1', '/chat add tag:nosuch alice')).toContain('No chat I know has the tag nosuch');
