@@ -501,7 +501,8 @@ function ledger(env: Env, results: readonly ChatResult[]): string {
       count: results.length,
       done: done.length,
       skipped: skipped.length,
-      failed: failed.length + unknown.length,
+      failed: failed.length,
+      unknown: unknown.length,
     }),
   ];
   if (failed.length > 0) {

@@ -87,7 +87,17 @@ export function isSetForm(tok: Token): boolean {
   if (tok.kind === 'word' && (TAG_SET.test(raw) || MINE.has(raw.toLowerCase()))) return true;
   // `#"a, b"` is one chat whose name holds a comma.
   if (tok.kind === 'chatref' && /^#["'“‘]/u.test(raw)) return false;
-  return raw.includes(',');
+  // A list only when each part reads as a `<chat>`: `alice,bob` left where a chat may be left
+  // out (in a group) is still people.
+  const parts = raw.split(',').filter((p) => p.trim() !== '');
+  return parts.length > 1 && parts.every((p) => isChatForm(partToken(p.trim())));
+}
+
+/** One part of a comma list as the token it would be on its own. */
+function partToken(part: string): Token {
+  return part.startsWith('#') && part.length > 1
+    ? { kind: 'chatref', text: part.slice(1), raw: part }
+    : { kind: 'word', text: part, raw: part };
 }
 
 /**
@@ -132,10 +142,7 @@ export async function resolveSet(tok: Token, ctx: BindContext): Promise<Step<Cha
       return fail('set.too-many', { set: label, count: parts.length, max: MAX_SET });
     for (const part of parts) {
       if (part === '') continue;
-      const one: Token =
-        part.startsWith('#') && part.length > 1
-          ? { kind: 'chatref', text: part.slice(1), raw: part }
-          : { kind: 'word', text: part, raw: part };
+      const one = partToken(part);
       if (!isChatForm(one)) return fail('chat.invalid', { value: clip(part) });
       const ref = await resolveChat(one, ctx);
       if (!ref.ok) return ref;

@@ -189,7 +189,7 @@ export const en = {
   'batch.started':
     "Working on {count} chats of {set}: this takes about {seconds} s within DingTalk's rate limit. The ledger follows when it is done.",
   'batch.ledger.head':
-    '/{command, command} on {set}: {count, plural, one {# chat} other {# chats}}: {done} done, {skipped} skipped, {failed} failed.',
+    '/{command, command} on {set}: {count, plural, one {# chat} other {# chats}}: {done} done, {skipped} skipped, {failed} failed{unknown, plural, =0 {} other {, # unknown}}.',
   'batch.ledger.failed': 'Failed (the other chats went on):',
   'batch.ledger.retry': 'Retry just this chat: {command}',
   'batch.ledger.unknown': 'Outcome unknown:',

@@ -155,7 +155,7 @@ export const zhCN: Record<MessageKey, string> = {
   'batch.started':
     '正在处理 {set} 的 {count} 个群：在钉钉的频率限制内约需 {seconds} 秒。完成后发送结果清单。',
   'batch.ledger.head':
-    '在 {set} 上执行 /{command, command}：共 {count} 个群，{done} 个完成，{skipped} 个跳过，{failed} 个失败。',
+    '在 {set} 上执行 /{command, command}：共 {count} 个群，{done} 个完成，{skipped} 个跳过，{failed} 个失败{unknown, plural, =0 {} other {，# 个结果未知}}。',
   'batch.ledger.failed': '失败（其他群继续执行）：',
   'batch.ledger.retry': '只重试这个群：{command}',
   'batch.ledger.unknown': '结果未知：',
