@@ -187,9 +187,22 @@ describe('sets of chats', () => {
     expect(await h.say('lead1', '/chat add tag:nosuch alice')).toContain('No chat I know has the tag nosuch');
     expect(await h.say('lead1', '/chat add tag:bad!tag alice')).toContain('is not a tag');
     expect(await h.say('lead1', '/chat add chatdeadbeef1,nonsense alice')).toContain(
-      '"nonsense" is not a chat',
+      '"chatdeadbeef1,nonsense" is not a chat',
     );
     expect(await h.say('lead1', '/chat list tag:')).toContain('I can list by tag only');
-    expect(await h.say('lead2', '/chat tag chat0000000001 x')).toBeTruthy();
+    // Tagging is changing: only a chat you may change, and only a registered one.
+    const mine = await create('lead1', 'Tag Guard');
+    expect(await h.say('lead2', `/chat tag ${mine} x`)).toContain('you may not change');
+    const unregistered = h.emu.org.addChat({
+      name: 'Not Registered',
+      owner: 'lead1',
+      members: ['lead1'],
+      createdByApi: true,
+      botInChat: true,
+    });
+    expect(await h.say('lead1', `/chat tag ${unregistered.chatId} x`)).toContain(
+      `is not registered. Register it with /chat link ${unregistered.chatId} first`,
+    );
+    expect(await h.say('lead1', `/chat tag ${mine} "two words"`)).toContain('is not a tag');
   });
 });
