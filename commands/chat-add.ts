@@ -30,7 +30,8 @@ export default defineCommand({
   changes: true,
   messages: {
     en: {
-      'chat.add.summary': 'Add people to a chat.',
+      'chat.add.summary':
+        'Add people to a chat, or to a set of chats (tag:<tag>, mine, or chats separated by commas).',
       'chat.add.usage': '/chat add <chat> <users…>',
       'chat.add.example': '/chat add here @carol dave',
       'chat.add.too-many': 'A chat holds at most {max} members; **{name}** would have {count}.',
@@ -44,7 +45,7 @@ export default defineCommand({
       'chat.add.skip-full': 'it would have more than {max} members',
     },
     'zh-CN': {
-      'chat.add.summary': '把人拉进群。',
+      'chat.add.summary': '把人拉进群，或拉进一组群（标签:<标签>、我的群，或用逗号分隔的多个群）。',
       'chat.add.usage': '/拉人 <群> <成员…>',
       'chat.add.example': '/拉人 here @carol dave',
       'chat.add.too-many': '一个群最多 {max} 人，**{name}** 会有 {count} 人。',

@@ -32,7 +32,7 @@ export default defineCommand({
   changes: true,
   messages: {
     en: {
-      'chat.admin.summary': 'Make members admins of a chat, or take the role away.',
+      'chat.admin.summary': 'Make members admins of a chat (or a set of chats), or take the role away.',
       'chat.admin.usage': '/chat admin add|remove <chat> <users…>',
       'chat.admin.example': '/chat admin add here @alice',
       'chat.admin.added': 'Made admins of **{name}**: {users}.',
@@ -45,7 +45,7 @@ export default defineCommand({
       'chat.admin.skip-none': 'nothing to change: none of them is a member other than the owner',
     },
     'zh-CN': {
-      'chat.admin.summary': '设置或取消群管理员。',
+      'chat.admin.summary': '设置或取消群管理员（一个群或一组群）。',
       'chat.admin.usage': '/群管理员 添加|移除 <群> <成员…>',
       'chat.admin.example': '/群管理员 添加 here @alice',
       'chat.admin.added': '已设为 **{name}** 的管理员：{users}。',

@@ -36,7 +36,7 @@ export default defineCommand({
   changes: true,
   messages: {
     en: {
-      'chat.nick.summary': "Set a member's nickname in a chat.",
+      'chat.nick.summary': "Set a member's nickname in a chat or a set of chats.",
       'chat.nick.usage': '/chat nick <chat> <user> <nickname>',
       'chat.nick.example': '/chat nick here @alice "Alice (PM)"',
       'chat.nick.empty': 'The nickname is empty: /chat nick <chat> <user> <nickname>',
@@ -51,7 +51,7 @@ export default defineCommand({
       'chat.nick.skip-not-member': '{user} is not a member',
     },
     'zh-CN': {
-      'chat.nick.summary': '设置成员在群里的昵称。',
+      'chat.nick.summary': '设置成员在一个群或一组群里的昵称。',
       'chat.nick.usage': '/群昵称 <群> <用户> <昵称>',
       'chat.nick.example': '/群昵称 here @alice "产品 Alice"',
       'chat.nick.empty': '昵称不能为空：/群昵称 <群> <用户> <昵称>',

@@ -51,7 +51,7 @@ export default defineCommand<Args>({
   risk: 'confirm',
   messages: {
     en: {
-      'chat.remove.summary': 'Remove people from a chat (asks for confirmation).',
+      'chat.remove.summary': 'Remove people from a chat or a set of chats (asks for confirmation).',
       'chat.remove.usage': '/chat remove <chat> <users…>',
       'chat.remove.example': '/chat remove #"Design Review" bob',
       'chat.remove.owner':
@@ -65,7 +65,7 @@ export default defineCommand<Args>({
       'chat.remove.skip-none': 'nothing to change: {users} not in the chat',
     },
     'zh-CN': {
-      'chat.remove.summary': '把人移出群（需确认）。',
+      'chat.remove.summary': '把人移出群或一组群（需确认）。',
       'chat.remove.usage': '/踢人 <群> <成员…>',
       'chat.remove.example': '/踢人 #"设计评审" bob',
       'chat.remove.owner': '{owner} 是群主，不能移出：请先转让群主（/转让群主 {chat} <用户>）。',

@@ -65,7 +65,7 @@ export default defineCommand({
   changes: true,
   messages: {
     en: {
-      'chat.set.summary': "Change a chat's settings.",
+      'chat.set.summary': 'Change the settings of a chat or of a set of chats.',
       'chat.set.usage':
         '/chat set <chat> [searchable=on|off] [validation=on|off] [mention-all=everyone|owner] [management=everyone|owner] [mute=on|off] [history=on|off] [private-chat=on|off]',
       'chat.set.example': '/chat set here searchable=on validation=on private-chat=off',
@@ -84,7 +84,7 @@ export default defineCommand({
       'chat.set.skip-same': 'nothing to change: {items}',
     },
     'zh-CN': {
-      'chat.set.summary': '修改群设置。',
+      'chat.set.summary': '修改一个群或一组群的设置。',
       'chat.set.usage':
         '/群设置 <群> [searchable=on|off] [validation=on|off] [mention-all=everyone|owner] [management=everyone|owner] [mute=on|off] [history=on|off] [private-chat=on|off]',
       'chat.set.example': '/群设置 here searchable=on private-chat=off',

@@ -435,7 +435,31 @@ export async function runBatch(
     if (r.state !== 'skipped') await auditChat(env, id, r, deps.now() - started);
     return r;
   };
-  const results = await pool(chats, BATCH_CONCURRENCY, async (ref, seq): Promise<ChatResult> => {
+  let results: ChatResult[];
+  try {
+    results = await runChats(env, run, stored, settle);
+  } finally {
+    // Whatever its outcome, the run is over: it is not carried on again.
+    await deps.journal
+      .finish(run)
+      .catch((err: unknown) =>
+        turn.log.error({ err: describe(err) }, 'could not close the batch in the journal'),
+      );
+  }
+  await deps.store.batches.finish(key, deps.now());
+  return { reply: { text: ledger(env, results) }, results };
+}
+
+/** Each chat of the set: its stored outcome, the earlier attempt's, or a look and a run now. */
+function runChats(
+  env: Env,
+  run: Scope,
+  stored: ReadonlyMap<string, BatchItem>,
+  settle: (r: ChatResult, started: number) => Promise<ChatResult>,
+): Promise<ChatResult[]> {
+  const { deps, turn } = env;
+  const { t } = turn;
+  return pool(env.plan.set.chats, BATCH_CONCURRENCY, async (ref, seq): Promise<ChatResult> => {
     const had = stored.get(ref.chatId);
     if (had !== undefined) return fromItem(had);
     const started = deps.now();
@@ -464,9 +488,6 @@ export async function runBatch(
     if (l.kind === 'result') return settle(l.result, started);
     return settle(await runOne(env, l, run), started);
   });
-  await deps.store.batches.finish(key, deps.now());
-  await deps.journal.finish(run);
-  return { reply: { text: ledger(env, results) }, results };
 }
 
 /** One audit record per chat written, linked to the batch by its id. */
