@@ -175,11 +175,35 @@ describe('sets of chats', () => {
     const ledger = await h.say('lead1', `/confirm ${confirmCode(ask)}`);
     expect(ledger).toContain('25 chats: 25 done, 0 skipped, 0 failed');
     expect(many.every((id) => h.emu.org.chat(id)?.settings.chatBannedType === 1)).toBe(true);
+    // Long lists name chats by name alone, then count them.
+    expect(ledger).toContain('**Many 0**, **Many 1**');
+    expect(ledger).not.toContain(`\`${many[0]}\``);
     const tooMany = Array.from({ length: 201 }, (_, i) => `chat${String(i).padStart(8, '0')}ab`);
     const before = track(h);
     const refused = await h.say('lead1', `/chat add ${tooMany.join(',')} bob`);
     expect(refused).toContain('has 201 chats; a set may have at most 200. Nothing was changed.');
     expect(before.calls()).toEqual([]);
+  });
+
+  it('a batch that takes more than a few seconds says so when it starts, then sends the ledger', async () => {
+    const many = Array.from(
+      { length: 70 },
+      (_, i) =>
+        h.emu.org.addChat({
+          name: `Long ${i}`,
+          owner: 'lead1',
+          members: ['lead1'],
+          createdByApi: true,
+          botInChat: true,
+        }).chatId,
+    );
+    const ask = await h.say('lead1', `/chat add ${many.join(',')} bob`);
+    const [notice, ledger] = await h.sayAll('lead1', `/confirm ${confirmCode(ask)}`, { expect: 2 });
+    expect(notice?.text).toContain('Working on 70 chats');
+    expect(notice?.text).toContain('about 4 s');
+    expect(ledger?.text).toContain('70 chats: 70 done, 0 skipped, 0 failed');
+    expect(ledger?.text).toContain('(+10 more)');
+    expect(many.every((id) => h.emu.org.chat(id)?.members.includes('bob'))).toBe(true);
   });
 
   it('refuses sets where a command takes one chat, bad tags, empty sets, unknown chats in a list', async () => {
