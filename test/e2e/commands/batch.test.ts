@@ -155,6 +155,26 @@ describe('sets of chats', () => {
     expect(await h.say('lead1', '/chat undo')).toContain('no longer admins: Alice (alice)');
   });
 
+  it('an undo of a batch goes on past a chat that fails and names the undo that retries it', async () => {
+    const ids = [await create('lead1', 'Back 1', 'alice'), await create('lead1', 'Back 2', 'alice')];
+    await h
+      .say('lead1', `/chat remove ${ids.join(',')} alice`)
+      .then((ask) => h.say('lead1', `/confirm ${confirmCode(ask)}`));
+    expect(ids.map(members)).toEqual([['lead1'], ['lead1']]);
+    // Adding back is no removal: no confirmation; the first chat's write fails.
+    for (const endpoint of ['chat.update', 'im.group.update'])
+      h.emu.faults.inject(endpoint, 'busy', 50, { chat: ids[0] as string });
+    const undo = await h.say('lead1', '/chat undo');
+    h.emu.faults.clearInjections();
+    expect(undo).toContain('2 chats: 1 done, 0 skipped, 1 failed');
+    expect(undo).toContain(`Retry just this chat: \`/chat undo ${ids[0]}\``);
+    expect(members(ids[1] as string)).toContain('alice');
+    expect(members(ids[0] as string)).not.toContain('alice');
+    const retry = await h.say('lead1', `/chat undo ${ids[0]}`);
+    expect(retry).toContain('Undone: your /chat remove on **Back 1**');
+    expect(members(ids[0] as string)).toContain('alice');
+  });
+
   it('more than 20 chats ask for /confirm first; more than 200 are refused before anything is read', async () => {
     const many = Array.from(
       { length: 25 },
