@@ -175,6 +175,27 @@ describe('sets of chats', () => {
     expect(members(ids[0] as string)).toContain('alice');
   });
 
+  it('admin and nick over a set: each chat judged on its own (not a member, the owner)', async () => {
+    const a = await create('lead1', 'Staff A', 'alice bob');
+    const b = await create('lead1', 'Staff B', 'bob');
+    await h.say('lead1', `/chat tag ${a} staff`);
+    await h.say('lead1', `/chat tag ${b} staff`);
+    const admins = await h.say('lead1', '/chat admin add tag:staff alice');
+    expect(admins).toContain('1 done, 1 skipped');
+    expect(admins).toContain('Made admins of **Staff A**: Alice (alice)');
+    expect(admins).toContain(
+      `nothing to change: none of them is a member other than the owner: **Staff B** (\`${b}\`)`,
+    );
+    expect(h.emu.org.chat(a)?.admins).toContain('alice');
+    const nick = await h.say('lead1', '/群昵称 标签:staff bob "Bobby"');
+    expect(nick).toContain('2 个完成');
+    expect(h.emu.org.chat(a)?.nicks.bob).toBe('Bobby');
+    expect(h.emu.org.chat(b)?.nicks.bob).toBe('Bobby');
+    const owner = await h.say('lead1', '/chat remove tag:staff lead1');
+    expect(owner).toContain('Lee Lead (lead1) is the owner and cannot be removed');
+    expect(owner).toContain('Nothing to change in any chat of the set');
+  });
+
   it('more than 20 chats ask for /confirm first; more than 200 are refused before anything is read', async () => {
     const many = Array.from(
       { length: 25 },
