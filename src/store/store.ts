@@ -681,6 +681,11 @@ export function buildStore(
       async unmarkUndone(key) {
         await db.updateTable('batches').set({ undoneAt: null }).where('key', '=', key).execute();
       },
+      // Items go with their batch (ON DELETE CASCADE).
+      prune: async (before) =>
+        await changed(
+          db.deleteFrom('batches').where('startedAt', '<', before).where('finishedAt', 'is not', null),
+        ),
     },
 
     kv: {

@@ -308,6 +308,8 @@ export interface BatchStore {
   markUndone(key: string, now: number): Promise<boolean>;
   /** Clears the mark again (an undo that took nothing back). */
   unmarkUndone(key: string): Promise<void>;
+  /** Deletes finished batches (and their chats) started before `before`; returns how many. */
+  prune(before: number): Promise<number>;
 }
 
 /** Replica heartbeats and leases, timed by the database's clock. */

@@ -781,6 +781,29 @@ export function storeContract(
         expect((await s.batches.get('u1'))?.undoneAt).toBeUndefined();
         expect(await s.batches.markUndone('u1', 6000)).toBe(true);
       });
+
+      it('prune deletes finished batches started before a time, with their chats; running ones stay', async () => {
+        await s.batches.start({ ...batch('old'), startedAt: 1000 });
+        await s.batches.start({ ...batch('running'), startedAt: 1000 });
+        await s.batches.start({ ...batch('new'), startedAt: 9000 });
+        for (const key of ['old', 'running', 'new'])
+          await s.batches.setItem({
+            batchKey: key,
+            chatId: 'chatA',
+            seq: 0,
+            state: 'done',
+            detail: undefined,
+            changeId: undefined,
+            at: 1,
+          });
+        await s.batches.finish('old', 2000);
+        await s.batches.finish('new', 9500);
+        expect(await s.batches.prune(5000)).toBe(1);
+        expect(await s.batches.get('old')).toBeUndefined();
+        expect(await s.batches.items('old')).toEqual([]);
+        expect((await s.batches.items('running')).length).toBe(1);
+        expect((await s.batches.items('new')).length).toBe(1);
+      });
     });
 
     describe('kv', () => {
