@@ -473,6 +473,13 @@ function runChats(
           () => undefined,
         )) ??
         ref.chatId;
+      // A write that finished before the stop recorded its undo right after: the chat's change
+      // made since the batch began is this batch's, so one undo still takes it back.
+      const since = (await deps.store.batches.get(turn.key))?.startedAt;
+      const change =
+        earlier === 'done' && since !== undefined
+          ? await deps.store.changes.latestUndoable(env.plan.caller.userId, since, ref.chatId)
+          : undefined;
       return settle(
         {
           chatId: ref.chatId,
@@ -480,6 +487,7 @@ function runChats(
           seq,
           state: earlier,
           line: t(earlier === 'unknown' ? 'batch.unknown-line' : 'batch.done-before'),
+          ...(change !== undefined ? { changeId: change.id } : {}),
         },
         started,
       );

@@ -87,6 +87,13 @@ describe('SIGKILL in the middle of a batch (SQLite, one replica)', () => {
     await emu.waitFor(() => emu.acks.find((a) => a.messageId === copy.messageId));
     expect((await emu.say('lead1', '/whoami'))[0]?.text).toContain('lead1');
     expect(emu.replies.filter((r) => r.msgId === msg.msgId)).toHaveLength(1);
+    // One undo takes back what the batch did, before and after the restart.
+    const ask = (await emu.say('lead1', '/chat undo'))[0]?.text ?? '';
+    expect(ask).toContain('Undo your /chat add on');
+    const code = /\/confirm ([A-Z0-9]{6})/.exec(ask)?.[1];
+    const undone = (await emu.say('lead1', `/confirm ${code}`))[0]?.text ?? '';
+    expect(undone).toMatch(/0 failed/);
+    for (const c of chats) expect(emu.org.chat(c.chatId)?.members).not.toContain('erin');
     bot?.kill('SIGKILL');
     await bot?.exit();
   }, 90_000);
