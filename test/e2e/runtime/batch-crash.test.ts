@@ -2,7 +2,8 @@
  * A batch (a command over a set of chats) against a real bot process on SQLite, killed with
  * SIGKILL while one chat's write is on its way: after the restart the batch is carried on from
  * the journal. A chat whose write finished is not written again, the one in flight is reported as
- * unknown, the rest are done, and the lead gets one ledger.
+ * unknown, the rest are done, and the lead gets one ledger. (A write DingTalk answered in the very
+ * moment of the kill, before the journal noted the answer, is unknown too: four chats run at once.)
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -93,7 +94,10 @@ describe('SIGKILL in the middle of a batch (SQLite, one replica)', () => {
     const code = /\/confirm ([A-Z0-9]{6})/.exec(ask)?.[1];
     const undone = (await emu.say('lead1', `/confirm ${code}`))[0]?.text ?? '';
     expect(undone).toMatch(/0 failed/);
-    for (const c of chats) expect(emu.org.chat(c.chatId)?.members).not.toContain('erin');
+    // Chats reported as unknown are the user's to check (their write may have landed: no undo
+    // was recorded for it); every chat reported done is back as it was.
+    for (const c of chats.filter((x) => !unknown.includes(x)))
+      expect(emu.org.chat(c.chatId)?.members).not.toContain('erin');
     bot?.kill('SIGKILL');
     await bot?.exit();
   }, 90_000);
