@@ -3,7 +3,8 @@
  * bot within 24 hours (in a 1:1 chat without `<chat>`: their last change anywhere), from what
  * the change stored (ctx.changes). An undo that removes people or changes the owner asks for
  * `/confirm` first. The undo is audited by the pipeline and is not itself undone by the next
- * undo, which goes one change further back.
+ * undo, which goes one change further back. After a command over a set of chats, `/chat undo`
+ * without a chat takes the whole batch back, chat by chat, to a ledger of its own.
  */
 import { z } from 'zod';
 import {
@@ -339,7 +340,7 @@ export default defineCommand<Args>({
   messages: {
     en: {
       'chat.undo.summary':
-        'Take back your last change to a chat made through me within 24 hours (asks for confirmation when people leave or the owner changes).',
+        'Take back your last change to a chat made through me within 24 hours; after a command over a set of chats, the whole batch (asks for confirmation when people leave or the owner changes).',
       'chat.undo.usage': '/chat undo [<chat>]',
       'chat.undo.example': '/chat undo #"Design Review"',
       'chat.undo.nothing':
@@ -398,7 +399,8 @@ export default defineCommand<Args>({
       'chat.undo.batch-nothing': 'nothing to take back',
     },
     'zh-CN': {
-      'chat.undo.summary': '撤销你 24 小时内通过我对群做的最后一次修改（有人离开或群主变更时需确认）。',
+      'chat.undo.summary':
+        '撤销你 24 小时内通过我对群做的最后一次修改；对一组群执行的命令则整批撤销（有人离开或群主变更时需确认）。',
       'chat.undo.usage': '/撤销 [<群>]',
       'chat.undo.example': '/撤销 #"设计评审"',
       'chat.undo.nothing':
