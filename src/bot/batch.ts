@@ -221,11 +221,9 @@ async function look(env: Env, ref: ChatRef, seq: number): Promise<Look> {
     return result('failed', causeOf(err, turn), record?.name ?? chat.chatId, retryLine(env, chat.chatId));
   }
   if (info.status === 2) return result('skipped', t('batch.skip.gone'), info.name);
-  const mine =
-    deps.authorizer.roleOf(userId).role === 'admin' ||
-    (record?.createdByBot === true && record.createdFor === userId) ||
-    info.owner === userId;
-  if (!mine) return result('skipped', t('batch.skip.not-yours'), info.name);
+  // The one ownership rule (admin, the registry, DingTalk's owner), on the chat/get just made.
+  const own = await deps.authorizer.checkOwnership(userId, chat, { get: async () => info });
+  if (!own.ok) return result('skipped', t('batch.skip.not-yours'), info.name);
   try {
     const p = await spec.batch.plan(chatContext(env, chat, info, {}), info);
     if ('skip' in p) return result('skipped', p.skip, info.name);
