@@ -17,11 +17,13 @@ import { DingTalkError } from '../dingtalk/errors.ts';
 import { explainDingTalkError } from '../dingtalk/explain.ts';
 import type { ChatInfo, GroupApi } from '../dingtalk/types.ts';
 import type { BatchItem, JournalWrite } from '../store/types.ts';
+import { ledgerText, previewText } from './batch-render.ts';
 import { userErrorText } from './i18n.ts';
 import type { WriteJournal } from './journal.ts';
 import { type Scope, WriteOutcomeUnknown } from './journal.ts';
 import type { Plan } from './plan.ts';
-import { md, mdEscape } from './render.ts';
+import { mdEscape } from './render.ts';
+import { BIG_FIND } from './steps/confirm-gate.ts';
 import { handlerContext } from './steps/context.ts';
 import { describe } from './steps/failure.ts';
 import type { Deps, Turn } from './steps/turn.ts';
@@ -43,10 +45,6 @@ export const BATCH_CONCURRENCY = 4;
 export const NOTICE_AFTER_MS = 3_000;
 /** DingTalk's rate per API (dingtalk-api.md §5), for the estimate of how long a batch takes. */
 const QPS = 20;
-/** Chats a ledger or preview lists one per line (or by chatId) before it only names them. */
-const LINES = 20;
-/** Chats a line names before it counts the rest. */
-const NAMED = 60;
 
 export type ChatState = BatchItem['state'];
 
@@ -102,7 +100,7 @@ export function needsConfirm(
     deps.authorizer.isRisky(spec) ||
     (plan.set?.chats.length ?? 0) > CONFIRM_OVER ||
     plan.people.some((p) => p.bigDept === true) ||
-    found > CONFIRM_OVER
+    found > BIG_FIND
   );
 }
 
@@ -303,57 +301,14 @@ export async function previewBatch(
 ): Promise<{ text: string; changing: number }> {
   const env: Env = { deps, turn, plan, spec };
   const looks = await pool(plan.set.chats, BATCH_CONCURRENCY, (ref, i) => look(env, ref, i));
-  const { t } = turn;
-  const changes = new Map<string, { name: string; chatId: string }[]>();
   const results: ChatResult[] = [];
+  const changes: { text: string; name: string; chatId: string }[] = [];
   for (const l of looks) {
     if (l.kind === 'result') results.push(l.result);
-    else changes.set(l.text, [...(changes.get(l.text) ?? []), { name: l.info.name, chatId: l.chat.chatId }]);
+    else changes.push({ text: l.text, name: l.info.name, chatId: l.chat.chatId });
   }
-  const changing = looks.length - results.length;
-  const lines = [
-    t('batch.preview.head', {
-      command: spec.name,
-      set: plan.set.label,
-      count: plan.set.chats.length,
-      changing,
-    }),
-  ];
-  for (const [text, chats] of changes) lines.push(`- ${chatList(chats, t)}: ${text}`);
-  const failed = results.filter((r) => r.state === 'failed');
-  if (failed.length > 0) {
-    lines.push('', t('batch.preview.unreadable'));
-    for (const r of failed) lines.push(`- ${chatLabel(r.name, r.chatId)}: ${r.line}`);
-  }
-  const skipped = results.filter((r) => r.state === 'skipped');
-  if (skipped.length > 0) lines.push('', t('batch.preview.skipped'), ...byReason(skipped, t));
-  return { text: lines.join('\n'), changing };
-}
-
-/** `**Name** (`chatId`)`, escaped. */
-function chatLabel(name: string, chatId: string): string {
-  return `**${mdEscape(name)}** (\`${chatId}\`)`;
-}
-
-/**
- * Chats named in a line: by name and chatId when few, by name alone when many, and past
- * {@link NAMED} only counted, so that a reply about 200 chats stays within DingTalk's length
- * (and a confirmation code at its end is never cut off).
- */
-function chatList(chats: readonly { name: string; chatId: string }[], t: Turn['t']): string {
-  if (chats.length <= LINES) return chats.map((c) => chatLabel(c.name, c.chatId)).join(', ');
-  const shown = chats
-    .slice(0, NAMED)
-    .map((c) => `**${mdEscape(c.name)}**`)
-    .join(', ');
-  return chats.length > NAMED ? `${shown} ${t('batch.more', { count: chats.length - NAMED })}` : shown;
-}
-
-/** Skipped chats grouped by why: `- not yours: **A**, **B**`. */
-function byReason(skipped: readonly ChatResult[], t: Turn['t']): string[] {
-  const groups = new Map<string, ChatResult[]>();
-  for (const r of skipped) groups.set(r.line, [...(groups.get(r.line) ?? []), r]);
-  return [...groups].map(([why, chats]) => `- ${why}: ${chatList(chats, t)}`);
+  const head = { command: spec.name, set: plan.set.label, count: plan.set.chats.length };
+  return { text: previewText(turn.t, head, changes, results), changing: changes.length };
 }
 
 /** The result of a chat as stored, read back (a batch carried on). */
@@ -445,7 +400,10 @@ export async function runBatch(
       );
   }
   await deps.store.batches.finish(key, deps.now());
-  return { reply: { text: ledger(env, results) }, results };
+  return {
+    reply: { text: ledgerText(t, { command: spec.name, set: plan.set.label }, results) },
+    results,
+  };
 }
 
 /** Each chat of the set: its stored outcome, the earlier attempt's, or a look and a run now. */
@@ -513,45 +471,4 @@ async function auditChat(env: Env, id: string, r: ChatResult, durationMs: number
   } catch (err) {
     turn.log.error({ err: describe(err) }, 'audit write of a chat of a batch failed');
   }
-}
-
-/** The ledger: every chat, done, skipped, failed (with cause and retry) or unknown. */
-function ledger(env: Env, results: readonly ChatResult[]): string {
-  const { turn, plan, spec } = env;
-  const { t } = turn;
-  const of = (s: ChatState) => results.filter((r) => r.state === s);
-  const [done, skipped, failed, unknown] = [of('done'), of('skipped'), of('failed'), of('unknown')];
-  const lines = [
-    t('batch.ledger.head', {
-      command: spec.name,
-      set: plan.set.label,
-      count: results.length,
-      done: done.length,
-      skipped: skipped.length,
-      failed: failed.length,
-      unknown: unknown.length,
-    }),
-  ];
-  if (failed.length > 0) {
-    lines.push('', t('batch.ledger.failed'));
-    for (const r of failed)
-      lines.push(
-        `- ${chatLabel(r.name, r.chatId)}: ${r.line} ${t('batch.ledger.retry', { command: md(`\`${r.retry ?? ''}\``) })}`,
-      );
-  }
-  if (unknown.length > 0) {
-    lines.push('', t('batch.ledger.unknown'));
-    for (const r of unknown)
-      lines.push(
-        `- ${chatLabel(r.name, r.chatId)}: ${r.line} ${t('batch.ledger.check', { command: md(`\`/chat info ${r.chatId}\``) })}`,
-      );
-  }
-  if (done.length > 0) {
-    lines.push('', t('batch.ledger.done'));
-    if (done.length <= LINES) for (const r of done) lines.push(`- ${chatLabel(r.name, r.chatId)}: ${r.line}`);
-    else lines.push(`- ${chatList(done, t)}`);
-  }
-  if (skipped.length > 0) lines.push('', t('batch.ledger.skipped'), ...byReason(skipped, t));
-  if (done.length > 0) lines.push('', t('batch.ledger.undo'));
-  return lines.join('\n');
 }
