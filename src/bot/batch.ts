@@ -442,7 +442,13 @@ function runChats(
           name,
           seq,
           state: earlier,
-          line: t(earlier === 'unknown' ? 'batch.unknown-line' : 'batch.done-before'),
+          line: t(
+            earlier === 'unknown'
+              ? 'batch.unknown-line'
+              : change === undefined
+                ? 'batch.done-before-no-undo'
+                : 'batch.done-before',
+          ),
           ...(change !== undefined ? { changeId: change.id } : {}),
         },
         started,

@@ -181,6 +181,8 @@ export const en = {
   'batch.unknown-line':
     'I was stopped while its change was on its way, so I do not know whether DingTalk did it; I did not send it again.',
   'batch.done-before': 'done before I was stopped',
+  'batch.done-before-no-undo':
+    'done before I was stopped, but I was stopped before I noted how to take it back: /chat undo leaves this chat as it is',
   'batch.preview.head':
     '/{command, command} on {set}: {count, plural, one {# chat} other {# chats}}, {changing} to change.',
   'batch.preview.unreadable': 'Could not be read now (tried again when you confirm):',

@@ -148,6 +148,7 @@ export const zhCN: Record<MessageKey, string> = {
   'batch.internal': '我这边出了问题',
   'batch.unknown-line': '改动发出时我被停止了，不知道钉钉是否已完成；我没有重发。',
   'batch.done-before': '在我停止之前已完成',
+  'batch.done-before-no-undo': '在我停止之前已完成，但我没来得及记下撤销信息：/撤销 不会改动这个群',
   'batch.preview.head': '在 {set} 上执行 /{command, command}：共 {count} 个群，{changing} 个需要改动。',
   'batch.preview.unreadable': '暂时读取不到（确认时会再试）：',
   'batch.preview.skipped': '跳过：',
