@@ -165,7 +165,8 @@ export const zhCN: Record<MessageKey, string> = {
   'batch.ledger.skipped': '跳过：',
   'batch.ledger.undo': '/撤销 会撤回整批改动。',
   'audit.reason.batch': '批次 {batch}：{done} 个完成，{skipped} 个跳过，{failed} 个失败',
-  'audit.reason.batch-chat': '批次 {batch} 中的一个群：{state}',
+  'audit.reason.batch-chat':
+    '批次 {batch} 中的一个群：{state, select, done {完成} failed {失败} unknown {结果未知} other {{state}}}',
   'locale.code': 'zh-CN',
 
   'word.on': '开',
