@@ -1,10 +1,11 @@
 /**
- * `npm run bench [-- --runs N] [--memory-messages N] [--only names|replicas|tokenizer|fairness|overhead|jobs] [--out FILE]`: measures the bot
+ * `npm run bench [-- --runs N] [--memory-messages N] [--only names|replicas|tokenizer|fairness|overhead|jobs|batch] [--out FILE]`: measures the bot
  * against the emulator and prints a table (metric, value, target, ok/MISS); the same figures go
  * to bench/results.json. Each timed figure is the median of N runs (default 3). `--only names`
  * runs item 7 alone (names: calls per resolved name, /chat info on 500 members); `--only replicas`
  * item 8 alone (two replicas on a throwaway PostgreSQL: burst, overhead, failover); `--only jobs`
- * item 11 alone (1 000 jobs due at once on two replicas sharing PostgreSQL).
+ * item 11 alone (1 000 jobs due at once on two replicas sharing PostgreSQL); `--only batch`
+ * item 12 alone (a command over a set of 200 chats: its planning, its run against the floor).
  *
  * The emulator runs in this thread; the bot under test never does (DingTalk is another machine
  * in production): for items 1-4 and 6 it runs in a worker thread (bench/bot.ts through
@@ -21,6 +22,7 @@ import { parseArgs } from 'node:util';
 import { parseLine } from '../src/bot/parse.ts';
 import { DEFAULT_CLIENT_OPTIONS } from '../src/dingtalk/index.ts';
 import type { Emulator } from '../src/emulator/index.ts';
+import { BATCH_CHATS, type BatchRun, batchBench } from './batch.ts';
 import { BENCH_JOBS, type JobsRun, jobsBench } from './jobs.ts';
 import {
   type HeapSample,
@@ -499,6 +501,50 @@ async function jobsItem(): Promise<{ rows: Row[]; raw: JobsRun[] }> {
   };
 }
 
+/** Item 12: a command over a set of 200 chats (issue 21): planning it, and its run against the floor. */
+async function batchItem(): Promise<{ rows: Row[]; raw: BatchRun[] }> {
+  const runs = await batchBench(RUNS, progress);
+  const ratio = med(runs, (r) => r.runMs / r.floorMs);
+  const shown = Math.max(...runs.map((r) => r.rateLimitShown));
+  const refusals = Math.max(...runs.map((r) => r.refusals));
+  const done = Math.min(...runs.map((r) => r.done));
+  return {
+    rows: [
+      {
+        metric: `12 planning /chat add on ${BATCH_CHATS} chats: to its preview`,
+        value: med(runs, (r) => r.planMs) / 1000,
+        unit: 's',
+        target: `floor ${(med(runs, (r) => r.planFloorMs) / 1000).toFixed(1)} s (one chat/get a chat)`,
+      },
+      {
+        metric: `12 /confirm of it: to the ledger (busiest API ${runs[0]?.busiest ?? '-'})`,
+        value: med(runs, (r) => r.runMs) / 1000,
+        unit: 's',
+        target: `floor ${(med(runs, (r) => r.floorMs) / 1000).toFixed(1)} s`,
+      },
+      {
+        metric: '12 batch run / floor of its busiest API',
+        value: `${(ratio * 100).toFixed(0)}%`,
+        target: '≤ 110%',
+        ok: ratio <= 1.1,
+      },
+      {
+        metric: '12 chats done; rate-limit errors shown; 90018 refusals',
+        value: `${done}; ${shown}; ${refusals}`,
+        target: `${BATCH_CHATS}; 0; 0`,
+        ok: done === BATCH_CHATS && shown === 0 && refusals === 0,
+      },
+      {
+        metric: '12 a reply when it started, before the ledger',
+        value: runs.every((r) => r.notice) ? 'yes' : 'no',
+        target: 'yes',
+        ok: runs.every((r) => r.notice),
+      },
+    ],
+    raw: runs,
+  };
+}
+
 /** Item 8: two replicas on one PostgreSQL (a throwaway cluster): burst, overhead, failover. */
 async function replicasItem(): Promise<{ rows: Row[]; raw: ReplicasRaw }> {
   const raw = await replicasBench(RUNS, progress);
@@ -653,10 +699,12 @@ async function main(): Promise<void> {
                 ? await overheadItem()
                 : args.only === 'jobs'
                   ? await jobsItem()
-                  : undefined;
+                  : args.only === 'batch'
+                    ? await batchItem()
+                    : undefined;
     if (!item)
       throw new Error(
-        `--only knows six items, names, replicas, tokenizer, fairness, overhead and jobs; not ${args.only}`,
+        `--only knows seven items, names, replicas, tokenizer, fairness, overhead, jobs and batch; not ${args.only}`,
       );
     out();
     out(table(item.rows));
@@ -750,6 +798,7 @@ async function main(): Promise<void> {
   const names = await namesItem();
   const tokenizer = tokenizerItem();
   const fairness = await fairnessItem();
+  const batch = await batchItem();
 
   // ---- the table
   const ack = {
@@ -942,6 +991,7 @@ async function main(): Promise<void> {
     ...names.rows,
     ...tokenizer.rows,
     ...fairness.rows,
+    ...batch.rows,
   ];
 
   const seconds = (performance.now() - benchStart) / 1000;
@@ -985,6 +1035,7 @@ async function main(): Promise<void> {
       names: names.raw,
       tokenizer: tokenizer.raw,
       fairness: fairness.raw,
+      batch: batch.raw,
     },
   };
   writeFileSync(args.out as string, `${JSON.stringify(results, null, 2)}\n`);

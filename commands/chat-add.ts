@@ -30,7 +30,8 @@ export default defineCommand({
   changes: true,
   messages: {
     en: {
-      'chat.add.summary': 'Add people to a chat.',
+      'chat.add.summary':
+        'Add people to a chat, or to a set of chats (tag:<tag>, mine, or chats separated by commas).',
       'chat.add.usage': '/chat add <chat> <users…>',
       'chat.add.example': '/chat add here @carol dave',
       'chat.add.too-many': 'A chat holds at most {max} members; **{name}** would have {count}.',
@@ -39,9 +40,12 @@ export default defineCommand({
       'chat.add.already': 'Already in the chat: {users}.',
       'chat.add.refused':
         'DingTalk refused these userIds (not in the organisation?), so they were not added: {users}.',
+      'chat.add.batch': 'add {users}',
+      'chat.add.skip-in': 'nothing to change: {users} already in',
+      'chat.add.skip-full': 'it would have more than {max} members',
     },
     'zh-CN': {
-      'chat.add.summary': '把人拉进群。',
+      'chat.add.summary': '把人拉进群，或拉进一组群（标签:<标签>、我的群，或用逗号分隔的多个群）。',
       'chat.add.usage': '/拉人 <群> <成员…>',
       'chat.add.example': '/拉人 here @carol dave',
       'chat.add.too-many': '一个群最多 {max} 人，**{name}** 会有 {count} 人。',
@@ -49,7 +53,22 @@ export default defineCommand({
       'chat.add.done': '已把 {count} 人拉进 **{name}**：{users}。现有 {total} 人。',
       'chat.add.already': '已在群里：{users}。',
       'chat.add.refused': '钉钉拒绝了这些 userId（不在本组织？），未添加：{users}。',
+      'chat.add.batch': '拉入 {users}',
+      'chat.add.skip-in': '无需改动：{users} 已在群里',
+      'chat.add.skip-full': '人数会超过 {max}',
     },
+  },
+  batch: {
+    async plan({ args, t, people }, info) {
+      const inChat = new Set(info.members);
+      const add = args.users.filter((u) => !inChat.has(u));
+      const list = (ids: readonly string[]) => formatPeople(people, ids, { max: 20 });
+      if (add.length === 0) return { skip: t('chat.add.skip-in', { users: await list(args.users) }) };
+      if (info.members.length + add.length > MAX_MEMBERS)
+        return { skip: t('chat.add.skip-full', { max: MAX_MEMBERS }) };
+      return { change: t('chat.add.batch', { users: await list(add) }) };
+    },
+    retry: (args, chatId) => `${chatId} ${args.users.join(' ')}`,
   },
   async handler({ args, api, t, people, changes }) {
     const { chat, users } = args;

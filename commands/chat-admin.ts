@@ -32,7 +32,7 @@ export default defineCommand({
   changes: true,
   messages: {
     en: {
-      'chat.admin.summary': 'Make members admins of a chat, or take the role away.',
+      'chat.admin.summary': 'Make members admins of a chat (or a set of chats), or take the role away.',
       'chat.admin.usage': '/chat admin add|remove <chat> <users…>',
       'chat.admin.example': '/chat admin add here @alice',
       'chat.admin.added': 'Made admins of **{name}**: {users}.',
@@ -40,9 +40,12 @@ export default defineCommand({
       'chat.admin.not-in': 'Not in the chat (skipped; add them first with /chat add): {users}.',
       'chat.admin.owner': '{owner} owns the chat and needs no admin role (skipped).',
       'chat.admin.none': 'Nothing to change in **{name}**.',
+      'chat.admin.batch-add': 'make admins: {users}',
+      'chat.admin.batch-remove': 'no longer admins: {users}',
+      'chat.admin.skip-none': 'nothing to change: none of them is a member other than the owner',
     },
     'zh-CN': {
-      'chat.admin.summary': '设置或取消群管理员。',
+      'chat.admin.summary': '设置或取消群管理员（一个群或一组群）。',
       'chat.admin.usage': '/群管理员 添加|移除 <群> <成员…>',
       'chat.admin.example': '/群管理员 添加 here @alice',
       'chat.admin.added': '已设为 **{name}** 的管理员：{users}。',
@@ -50,7 +53,22 @@ export default defineCommand({
       'chat.admin.not-in': '不在群里（已跳过，请先用 /拉人 拉进群）：{users}。',
       'chat.admin.owner': '{owner} 是群主，无需设为管理员（已跳过）。',
       'chat.admin.none': '**{name}** 无需改动。',
+      'chat.admin.batch-add': '设为管理员：{users}',
+      'chat.admin.batch-remove': '取消管理员：{users}',
+      'chat.admin.skip-none': '无需改动：他们都不是群主以外的成员',
     },
+  },
+  batch: {
+    async plan({ args, t, people }, info) {
+      const inChat = new Set(info.members);
+      const target = args.users.filter((u) => inChat.has(u) && u !== info.owner);
+      if (target.length === 0) return { skip: t('chat.admin.skip-none') };
+      const users = await formatPeople(people, target, { max: 20 });
+      return {
+        change: t(args.action === 'add' ? 'chat.admin.batch-add' : 'chat.admin.batch-remove', { users }),
+      };
+    },
+    retry: (args, chatId) => `${args.action} ${chatId} ${args.users.join(' ')}`,
   },
   async handler({ args, api, t, people, changes }) {
     const { action, chat } = args;

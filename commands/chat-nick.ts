@@ -11,6 +11,15 @@ import { canAddExisting, defineCommand, UserError, zChat, zUserId } from '../src
  */
 const MAX_NICK = 20;
 
+/** The nickname as sent: trimmed, not empty, not too long (a UserError says which). */
+function checkedNick(typed: string): string {
+  const nick = typed.trim();
+  if (nick === '') throw new UserError('chat.nick.empty');
+  const length = Array.from(nick).length;
+  if (length > MAX_NICK) throw new UserError('chat.nick.too-long', { nick, length, max: MAX_NICK });
+  return nick;
+}
+
 export default defineCommand({
   name: 'chat nick',
   aliases: ['群昵称'],
@@ -27,7 +36,7 @@ export default defineCommand({
   changes: true,
   messages: {
     en: {
-      'chat.nick.summary': "Set a member's nickname in a chat.",
+      'chat.nick.summary': "Set a member's nickname in a chat or a set of chats.",
       'chat.nick.usage': '/chat nick <chat> <user> <nickname>',
       'chat.nick.example': '/chat nick here @alice "Alice (PM)"',
       'chat.nick.empty': 'The nickname is empty: /chat nick <chat> <user> <nickname>',
@@ -38,9 +47,11 @@ export default defineCommand({
       'chat.nick.not-member-add':
         '{who} is not a member of **{name}**, so they have no nickname there. Add them first: /chat add {chat} {user}',
       'chat.nick.done': '{user} is now “{nick}” in **{name}**.',
+      'chat.nick.batch': 'nickname of {user} → “{nick}”',
+      'chat.nick.skip-not-member': '{user} is not a member',
     },
     'zh-CN': {
-      'chat.nick.summary': '设置成员在群里的昵称。',
+      'chat.nick.summary': '设置成员在一个群或一组群里的昵称。',
       'chat.nick.usage': '/群昵称 <群> <用户> <昵称>',
       'chat.nick.example': '/群昵称 here @alice "产品 Alice"',
       'chat.nick.empty': '昵称不能为空：/群昵称 <群> <用户> <昵称>',
@@ -48,13 +59,21 @@ export default defineCommand({
       'chat.nick.not-member': '{who} 不是 **{name}** 的成员，不能设群昵称。/群信息 {chat} 列出群成员。',
       'chat.nick.not-member-add': '{who} 不是 **{name}** 的成员，不能设群昵称。请先拉人：/拉人 {chat} {user}',
       'chat.nick.done': '{user} 在 **{name}** 的群昵称已改为“{nick}”。',
+      'chat.nick.batch': '{user} 的群昵称 → “{nick}”',
+      'chat.nick.skip-not-member': '{user} 不是群成员',
     },
   },
+  batch: {
+    async plan({ args, t, people }, info) {
+      const nick = checkedNick(args.nick);
+      const user = await people.label(args.user);
+      if (!info.members.includes(args.user)) return { skip: t('chat.nick.skip-not-member', { user }) };
+      return { change: t('chat.nick.batch', { user, nick }) };
+    },
+    retry: (args, chatId) => `${chatId} ${args.user} "${args.nick.trim().replaceAll('"', '”')}"`,
+  },
   async handler({ args, api, t, message, caller, mayRun, people, changes }) {
-    const nick = args.nick.trim();
-    if (nick === '') throw new UserError('chat.nick.empty');
-    const length = Array.from(nick).length;
-    if (length > MAX_NICK) throw new UserError('chat.nick.too-long', { nick, length, max: MAX_NICK });
+    const nick = checkedNick(args.nick);
     const info = await api.get(args.chat.chatId);
     if (!info.members.includes(args.user)) {
       const hint = (await canAddExisting(args.user, message, caller.userId, () =>

@@ -51,7 +51,7 @@ export default defineCommand<Args>({
   risk: 'confirm',
   messages: {
     en: {
-      'chat.remove.summary': 'Remove people from a chat (asks for confirmation).',
+      'chat.remove.summary': 'Remove people from a chat or a set of chats (asks for confirmation).',
       'chat.remove.usage': '/chat remove <chat> <users…>',
       'chat.remove.example': '/chat remove #"Design Review" bob',
       'chat.remove.owner':
@@ -60,9 +60,12 @@ export default defineCommand<Args>({
       'chat.remove.preview': '{count} will leave **{name}** (`{chatId}`): {users}.',
       'chat.remove.done': 'Removed {count} from **{name}**: {users}. Members now: {total}.',
       'chat.remove.not-in': 'Not in the chat (skipped): {users}.',
+      'chat.remove.batch': 'remove {users}',
+      'chat.remove.skip-owner': '{owner} is the owner and cannot be removed',
+      'chat.remove.skip-none': 'nothing to change: {users} not in the chat',
     },
     'zh-CN': {
-      'chat.remove.summary': '把人移出群（需确认）。',
+      'chat.remove.summary': '把人移出群或一组群（需确认）。',
       'chat.remove.usage': '/踢人 <群> <成员…>',
       'chat.remove.example': '/踢人 #"设计评审" bob',
       'chat.remove.owner': '{owner} 是群主，不能移出：请先转让群主（/转让群主 {chat} <用户>）。',
@@ -70,7 +73,22 @@ export default defineCommand<Args>({
       'chat.remove.preview': '将有 {count} 人离开 **{name}**（`{chatId}`）：{users}。',
       'chat.remove.done': '已把 {count} 人移出 **{name}**：{users}。现有 {total} 人。',
       'chat.remove.not-in': '不在群里（已跳过）：{users}。',
+      'chat.remove.batch': '移出 {users}',
+      'chat.remove.skip-owner': '{owner} 是群主，不能移出',
+      'chat.remove.skip-none': '无需改动：{users} 不在群里',
     },
+  },
+  batch: {
+    async plan({ args, t, people }, info) {
+      const list = (ids: readonly string[]) => formatPeople(people, ids, { max: 20 });
+      if (args.users.includes(info.owner))
+        return { skip: t('chat.remove.skip-owner', { owner: await people.label(info.owner) }) };
+      const inChat = new Set(info.members);
+      const leave = args.users.filter((u) => inChat.has(u));
+      if (leave.length === 0) return { skip: t('chat.remove.skip-none', { users: await list(args.users) }) };
+      return { change: t('chat.remove.batch', { users: await list(leave) }) };
+    },
+    retry: (args, chatId) => `${chatId} ${args.users.join(' ')}`,
   },
   async preview(ctx) {
     const { info, leave, notIn } = await plan(ctx);

@@ -65,7 +65,7 @@ export default defineCommand({
   changes: true,
   messages: {
     en: {
-      'chat.set.summary': "Change a chat's settings.",
+      'chat.set.summary': 'Change the settings of a chat or of a set of chats.',
       'chat.set.usage':
         '/chat set <chat> [searchable=on|off] [validation=on|off] [mention-all=everyone|owner] [management=everyone|owner] [mute=on|off] [history=on|off] [private-chat=on|off]',
       'chat.set.example': '/chat set here searchable=on validation=on private-chat=off',
@@ -81,9 +81,10 @@ export default defineCommand({
       'chat.set.private-chat-off': 'members may not chat privately or add each other as friends',
       'chat.set.private-chat-failed':
         'But private-chat was **not** changed: DingTalk refused ({code}). Try again with /chat set {chat} private-chat={value}.',
+      'chat.set.skip-same': 'nothing to change: {items}',
     },
     'zh-CN': {
-      'chat.set.summary': '修改群设置。',
+      'chat.set.summary': '修改一个群或一组群的设置。',
       'chat.set.usage':
         '/群设置 <群> [searchable=on|off] [validation=on|off] [mention-all=everyone|owner] [management=everyone|owner] [mute=on|off] [history=on|off] [private-chat=on|off]',
       'chat.set.example': '/群设置 here searchable=on private-chat=off',
@@ -99,7 +100,42 @@ export default defineCommand({
       'chat.set.private-chat-off': '成员不能私聊、互加好友',
       'chat.set.private-chat-failed':
         '但群内私聊设置**没有**修改：钉钉拒绝了（{code}）。请重试：/群设置 {chat} private-chat={value}。',
+      'chat.set.skip-same': '无需改动：{items}',
     },
+  },
+  batch: {
+    async plan({ args, t, changes }, info) {
+      const asked = KEYS.filter(([k]) => args[k] !== undefined);
+      if (asked.length === 0 && args.privateChat === undefined)
+        throw new UserError('chat.set.nothing', { chat: args.chat.label });
+      const changed: string[] = [];
+      const same: string[] = [];
+      for (const [k, option] of asked) {
+        const want = args[k] as ChatSettings[typeof k];
+        const label = t(`settings.${option}`);
+        if (info.settings[k] === want) same.push(t('chat.set.same', { label, value: inWords(want, t) }));
+        else changed.push(`${label}: ${inWords(info.settings[k], t)} → **${inWords(want, t)}**`);
+      }
+      if (args.privateChat !== undefined) {
+        // DingTalk does not tell the switch: only what the bot set there is known.
+        const known = (await changes.known(info.chatId)).privateChat;
+        const label = t('chat.set.private-chat');
+        if (known === args.privateChat) same.push(t('chat.set.same', { label, value: inWords(known, t) }));
+        else changed.push(`${label}: **${inWords(args.privateChat, t)}**`);
+      }
+      const sep = t('chat.set.separator');
+      if (changed.length === 0) return { skip: t('chat.set.skip-same', { items: md(same.join(sep)) }) };
+      return { change: changed.join(sep) };
+    },
+    retry: (args, chatId) =>
+      [
+        chatId,
+        ...KEYS.filter(([k]) => args[k] !== undefined).map(([k, option]) => {
+          const v = args[k];
+          return `${option}=${v === true ? 'on' : v === false ? 'off' : String(v)}`;
+        }),
+        ...(args.privateChat === undefined ? [] : [`private-chat=${args.privateChat ? 'on' : 'off'}`]),
+      ].join(' '),
   },
   async handler({ args, api, t, changes }) {
     const asked = KEYS.filter(([k]) => args[k] !== undefined);

@@ -3,10 +3,12 @@
  * bot within 24 hours (in a 1:1 chat without `<chat>`: their last change anywhere), from what
  * the change stored (ctx.changes). An undo that removes people or changes the owner asks for
  * `/confirm` first. The undo is audited by the pipeline and is not itself undone by the next
- * undo, which goes one change further back.
+ * undo, which goes one change further back. After a command over a set of chats, `/chat undo`
+ * without a chat takes the whole batch back, chat by chat, to a ledger of its own.
  */
 import { z } from 'zod';
 import {
+  type BatchChanges,
   type Change,
   type ChatRef,
   defineCommand,
@@ -14,10 +16,13 @@ import {
   formatLocal,
   formatPeople,
   type HandlerContext,
+  md,
+  mdEscape,
   SETTING_OPTION,
   type Translate,
   type UndoStep,
   UserError,
+  userErrorText,
   zChat,
 } from '../src/bot/kit.ts';
 import type { ChatInfo, ChatSettings } from '../src/dingtalk/types.ts';
@@ -57,6 +62,131 @@ async function find(ctx: HandlerContext<Args>): Promise<{ change: Change; chat: 
       throw new UserError('chat.undo.not-allowed', { chat: change.chatId, command: change.command });
   }
   return { change, chat };
+}
+
+/**
+ * After a command over a set of chats, `/chat undo` (no chat named) takes the whole batch back:
+ * the batch of the caller's last change, with its changes not undone yet. Undefined otherwise.
+ */
+async function findBatch(ctx: HandlerContext<Args>): Promise<BatchChanges | undefined> {
+  if (ctx.args.chat !== undefined) return undefined;
+  const change = await ctx.changes.latest();
+  if (change === undefined) return undefined;
+  const batch = await ctx.changes.batchOf(change.id);
+  return batch !== undefined && batch.changes.length > 0 ? batch : undefined;
+}
+
+/** One chat of a batch undo: what its undo does now, or why it is skipped or cannot be read. */
+type BatchEntry = {
+  change: Change;
+  chat: ChatRef;
+  name: string;
+} & (
+  | { kind: 'run'; lines: string[]; run: { line: number; go: () => Promise<void> }[] }
+  | { kind: 'skip'; why: string }
+);
+
+async function batchEntries(ctx: HandlerContext<Args>, batch: BatchChanges): Promise<BatchEntry[]> {
+  const { registry, mayRun, api, t } = ctx;
+  const out: BatchEntry[] = [];
+  // Oldest first, as the batch ran.
+  for (const change of [...batch.changes].reverse()) {
+    const record = await registry.get(change.chatId);
+    const chat: ChatRef = {
+      chatId: change.chatId,
+      openConversationId: record?.openConversationId,
+      record,
+      label: change.chatId,
+    };
+    const base = { change, chat, name: record?.name ?? change.chatId };
+    if (!(await mayRun('chat undo', chat))) {
+      out.push({ ...base, kind: 'skip', why: t('chat.undo.batch-not-yours') });
+      continue;
+    }
+    try {
+      const info = await api.get(chat.chatId);
+      const p = await plan(ctx, change, chat, info);
+      out.push({ ...base, name: info.name, kind: 'run', ...p });
+    } catch (err) {
+      if (!(err instanceof UserError)) throw err;
+      out.push({ ...base, kind: 'skip', why: userErrorText(err, t) });
+    }
+  }
+  return out;
+}
+
+const chatHead = (e: Pick<BatchEntry, 'name' | 'chat'>): string =>
+  `**${mdEscape(e.name)}** (\`${e.chat.chatId}\`)`;
+
+/** The preview of a batch undo: chat by chat what goes back. */
+async function batchPreview(ctx: HandlerContext<Args>, batch: BatchChanges): Promise<string> {
+  const entries = await batchEntries(ctx, batch);
+  const head = ctx.t('chat.undo.batch-preview', {
+    command: batch.command,
+    set: batch.setLabel,
+    count: entries.length,
+    minutes: minutesAgo(batch.at),
+  });
+  return [
+    head,
+    ...entries.map((e) => `- ${chatHead(e)}: ${e.kind === 'run' ? e.lines.join('; ') : e.why}`),
+  ].join('\n');
+}
+
+/** Takes a batch back, chat by chat; a failure is that chat's, with the undo that retries it. */
+async function batchUndo(ctx: HandlerContext<Args>, batch: BatchChanges): Promise<string> {
+  const { t, changes } = ctx;
+  const entries = await batchEntries(ctx, batch);
+  const rows: string[] = [];
+  let done = 0;
+  let skipped = 0;
+  let failed = 0;
+  for (const e of entries) {
+    if (e.kind === 'skip') {
+      skipped++;
+      rows.push(`- ${chatHead(e)}: ${t('chat.undo.batch-skipped', { why: md(e.why) })}`);
+      continue;
+    }
+    if (!(await changes.markUndone(e.change.id))) {
+      skipped++;
+      rows.push(`- ${chatHead(e)}: ${t('chat.undo.raced')}`);
+      continue;
+    }
+    const lines = [...e.lines];
+    let broke = false;
+    for (const [i, step] of e.run.entries()) {
+      try {
+        await step.go();
+      } catch (err) {
+        if (i === 0) await changes.unmarkUndone(e.change.id);
+        const raw = dingtalkErrorCode(err);
+        const code = raw === undefined ? 'unknown error' : /^\d+$/.test(raw) ? `errcode ${raw}` : raw;
+        lines[step.line] = `${lines[step.line]} (${t('chat.undo.step-failed', { code })})`;
+        broke = true;
+        break;
+      }
+    }
+    if (broke) {
+      failed++;
+      rows.push(
+        `- ${chatHead(e)}: ${lines.join('; ')}. ${t('chat.undo.batch-retry', { command: md(`\`/chat undo ${e.chat.chatId}\``) })}`,
+      );
+    } else {
+      done++;
+      rows.push(`- ${chatHead(e)}: ${lines.length > 0 ? lines.join('; ') : t('chat.undo.batch-nothing')}`);
+    }
+  }
+  await changes.markBatchUndone(batch.key);
+  const head = t('chat.undo.batch-done', {
+    command: batch.command,
+    set: batch.setLabel,
+    count: entries.length,
+    done,
+    skipped,
+    failed,
+    minutes: minutesAgo(batch.at),
+  });
+  return [head, ...rows].join('\n');
 }
 
 /** What the steps will do (or did), one line each, checked against the chat as it is now. */
@@ -225,7 +355,7 @@ export default defineCommand<Args>({
   messages: {
     en: {
       'chat.undo.summary':
-        'Take back your last change to a chat made through me within 24 hours (asks for confirmation when people leave or the owner changes).',
+        'Take back your last change to a chat made through me within 24 hours; after a command over a set of chats, the whole batch (asks for confirmation when people leave or the owner changes).',
       'chat.undo.usage': '/chat undo [<chat>]',
       'chat.undo.example': '/chat undo #"Design Review"',
       'chat.undo.nothing':
@@ -279,9 +409,18 @@ export default defineCommand<Args>({
       'chat.undo.job-raced': 'Job {job} started or was cancelled meanwhile; nothing was changed.',
       'chat.undo.step.until-cancelled':
         'the take-back scheduled with until= ({job}) is cancelled: nothing is left for it',
+      'chat.undo.batch-preview':
+        'Undo your /{command, command} on {set} ({count, plural, one {# chat} other {# chats}}, {minutes} min ago):',
+      'chat.undo.batch-done':
+        'Undid your /{command, command} on {set} ({minutes} min ago): {count, plural, one {# chat} other {# chats}}: {done} done, {skipped} skipped, {failed} failed.',
+      'chat.undo.batch-not-yours': 'not yours any more, left as it is',
+      'chat.undo.batch-skipped': 'skipped: {why}',
+      'chat.undo.batch-retry': 'Retry just this chat: {command}',
+      'chat.undo.batch-nothing': 'nothing to take back',
     },
     'zh-CN': {
-      'chat.undo.summary': '撤销你 24 小时内通过我对群做的最后一次修改（有人离开或群主变更时需确认）。',
+      'chat.undo.summary':
+        '撤销你 24 小时内通过我对群做的最后一次修改；对一组群执行的命令则整批撤销（有人离开或群主变更时需确认）。',
       'chat.undo.usage': '/撤销 [<群>]',
       'chat.undo.example': '/撤销 #"设计评审"',
       'chat.undo.nothing':
@@ -330,15 +469,30 @@ export default defineCommand<Args>({
       'chat.undo.step.job-gone': '定时任务 {job}：已不在等待（已执行或已取消）',
       'chat.undo.job-raced': '任务 {job} 刚开始执行或已被取消；没有做任何改动。',
       'chat.undo.step.until-cancelled': '用 until= 安排的撤回（{job}）已取消：它已无事可做',
+      'chat.undo.batch-preview':
+        '撤销你在 {set} 上的 /{command, command}（{count} 个群，{minutes} 分钟前）：',
+      'chat.undo.batch-done':
+        '已撤销你在 {set} 上的 /{command, command}（{minutes} 分钟前）：共 {count} 个群，{done} 个完成，{skipped} 个跳过，{failed} 个失败。',
+      'chat.undo.batch-not-yours': '已不是你的群，保持原样',
+      'chat.undo.batch-skipped': '跳过：{why}',
+      'chat.undo.batch-retry': '只重试这个群：{command}',
+      'chat.undo.batch-nothing': '没有需要撤回的',
     },
   },
   async confirmWhen(ctx) {
+    const batch = await findBatch(ctx);
+    if (batch !== undefined) {
+      ctx.changes.pin(batch.changes[0]!.id);
+      return batch.changes.some((c) => risky(c.undo));
+    }
     const { change } = await find(ctx);
     // Pinned whether or not it is confirmed: the run takes back the change the plan was made for.
     ctx.changes.pin(change.id);
     return risky(change.undo);
   },
   async preview(ctx) {
+    const batch = await findBatch(ctx);
+    if (batch !== undefined) return batchPreview(ctx, batch);
     const { change, chat } = await find(ctx);
     const info = await ctx.api.get(chat.chatId);
     const { lines } = await plan(ctx, change, chat, info);
@@ -352,6 +506,8 @@ export default defineCommand<Args>({
   },
   async handler(ctx) {
     const { t, changes } = ctx;
+    const batch = await findBatch(ctx);
+    if (batch !== undefined) return { text: await batchUndo(ctx, batch) };
     const found = await find(ctx);
     const { change, chat } = found;
     const info = await ctx.api.get(chat.chatId);

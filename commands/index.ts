@@ -20,6 +20,7 @@ import chatQr from './chat-qr.ts';
 import chatRemove from './chat-remove.ts';
 import chatRename from './chat-rename.ts';
 import chatSet from './chat-set.ts';
+import { chatTag, chatUntag } from './chat-tag.ts';
 import chatTemplates from './chat-templates.ts';
 import chatUndo from './chat-undo.ts';
 import confirm from './confirm.ts';
@@ -47,6 +48,8 @@ const specs = [
   chatUndo,
   chatJobs,
   chatList,
+  chatTag,
+  chatUntag,
   chatLink,
   confirm,
   cancel,

@@ -194,6 +194,8 @@ export function createApp(o: AppOptions): App {
     await confirmations.prune();
     await store.journal.prune(Date.now() - JOURNAL_KEEP_MS);
     await store.jobs.prune(Date.now() - JOURNAL_KEEP_MS);
+    // A batch's chats are kept as long as its journal run (undo reaches back 24 h).
+    await store.batches.prune(Date.now() - JOURNAL_KEEP_MS);
   };
   // On SQLite the file is this process's alone (see file-lock.ts); the lease is renewed with the beat.
   const fileHolderId = fileHolder(replicaId);

@@ -2,13 +2,15 @@
  * What the binder's parts share: the context a binding reads, a user slot, a step's result and
  * its failure, and how typed input is echoed.
  */
-import type { RegistryStore } from '../store/types.ts';
+import type { RegistryStore, TagStore } from '../store/types.ts';
 import { type IncomingMessage, UserError } from './types.ts';
 
 export interface BindContext {
   message: IncomingMessage;
   caller: { userId: string };
   registry: RegistryStore;
+  /** tags, for `tag:<tag>` sets; without it a tag set finds no chat */
+  tags?: Pick<TagStore, 'chats'>;
 }
 
 /** A user slot before resolution: a known userId (picked mention, `me`) or an index into `refs`. */

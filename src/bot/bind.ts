@@ -20,7 +20,7 @@
  */
 
 import { type BindContext, clip, fail, type Slot, type Step } from './bind-kit.ts';
-import { isChatForm, resolveChat, resolveHere } from './chat-ref.ts';
+import { isChatForm, isSetForm, resolveChat, resolveHere, resolveSet } from './chat-ref.ts';
 import type { Token } from './parse.ts';
 import {
   classifyValue,
@@ -34,6 +34,7 @@ import { optionArgName } from './registry.ts';
 import { suggest } from './suggest.ts';
 import {
   type ChatRef,
+  type ChatSet,
   type CommandSpec,
   type Expansion,
   type IncomingMessage,
@@ -59,7 +60,7 @@ export interface PreArgs {
 }
 
 export type BindResult =
-  | { ok: true; pre: PreArgs; chat?: ChatRef; usedOptions: string[] }
+  | { ok: true; pre: PreArgs; chat?: ChatRef; set?: ChatSet; usedOptions: string[] }
   | { ok: false; error: UserError };
 
 const INT = /^[+-]?\d{1,15}$/;
@@ -133,6 +134,7 @@ export async function bindArgs<A>(
   const words = rest.filter((t) => t.kind !== 'option');
   let i = 0;
   let chat: ChatRef | undefined;
+  let set: ChatSet | undefined;
   const missing = (name: string) =>
     fail('args.missing', { param: name, paramAt: spec.params.findIndex((p) => p.name === name), usageKey });
 
@@ -141,6 +143,16 @@ export async function bindArgs<A>(
     switch (p.kind) {
       case 'chat': {
         let ref: Step<ChatRef>;
+        if (tok !== undefined && chat === undefined && set === undefined && isSetForm(tok)) {
+          // A set of chats: the command runs chat by chat (batch.ts); `chat` stays unset.
+          if (spec.batch === undefined) return fail('set.not-here', { command: spec.name, usageKey });
+          const s = await resolveSet(tok, ctx);
+          if (!s.ok) return s;
+          set = s.value;
+          i++;
+          values[p.name] = setPlaceholder(set);
+          break;
+        }
         if (tok !== undefined && isChatForm(tok)) {
           ref = await resolveChat(tok, ctx);
           i++;
@@ -293,7 +305,21 @@ export async function bindArgs<A>(
   if (left.length > 0 && readsUsers) return fail('args.mentions-left', { usageKey });
   if (refs.length > MAX_LOOKUPS) return fail('people.too-many', { count: refs.length, max: MAX_LOOKUPS });
   const pre: PreArgs = { values, slots, refs };
-  return chat === undefined ? { ok: true, pre, usedOptions } : { ok: true, pre, chat, usedOptions };
+  return {
+    ok: true,
+    pre,
+    ...(chat !== undefined ? { chat } : {}),
+    ...(set !== undefined ? { set } : {}),
+    usedOptions,
+  };
+}
+
+/**
+ * What stands in the chat argument of a set's plan: no chat (an empty chatId, which DingTalk
+ * refuses), named by the set. Each chat's run puts its own chat there.
+ */
+export function setPlaceholder(set: ChatSet): ChatRef {
+  return { chatId: '', openConversationId: undefined, record: undefined, label: set.label };
 }
 
 /**

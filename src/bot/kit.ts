@@ -10,10 +10,14 @@ import { type Markdown, md, mdEscape } from './render.ts';
 import type { ChatRef, CommandSpec, IncomingMessage, PeopleView, Translate } from './types.ts';
 
 export { type AuditReason, decodeReason } from './audit.ts';
+export { MAX_SET, normalizeTag } from './chat-ref.ts';
 export { userErrorText } from './i18n.ts';
 export { clipEcho, dtmdSendLink, Markdown, md, mdEscape, mdLink } from './render.ts';
 export { suggest } from './suggest.ts';
 export type {
+  BatchChanges,
+  BatchChatPlan,
+  BatchSpec,
   Change,
   ChangeLog,
   ChatRef,

@@ -28,6 +28,7 @@ import { refreshChats } from './plan.ts';
 import { type CommandRegistry, impliedLocale } from './registry.ts';
 import type { Replier } from './replier.ts';
 import { authorizeChat, authorizeRole } from './steps/authorize.ts';
+import { batch } from './steps/batch.ts';
 import { bind } from './steps/bind.ts';
 import { claim } from './steps/claim.ts';
 import { confirmGate } from './steps/confirm-gate.ts';
@@ -99,6 +100,8 @@ export function commandChain(d: Deps & { journal: WriteJournal }): Step {
     authorizeChat(d),
     resolve(d),
     checkWhen(d),
+    // A set of chats (`tag:proj`, `mine`): its own preview, confirmation and run, chat by chat.
+    batch(d),
     confirmGate(d),
     scheduleAt(d),
     run(d),
@@ -154,6 +157,9 @@ export class Pipeline {
       now: o.now ?? Date.now,
       journal: o.journal,
       ...(o.jobs !== undefined ? { jobs: o.jobs } : {}),
+      notify: async (msg, reply) => {
+        await o.replier.send(msg, render(reply, msg));
+      },
     };
     this.out = {
       store: o.store,
@@ -165,7 +171,7 @@ export class Pipeline {
     };
     const d = this.deps;
     this.chain = commandChain(d);
-    this.carryOn = compose([run(d), scheduleUntil(d)]);
+    this.carryOn = compose([batch(d), run(d), scheduleUntil(d)]);
   }
 
   /** What the job scheduler runs a stored plan with (the same steps' parts as a message). */

@@ -5,7 +5,7 @@
  * audit and the undo history are written from it. A plan survives JSON: it is stored as JSON.
  */
 import type { PreArgs } from './bind.ts';
-import type { ChatRef, IncomingMessage, Locale } from './types.ts';
+import type { ChatRef, ChatSet, IncomingMessage, Locale } from './types.ts';
 
 /**
  * One typed person, resolved: its userIds (one, or a department's members) with their labels,
@@ -56,6 +56,8 @@ interface Bound {
   message: PlanMessage;
   /** the chat it concerns, pinned by chatId whatever was typed */
   chat?: ChatRef;
+  /** a set of chats in the chat slot: the command runs chat by chat (batch.ts); `chat` is then unset */
+  set?: ChatSet;
   /** options typed (for the policy's forbiddenOptions) */
   usedOptions: string[];
   /** done later, or taken back later (`at=`, `until=`) */

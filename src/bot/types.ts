@@ -4,8 +4,8 @@
  */
 import type { Logger } from 'pino';
 import type { z } from 'zod';
-import type { ChatSettings, GroupApi } from '../dingtalk/types.ts';
-import type { AuditStore, ChatRecord, RegistryStore } from '../store/types.ts';
+import type { ChatInfo, ChatSettings, GroupApi } from '../dingtalk/types.ts';
+import type { AuditStore, ChatRecord, RegistryStore, TagStore } from '../store/types.ts';
 import type { Markdown } from './render.ts';
 
 export type Locale = 'en' | 'zh-CN';
@@ -46,6 +46,32 @@ export interface ChatRef {
   record: ChatRecord | undefined;
   /** How the user named it, for messages: `here`, `#Design`, `chat…` */
   label: string;
+}
+
+/**
+ * A set of chats in the chat slot (issue 21): `tag:<tag>`, `mine`, or chats separated by commas.
+ * Bound once into the plan; the batch runs the command chat by chat.
+ */
+export interface ChatSet {
+  /** the set as typed (`tag:proj`, `mine`, `chatA,#Ops`), for replies */
+  label: string;
+  kind: 'tag' | 'mine' | 'list';
+  /** the chats, pinned by chatId, in the set's order */
+  chats: ChatRef[];
+}
+
+/** What a command would do in one chat of a set: the change (markdown), or why it skips the chat. */
+export type BatchChatPlan = { change: string } | { skip: string };
+
+/** A command that can run over a set of chats (`tag:proj`, `mine`, a list). */
+export interface BatchSpec<A> {
+  /**
+   * What it would do in one chat (`ctx.args.chat` is that chat), checked against `info` (chat/get
+   * now): one line of change, or why the chat is skipped. Makes no write.
+   */
+  plan: (ctx: HandlerContext<A>, info: ChatInfo) => Promise<BatchChatPlan>;
+  /** The words after the command's name that retry it in just `chatId`: `chat1 alice bob`. */
+  retry: (args: A, chatId: string) => string;
 }
 
 /** What a handler answers. Rendered as DingTalk markdown. */
@@ -149,6 +175,8 @@ export interface CommandSpec<A = Record<string, unknown>> {
    * Gets the bound values (typed people not yet resolved); throws a UserError to refuse.
    */
   expand?: (values: Readonly<Record<string, unknown>>, env: ExpandEnv) => Expansion | undefined;
+  /** It takes a set of chats in its `<chat>` (`tag:proj`, `mine`, `a,b`): one plan, run chat by chat. */
+  batch?: BatchSpec<A>;
   /** Optional preview for risky commands (who leaves, old and new owner). */
   preview?: (ctx: HandlerContext<A>) => Promise<string>;
   handler: (ctx: HandlerContext<A>) => Promise<Reply>;
@@ -190,6 +218,8 @@ export interface HandlerContext<A> {
   caller: { userId: string; nick: string; role: Role };
   api: GroupApi;
   registry: RegistryStore;
+  /** Tags on registered chats (`/chat tag`, `tag:<tag>` sets). */
+  tags: TagStore;
   /** Read access to the audit trail (for /audit). */
   auditLog: Pick<AuditStore, 'latest'>;
   log: Logger;
@@ -323,6 +353,23 @@ export interface ChangeLog {
   markUndone(id: number): Promise<boolean>;
   /** Gives the change back after an undo that changed nothing (its first write failed). */
   unmarkUndone(id: number): Promise<void>;
+  /**
+   * The batch (a command over a set of chats) that made the change, with the caller's changes of
+   * it not undone yet, newest first; undefined for a change of a single command.
+   */
+  batchOf(id: number): Promise<BatchChanges | undefined>;
+  /** Notes that an undo took the batch back. */
+  markBatchUndone(key: string): Promise<void>;
+}
+
+/** The changes one batch made, as `/chat undo` takes them back together. */
+export interface BatchChanges {
+  key: string;
+  command: string;
+  /** the set as typed */
+  setLabel: string;
+  at: number;
+  changes: Change[];
 }
 
 /**

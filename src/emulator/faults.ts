@@ -21,6 +21,8 @@ interface Injection {
   endpoint: string;
   kind: FaultKind;
   remaining: number;
+  /** only calls naming this chat (chatId or openConversationId, in the body or the query) */
+  chat?: string;
 }
 
 export interface FaultHooks {
@@ -83,8 +85,13 @@ export class Faults {
   }
 
   /** Answer the next `count` calls of `endpoint` (a RecordedRequest.endpoint name, or '*') with `kind`. */
-  inject(endpoint: string, kind: FaultKind, count = 1): void {
-    this.injections.push({ endpoint, kind, remaining: count });
+  inject(endpoint: string, kind: FaultKind, count = 1, only: { chat?: string } = {}): void {
+    this.injections.push({
+      endpoint,
+      kind,
+      remaining: count,
+      ...(only.chat !== undefined ? { chat: only.chat } : {}),
+    });
   }
 
   clearInjections(): void {
@@ -92,9 +99,12 @@ export class Faults {
   }
 
   /** Consumes one matching injection, if any. */
-  take(endpoint: string): FaultKind | undefined {
+  take(endpoint: string, chats: readonly string[] = []): FaultKind | undefined {
     const hit = this.injections.find(
-      (i) => i.remaining > 0 && (i.endpoint === endpoint || i.endpoint === '*'),
+      (i) =>
+        i.remaining > 0 &&
+        (i.endpoint === endpoint || i.endpoint === '*') &&
+        (i.chat === undefined || chats.includes(i.chat)),
     );
     if (!hit) return undefined;
     hit.remaining -= 1;

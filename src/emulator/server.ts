@@ -351,7 +351,7 @@ export class ApiServer {
       if (family !== 'gateway' && family !== 'control') {
         const delay = this.faults.latencyFor(endpoint);
         if (delay > 0) await this.sleep(delay);
-        const injected = this.faults.take(endpoint);
+        const injected = this.faults.take(endpoint, chatsNamed(body, url.searchParams));
         if (injected === 'hang') return;
         if (injected) return send(faultReply(family, injected));
       }
@@ -447,4 +447,15 @@ export function asObject(v: unknown): Record<string, unknown> | undefined {
   return typeof v === 'object' && v !== null && !Array.isArray(v)
     ? (v as Record<string, unknown>)
     : undefined;
+}
+
+/** The chats a call names (chatId or openConversationId, in its body or query), for faults aimed at one chat. */
+function chatsNamed(body: unknown, query: URLSearchParams): string[] {
+  const out: string[] = [];
+  const b = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
+  for (const k of ['chatid', 'chatId', 'openConversationId'])
+    if (typeof b[k] === 'string') out.push(b[k] as string);
+  const q = query.get('chatid');
+  if (q !== null) out.push(q);
+  return out;
 }

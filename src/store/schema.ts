@@ -7,6 +7,8 @@
 import type { Generated } from 'kysely';
 import type {
   AuditRecord,
+  BatchItem,
+  BatchRecord,
   ChangeRecord,
   ChatFact,
   ChatRecord,
@@ -53,6 +55,9 @@ export interface DB {
   changes: Row<ChangeRecord, 'undoneAt', 'id'>;
   chat_facts: ChatFact;
   jobs: Row<JobRecord, 'chatId' | 'replicaId' | 'startedAt' | 'finishedAt' | 'result' | 'notifiedAt', 'id'>;
+  chat_tags: { chatId: string; tag: string; addedBy: string; addedAt: number };
+  batches: Row<BatchRecord, 'finishedAt' | 'undoneAt'>;
+  batch_items: Row<BatchItem, 'changeId' | 'detail'>;
 }
 
 /** One schema step: `version` is the schema version after it; `sql` may depend on the database and the version before. */
@@ -216,6 +221,24 @@ const LEGACY_COPY = `
   DROP TABLE intents;`;
 
 /**
+ * Version 6 (issue 21, sets of chats): tags on registered chats, and the batches a set command
+ * runs (one row per batch, one per chat of it: its state, what it said, the change that undoes it).
+ * Version 5 is another change's; the steps are applied by version, so the gap is harmless.
+ */
+export const V6_BATCHES = `CREATE TABLE chat_tags ("chatId" text NOT NULL, tag text NOT NULL,
+    "addedBy" text NOT NULL, "addedAt" bigint NOT NULL, PRIMARY KEY ("chatId", tag));
+  CREATE INDEX chat_tags_tag ON chat_tags (tag);
+  CREATE TABLE batches (key text PRIMARY KEY, "userId" text NOT NULL, command text NOT NULL,
+    "setLabel" text NOT NULL, chats integer NOT NULL, "startedAt" bigint NOT NULL, "finishedAt" bigint,
+    "undoneAt" bigint);
+  CREATE INDEX batches_user ON batches ("userId", "startedAt");
+  CREATE TABLE batch_items ("batchKey" text NOT NULL REFERENCES batches (key) ON DELETE CASCADE,
+    "chatId" text NOT NULL, seq integer NOT NULL,
+    state text NOT NULL CHECK (state IN ('done', 'skipped', 'failed', 'unknown')), detail text,
+    "changeId" bigint, at bigint NOT NULL, PRIMARY KEY ("batchKey", "chatId"));
+  CREATE INDEX batch_items_change ON batch_items ("changeId");`;
+
+/**
  * Ordered steps. Append only: never edit a step that has shipped. Version 4 is the one schema:
  * SQLite files of versions 1-3 and PostgreSQL databases of versions 1-2 (written by the builds
  * that kept a schema per database) are carried over into it, row for row.
@@ -235,6 +258,8 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 5,
     sql: 'ALTER TABLE processed_messages ADD COLUMN "sendingAt" bigint;',
   },
+  // The same SQL on both databases (bigint, text and integer mean the same in both).
+  { version: 6, sql: V6_BATCHES },
   {
     version: 7,
     // Scheduled changes (issue 22): one row per job, claimed by compare-and-set on its state.

@@ -319,6 +319,66 @@ export interface JobStore {
   prune(before: number): Promise<number>;
 }
 
+/** Tags on registered chats (`/chat tag`), shared by every replica; tags are stored lower-case. */
+export interface TagStore {
+  /** Tags a chat; false when it had the tag already. */
+  add(chatId: string, tag: string, addedBy: string, at?: number): Promise<boolean>;
+  /** Takes a tag off; false when the chat did not have it. */
+  remove(chatId: string, tag: string): Promise<boolean>;
+  /** The chatIds with the tag, in the order they were tagged. */
+  chats(tag: string): Promise<string[]>;
+  /** The tags of each of `chatIds` (chats without tags are left out), each list sorted. */
+  of(chatIds: readonly string[]): Promise<Map<string, string[]>>;
+}
+
+/** One command run over a set of chats (a tag, `mine`, a list): its key is the message's key. */
+export interface BatchRecord {
+  key: string;
+  userId: string;
+  command: string;
+  /** the set as typed: `tag:proj`, `mine`, `chat1,chat2` */
+  setLabel: string;
+  /** how many chats the set had */
+  chats: number;
+  startedAt: number;
+  finishedAt: number | undefined;
+  /** when an undo took this batch back */
+  undoneAt: number | undefined;
+}
+
+/** What happened in one chat of a batch. */
+export interface BatchItem {
+  batchKey: string;
+  chatId: string;
+  /** the chat's place in the set */
+  seq: number;
+  state: 'done' | 'skipped' | 'failed' | 'unknown';
+  /** JSON: what the ledger says of it (its line, cause, retry command) */
+  detail: string | undefined;
+  /** the change (ChangeStore) that undoes what was done there */
+  changeId: number | undefined;
+  at: number;
+}
+
+export interface BatchStore {
+  /** Records a batch; one already recorded under `key` is kept as it is (returns false). */
+  start(b: Omit<BatchRecord, 'finishedAt' | 'undoneAt'>): Promise<boolean>;
+  get(key: string): Promise<BatchRecord | undefined>;
+  finish(key: string, now: number): Promise<void>;
+  /** Sets (or replaces) what happened in one chat. */
+  setItem(item: BatchItem): Promise<void>;
+  /** The chats of a batch, in set order. */
+  items(key: string): Promise<BatchItem[]>;
+  /** The batch a change was made by, if any. */
+  byChange(changeId: number): Promise<BatchRecord | undefined>;
+  /** Marks a batch undone. Compare-and-set: true only for the one caller that did. */
+  markUndone(key: string, now: number): Promise<boolean>;
+  /** Clears the mark again (an undo that took nothing back). */
+  unmarkUndone(key: string): Promise<void>;
+  /** Deletes finished batches (and their chats) started before `before`; returns how many. */
+  prune(before: number): Promise<number>;
+}
+
 /** Replica heartbeats and leases, timed by the database's clock. */
 export interface ReplicaStore {
   /** Records that `replicaId` is alive now. */
@@ -361,6 +421,10 @@ export interface Store {
   replicas: ReplicaStore;
   /** Scheduled changes (`at=`, `until=`), each run once across restarts and replicas. */
   jobs: JobStore;
+  /** Tags on registered chats. */
+  tags: TagStore;
+  /** Commands run over sets of chats, chat by chat. */
+  batches: BatchStore;
   /** A small key-value table, e.g. the remembered endpoint family. */
   kv: { get(key: string): Promise<string | undefined>; set(key: string, value: string): Promise<void> };
   /** The shared rate budget; undefined for SQLite (one replica: the in-process limiter is enough). */

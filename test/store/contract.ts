@@ -821,6 +821,130 @@ export function storeContract(
       });
     });
 
+    describe('tags', () => {
+      it('add once, list by tag in tagging order, the tags of chats, remove once', async () => {
+        expect(await s.tags.chats('proj')).toEqual([]);
+        expect(await s.tags.add('chatB', 'proj', 'lead1', 1000)).toBe(true);
+        expect(await s.tags.add('chatA', 'proj', 'lead1', 2000)).toBe(true);
+        expect(await s.tags.add('chatA', 'proj', 'lead2', 3000)).toBe(false);
+        expect(await s.tags.add('chatA', 'oncall', 'lead1', 4000)).toBe(true);
+        expect(await s.tags.chats('proj')).toEqual(['chatB', 'chatA']);
+        const of = await s.tags.of(['chatA', 'chatB', 'chatC']);
+        expect(Object.fromEntries(of)).toEqual({ chatA: ['oncall', 'proj'], chatB: ['proj'] });
+        expect((await s.tags.of([])).size).toBe(0);
+        expect(await s.tags.remove('chatB', 'proj')).toBe(true);
+        expect(await s.tags.remove('chatB', 'proj')).toBe(false);
+        expect(await s.tags.chats('proj')).toEqual(['chatA']);
+      });
+    });
+
+    describe('batches', () => {
+      const batch = (key: string, userId = 'lead1') => ({
+        key,
+        userId,
+        command: 'chat add',
+        setLabel: 'tag:proj',
+        chats: 2,
+        startedAt: 1000,
+      });
+
+      it('start once, items set and replaced in set order, finish, found by a change', async () => {
+        expect(await s.batches.start(batch('m1'))).toBe(true);
+        expect(await s.batches.start({ ...batch('m1'), chats: 9 })).toBe(false);
+        await s.batches.setItem({
+          batchKey: 'm1',
+          chatId: 'chatB',
+          seq: 1,
+          state: 'unknown',
+          detail: undefined,
+          changeId: undefined,
+          at: 1100,
+        });
+        await s.batches.setItem({
+          batchKey: 'm1',
+          chatId: 'chatA',
+          seq: 0,
+          state: 'done',
+          detail: '{"line":"a"}',
+          changeId: 42,
+          at: 1200,
+        });
+        await s.batches.setItem({
+          batchKey: 'm1',
+          chatId: 'chatB',
+          seq: 1,
+          state: 'failed',
+          detail: '{"cause":"x"}',
+          changeId: undefined,
+          at: 1300,
+        });
+        expect(await s.batches.items('m1')).toEqual([
+          {
+            batchKey: 'm1',
+            chatId: 'chatA',
+            seq: 0,
+            state: 'done',
+            detail: '{"line":"a"}',
+            changeId: 42,
+            at: 1200,
+          },
+          {
+            batchKey: 'm1',
+            chatId: 'chatB',
+            seq: 1,
+            state: 'failed',
+            detail: '{"cause":"x"}',
+            changeId: undefined,
+            at: 1300,
+          },
+        ]);
+        await s.batches.finish('m1', 2000);
+        await s.batches.finish('m1', 3000);
+        expect(await s.batches.get('m1')).toEqual({
+          ...batch('m1'),
+          finishedAt: 2000,
+          undoneAt: undefined,
+        });
+        expect((await s.batches.byChange(42))?.key).toBe('m1');
+        expect(await s.batches.byChange(43)).toBeUndefined();
+        expect(await s.batches.get('nope')).toBeUndefined();
+        expect(await s.batches.items('nope')).toEqual([]);
+      });
+
+      it('markUndone is a compare-and-set; unmarkUndone gives the batch back', async () => {
+        await s.batches.start(batch('u1'));
+        const wins = await Promise.all(Array.from({ length: 6 }, () => s.batches.markUndone('u1', 5000)));
+        expect(wins.filter(Boolean)).toHaveLength(1);
+        expect((await s.batches.get('u1'))?.undoneAt).toBe(5000);
+        await s.batches.unmarkUndone('u1');
+        expect((await s.batches.get('u1'))?.undoneAt).toBeUndefined();
+        expect(await s.batches.markUndone('u1', 6000)).toBe(true);
+      });
+
+      it('prune deletes finished batches started before a time, with their chats; running ones stay', async () => {
+        await s.batches.start({ ...batch('old'), startedAt: 1000 });
+        await s.batches.start({ ...batch('running'), startedAt: 1000 });
+        await s.batches.start({ ...batch('new'), startedAt: 9000 });
+        for (const key of ['old', 'running', 'new'])
+          await s.batches.setItem({
+            batchKey: key,
+            chatId: 'chatA',
+            seq: 0,
+            state: 'done',
+            detail: undefined,
+            changeId: undefined,
+            at: 1,
+          });
+        await s.batches.finish('old', 2000);
+        await s.batches.finish('new', 9500);
+        expect(await s.batches.prune(5000)).toBe(1);
+        expect(await s.batches.get('old')).toBeUndefined();
+        expect(await s.batches.items('old')).toEqual([]);
+        expect((await s.batches.items('running')).length).toBe(1);
+        expect((await s.batches.items('new')).length).toBe(1);
+      });
+    });
+
     describe('kv', () => {
       it('get returns undefined when unset; set overwrites', async () => {
         expect(await s.kv.get('groupApi')).toBeUndefined();

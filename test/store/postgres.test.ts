@@ -588,8 +588,11 @@ describe('PostgreSQL migrations', () => {
       );
       expect(tables.map((t) => t.table_name)).toEqual([
         'audit',
+        'batch_items',
+        'batches',
         'changes',
         'chat_facts',
+        'chat_tags',
         'chats',
         'jobs',
         'journal_runs',

@@ -176,6 +176,8 @@ export const en = {
   'when.until-only':
     'until= works with /chat add and /chat admin add only: those are the changes I can take back later. Nothing was changed or scheduled.',
   'when.until-before-at': 'until= ({until}) must come after at= ({at}). Nothing was changed or scheduled.',
+  'when.no-set':
+    '{option}= works on one chat at a time, not on a set of chats ({set}). Schedule each chat on its own, or run the set now without {option}=. Nothing was changed or scheduled.',
   'jobs.on-chat': ' on {name} (`{chatId}`)',
   'jobs.scheduled':
     'Scheduled as **{job}**: {what}{chat}, at {at} ({zone}), in {in}. Nothing has changed yet; I will tell you in a 1:1 message when it is done. /chat jobs lists your jobs; /chat jobs cancel {job} cancels it.',
@@ -193,6 +195,43 @@ export const en = {
   'jobs.unreadable': 'I cannot read what this job was to do, so I dropped it.',
 
   // The catalogue's own locale (for code that needs to know it)
+
+  // Sets of chats (issue 21)
+  'set.not-here':
+    '/{command, command} takes one chat. Sets of chats (tag:<tag>, mine, or chats separated by commas) work with /chat add, /chat remove, /chat admin, /chat set and /chat nick.',
+  'set.bad-tag': '"{tag}" is not a tag: use letters, digits, - and _ (at most 32), e.g. tag:proj.',
+  'set.tag-empty':
+    'No chat I know has the tag {tag}. Tag one with /chat tag <chat> {tag}; /chat list tag:{tag} lists them.',
+  'set.mine-empty':
+    'You have no chats with me yet, so "mine" is empty. /chat list shows the chats you manage.',
+  'set.too-many': '{set} has {count} chats; a set may have at most {max}. Nothing was changed.',
+  'batch.more': '(+{count} more)',
+  'batch.skip.gone': 'dissolved',
+  'batch.skip.not-yours': 'not yours',
+  'batch.internal': 'something went wrong on my side',
+  'batch.unknown-line':
+    'I was stopped while its change was on its way, so I do not know whether DingTalk did it; I did not send it again.',
+  'batch.done-before': 'done before I was stopped',
+  'batch.done-before-no-undo':
+    'done before I was stopped, but I was stopped before I noted how to take it back: /chat undo leaves this chat as it is',
+  'batch.preview.head':
+    '/{command, command} on {set}: {count, plural, one {# chat} other {# chats}}, {changing} to change.',
+  'batch.preview.unreadable': 'Could not be read now (tried again when you confirm):',
+  'batch.preview.skipped': 'Skipped:',
+  'batch.nothing': 'Nothing to change in any chat of the set; nothing was changed.',
+  'batch.started':
+    "Working on {count} chats of {set}: this takes about {seconds} s within DingTalk's rate limit. The ledger follows when it is done.",
+  'batch.ledger.head':
+    '/{command, command} on {set}: {count, plural, one {# chat} other {# chats}}: {done} done, {skipped} skipped, {failed} failed{unknown, plural, =0 {} other {, # unknown}}.',
+  'batch.ledger.failed': 'Failed (the other chats went on):',
+  'batch.ledger.retry': 'Retry just this chat: {command}',
+  'batch.ledger.unknown': 'Outcome unknown:',
+  'batch.ledger.check': 'Check: {command}',
+  'batch.ledger.done': 'Done:',
+  'batch.ledger.skipped': 'Skipped:',
+  'batch.ledger.undo': '/chat undo takes the whole batch back.',
+  'audit.reason.batch': 'batch {batch}: {done} done, {skipped} skipped, {failed} failed',
+  'audit.reason.batch-chat': 'one chat of batch {batch}: {state}',
   'locale.code': 'en',
 
   // Words used in replies

@@ -145,6 +145,8 @@ export const zhCN: Record<MessageKey, string> = {
   'when.until-only':
     'until= 只用于 /拉人 和 /群管理员 添加：只有这些修改我能在之后撤回。没有做任何修改或安排。',
   'when.until-before-at': 'until=（{until}）必须晚于 at=（{at}）。没有做任何修改或安排。',
+  'when.no-set':
+    '{option}= 每次只能用于一个群，不能用于一组群（{set}）。请逐个群安排，或去掉 {option}= 现在对这组群执行。没有做任何修改或安排。',
   'jobs.on-chat': '，群 {name}（`{chatId}`）',
   'jobs.scheduled':
     '已安排为 **{job}**：{what}{chat}，时间 {at}（{zone}），{in}后。现在还没有任何改动；完成后我会单聊告诉你。/定时任务 列出你的任务；/定时任务 取消 {job} 取消它。',
@@ -161,6 +163,39 @@ export const zhCN: Record<MessageKey, string> = {
   'jobs.preview-until': '将在 {at}（{zone}）撤回。',
   'jobs.unreadable': '我读不出这个任务要做什么，已放弃它。',
 
+  // Sets of chats (issue 21)
+  'set.not-here':
+    '/{command, command} 只能针对一个群。群集合（tag:<标签>、mine，或用逗号分隔的多个群）适用于 /拉人、/踢人、/群管理员、/群设置 和 /群昵称。',
+  'set.bad-tag': '“{tag}”不是有效的标签：只能用字母、数字、- 和 _（最多 32 个），例如 标签:项目。',
+  'set.tag-empty':
+    '我知道的群里没有带标签 {tag} 的。用 /群标签 <群> {tag} 给群加标签；/我的群 tag:{tag} 列出它们。',
+  'set.mine-empty': '你还没有通过我管理的群，所以“我的群”是空的。/我的群 列出你管理的群。',
+  'set.too-many': '{set} 有 {count} 个群；一个集合最多 {max} 个。未做任何更改。',
+  'batch.more': '（另有 {count} 个）',
+  'batch.skip.gone': '已解散',
+  'batch.skip.not-yours': '不是你的群',
+  'batch.internal': '我这边出了问题',
+  'batch.unknown-line': '改动发出时我被停止了，不知道钉钉是否已完成；我没有重发。',
+  'batch.done-before': '在我停止之前已完成',
+  'batch.done-before-no-undo': '在我停止之前已完成，但我没来得及记下撤销信息：/撤销 不会改动这个群',
+  'batch.preview.head': '在 {set} 上执行 /{command, command}：共 {count} 个群，{changing} 个需要改动。',
+  'batch.preview.unreadable': '暂时读取不到（确认时会再试）：',
+  'batch.preview.skipped': '跳过：',
+  'batch.nothing': '集合里的群都无需改动；未做任何更改。',
+  'batch.started':
+    '正在处理 {set} 的 {count} 个群：在钉钉的频率限制内约需 {seconds} 秒。完成后发送结果清单。',
+  'batch.ledger.head':
+    '在 {set} 上执行 /{command, command}：共 {count} 个群，{done} 个完成，{skipped} 个跳过，{failed} 个失败{unknown, plural, =0 {} other {，# 个结果未知}}。',
+  'batch.ledger.failed': '失败（其他群继续执行）：',
+  'batch.ledger.retry': '只重试这个群：{command}',
+  'batch.ledger.unknown': '结果未知：',
+  'batch.ledger.check': '查看：{command}',
+  'batch.ledger.done': '完成：',
+  'batch.ledger.skipped': '跳过：',
+  'batch.ledger.undo': '/撤销 会撤回整批改动。',
+  'audit.reason.batch': '批次 {batch}：{done} 个完成，{skipped} 个跳过，{failed} 个失败',
+  'audit.reason.batch-chat':
+    '批次 {batch} 中的一个群：{state, select, done {完成} failed {失败} unknown {结果未知} other {{state}}}',
   'locale.code': 'zh-CN',
 
   'word.on': '开',

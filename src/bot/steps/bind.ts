@@ -21,6 +21,7 @@ export function bind(deps: Pick<Deps, 'store' | 'authorizer' | 'commands'>): Ste
       message: msg,
       caller: { userId },
       registry: deps.store.registry,
+      tags: deps.store.tags,
     });
     if (!bound.ok) {
       return end(turn, userErrorReply(bound.error, t, spec, msg), {
@@ -58,6 +59,7 @@ export function bind(deps: Pick<Deps, 'store' | 'authorizer' | 'commands'>): Ste
       locale: turn.locale,
       message: planMessage(msg),
       ...(bound.chat ? { chat: bound.chat } : {}),
+      ...(bound.set ? { set: bound.set } : {}),
       pre,
       usedOptions: bound.usedOptions,
       ...(turn.when !== undefined ? { when: turn.when } : {}),
@@ -97,6 +99,7 @@ export function complete(turn: Turn, draft: Draft, resolved: Draft['people']): b
     locale: draft.locale,
     message: draft.message,
     ...(draft.chat ? { chat: draft.chat } : {}),
+    ...(draft.set ? { set: draft.set } : {}),
     args: done.args as Record<string, unknown>,
     shown: shownArgs(draft.pre),
     usedOptions: draft.usedOptions,

@@ -42,6 +42,7 @@ export function handlerContext(
     caller: { userId, nick: plan.caller.nick, role },
     api: deps.groups,
     registry: deps.store.registry,
+    tags: deps.store.tags,
     auditLog: deps.store.audit,
     log,
     t,
@@ -136,5 +137,28 @@ function changeLog(deps: Deps, plan: Plan, log: Logger): ChangeLog {
     },
     markUndone: (id) => store.markUndone(id, deps.now()),
     unmarkUndone: (id) => store.unmarkUndone(id),
+    batchOf: async (id) => {
+      const batch = await deps.store.batches.byChange(id);
+      if (batch === undefined || batch.userId !== userId) return undefined;
+      const out: Change[] = [];
+      for (const item of await deps.store.batches.items(batch.key)) {
+        if (item.changeId === undefined) continue;
+        const c = await store.get(item.changeId);
+        if (c === undefined || c.undoneAt !== undefined || c.userId !== userId) continue;
+        const change = toChange(c);
+        if (change !== undefined) out.push(change);
+      }
+      out.sort((a, b) => b.id - a.id);
+      return {
+        key: batch.key,
+        command: batch.command,
+        setLabel: batch.setLabel,
+        at: batch.startedAt,
+        changes: out,
+      };
+    },
+    markBatchUndone: async (key) => {
+      await deps.store.batches.markUndone(key, deps.now());
+    },
   };
 }

@@ -3,7 +3,9 @@
  * process, a dead replica) left running, by its run in the write journal. No run: no write
  * began, so it runs as if it had just arrived. A write begun without an answer (or a run whose
  * plan cannot be read): reported once as unknown, with how to check, never repeated. Every write
- * answered: the plan is carried on, its answered writes answered from the journal.
+ * answered: the plan is carried on, its answered writes answered from the journal. A batch (a
+ * plan over a set of chats) is carried on even past a write without an answer: that chat alone
+ * is reported as unknown, the others go on (batch.ts).
  */
 import type { JournalWrite, Store } from '../../store/types.ts';
 import { type RunRecord, readRun } from '../journal.ts';
@@ -28,7 +30,9 @@ export async function recovery(
   const open = writes.find((w) => w.outcome === undefined);
   const record = readRun(run.plan);
   const spec = record && commands.get(record.plan.command);
-  if (open !== undefined || record === undefined || spec === undefined)
+  // A batch goes on past a chat whose write has no answer: that chat is reported as unknown.
+  const batch = record?.plan.set !== undefined;
+  if ((open !== undefined && !batch) || record === undefined || spec === undefined)
     return {
       kind: 'unknown',
       command: run.command,

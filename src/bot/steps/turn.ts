@@ -36,6 +36,8 @@ export interface Deps {
   now: () => number;
   /** scheduled changes (`at=`, `until=`, `/chat jobs`); none in unit worlds that do not need them */
   jobs?: Jobs;
+  /** Sends a reply to `msg` besides its one answer (a batch says it started); none in unit tests. */
+  notify?: (msg: IncomingMessage, reply: Reply) => Promise<void>;
 }
 
 /** What the audit records of one turn. */

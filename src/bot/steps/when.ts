@@ -2,8 +2,8 @@
  * `at=` and `until=` (issue 22), four small steps around the chain:
  * - {@link readWhen} (after route): takes `at=<when>` / `until=<when>` out of a changing command's
  *   words and reads them (when.ts); a bad time is refused before anything is bound.
- * - {@link checkWhen} (before the confirm gate): `until=` only where a change can be taken back
- *   (`/chat add`, `/chat admin add`), and after `at=`.
+ * - {@link checkWhen} (before the batch step and the confirm gate): `until=` only where a change
+ *   can be taken back (`/chat add`, `/chat admin add`), and after `at=`; neither on a set of chats.
  * - {@link scheduleAt} (after the confirm gate): a plan with `at` is stored as a job and shown;
  *   nothing changes now. A confirmed plan is scheduled on `/confirm`.
  * - {@link scheduleUntil} (after run): a change made with `until` gets the job that takes it back.
@@ -84,9 +84,14 @@ function refusal(option: string, why: string) {
 export function checkWhen(deps: Pick<Deps, 'timeZone'>): Step {
   return async (turn, next) => {
     const when = turn.plan?.when;
-    if (turn.job !== undefined || when?.until === undefined) return next();
     const plan = turn.plan;
     const { t } = turn;
+    // A job runs one plan on one chat; a set (tag:, mine, a list) is not scheduled.
+    if (turn.job === undefined && plan?.set !== undefined && when !== undefined) {
+      const option = when.at !== undefined ? 'at' : 'until';
+      return end(turn, { text: t('when.no-set', { option, set: plan.set.label }) }, refusal(option, 'set'));
+    }
+    if (turn.job !== undefined || when?.until === undefined) return next();
     const takesBack =
       plan !== undefined &&
       UNTIL_COMMANDS.has(plan.command) &&

@@ -146,9 +146,13 @@ describe('scheduled changes: at=, until=, /chat jobs', () => {
       [`/chat admin remove ${id} alice until=2h`, /until= works with/],
       [`/chat add ${id} carol at=2h until=1h`, /must come after at=/],
       [`/chat rename ${id} X at=1h at=2h`, /given twice/],
+      // A set of chats (issue 21) is run now or not at all.
+      [`/chat add mine carol at=1h`, /at= works on one chat at a time, not on a set of chats \(mine\)/],
+      [`/chat add ${id},${id} carol until=1h`, /until= works on one chat at a time/],
     ];
     for (const [text, want] of cases) expect(await h.say('lead1', text)).toMatch(want);
     expect(await h.say('lead1', `/改群名 ${id} 新名字 at=昨天`)).toContain('需要一个时间');
+    expect(await h.say('lead1', '/拉人 我的群 carol at=1h')).toContain('不能用于一组群（我的群）');
     expect(h.emu.org.chat(id)?.name).toBe('Bad Times');
     expect(h.emu.org.chat(id)?.members).not.toContain('carol');
     expect(await h.say('lead1', '/chat jobs')).not.toContain('Bad Times');

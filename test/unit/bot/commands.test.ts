@@ -32,6 +32,11 @@ function ctx<A>(
     caller: { userId: 'lead_1', nick: 'Lee *Lead*', role: 'lead' },
     api: {} as GroupApi,
     registry: seededRegistry(),
+    tags: new Proxy({} as HandlerContext<A>['tags'], {
+      get: () => () => {
+        throw new Error('these commands use no tags');
+      },
+    }),
     auditLog: { latest: async () => [] },
     log: silentLogger(),
     t: createTranslator(locale, registry.messages),

@@ -63,6 +63,17 @@ describe('recovery', () => {
     await store.close();
   });
 
+  it('a batch goes on past a write without an answer: carried on, the open write among its writes', async () => {
+    const set = { label: 'tag:proj', kind: 'tag', chats: [plan().chat] };
+    const store = await withRun([{ outcome: 'ok' }, {}], JSON.stringify({ plan: { ...plan(), set } }));
+    const r = await recovery(store, commands, 'r:m1');
+    expect(r.kind).toBe('carry-on');
+    if (r.kind !== 'carry-on') return;
+    expect(r.record.plan.set?.label).toBe('tag:proj');
+    expect(r.writes.map((w) => w.outcome)).toEqual(['ok', undefined]);
+    await store.close();
+  });
+
   it('a run whose plan cannot be read (a row from before plans) is reported as unknown', async () => {
     const store = await withRun([], '{}');
     expect((await recovery(store, commands, 'r:m1')).kind).toBe('unknown');
