@@ -4,53 +4,24 @@
  * either: the two are one bot.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Emulator, type RobotPayload } from '../../../src/emulator/index.ts';
-import { TEST_USERS } from '../../helpers/harness.ts';
-import { freshDatabase, type TestDatabase } from '../../helpers/pg.ts';
+import type { Emulator } from '../../../src/emulator/index.ts';
+import { type Replicas, startReplicas } from '../../helpers/replicas.ts';
 import { confirmCode } from '../commands/helpers.ts';
-import { type Child, READY, startBot } from '../runtime/child.ts';
 
 describe('sets of chats across two replicas (PostgreSQL)', () => {
+  let rs: Replicas;
   let emu: Emulator;
-  let db: TestDatabase;
-  const bots: Child[] = [];
-  const conn: string[] = [];
 
-  const replica = async (): Promise<string> => {
-    const before = new Set(emu.liveConnectionIds());
-    const bot = startBot({
-      ...emu.env(),
-      BOT_DATA_DIR: '/nonexistent-unused',
-      BOT_ADMINS: 'admin1',
-      BOT_LEADS: 'lead1,lead2',
-      DATABASE_URL: db.url,
-      BOT_USER_RATE: 'off',
-    });
-    bots.push(bot);
-    await bot.line(READY, 30_000);
-    return emu.waitFor(() => emu.liveConnectionIds().find((id) => !before.has(id)), 10_000);
-  };
-  const replyTo = (p: RobotPayload, timeoutMs = 15_000) =>
-    emu.waitFor(() => emu.replies.find((r) => r.msgId === p.msgId), timeoutMs);
-  const sayTo = async (i: number, from: string, text: string): Promise<string> => {
-    const p = emu.buildMessage(from, text);
-    emu.deliver(p, { connectionId: conn[i] ?? '' });
-    return (await replyTo(p)).text;
-  };
   const members = (chatId: string) => [...(emu.org.chat(chatId)?.members ?? [])].sort();
 
   beforeAll(async () => {
-    emu = await Emulator.start({ users: TEST_USERS, qpsLimit: 20 });
-    db = await freshDatabase();
-    conn.push(await replica());
-    conn.push(await replica());
+    rs = await startReplicas({ replyTimeoutMs: 15_000 });
+    emu = rs.emu;
   }, 60_000);
   afterAll(async () => {
-    for (const b of bots) b.kill('SIGTERM');
-    await Promise.all(bots.map((b) => b.exit(10_000).catch(() => b.kill('SIGKILL'))));
-    await emu?.stop();
-    await db?.drop();
+    await rs?.stop();
   });
+  const sayTo: Replicas['sayTo'] = (...a) => rs.sayTo(...a);
 
   it('tags on one, the batch asked on it and confirmed on the other, undone from the first', async () => {
     const ids: string[] = [];

@@ -4,40 +4,15 @@
  * replica is listed and cancelled on the other.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Emulator, type RobotPayload } from '../../../src/emulator/index.ts';
-import { TEST_USERS } from '../../helpers/harness.ts';
-import { freshDatabase, type TestDatabase } from '../../helpers/pg.ts';
-import { type Child, READY, startBot } from '../runtime/child.ts';
+import type { Emulator } from '../../../src/emulator/index.ts';
+import { type Replicas, startReplicas } from '../../helpers/replicas.ts';
 
 const RENAMES = new Set(['chat.update', 'im.group.update']);
 
 describe('jobs on two replicas sharing PostgreSQL', () => {
+  let rs: Replicas;
   let emu: Emulator;
-  let db: TestDatabase;
-  const bots: Child[] = [];
-  const conn: string[] = [];
 
-  const replica = async (): Promise<string> => {
-    const before = new Set(emu.liveConnectionIds());
-    const bot = startBot({
-      ...emu.env(),
-      BOT_DATA_DIR: '/nonexistent-unused',
-      BOT_ADMINS: 'admin1',
-      BOT_LEADS: 'lead1,lead2',
-      DATABASE_URL: db.url,
-      BOT_USER_RATE: 'off',
-    });
-    bots.push(bot);
-    await bot.line(READY, 30_000);
-    return emu.waitFor(() => emu.liveConnectionIds().find((id) => !before.has(id)), 10_000);
-  };
-  const replyTo = (p: RobotPayload, timeoutMs = 10_000) =>
-    emu.waitFor(() => emu.replies.find((r) => r.msgId === p.msgId), timeoutMs);
-  const sayTo = async (i: number, from: string, text: string): Promise<string> => {
-    const p = emu.buildMessage(from, text);
-    emu.deliver(p, { connectionId: conn[i] ?? '' });
-    return (await replyTo(p)).text;
-  };
   const jobOf = (reply: string) => {
     const m = /\*\*(J\d+)\*\*/.exec(reply);
     if (!m?.[1]) throw new Error(`no job in ${reply}`);
@@ -45,17 +20,13 @@ describe('jobs on two replicas sharing PostgreSQL', () => {
   };
 
   beforeAll(async () => {
-    emu = await Emulator.start({ users: TEST_USERS, qpsLimit: 20 });
-    db = await freshDatabase();
-    conn.push(await replica());
-    conn.push(await replica());
+    rs = await startReplicas({ replyTimeoutMs: 10_000 });
+    emu = rs.emu;
   }, 60_000);
   afterAll(async () => {
-    for (const b of bots) b.kill('SIGTERM');
-    await Promise.all(bots.map((b) => b.exit(10_000).catch(() => b.kill('SIGKILL'))));
-    await emu?.stop();
-    await db?.drop();
+    await rs?.stop();
   });
+  const sayTo: Replicas['sayTo'] = (...a) => rs.sayTo(...a);
 
   it('twelve jobs falling due together: each runs once, one rename and one notice each', async () => {
     const chats = Array.from({ length: 12 }, (_, i) =>

@@ -6,11 +6,9 @@
  * on one sees what the other did.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Emulator, type RecordedRequest, type RobotPayload } from '../../../src/emulator/index.ts';
-import { TEST_USERS } from '../../helpers/harness.ts';
-import { freshDatabase, type TestDatabase } from '../../helpers/pg.ts';
+import type { Emulator, RecordedRequest, RobotPayload } from '../../../src/emulator/index.ts';
+import { type Replicas, startReplicas } from '../../helpers/replicas.ts';
 import { confirmCode } from '../commands/helpers.ts';
-import { type Child, READY, startBot } from '../runtime/child.ts';
 
 /** DingTalk's "too many calls" answers (dingtalk-api.md §5), legacy and new API. */
 function isRateLimited(r: RecordedRequest): boolean {
@@ -19,55 +17,25 @@ function isRateLimited(r: RecordedRequest): boolean {
 }
 
 describe('two replicas on one PostgreSQL behave as one bot', () => {
+  let rs: Replicas;
   let emu: Emulator;
-  let db: TestDatabase;
-  const bots: Child[] = [];
-  /** The emulator's connection id of each replica, in start order. */
-  const conn: string[] = [];
+  let conn: string[];
 
-  /** Starts a replica and returns the id of the connection it opened. */
-  const replica = async (): Promise<string> => {
-    const before = new Set(emu.liveConnectionIds());
-    const bot = startBot({
-      ...emu.env(),
-      BOT_DATA_DIR: '/nonexistent-unused',
-      BOT_ADMINS: 'admin1',
-      BOT_LEADS: 'lead1,lead2',
-      DATABASE_URL: db.url,
-      // 60 creates from one lead at once: the per-user limit is tested elsewhere.
-      BOT_USER_RATE: 'off',
-    });
-    bots.push(bot);
-    await bot.line(READY, 30_000);
-    return emu.waitFor(() => emu.liveConnectionIds().find((id) => !before.has(id)), 10_000);
-  };
-
-  /** Delivers `text` from `from` to replica `i` and returns its one reply. */
-  const sayTo = async (i: number, from: string, text: string, chat?: string): Promise<string> => {
-    const p = emu.buildMessage(from, text, chat === undefined ? {} : { chat });
-    emu.deliver(p, { connectionId: conn[i] ?? '' });
-    return (await replyTo(p)).text;
-  };
-  const replyTo = (p: RobotPayload, timeoutMs = 10_000) =>
-    emu.waitFor(() => emu.replies.find((r) => r.msgId === p.msgId), timeoutMs);
   const repliesTo = (p: RobotPayload) => emu.replies.filter((r) => r.msgId === p.msgId);
   const creates = () =>
     emu.requests.filter((r) => r.endpoint === 'chat.create' || r.endpoint === 'im.group.create');
 
   beforeAll(async () => {
     // DingTalk's 20 QPS per app and API, explicitly on (dingtalk-api.md §5).
-    emu = await Emulator.start({ users: TEST_USERS, qpsLimit: 20 });
-    db = await freshDatabase();
-    // One after the other, so each connection is known to be its replica's.
-    conn.push(await replica());
-    conn.push(await replica());
+    rs = await startReplicas({ emulator: { qpsLimit: 20 } });
+    emu = rs.emu;
+    conn = rs.conn;
   }, 60_000);
   afterAll(async () => {
-    for (const b of bots) b.kill('SIGTERM');
-    await Promise.all(bots.map((b) => b.exit(10_000).catch(() => b.kill('SIGKILL'))));
-    await emu?.stop();
-    await db?.drop();
+    await rs?.stop();
   });
+  const sayTo: Replicas['sayTo'] = (...a) => rs.sayTo(...a);
+  const replyTo: Replicas['replyTo'] = (...a) => rs.replyTo(...a);
 
   it('has two distinct live connections, one per replica', () => {
     expect(conn).toHaveLength(2);
