@@ -6,8 +6,9 @@
  */
 import { type BatchDeps, batchId, isBatch, needsConfirm, previewBatch, runBatch } from '../batch.ts';
 import type { Plan } from '../plan.ts';
-import { dtmdSendLink, md } from '../render.ts';
+import { md } from '../render.ts';
 import type { ChatSet } from '../types.ts';
+import { askReply } from './confirm-gate.ts';
 import { failure } from './failure.ts';
 import { end, type Step, type Turn } from './turn.ts';
 
@@ -34,22 +35,11 @@ export function batch(deps: BatchDeps): Step {
           );
         const preview = withFound(p.text, turn);
         const action = await deps.confirmations.ask(plan, preview);
-        return end(
-          turn,
-          {
-            text: t('confirm.ask', { preview: md(preview), code: action.code, minutes: 2 }),
-            title: t('confirm.title'),
-            link: {
-              title: t('confirm.link', { code: action.code }),
-              url: dtmdSendLink(t('confirm.command', { code: action.code })),
-            },
-          },
-          {
-            args,
-            outcome: 'pending',
-            reason: { key: 'audit.reason.pending', params: { code: action.code } },
-          },
-        );
+        return end(turn, askReply(t, preview, action.code), {
+          args,
+          outcome: 'pending',
+          reason: { key: 'audit.reason.pending', params: { code: action.code } },
+        });
       }
       const { reply, results } = await runBatch(deps, turn, setPlan, spec);
       const count = (s: string) => results.filter((r) => r.state === s).length;

@@ -8,7 +8,7 @@
 
 import type { Plan, Resolved } from '../plan.ts';
 import { dtmdSendLink, md, mdEscape } from '../render.ts';
-import type { Translate } from '../types.ts';
+import type { Reply, Translate } from '../types.ts';
 import { formatLocal } from '../when.ts';
 import { handlerContext } from './context.ts';
 import { failure } from './failure.ts';
@@ -61,19 +61,10 @@ export function confirmGate(deps: Deps): Step {
     if (plan.notes.length > 0) parts.push(t('people.resolved', { list: md(plan.notes.join('; ')) }));
     const preview = parts.join('\n\n');
     const action = await deps.confirmations.ask(plan, preview);
-    return end(
-      turn,
-      {
-        text: t('confirm.ask', { preview: md(preview), code: action.code, minutes: 2 }),
-        title: t('confirm.title'),
-        link: {
-          title: t('confirm.link', { code: action.code }),
-          // The link sends the command in the prompt's language, so the answer stays in it.
-          url: dtmdSendLink(t('confirm.command', { code: action.code })),
-        },
-      },
-      { outcome: 'pending', reason: { key: 'audit.reason.pending', params: { code: action.code } } },
-    );
+    return end(turn, askReply(t, preview, action.code), {
+      outcome: 'pending',
+      reason: { key: 'audit.reason.pending', params: { code: action.code } },
+    });
   };
 }
 
@@ -94,4 +85,17 @@ function bigPreview(found: readonly Resolved[], count: number, t: Translate): st
     count,
     list: md(more > 0 ? `${shown} ${t('people.more', { count: more })}` : shown),
   });
+}
+
+/** The reply that asks for `/confirm <code>`: the preview, the code, and a link that sends it. */
+export function askReply(t: Translate, preview: string, code: string): Reply {
+  return {
+    text: t('confirm.ask', { preview: md(preview), code, minutes: 2 }),
+    title: t('confirm.title'),
+    link: {
+      title: t('confirm.link', { code }),
+      // The link sends the command in the prompt's language, so the answer stays in it.
+      url: dtmdSendLink(t('confirm.command', { code })),
+    },
+  };
 }
