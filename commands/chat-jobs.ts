@@ -15,8 +15,12 @@ interface Args {
 /** Jobs listed at most; the rest are counted. */
 const MAX_LISTED = 50;
 
-async function chatLabel(ctx: HandlerContext<Args>, chatId: string | undefined): Promise<string> {
-  if (chatId === undefined) return '-';
+async function chatLabel(
+  ctx: HandlerContext<Args>,
+  chatId: string | undefined,
+  set?: string,
+): Promise<string> {
+  if (chatId === undefined) return set ?? '-';
   const rec = await ctx.registry.get(chatId);
   return rec ? `${rec.name} (${chatId})` : chatId;
 }
@@ -28,7 +32,7 @@ async function line(ctx: HandlerContext<Args>, j: JobView, showAuthor: boolean):
   return t('chat.jobs.line', {
     job: j.id,
     at: formatLocal(j.dueAt, ctx.timeZone),
-    chat: await chatLabel(ctx, j.chatId),
+    chat: await chatLabel(ctx, j.chatId, j.set),
     what,
     by,
   });
@@ -113,7 +117,7 @@ export default defineCommand<Args>({
     const job = await jobs.find(args.id);
     if (job === undefined) throw new UserError('chat.jobs.unknown', { id: args.id });
     if (job.chatId !== undefined) ctx.concerns(job.chatId);
-    const chat = await chatLabel(ctx, job.chatId);
+    const chat = await chatLabel(ctx, job.chatId, job.set);
     // The same rules as the change itself: its author, an admin, or whoever may make it now.
     let allowed = admin || job.userId === caller.userId;
     if (!allowed && job.chatId !== undefined) {

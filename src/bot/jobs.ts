@@ -24,8 +24,11 @@ export const jobKey = (n: number): string => `job:${n}`;
 
 export function jobView(j: JobRecord): JobView {
   const pinned = j.kind === 'until' ? readStored<Plan>(j.plan)?.pinned : undefined;
+  // A job on a set of chats (at= on tag:, mine, a list) has no one chat: it names the set.
+  const set = j.chatId === undefined ? readStored<Plan>(j.plan)?.set?.label : undefined;
   return {
     ...(pinned !== undefined ? { pinned } : {}),
+    ...(set !== undefined ? { set } : {}),
     n: j.id,
     id: jobId(j.id),
     kind: j.kind,

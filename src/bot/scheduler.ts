@@ -22,6 +22,7 @@ import { type Plan, readStored, refreshChats } from './plan.ts';
 import type { CommandRegistry } from './registry.ts';
 import { renderReply } from './render.ts';
 import { authorizeChat, authorizeRole } from './steps/authorize.ts';
+import { batch } from './steps/batch.ts';
 import { describe, failure } from './steps/failure.ts';
 import { interrupted, recovery } from './steps/recover.ts';
 import { run } from './steps/run.ts';
@@ -87,8 +88,9 @@ export class JobScheduler {
     this.#concurrency = o.concurrency ?? 32;
     const d = o.deps;
     // A stored plan's way (architecture.md §2): authorization again, then exactly the plan.
-    this.#chain = compose([authorizeRole(d), authorizeChat(d), run(d), scheduleUntil(d)]);
-    this.#carryOn = compose([run(d), scheduleUntil(d)]);
+    // batch: a job may hold a set of chats (at= on tag:, mine, a list), run chat by chat.
+    this.#chain = compose([authorizeRole(d), authorizeChat(d), batch(d), run(d), scheduleUntil(d)]);
+    this.#carryOn = compose([batch(d), run(d), scheduleUntil(d)]);
   }
 
   /** Starts polling for due jobs. */

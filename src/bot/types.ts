@@ -276,6 +276,8 @@ export interface JobView {
   state: 'pending' | 'running' | 'done' | 'cancelled';
   /** an `until` job: the change it takes back */
   pinned?: number;
+  /** a job on a set of chats (no `chatId`): the set as typed, `tag:proj` */
+  set?: string;
 }
 
 /** The jobs as commands use them. */

@@ -8,9 +8,11 @@ import { type BatchDeps, batchId, isBatch, needsConfirm, previewBatch, runBatch 
 import type { Plan } from '../plan.ts';
 import { md } from '../render.ts';
 import type { ChatSet } from '../types.ts';
+import { formatLocal } from '../when.ts';
 import { askReply } from './confirm-gate.ts';
 import { failure } from './failure.ts';
 import { end, type Step, type Turn } from './turn.ts';
+import { scheduleAt } from './when.ts';
 
 export function batch(deps: BatchDeps): Step {
   return async (turn, next) => {
@@ -20,8 +22,16 @@ export function batch(deps: BatchDeps): Step {
     const { t } = turn;
     const { chat: _placeholder, ...rest } = plan.args;
     const args = { set: setPlan.set.label, chats: setPlan.set.chats.length, ...rest };
+    // at= on a set: confirmed first where it needs it (below), then stored as one job; the
+    // scheduler runs it through this step again (turn.job), to one ledger in a 1:1 message.
+    const later = plan.when?.at !== undefined && turn.job === undefined;
     try {
-      if (turn.confirmedWith === undefined && turn.replay === undefined && needsConfirm(deps, plan, spec)) {
+      if (
+        turn.confirmedWith === undefined &&
+        turn.replay === undefined &&
+        turn.job === undefined &&
+        needsConfirm(deps, plan, spec)
+      ) {
         const p = await previewBatch(deps, turn, setPlan, spec);
         if (p.changing === 0)
           return end(
@@ -33,7 +43,13 @@ export function batch(deps: BatchDeps): Step {
               reason: { key: 'batch.nothing', params: { set: setPlan.set.label } },
             },
           );
-        const preview = withFound(p.text, turn);
+        const at = plan.when?.at;
+        const preview = withFound(
+          at === undefined
+            ? p.text
+            : `${p.text}\n\n${t('jobs.preview-at', { at: formatLocal(at, deps.timeZone), zone: deps.timeZone })}`,
+          turn,
+        );
         const action = await deps.confirmations.ask(plan, preview);
         return end(turn, askReply(t, preview, action.code), {
           args,
@@ -41,6 +57,7 @@ export function batch(deps: BatchDeps): Step {
           reason: { key: 'audit.reason.pending', params: { code: action.code } },
         });
       }
+      if (later) return await scheduleAt(deps)(turn, next);
       const { reply, results } = await runBatch(deps, turn, setPlan, spec);
       const count = (s: string) => results.filter((r) => r.state === s).length;
       end(

@@ -3,7 +3,7 @@
  * - {@link readWhen} (after route): takes `at=<when>` / `until=<when>` out of a changing command's
  *   words and reads them (when.ts); a bad time is refused before anything is bound.
  * - {@link checkWhen} (before the batch step and the confirm gate): `until=` only where a change
- *   can be taken back (`/chat add`, `/chat admin add`), and after `at=`; neither on a set of chats.
+ *   can be taken back (`/chat add`, `/chat admin add`), after `at=`, and not on a set of chats.
  * - {@link scheduleAt} (after the confirm gate): a plan with `at` is stored as a job and shown;
  *   nothing changes now. A confirmed plan is scheduled on `/confirm`.
  * - {@link scheduleUntil} (after run): a change made with `until` gets the job that takes it back.
@@ -86,11 +86,14 @@ export function checkWhen(deps: Pick<Deps, 'timeZone'>): Step {
     const when = turn.plan?.when;
     const plan = turn.plan;
     const { t } = turn;
-    // A job runs one plan on one chat; a set (tag:, mine, a list) is not scheduled.
-    if (turn.job === undefined && plan?.set !== undefined && when !== undefined) {
-      const option = when.at !== undefined ? 'at' : 'until';
-      return end(turn, { text: t('when.no-set', { option, set: plan.set.label }) }, refusal(option, 'set'));
-    }
+    // A set of chats (tag:, mine, a list) may be scheduled (at=), but nothing takes a batch
+    // back on its own (until=): the batch's one undo is the lead's.
+    if (turn.job === undefined && plan?.set !== undefined && when?.until !== undefined)
+      return end(
+        turn,
+        { text: t('when.no-set', { option: 'until', set: plan.set.label }) },
+        refusal('until', 'set'),
+      );
     if (turn.job !== undefined || when?.until === undefined) return next();
     const takesBack =
       plan !== undefined &&

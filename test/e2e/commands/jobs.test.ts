@@ -134,6 +134,43 @@ describe('scheduled changes: at=, until=, /chat jobs', () => {
     expect(await h.say('lead1', '/定时任务')).toContain('没有等待中的定时修改');
   });
 
+  it('at= on a set of chats: one job, nothing before its time, then every chat and one ledger', async () => {
+    const a = await create('lead2', 'Later Set A', 'alice');
+    const b = await create('lead2', 'Later Set B', 'bob');
+    for (const id of [a, b]) expect(await h.say('lead2', `/chat tag ${id} later`)).toContain('Tagged');
+    const reply = await h.say('lead2', '/chat add tag:later carol at=2s');
+    expect(reply).toMatch(/Scheduled as \*\*J\d+\*\*: \/chat add tag:later carol/);
+    const job = jobOf(reply);
+    for (const id of [a, b]) expect(h.emu.org.chat(id)?.members).not.toContain('carol');
+    const listed = await h.say('lead2', '/chat jobs');
+    expect(listed).toContain(`**${job}**`);
+    expect(listed).toMatch(/· tag:later · \/chat add tag:later carol/);
+    // Another lead may not cancel it (the set's chats are not theirs to change).
+    expect(await h.say('lead1', `/chat jobs cancel ${job}`)).toMatch(/not yours/);
+    const notice = await noticeOf('lead2', job);
+    for (const id of [a, b]) expect(h.emu.org.chat(id)?.members).toContain('carol');
+    expect(notice.text).toContain('2 done, 0 skipped, 0 failed');
+    expect(notice.text).toContain('Later Set A');
+    expect(notice.text).toContain('Later Set B');
+    // A removal asks first, says when, and /confirm schedules it: nothing leaves before its time.
+    const ask = await h.say('lead2', '/chat remove tag:later carol at=2s');
+    expect(ask).toContain('not now: confirming schedules it');
+    const scheduled = await h.say('lead2', `/confirm ${confirmCode(ask)}`);
+    const second = jobOf(scheduled);
+    for (const id of [a, b]) expect(h.emu.org.chat(id)?.members).toContain('carol');
+    const done = await noticeOf('lead2', second);
+    expect(done.text).toContain('2 done');
+    for (const id of [a, b]) expect(h.emu.org.chat(id)?.members).not.toContain('carol');
+    // Each chat written once per job.
+    const adds = h.emu.requests.filter(
+      (r) =>
+        (r.endpoint === 'chat.update' || r.endpoint === 'im.group.update') &&
+        JSON.stringify(r.body ?? '').includes('carol') &&
+        [a, b].some((id) => JSON.stringify(r.body ?? '').includes(id)),
+    );
+    expect(adds).toHaveLength(4);
+  });
+
   it('past, nonsense and far-off times are refused; nothing changes or is scheduled', async () => {
     const id = await create('lead1', 'Bad Times');
     const cases: [string, RegExp][] = [
@@ -146,13 +183,13 @@ describe('scheduled changes: at=, until=, /chat jobs', () => {
       [`/chat admin remove ${id} alice until=2h`, /until= works with/],
       [`/chat add ${id} carol at=2h until=1h`, /must come after at=/],
       [`/chat rename ${id} X at=1h at=2h`, /given twice/],
-      // A set of chats (issue 21) is run now or not at all.
-      [`/chat add mine carol at=1h`, /at= works on one chat at a time, not on a set of chats \(mine\)/],
+      // A set of chats (issue 21) may be scheduled, not taken back on its own.
+      [`/chat add mine carol until=1h`, /until= works on one chat at a time, not on a set of chats \(mine\)/],
       [`/chat add ${id},${id} carol until=1h`, /until= works on one chat at a time/],
     ];
     for (const [text, want] of cases) expect(await h.say('lead1', text)).toMatch(want);
     expect(await h.say('lead1', `/改群名 ${id} 新名字 at=昨天`)).toContain('需要一个时间');
-    expect(await h.say('lead1', '/拉人 我的群 carol at=1h')).toContain('不能用于一组群（我的群）');
+    expect(await h.say('lead1', '/拉人 我的群 carol until=1h')).toContain('不能用于一组群（我的群）');
     expect(h.emu.org.chat(id)?.name).toBe('Bad Times');
     expect(h.emu.org.chat(id)?.members).not.toContain('carol');
     expect(await h.say('lead1', '/chat jobs')).not.toContain('Bad Times');
