@@ -62,11 +62,8 @@ const messages = {
   },
 };
 
-export const chatTag = defineCommand<Args>({
-  name: 'chat tag',
-  aliases: ['群标签'],
-  summary: 'chat.tag.summary',
-  usage: 'chat.tag.usage',
+/** What tag and untag share: a chat you may change and a tag word; they differ in what they do. */
+const shared = {
   params: [
     { name: 'chat', kind: 'chat' },
     { name: 'tag', kind: 'word' },
@@ -76,6 +73,14 @@ export const chatTag = defineCommand<Args>({
   ownership: 'chat',
   changes: true,
   messages,
+} as const;
+
+export const chatTag = defineCommand<Args>({
+  ...shared,
+  name: 'chat tag',
+  aliases: ['群标签'],
+  summary: 'chat.tag.summary',
+  usage: 'chat.tag.usage',
   async handler(ctx) {
     const { chat, tag } = checked(ctx);
     const added = await ctx.tags.add(chat.chatId, tag, ctx.caller.userId);
@@ -84,19 +89,11 @@ export const chatTag = defineCommand<Args>({
 });
 
 export const chatUntag = defineCommand<Args>({
+  ...shared,
   name: 'chat untag',
   aliases: ['取消标签'],
   summary: 'chat.untag.summary',
   usage: 'chat.untag.usage',
-  params: [
-    { name: 'chat', kind: 'chat' },
-    { name: 'tag', kind: 'word' },
-  ],
-  args: z.object({ chat: zChat(), tag: z.string() }),
-  role: 'lead',
-  ownership: 'chat',
-  changes: true,
-  messages,
   async handler(ctx) {
     const { chat, tag } = checked(ctx);
     const removed = await ctx.tags.remove(chat.chatId, tag);
