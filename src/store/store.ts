@@ -20,15 +20,15 @@ import {
   parseAuditHead,
   verifyAuditChain,
 } from './audit-chain.ts';
+import { batchStore, tagStore } from './batches.ts';
+import { jobStore } from './jobs.ts';
+import { changed, record } from './rows.ts';
 import type { DB, Kind } from './schema.ts';
 import type {
   AuditRecord,
-  BatchItem,
-  BatchRecord,
   ChangeRecord,
   ChatRecord,
   ClaimResult,
-  JobRecord,
   JournalRun,
   JournalWrite,
   PendingAction,
@@ -57,13 +57,6 @@ export interface Dialect {
   rateBudget: RateBudget | undefined;
   close(): Promise<void>;
 }
-
-type Changes = { numDeletedRows?: bigint; numUpdatedRows?: bigint; numInsertedOrUpdatedRows?: bigint };
-/** How many rows a write changed. */
-const changed = async (q: { executeTakeFirst(): Promise<object> }): Promise<number> => {
-  const r = (await q.executeTakeFirst()) as Changes;
-  return Number(r.numDeletedRows ?? r.numUpdatedRows ?? r.numInsertedOrUpdatedRows ?? 0);
-};
 
 /**
  * A query built and compiled once (each message runs several, and building costs more than
@@ -112,22 +105,10 @@ const toChat = (r: Selectable<DB['chats']>): ChatRecord => ({
   updatedAt: r.updatedAt,
 });
 
-/** A row as its record: NULL is an absent field. */
-const record = <T extends object>(r: T) =>
-  Object.fromEntries(Object.entries(r).map(([k, v]) => [k, v ?? undefined])) as {
-    [K in keyof T]: null extends T[K] ? Exclude<T[K], null> | undefined : T[K];
-  };
 const toAudit = (r: DB['audit']): AuditRecord => record(r);
 const toRun = (r: DB['journal_runs']): JournalRun => record(r);
 const toWrite = (r: Selectable<DB['journal_writes']>): JournalWrite => record(r);
 const toChange = (r: Selectable<DB['changes']>): ChangeRecord => record(r);
-const toJob = (r: Selectable<DB['jobs']>): JobRecord => record(r);
-const toBatch = (r: DB['batches']): BatchRecord => record(r);
-const toItem = (r: DB['batch_items']): BatchItem => ({
-  ...record(r),
-  seq: Number(r.seq),
-  changeId: r.changeId === null ? undefined : Number(r.changeId),
-});
 
 /** The store over `db`; `d` supplies what differs between the databases. */
 export function buildStore(
@@ -609,209 +590,9 @@ export function buildStore(
         )?.holder,
     },
 
-    jobs: {
-      add: async (j) =>
-        (
-          await db
-            .insertInto('jobs')
-            .values({ ...j, chatId: j.chatId ?? null, state: 'pending' })
-            .returning('id')
-            .executeTakeFirstOrThrow()
-        ).id,
-      get: async (id) => {
-        const r = await db.selectFrom('jobs').selectAll().where('id', '=', id).executeTakeFirst();
-        return r && toJob(r);
-      },
-      async pending(userId) {
-        let q = db.selectFrom('jobs').selectAll().where('state', '=', 'pending');
-        if (userId !== undefined) q = q.where('userId', '=', userId);
-        return (await q.orderBy('dueAt').orderBy('id').execute()).map(toJob);
-      },
-      due: async (now, limit) =>
-        (
-          await db
-            .selectFrom('jobs')
-            .selectAll()
-            .where('state', '=', 'pending')
-            .where('dueAt', '<=', now)
-            .orderBy('dueAt')
-            .orderBy('id')
-            .limit(Math.max(0, Math.trunc(limit)))
-            .execute()
-        ).map(toJob),
-      // One UPDATE decides: of replicas racing for a job, one moves it from pending.
-      claim: async (id, replicaId, now) =>
-        (await changed(
-          db
-            .updateTable('jobs')
-            .set({ state: 'running', replicaId, startedAt: now })
-            .where('id', '=', id)
-            .where('state', '=', 'pending'),
-        )) === 1,
-      cancel: async (id, now) =>
-        (await changed(
-          db
-            .updateTable('jobs')
-            .set({ state: 'cancelled', finishedAt: now })
-            .where('id', '=', id)
-            .where('state', '=', 'pending'),
-        )) === 1,
-      finish: async (id, replicaId, result, now) =>
-        (await changed(
-          db
-            .updateTable('jobs')
-            .set({ state: 'done', result, finishedAt: now })
-            .where('id', '=', id)
-            .where('state', '=', 'running')
-            .where('replicaId', '=', replicaId),
-        )) === 1,
-      async markNotified(id, now) {
-        await db
-          .updateTable('jobs')
-          .set({ notifiedAt: now })
-          .where('id', '=', id)
-          .where('notifiedAt', 'is', null)
-          .execute();
-      },
-      orphaned: async (self, deadAfterMs, limit = 100) =>
-        (
-          await db
-            .selectFrom('jobs as j')
-            .leftJoin('replicas as r', 'r.id', 'j.replicaId')
-            .selectAll('j')
-            .where((eb) =>
-              eb.or([
-                eb('j.state', '=', 'running'),
-                eb.and([eb('j.state', '=', 'done'), eb('j.notifiedAt', 'is', null)]),
-              ]),
-            )
-            .where('j.replicaId', 'is not', null)
-            .where('j.replicaId', '<>', self)
-            .where((eb) =>
-              eb.or([
-                eb('r.id', 'is', null),
-                eb('r.beatAt', '<', sql<number>`${d.now()} - ${Math.trunc(deadAfterMs)}`),
-              ]),
-            )
-            .orderBy('j.dueAt')
-            .orderBy('j.id')
-            .limit(Math.max(0, Math.trunc(limit)))
-            .execute()
-        ).map(toJob),
-      adopt: async (id, from, to) =>
-        (await changed(
-          db
-            .updateTable('jobs')
-            .set({ replicaId: to })
-            .where('id', '=', id)
-            .where('state', 'in', ['running', 'done'])
-            .where('replicaId', '=', from),
-        )) === 1,
-      prune: async (before) =>
-        await changed(
-          db.deleteFrom('jobs').where('state', 'in', ['done', 'cancelled']).where('finishedAt', '<', before),
-        ),
-    },
-
-    tags: {
-      add: async (chatId, tag, addedBy, at = Date.now()) =>
-        (await changed(
-          db
-            .insertInto('chat_tags')
-            .values({ chatId, tag, addedBy, addedAt: at })
-            .onConflict((oc) => oc.columns(['chatId', 'tag']).doNothing()),
-        )) === 1,
-      remove: async (chatId, tag) =>
-        (await changed(db.deleteFrom('chat_tags').where('chatId', '=', chatId).where('tag', '=', tag))) === 1,
-      chats: async (tag) =>
-        (
-          await db
-            .selectFrom('chat_tags')
-            .select('chatId')
-            .where('tag', '=', tag)
-            .orderBy('addedAt')
-            .orderBy('chatId')
-            .execute()
-        ).map((r) => r.chatId),
-      async of(chatIds) {
-        const out = new Map<string, string[]>();
-        if (chatIds.length === 0) return out;
-        const rows = await db
-          .selectFrom('chat_tags')
-          .select(['chatId', 'tag'])
-          .where('chatId', 'in', [...chatIds])
-          .orderBy('tag')
-          .execute();
-        for (const r of rows) out.set(r.chatId, [...(out.get(r.chatId) ?? []), r.tag]);
-        return out;
-      },
-    },
-
-    batches: {
-      start: async (b) =>
-        (await changed(
-          db
-            .insertInto('batches')
-            .values({ ...b, finishedAt: null, undoneAt: null })
-            .onConflict((oc) => oc.column('key').doNothing()),
-        )) === 1,
-      get: async (key) => {
-        const r = await db.selectFrom('batches').selectAll().where('key', '=', key).executeTakeFirst();
-        return r && toBatch(r);
-      },
-      async finish(key, now) {
-        await db
-          .updateTable('batches')
-          .set({ finishedAt: now })
-          .where('key', '=', key)
-          .where('finishedAt', 'is', null)
-          .execute();
-      },
-      async setItem(item) {
-        const row = { ...item, detail: item.detail ?? null, changeId: item.changeId ?? null };
-        await db
-          .insertInto('batch_items')
-          .values(row)
-          .onConflict((oc) =>
-            oc.columns(['batchKey', 'chatId']).doUpdateSet({
-              state: row.state,
-              detail: row.detail,
-              changeId: row.changeId,
-              at: row.at,
-            }),
-          )
-          .execute();
-      },
-      items: async (key) =>
-        (
-          await db.selectFrom('batch_items').selectAll().where('batchKey', '=', key).orderBy('seq').execute()
-        ).map(toItem),
-      byChange: async (changeId) => {
-        const r = await db
-          .selectFrom('batches as b')
-          .innerJoin('batch_items as i', 'i.batchKey', 'b.key')
-          .selectAll('b')
-          .where('i.changeId', '=', changeId)
-          .executeTakeFirst();
-        return r && toBatch(r);
-      },
-      markUndone: async (key, now) =>
-        (await changed(
-          db
-            .updateTable('batches')
-            .set({ undoneAt: now })
-            .where('key', '=', key)
-            .where('undoneAt', 'is', null),
-        )) === 1,
-      async unmarkUndone(key) {
-        await db.updateTable('batches').set({ undoneAt: null }).where('key', '=', key).execute();
-      },
-      // Items go with their batch (ON DELETE CASCADE).
-      prune: async (before) =>
-        await changed(
-          db.deleteFrom('batches').where('startedAt', '<', before).where('finishedAt', 'is not', null),
-        ),
-    },
+    jobs: jobStore(db, d),
+    tags: tagStore(db),
+    batches: batchStore(db),
 
     kv: {
       get: async (key) => (await getKv(db, { key })).rows[0]?.value,
